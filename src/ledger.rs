@@ -1,0 +1,282 @@
+//! Month-by-month accounting and the run's summary figures.
+//!
+//! Between two events the site's state is constant, so the [`Accountant`] integrates
+//! every rate (IT power, hashrate, leased kW, rented GPUs) over the exact number of days
+//! since the last event. Month ends are events too, so each month's figures cover
+//! exactly its days. Cost per event is O(cooling loops), never O(units).
+
+use crate::calendar::{Day, HOURS_PER_DAY, YearMonth};
+use crate::facility::Totals;
+use crate::market::MarketPath;
+use crate::power::Loads;
+use crate::world::check::Scenario;
+use serde::Serialize;
+
+/// Blocks mined per day at the protocol's 10-minute target.
+pub const BLOCKS_PER_DAY: f64 = 144.0;
+
+/// One month of the ledger. Powers are month averages (so energy = power × hours).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthRow {
+    /// Calendar month, `YYYY-MM`.
+    pub month: String,
+    /// Average ASIC IT load, MW.
+    pub asic_it_mw: f64,
+    /// Average GPU IT load, MW.
+    pub gpu_it_mw: f64,
+    /// Average facility load (IT × PUE), MW.
+    pub facility_mw: f64,
+    /// Average site hashrate, PH/s.
+    pub hashrate_ph_s: f64,
+    /// BTC mined in the month.
+    pub btc_mined: f64,
+    /// BTC price used for the month, USD.
+    pub btc_price_usd: f64,
+    /// Network hashrate for the month, EH/s.
+    pub network_hashrate_eh_s: f64,
+    /// Revenue from mining, USD.
+    pub asic_revenue_usd: f64,
+    /// Revenue from GPU leases and rentals, USD.
+    pub gpu_revenue_usd: f64,
+    /// Facility energy drawn, MWh.
+    pub energy_mwh: f64,
+    /// Electricity cost paid by the site, USD (excludes passed-through lease power).
+    pub energy_cost_usd: f64,
+    /// Operating cost other than energy, USD.
+    pub opex_usd: f64,
+    /// Capital spent (booked when ordered or when a step starts), USD.
+    pub capex_usd: f64,
+    /// Revenue − energy − opex − capex, USD.
+    pub net_cash_flow_usd: f64,
+    /// Running sum of net cash flow, USD.
+    pub cumulative_cash_usd: f64,
+    /// GPU IT load at the end of the month, MW.
+    pub gpu_it_mw_end: f64,
+}
+
+/// Integrals accumulated over the current month.
+#[derive(Debug, Clone, Default)]
+struct MonthAccum {
+    asic_w_days: f64,
+    gpu_w_days: f64,
+    facility_w_days: f64,
+    billable_facility_w_days: f64,
+    hash_gh_days: f64,
+    btc: f64,
+    lease_w_days: f64,
+    rental_gpu_days: f64,
+    capex_usd: f64,
+}
+
+/// Turns the site's state over time into monthly ledger rows.
+pub struct Accountant {
+    last_day: Day,
+    month: u32,
+    acc: MonthAccum,
+    subsidy_btc: f64,
+    first_rental_month: Option<u32>,
+    cumulative_usd: f64,
+    rows: Vec<MonthRow>,
+}
+
+impl Accountant {
+    /// Starts accounting at day 0 of `s`.
+    pub fn new(s: &Scenario) -> Self {
+        Self {
+            last_day: 0,
+            month: 0,
+            acc: MonthAccum::default(),
+            subsidy_btc: s.markets.block_subsidy_btc,
+            first_rental_month: None,
+            cumulative_usd: 0.0,
+            rows: Vec::with_capacity(s.calendar.months() as usize),
+        }
+    }
+
+    /// Integrates the current state from the last update up to `now`. Call before the
+    /// state changes.
+    pub fn advance(
+        &mut self,
+        now: Day,
+        s: &Scenario,
+        market: &MarketPath,
+        t: &Totals,
+        loads: &Loads,
+    ) {
+        if now <= self.last_day {
+            return;
+        }
+        let days = f64::from(now - self.last_day);
+        self.last_day = now;
+        let a = &mut self.acc;
+        let facility_w = loads.facility_w(s);
+        let passthrough_w = match &s.markets.gpu_lease {
+            Some(l) if l.power_pass_through => t
+                .lease_it_w_by_loop
+                .iter()
+                .zip(&s.cooling_loops)
+                .map(|(&w, lp)| w as f64 * lp.pue)
+                .sum(),
+            _ => 0.0,
+        };
+        a.asic_w_days += t.asic_it_w as f64 * days;
+        a.gpu_w_days += t.gpu_it_w as f64 * days;
+        a.facility_w_days += facility_w * days;
+        a.billable_facility_w_days += (facility_w - passthrough_w) * days;
+        a.lease_w_days += t.lease_it_w as f64 * days;
+        a.rental_gpu_days += t.rental_gpus as f64 * days;
+        if t.hashrate_gh_s > 0 {
+            let share = t.hashrate_gh_s as f64 / market.network_hashrate_gh_s[self.month as usize];
+            a.hash_gh_days += t.hashrate_gh_s as f64 * days;
+            a.btc +=
+                share * BLOCKS_PER_DAY * days * (self.subsidy_btc + s.markets.fees_btc_per_block);
+        }
+    }
+
+    /// Books capex now (in the current month).
+    pub fn book_capex(&mut self, usd: f64) {
+        self.acc.capex_usd += usd;
+    }
+
+    /// Halves the block subsidy (call after [`Accountant::advance`] to the halving day).
+    pub fn halve_subsidy(&mut self) {
+        self.subsidy_btc /= 2.0;
+    }
+
+    /// The block subsidy now, BTC.
+    pub fn subsidy_btc(&self) -> f64 {
+        self.subsidy_btc
+    }
+
+    /// Notes that rental GPUs are running, starting their utilisation ramp if first.
+    pub fn rental_energised(&mut self) {
+        self.first_rental_month.get_or_insert(self.month);
+    }
+
+    /// Closes the current month (the caller has advanced to its last day + 1).
+    pub fn close_month(&mut self, s: &Scenario, market: &MarketPath, t: &Totals) -> &MonthRow {
+        let m = self.month as usize;
+        let label: YearMonth = s.calendar.label(self.month);
+        let days = f64::from(label.days());
+        let a = std::mem::take(&mut self.acc);
+        let btc_price = market.btc_price_usd[m];
+        let asic_revenue = a.btc * btc_price;
+        let lease_revenue = match &s.markets.gpu_lease {
+            Some(l) => a.lease_w_days / 1e3 / days * l.usd_per_kw_month,
+            None => 0.0,
+        };
+        let rental_revenue = match &s.markets.gpu_rental {
+            Some(r) => {
+                a.rental_gpu_days
+                    * HOURS_PER_DAY
+                    * utilisation(r, self.first_rental_month, self.month)
+                    * market.rental_usd_per_gpu_hour[m]
+            }
+            None => 0.0,
+        };
+        let gpu_revenue = lease_revenue + rental_revenue;
+        let energy_cost =
+            a.billable_facility_w_days * HOURS_PER_DAY / 1e6 * market.electricity_usd_per_mwh[m];
+        let opex = s.fixed_opex_usd_per_month;
+        let net = asic_revenue + gpu_revenue - energy_cost - opex - a.capex_usd;
+        self.cumulative_usd += net;
+        self.rows.push(MonthRow {
+            month: label.to_string(),
+            asic_it_mw: a.asic_w_days / days / 1e6,
+            gpu_it_mw: a.gpu_w_days / days / 1e6,
+            facility_mw: a.facility_w_days / days / 1e6,
+            hashrate_ph_s: a.hash_gh_days / days / 1e6,
+            btc_mined: a.btc,
+            btc_price_usd: btc_price,
+            network_hashrate_eh_s: market.network_hashrate_gh_s[m] / 1e9,
+            asic_revenue_usd: asic_revenue,
+            gpu_revenue_usd: gpu_revenue,
+            energy_mwh: a.facility_w_days * HOURS_PER_DAY / 1e6,
+            energy_cost_usd: energy_cost,
+            opex_usd: opex,
+            capex_usd: a.capex_usd,
+            net_cash_flow_usd: net,
+            cumulative_cash_usd: self.cumulative_usd,
+            gpu_it_mw_end: t.gpu_it_w as f64 / 1e6,
+        });
+        self.month += 1;
+        self.rows.last().expect("row just pushed")
+    }
+
+    /// The closed months.
+    pub fn into_rows(self) -> Vec<MonthRow> {
+        self.rows
+    }
+}
+
+/// Share of GPU-hours sold in `month`: a linear ramp from `utilisation_start` in the
+/// month rental GPUs first energise to `utilisation_target` `ramp_months` later.
+pub fn utilisation(r: &crate::world::Rental, first: Option<u32>, month: u32) -> f64 {
+    let Some(first) = first else {
+        return 0.0;
+    };
+    if r.ramp_months == 0 {
+        return r.utilisation_target;
+    }
+    let k = f64::from(month.saturating_sub(first)).min(f64::from(r.ramp_months));
+    r.utilisation_start
+        + (r.utilisation_target - r.utilisation_start) * k / f64::from(r.ramp_months)
+}
+
+/// Net present value of monthly cash flows at an annual rate, each flow discounted from
+/// the end of its month: `Σ cf_m / (1 + r)^((m + 1) / 12)`.
+pub fn npv(rate_per_year: f64, flows: impl IntoIterator<Item = f64>) -> f64 {
+    flows
+        .into_iter()
+        .enumerate()
+        .map(|(m, cf)| cf / (1.0 + rate_per_year).powf((m as f64 + 1.0) / 12.0))
+        .sum()
+}
+
+/// Index of the payback month: the first month from which cumulative cash stays ≥ 0 to
+/// the end of the horizon; `None` if it ends negative.
+pub fn payback_index(cumulative: &[f64]) -> Option<usize> {
+    let last_negative = cumulative.iter().rposition(|&c| c < 0.0);
+    match last_negative {
+        None if cumulative.is_empty() => None,
+        None => Some(0),
+        Some(i) if i + 1 < cumulative.len() => Some(i + 1),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn npv_discounts_a_year_end_flow_by_one_period() {
+        let mut flows = vec![0.0; 12];
+        flows[11] = 110.0;
+        assert!((npv(0.10, flows) - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn payback_is_the_first_month_that_stays_non_negative() {
+        assert_eq!(payback_index(&[-5.0, -1.0, 2.0, 3.0]), Some(2));
+        assert_eq!(payback_index(&[-5.0, 1.0, -1.0, 3.0]), Some(3));
+        assert_eq!(payback_index(&[1.0, 2.0]), Some(0));
+        assert_eq!(payback_index(&[-1.0, 2.0, -0.5]), None);
+    }
+
+    #[test]
+    fn utilisation_ramps_linearly_then_holds() {
+        let r = crate::world::Rental {
+            usd_per_gpu_hour: 2.0,
+            decline_per_year: 0.0,
+            volatility_per_year: 0.0,
+            utilisation_start: 0.2,
+            utilisation_target: 0.8,
+            ramp_months: 6,
+        };
+        assert_eq!(utilisation(&r, None, 5), 0.0);
+        assert!((utilisation(&r, Some(2), 2) - 0.2).abs() < 1e-12);
+        assert!((utilisation(&r, Some(2), 5) - 0.5).abs() < 1e-12);
+        assert!((utilisation(&r, Some(2), 40) - 0.8).abs() < 1e-12);
+    }
+}

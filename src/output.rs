@@ -1,0 +1,136 @@
+//! Atomic output folders: a run writes into a temporary sibling folder and renames it
+//! into place only when every file is complete, so an interrupted or failed run never
+//! leaves a mixture of old and new files.
+
+use anyhow::{Context, Result, bail};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// A folder being written; becomes `target` on [`Staging::commit`], and is removed if
+/// dropped before that.
+pub struct Staging {
+    tmp: PathBuf,
+    target: PathBuf,
+    committed: bool,
+}
+
+impl Staging {
+    /// Starts writing the folder `target` (its parent is created if needed).
+    pub fn new(target: &Path) -> Result<Self> {
+        let name = target
+            .file_name()
+            .with_context(|| format!("output path {} has no folder name", target.display()))?
+            .to_string_lossy()
+            .into_owned();
+        let parent = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        fs::create_dir_all(&parent)
+            .with_context(|| format!("cannot create output folder {}", parent.display()))?;
+        if target.exists() && !target.is_dir() {
+            bail!(
+                "output path {} exists and is not a folder",
+                target.display()
+            );
+        }
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
+        }
+        fs::create_dir(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        Ok(Self {
+            tmp,
+            target: target.to_path_buf(),
+            committed: false,
+        })
+    }
+
+    /// Path of a file inside the staging folder. `name` must be a plain file name, so
+    /// nothing is ever written outside the output folder.
+    pub fn file(&self, name: &str) -> Result<PathBuf> {
+        let p = Path::new(name);
+        if p.components().count() != 1 || p.file_name().is_none() {
+            bail!("refusing to write `{name}` outside the output folder");
+        }
+        Ok(self.tmp.join(name))
+    }
+
+    /// Writes a whole file inside the staging folder.
+    pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> Result<()> {
+        let p = self.file(name)?;
+        fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))
+    }
+
+    /// Replaces `target` with the finished folder. The old folder (if any) is moved
+    /// aside first and removed only after the new one is in place.
+    pub fn commit(mut self) -> Result<PathBuf> {
+        let old = self.target.with_file_name(format!(
+            ".{}.old-{}",
+            self.target
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default(),
+            std::process::id()
+        ));
+        let had_old = self.target.exists();
+        if had_old {
+            fs::rename(&self.target, &old)
+                .with_context(|| format!("cannot move aside {}", self.target.display()))?;
+        }
+        if let Err(e) = fs::rename(&self.tmp, &self.target) {
+            if had_old {
+                let _ = fs::rename(&old, &self.target);
+            }
+            return Err(e).with_context(|| format!("cannot create {}", self.target.display()));
+        }
+        self.committed = true;
+        if had_old {
+            let _ = fs::remove_dir_all(&old);
+        }
+        Ok(self.target.clone())
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_the_old_folder_whole_and_cleans_up_on_drop() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("out");
+        fs::create_dir(&target).unwrap();
+        fs::write(target.join("stale.csv"), "old").unwrap();
+        let st = Staging::new(&target).unwrap();
+        st.write("ledger.csv", "new").unwrap();
+        assert!(st.write("../escape.csv", "x").is_err());
+        st.commit().unwrap();
+        assert!(
+            !target.join("stale.csv").exists(),
+            "old files must not be merged in"
+        );
+        assert_eq!(
+            fs::read_to_string(target.join("ledger.csv")).unwrap(),
+            "new"
+        );
+
+        let st = Staging::new(&target).unwrap();
+        st.write("ledger.csv", "half").unwrap();
+        drop(st);
+        assert_eq!(
+            fs::read_to_string(target.join("ledger.csv")).unwrap(),
+            "new"
+        );
+        let leftovers: Vec<_> = fs::read_dir(root.path()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "no partial folder is left behind");
+    }
+}

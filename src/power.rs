@@ -1,0 +1,398 @@
+//! Capacity and density limits along a unit's power path.
+//!
+//! A unit in a rack draws IT power through its rack's transformer and that
+//! transformer's substation, rejects its heat into the rack's cooling loop, and draws
+//! facility power (IT × the loop's PUE) through the site interconnect. Transformers and
+//! substations carry IT load; cooling and ancillary loads are fed separately and count
+//! only against the interconnect. All loads are integer watts, so sums are exact.
+
+use crate::world::check::{EquipmentRef, Problem, Scenario};
+use std::fmt;
+
+/// The kinds of limit an action can break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LimitKind {
+    /// Equipment to install has not been delivered (the plan lacks an `after` link).
+    AwaitingDelivery,
+    /// A piece of equipment on the path is not yet in service.
+    NotInService,
+    /// kW per rack above the cooling loop's maximum rack density.
+    RackDensity,
+    /// Heat above the cooling loop's heat-rejection capacity.
+    CoolingCapacity,
+    /// IT load above the transformer's rating.
+    TransformerRating,
+    /// IT load above the substation's capacity.
+    SubstationCapacity,
+    /// Facility power (IT × PUE) above the grid interconnect.
+    Interconnect,
+}
+
+impl LimitKind {
+    /// All kinds, in the order they are checked.
+    pub const ALL: [LimitKind; 7] = [
+        LimitKind::AwaitingDelivery,
+        LimitKind::NotInService,
+        LimitKind::RackDensity,
+        LimitKind::CoolingCapacity,
+        LimitKind::TransformerRating,
+        LimitKind::SubstationCapacity,
+        LimitKind::Interconnect,
+    ];
+
+    /// Stable short name, used in CSV files and summaries.
+    pub fn name(self) -> &'static str {
+        match self {
+            LimitKind::AwaitingDelivery => "awaiting-delivery",
+            LimitKind::NotInService => "not-in-service",
+            LimitKind::RackDensity => "rack-density",
+            LimitKind::CoolingCapacity => "cooling-capacity",
+            LimitKind::TransformerRating => "transformer-rating",
+            LimitKind::SubstationCapacity => "substation-capacity",
+            LimitKind::Interconnect => "interconnect",
+        }
+    }
+}
+
+/// Why an action cannot draw power now: the limit, the entity that enforces it, and the
+/// numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blocked {
+    /// Which limit.
+    pub limit: LimitKind,
+    /// The entity enforcing it, e.g. `transformer T1`.
+    pub entity: String,
+    /// Power the action needs, in W (per rack for density; facility W for interconnect).
+    pub need_w: f64,
+    /// Power still free under the limit, in W.
+    pub free_w: f64,
+    /// The limit itself, in W.
+    pub capacity_w: f64,
+}
+
+impl fmt::Display for Blocked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.limit {
+            LimitKind::NotInService => return write!(f, "{} is not in service yet", self.entity),
+            LimitKind::AwaitingDelivery => {
+                return write!(f, "{} has not been delivered yet", self.entity);
+            }
+            _ => {}
+        }
+        let unit = |w: f64| {
+            if w.abs() >= 1e6 {
+                format!("{:.2} MW", w / 1e6)
+            } else {
+                format!("{:.1} kW", w / 1e3)
+            }
+        };
+        let what = match self.limit {
+            LimitKind::RackDensity => "rack density limit",
+            LimitKind::CoolingCapacity => "heat-rejection capacity",
+            LimitKind::TransformerRating => "rating",
+            LimitKind::SubstationCapacity => "capacity",
+            LimitKind::Interconnect => "limit",
+            LimitKind::NotInService | LimitKind::AwaitingDelivery => "",
+        };
+        write!(
+            f,
+            "{} {what}: needs {} but only {} of {} is free",
+            self.entity,
+            unit(self.need_w),
+            unit(self.free_w.max(0.0)),
+            unit(self.capacity_w)
+        )
+    }
+}
+
+/// Aggregate IT loads in W, indexed like the scenario's equipment lists.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Loads {
+    /// IT W per substation.
+    pub substation_w: Vec<u64>,
+    /// IT W per transformer.
+    pub transformer_w: Vec<u64>,
+    /// IT W per cooling loop.
+    pub cooling_w: Vec<u64>,
+}
+
+impl Loads {
+    /// All-zero loads for a scenario.
+    pub fn zero(s: &Scenario) -> Self {
+        Self {
+            substation_w: vec![0; s.substations.len()],
+            transformer_w: vec![0; s.transformers.len()],
+            cooling_w: vec![0; s.cooling_loops.len()],
+        }
+    }
+
+    /// Adds (or with `add == false` removes) `it_w` of load on rack group `group`'s path.
+    pub fn apply(&mut self, s: &Scenario, group: usize, it_w: u64, add: bool) {
+        let g = &s.racks[group];
+        let t = g.transformer;
+        let sub = s.transformers[t].substation;
+        for slot in [
+            &mut self.transformer_w[t],
+            &mut self.substation_w[sub],
+            &mut self.cooling_w[g.cooling],
+        ] {
+            *slot = if add { *slot + it_w } else { *slot - it_w };
+        }
+    }
+
+    /// Facility power in W: Σ over loops of IT × PUE.
+    pub fn facility_w(&self, s: &Scenario) -> f64 {
+        self.cooling_w
+            .iter()
+            .zip(&s.cooling_loops)
+            .map(|(&w, l)| w as f64 * l.pue)
+            .sum()
+    }
+}
+
+/// Tolerance for comparing float facility power against the interconnect, so that a
+/// load exactly at the limit is not refused for a rounding error.
+const FACILITY_TOLERANCE_W: f64 = 1e-3;
+
+/// Checks that adding `per_rack_w` to every rack of `group` (whose fullest rack already
+/// draws `max_rack_load_w`) breaks no limit; `in_service` says whether an item is.
+pub fn check_add(
+    s: &Scenario,
+    loads: &Loads,
+    in_service: impl Fn(EquipmentRef) -> bool,
+    group: usize,
+    max_rack_load_w: u64,
+    per_rack_w: u64,
+) -> Result<(), Blocked> {
+    let g = &s.racks[group];
+    let t = g.transformer;
+    let sub = s.transformers[t].substation;
+    let lp = &s.cooling_loops[g.cooling];
+    for item in [
+        EquipmentRef::CoolingLoop(g.cooling),
+        EquipmentRef::Transformer(t),
+        EquipmentRef::Substation(sub),
+    ] {
+        if !in_service(item) {
+            return Err(Blocked {
+                limit: LimitKind::NotInService,
+                entity: s.equipment_name(item),
+                need_w: 0.0,
+                free_w: 0.0,
+                capacity_w: 0.0,
+            });
+        }
+    }
+    let total_w = per_rack_w * u64::from(g.count);
+    let over = |limit, entity: String, load: u64, need: u64, cap: u64| {
+        (load + need > cap).then(|| Blocked {
+            limit,
+            entity,
+            need_w: need as f64,
+            free_w: cap as f64 - load as f64,
+            capacity_w: cap as f64,
+        })
+    };
+    let checks = [
+        over(
+            LimitKind::RackDensity,
+            format!(
+                "cooling loop {} ({}) for racks {}",
+                lp.id,
+                lp.kind.name(),
+                g.id
+            ),
+            max_rack_load_w,
+            per_rack_w,
+            lp.max_rack_w,
+        ),
+        over(
+            LimitKind::CoolingCapacity,
+            format!("cooling loop {}", lp.id),
+            loads.cooling_w[g.cooling],
+            total_w,
+            lp.heat_rejection_w,
+        ),
+        over(
+            LimitKind::TransformerRating,
+            format!("transformer {}", s.transformers[t].id),
+            loads.transformer_w[t],
+            total_w,
+            s.transformers[t].capacity_w,
+        ),
+        over(
+            LimitKind::SubstationCapacity,
+            format!("substation {}", s.substations[sub].id),
+            loads.substation_w[sub],
+            total_w,
+            s.substations[sub].capacity_w,
+        ),
+    ];
+    if let Some(b) = checks.into_iter().flatten().next() {
+        return Err(b);
+    }
+    let facility = loads.facility_w(s);
+    let need = total_w as f64 * lp.pue;
+    let cap = s.interconnect_w as f64;
+    if facility + need > cap + FACILITY_TOLERANCE_W {
+        return Err(Blocked {
+            limit: LimitKind::Interconnect,
+            entity: "site interconnect".into(),
+            need_w: need,
+            free_w: cap - facility,
+            capacity_w: cap,
+        });
+    }
+    Ok(())
+}
+
+/// Every aggregate limit that `loads` breaks (empty when all hold).
+pub fn breaches(s: &Scenario, loads: &Loads) -> Vec<Blocked> {
+    let mut out = Vec::new();
+    let mut over = |limit, entity: String, load: u64, cap: u64| {
+        if load > cap {
+            out.push(Blocked {
+                limit,
+                entity,
+                need_w: load as f64,
+                free_w: cap as f64 - load as f64,
+                capacity_w: cap as f64,
+            });
+        }
+    };
+    for (l, &w) in s.cooling_loops.iter().zip(&loads.cooling_w) {
+        over(
+            LimitKind::CoolingCapacity,
+            format!("cooling loop {}", l.id),
+            w,
+            l.heat_rejection_w,
+        );
+    }
+    for (t, &w) in s.transformers.iter().zip(&loads.transformer_w) {
+        over(
+            LimitKind::TransformerRating,
+            format!("transformer {}", t.id),
+            w,
+            t.capacity_w,
+        );
+    }
+    for (b, &w) in s.substations.iter().zip(&loads.substation_w) {
+        over(
+            LimitKind::SubstationCapacity,
+            format!("substation {}", b.id),
+            w,
+            b.capacity_w,
+        );
+    }
+    let facility = loads.facility_w(s);
+    if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {
+        out.push(Blocked {
+            limit: LimitKind::Interconnect,
+            entity: "site interconnect".into(),
+            need_w: facility,
+            free_w: s.interconnect_w as f64 - facility,
+            capacity_w: s.interconnect_w as f64,
+        });
+    }
+    out
+}
+
+/// IT W per rack of group `g` at the start, and its model.
+fn initial_rack_w(s: &Scenario, g: usize) -> Option<u64> {
+    s.racks[g]
+        .initial
+        .map(|(m, n)| s.models[m].power_w * u64::from(n))
+}
+
+/// Problems with the starting state: racks over their loop's density, units on
+/// equipment not yet in service, and any capacity already exceeded.
+pub fn check_start_state(s: &Scenario) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut loads = Loads::zero(s);
+    for (gi, g) in s.racks.iter().enumerate() {
+        let Some(per_rack) = initial_rack_w(s, gi) else {
+            continue;
+        };
+        let lp = &s.cooling_loops[g.cooling];
+        if per_rack > lp.max_rack_w {
+            problems.push(Problem {
+                entity: format!("rack group {}", g.id),
+                rule: "rack-density",
+                message: format!(
+                    "starts at {:.1} kW per rack but cooling loop {} ({}) allows at most {:.1} kW per rack",
+                    per_rack as f64 / 1e3,
+                    lp.id,
+                    lp.kind.name(),
+                    lp.max_rack_w as f64 / 1e3
+                ),
+                position: None,
+            });
+        }
+        let t = g.transformer;
+        let sub = s.transformers[t].substation;
+        for item in [
+            EquipmentRef::CoolingLoop(g.cooling),
+            EquipmentRef::Transformer(t),
+            EquipmentRef::Substation(sub),
+        ] {
+            if s.equipment_supply(item) != crate::world::check::SupplySpec::Existing {
+                problems.push(Problem {
+                    entity: format!("rack group {}", g.id),
+                    rule: "not-in-service",
+                    message: format!(
+                        "starts with units running but {} is not Existing",
+                        s.equipment_name(item)
+                    ),
+                    position: None,
+                });
+            }
+        }
+        loads.apply(s, gi, per_rack * u64::from(g.count), true);
+    }
+    for b in breaches(s, &loads) {
+        problems.push(Problem {
+            entity: b.entity.clone(),
+            rule: b.limit.name(),
+            message: format!(
+                "the starting load of {:.2} MW exceeds the limit of {:.2} MW",
+                b.need_w / 1e6,
+                b.capacity_w / 1e6
+            ),
+            position: None,
+        });
+    }
+    problems
+}
+
+/// Plan steps that can never energise whatever else happens: their racks alone break a
+/// density, cooling, transformer, substation or interconnect limit.
+pub fn check_plan_feasibility(s: &Scenario) -> Vec<Problem> {
+    use crate::world::check::ActionSpec;
+    let mut problems = Vec::new();
+    for st in &s.plan {
+        let ActionSpec::InstallUnits {
+            group,
+            model,
+            per_rack,
+            ..
+        } = st.action
+        else {
+            continue;
+        };
+        let per_rack_w = s.models[model].power_w * u64::from(per_rack);
+        let empty = Loads::zero(s);
+        if let Err(b) = check_add(s, &empty, |_| true, group, 0, per_rack_w) {
+            problems.push(Problem {
+                entity: format!("plan step {}", st.id),
+                rule: "never-fits",
+                message: format!(
+                    "installing {per_rack} × {} in racks {} can never be energised, even on an empty site: {b}",
+                    s.models[model].id, s.racks[group].id
+                ),
+                position: None,
+            });
+        }
+    }
+    problems
+}

@@ -1,0 +1,91 @@
+//! Numbers for people: `$12.4M`, `48.2 MW`, and the terminal summary of a run.
+
+use crate::engine::{RunResult, Summary};
+use std::fmt::Write;
+
+/// USD with a magnitude suffix: `$1.2M`, `-$350k`, `$3.50B`.
+pub fn usd(v: f64) -> String {
+    let sign = if v < 0.0 { "-" } else { "" };
+    let a = v.abs();
+    if a >= 1e9 {
+        format!("{sign}${:.2}B", a / 1e9)
+    } else if a >= 1e6 {
+        format!("{sign}${:.1}M", a / 1e6)
+    } else if a >= 1e3 {
+        format!("{sign}${:.0}k", a / 1e3)
+    } else {
+        format!("{sign}${a:.0}")
+    }
+}
+
+/// The short human summary printed after a run.
+pub fn summary(result: &RunResult) -> String {
+    let s: &Summary = &result.summary;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{} — {} months from {}",
+        s.world, s.horizon_months, s.start_month
+    );
+    let _ = writeln!(
+        out,
+        "  NPV @ {:.1}%/yr        {}",
+        s.discount_rate_per_year * 100.0,
+        usd(s.npv_usd)
+    );
+    let _ = writeln!(
+        out,
+        "  final cumulative cash {}",
+        usd(s.final_cumulative_cash_usd)
+    );
+    let _ = writeln!(
+        out,
+        "  payback month         {}",
+        s.payback_month
+            .as_deref()
+            .unwrap_or("never (within the horizon)")
+    );
+    let _ = writeln!(
+        out,
+        "  first GPU energised   {}",
+        s.first_gpu_month
+            .as_deref()
+            .unwrap_or("never (within the horizon)")
+    );
+    let _ = writeln!(
+        out,
+        "  peak IT / facility    {:.1} MW / {:.1} MW (interconnect {:.1} MW)",
+        s.peak_it_mw, s.peak_facility_mw, s.interconnect_mw
+    );
+    let _ = write!(
+        out,
+        "  waited on limits      {:.1} months",
+        s.months_waited_on_limits
+    );
+    if !s.months_waited_by_limit.is_empty() {
+        let parts: Vec<String> = s
+            .months_waited_by_limit
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.1}"))
+            .collect();
+        let _ = write!(out, " ({})", parts.join(", "));
+    }
+    out.push('\n');
+    for u in &s.unfinished_steps {
+        let _ = writeln!(out, "  ! step {} did not finish: {}", u.step, u.reason);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::usd;
+
+    #[test]
+    fn usd_uses_magnitude_suffixes() {
+        assert_eq!(usd(1_234_567.0), "$1.2M");
+        assert_eq!(usd(-350_000.0), "-$350k");
+        assert_eq!(usd(3.5e9), "$3.50B");
+        assert_eq!(usd(12.0), "$12");
+    }
+}

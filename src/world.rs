@@ -1,0 +1,490 @@
+//! The world file: a RON description of a site and its retrofit plan.
+//!
+//! These types mirror the file one to one (stage one of two). [`check`] turns them into
+//! a [`Scenario`], the checked form the engine runs, with ids resolved to indices and
+//! units converted once. Every field carries its unit in its name.
+//!
+//! See `worlds/teaching.ron` for a small, fully commented example.
+
+pub mod check;
+
+use crate::dist::Quantity;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+pub use check::{Problem, Scenario, check};
+
+/// A whole world file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[serde(rename = "World")]
+pub struct WorldFile {
+    /// The site: calendar, grid connection, energy price, fixed opex.
+    pub site: Site,
+    /// High-voltage substations; each transformer hangs off one.
+    pub substations: Vec<Substation>,
+    /// Transformers feeding racks; each is fed by one substation.
+    pub transformers: Vec<Transformer>,
+    /// Cooling loops; each rack is cooled by one.
+    pub cooling_loops: Vec<CoolingLoop>,
+    /// The catalogue of unit models (ASIC miners and GPU servers) that racks can hold.
+    pub unit_models: Vec<UnitModel>,
+    /// Racks, declared as groups of identical racks.
+    pub racks: Vec<RackGroup>,
+    /// Bitcoin and GPU markets.
+    pub markets: Markets,
+    /// The retrofit plan: a DAG of steps.
+    #[serde(default)]
+    pub plan: Vec<Step>,
+}
+
+/// Site-wide settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Site {
+    /// Display name, used in chart titles and summaries.
+    pub name: String,
+    /// First simulated month, `YYYY-MM`.
+    pub start_month: String,
+    /// Number of months simulated (1..=1200).
+    pub horizon_months: u32,
+    /// Annual discount rate for NPV, e.g. 0.10 for 10 %/yr.
+    pub discount_rate_per_year: f64,
+    /// Grid interconnect limit in MW: facility power (IT × PUE) may never exceed it.
+    pub interconnect_mw: f64,
+    /// Power factor converting transformer MVA ratings into MW of real power.
+    #[serde(default = "default_power_factor")]
+    pub power_factor: f64,
+    /// All-in electricity price in USD per MWh.
+    pub electricity_usd_per_mwh: Series,
+    /// Fixed site opex (staff, maintenance, insurance) in USD per month.
+    #[serde(default)]
+    pub fixed_opex_usd_per_month: f64,
+}
+
+fn default_power_factor() -> f64 {
+    0.95
+}
+
+/// A value per month: constant, or one value per simulated month.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Series {
+    /// The same value every month.
+    Constant(f64),
+    /// One value per month from the start month; must cover the whole horizon.
+    Monthly(Vec<f64>),
+}
+
+/// How a piece of equipment comes to exist.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize)]
+pub enum Supply {
+    /// Already on site and in service at the start.
+    #[default]
+    Existing,
+    /// Must be ordered by an `Order` plan step and then put in service by an `Install`
+    /// step. Its cost is booked as capex when the order is placed.
+    ToOrder {
+        /// Purchase cost in USD, booked when ordered.
+        cost_usd: f64,
+        /// Weeks from order to delivery (a number or a distribution).
+        lead_time_weeks: Quantity,
+    },
+}
+
+/// A substation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Substation {
+    /// Unique id.
+    pub id: String,
+    /// Capacity in MW of IT load through its transformers.
+    pub capacity_mw: f64,
+    /// Existing or to be ordered.
+    #[serde(default)]
+    pub supply: Supply,
+}
+
+/// A transformer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Transformer {
+    /// Unique id.
+    pub id: String,
+    /// Id of the substation that feeds it.
+    pub substation: String,
+    /// Nameplate rating in MVA; usable MW = MVA × the site power factor.
+    pub rating_mva: f64,
+    /// Existing or to be ordered.
+    #[serde(default)]
+    pub supply: Supply,
+}
+
+/// Kinds of cooling, each with typical density limits (see `shared/domain.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CoolingKind {
+    /// Air cooling: ~15–20 kW/rack, at most 30–40 kW.
+    Air,
+    /// Hydro-cooled ASIC containers.
+    Hydro,
+    /// Single- or two-phase immersion tanks.
+    Immersion,
+    /// Rear-door heat exchangers: ~35 kW passive, ~60–75 kW active.
+    RearDoor,
+    /// Direct-to-chip liquid cooling: 40–130 kW/rack today.
+    DirectToChip,
+}
+
+impl CoolingKind {
+    /// Human name.
+    pub fn name(self) -> &'static str {
+        match self {
+            CoolingKind::Air => "air",
+            CoolingKind::Hydro => "hydro",
+            CoolingKind::Immersion => "immersion",
+            CoolingKind::RearDoor => "rear-door heat exchanger",
+            CoolingKind::DirectToChip => "direct-to-chip liquid",
+        }
+    }
+}
+
+/// A cooling loop.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoolingLoop {
+    /// Unique id.
+    pub id: String,
+    /// Cooling technology.
+    pub kind: CoolingKind,
+    /// Heat it can reject, in kW (equal to the IT load it can carry).
+    pub heat_rejection_kw: f64,
+    /// Highest IT load per rack it supports, in kW.
+    pub max_rack_kw: f64,
+    /// Power usage effectiveness of racks on this loop (facility power / IT power), ≥ 1.
+    pub pue: f64,
+    /// Existing or to be ordered.
+    #[serde(default)]
+    pub supply: Supply,
+}
+
+/// A unit model in the catalogue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum UnitModel {
+    /// A Bitcoin miner.
+    Asic {
+        /// Unique model id.
+        id: String,
+        /// Hashrate in TH/s.
+        hashrate_th_s: f64,
+        /// Wall power in W.
+        power_w: f64,
+        /// Purchase cost per unit in USD (booked when bought by an `InstallUnits` step).
+        #[serde(default)]
+        cost_usd: f64,
+        /// Weeks from order to delivery when bought by a plan step.
+        #[serde(default = "zero_quantity")]
+        lead_time_weeks: Quantity,
+    },
+    /// A GPU server (or a whole rack-scale system such as an NVL72).
+    GpuServer {
+        /// Unique model id.
+        id: String,
+        /// GPUs per server.
+        gpus: u32,
+        /// Power in W per server.
+        power_w: f64,
+        /// Purchase cost per server in USD, booked only when the site owns the servers
+        /// (a `Rental` contract); under a `Lease` the tenant brings them.
+        #[serde(default)]
+        cost_usd: f64,
+        /// Weeks from order to delivery when the site buys them.
+        #[serde(default = "zero_quantity")]
+        lead_time_weeks: Quantity,
+    },
+}
+
+fn zero_quantity() -> Quantity {
+    Quantity::Value(0.0)
+}
+
+impl UnitModel {
+    /// The model id.
+    pub fn id(&self) -> &str {
+        match self {
+            UnitModel::Asic { id, .. } | UnitModel::GpuServer { id, .. } => id,
+        }
+    }
+}
+
+/// A group of identical racks.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RackGroup {
+    /// Unique id of the group (a hall, a row, a container block).
+    pub id: String,
+    /// Number of racks in the group.
+    pub count: u32,
+    /// Id of the transformer feeding every rack of the group.
+    pub transformer: String,
+    /// Id of the cooling loop cooling every rack of the group.
+    pub cooling: String,
+    /// Units installed and running in each rack at the start, if any.
+    #[serde(default)]
+    pub units: Option<RackUnits>,
+}
+
+/// Units installed in each rack of a group.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RackUnits {
+    /// Model id from the catalogue.
+    pub model: String,
+    /// Units per rack.
+    pub per_rack: u32,
+}
+
+/// Markets that turn hashrate and GPU capacity into revenue.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Markets {
+    /// BTC price in USD.
+    pub btc_price_usd: PricePath,
+    /// Network hashrate in EH/s at the start month.
+    pub network_hashrate_eh_s: f64,
+    /// Network hashrate growth per year, e.g. 0.4 for +40 %/yr.
+    #[serde(default)]
+    pub network_growth_per_year: f64,
+    /// Volatility (σ per year) of network hashrate growth, used when sampling.
+    #[serde(default)]
+    pub network_growth_volatility_per_year: f64,
+    /// Block subsidy in BTC at the start month (3.125 since April 2024).
+    pub block_subsidy_btc: f64,
+    /// Dates (`YYYY-MM-DD`) on which the subsidy halves.
+    #[serde(default)]
+    pub halvings: Vec<String>,
+    /// Average transaction fees per block in BTC.
+    #[serde(default)]
+    pub fees_btc_per_block: f64,
+    /// GPU colocation lease, if the site leases GPU halls.
+    #[serde(default)]
+    pub gpu_lease: Option<Lease>,
+    /// GPU-hour rental, if the site runs its own GPUs.
+    #[serde(default)]
+    pub gpu_rental: Option<Rental>,
+}
+
+/// A price path.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum PricePath {
+    /// The same price every month.
+    Constant(f64),
+    /// One price per month from the start month; must cover the horizon.
+    Monthly(Vec<f64>),
+    /// Geometric Brownian motion with monthly steps. A plain run follows the median
+    /// path `start × exp((drift − σ²/2)·t)`; a seeded run samples it.
+    Gbm {
+        /// Price at the start month.
+        start: f64,
+        /// Expected log-return drift per year.
+        drift_per_year: f64,
+        /// Volatility σ per year.
+        volatility_per_year: f64,
+    },
+}
+
+/// A GPU colocation lease.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Lease {
+    /// Rent in USD per kW of energised GPU IT load per month.
+    pub usd_per_kw_month: f64,
+    /// True if the tenant pays the electricity of its halls (as in many colocation
+    /// deals); then leased halls add no energy cost to the site.
+    #[serde(default)]
+    pub power_pass_through: bool,
+}
+
+/// GPU-hour rental of site-owned GPUs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rental {
+    /// Price in USD per GPU-hour at the start month.
+    pub usd_per_gpu_hour: f64,
+    /// Price decline per year, e.g. 0.2 for −20 %/yr.
+    #[serde(default)]
+    pub decline_per_year: f64,
+    /// Volatility σ per year of the price, used when sampling.
+    #[serde(default)]
+    pub volatility_per_year: f64,
+    /// Share of GPU-hours sold in the month rental GPUs first energise (0..=1).
+    pub utilisation_start: f64,
+    /// Share of GPU-hours sold once ramped up (0..=1).
+    pub utilisation_target: f64,
+    /// Months from first energisation to the target utilisation.
+    #[serde(default)]
+    pub ramp_months: u32,
+}
+
+/// How an installed GPU hall earns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Contract {
+    /// Leased to a tenant at `markets.gpu_lease`; the tenant owns the servers.
+    #[default]
+    Lease,
+    /// Site-owned servers rented by the GPU-hour at `markets.gpu_rental`.
+    Rental,
+}
+
+/// One step of the retrofit plan.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Unique id.
+    pub id: String,
+    /// What the step does.
+    pub action: Action,
+    /// Working time in days once started (a number or a distribution). For `Order`
+    /// steps the lead times of the ordered equipment apply instead.
+    #[serde(default = "zero_quantity")]
+    pub duration_days: Quantity,
+    /// Earliest start, `YYYY-MM` or `YYYY-MM-DD`; without it the step starts as soon as
+    /// the steps in `after` are done.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// Ids of steps that must finish before this one starts.
+    #[serde(default)]
+    pub after: Vec<String>,
+    /// Labour and materials cost in USD, booked as capex when the step starts.
+    #[serde(default)]
+    pub cost_usd: f64,
+}
+
+/// What a plan step does.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Action {
+    /// Order equipment (substations, transformers, cooling loops declared `ToOrder`);
+    /// the step finishes when the last item is delivered.
+    Order(Vec<String>),
+    /// Put delivered equipment in service; it carries load when the step finishes.
+    Install(Vec<String>),
+    /// Switch off and remove every unit in a rack group (power is freed at the start).
+    Decommission(String),
+    /// Buy (after the model's lead time), install and energise units in every rack of a
+    /// group. Energising waits while any limit on the racks' power path would break.
+    InstallUnits {
+        /// Rack group id.
+        racks: String,
+        /// Model id from the catalogue.
+        model: String,
+        /// Units per rack.
+        per_rack: u32,
+        /// How GPU units earn; ignored for ASICs.
+        #[serde(default)]
+        contract: Contract,
+    },
+}
+
+/// Reads and parses a world file. Syntax and type errors carry `file:line:col`.
+pub fn load_file(path: &Path) -> Result<WorldFile, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse(&text, &path.display().to_string())
+}
+
+/// Parses world text; `origin` names it in error messages (usually the file path).
+pub fn parse(text: &str, origin: &str) -> Result<WorldFile, LoadError> {
+    ron::Options::default()
+        .from_str::<WorldFile>(text)
+        .map_err(|e| LoadError::Syntax {
+            origin: origin.to_string(),
+            line: e.span.start.line,
+            col: e.span.start.col,
+            message: with_suggestion(&e.code.to_string()),
+        })
+}
+
+/// Why a world file could not be read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadError {
+    /// The file could not be read.
+    Io {
+        /// File path.
+        path: String,
+        /// OS error.
+        message: String,
+    },
+    /// The text is not a valid world: bad syntax, a wrong type, an unknown field.
+    Syntax {
+        /// File path (or other origin).
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        col: usize,
+        /// What was expected.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io { path, message } => write!(f, "{path}: cannot read: {message}"),
+            LoadError::Syntax {
+                origin,
+                line,
+                col,
+                message,
+            } => write!(f, "{origin}:{line}:{col}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Adds "did you mean `x`?" to ron's unknown-field and unknown-variant messages when a
+/// listed alternative is close to what was written.
+fn with_suggestion(message: &str) -> String {
+    if message.contains("untagged enum Quantity") {
+        return "expected a number or a distribution: Fixed(x), Uniform(min: a, max: b), \
+                Triangular(min: a, mode: m, max: b) or LogNormal(median: m, p90: p)"
+            .to_string();
+    }
+    let Some(written) = backticked(message).next() else {
+        return message.to_string();
+    };
+    if !(message.contains("Unexpected field") || message.contains("Unexpected variant")) {
+        return message.to_string();
+    }
+    let best = backticked(message)
+        .skip(2)
+        .map(|cand| (strsim::damerau_levenshtein(written, cand), cand))
+        .filter(|&(d, cand)| d <= 2.max(cand.len() / 3))
+        .min_by_key(|&(d, _)| d);
+    match best {
+        Some((_, cand)) => format!("{message} (did you mean `{cand}`?)"),
+        None => message.to_string(),
+    }
+}
+
+fn backticked(s: &str) -> impl Iterator<Item = &str> {
+    s.split('`').skip(1).step_by(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestion_for_a_misspelt_field() {
+        let m = "Unexpected field named `capacity_mv` in `Substation`, expected one of `id`, `capacity_mw`, or `supply` instead";
+        assert!(with_suggestion(m).ends_with("(did you mean `capacity_mw`?)"));
+    }
+
+    #[test]
+    fn no_suggestion_when_nothing_is_close() {
+        let m = "Unexpected field named `zzzzzzzz` in `Substation`, expected one of `id`, `capacity_mw`, or `supply` instead";
+        assert_eq!(with_suggestion(m), m);
+    }
+}

@@ -1,0 +1,1099 @@
+//! Stage two of loading: validate a [`WorldFile`] into a [`Scenario`].
+//!
+//! Every rule is checked and *every* problem is reported, each naming the entity and the
+//! rule it breaks, so a user can fix a file in one pass. The engine only ever sees a
+//! `Scenario`: ids are indices, powers are integer watts, dates are simulation days.
+
+use super::*;
+use crate::calendar::{Calendar, Date, Day, YearMonth};
+use crate::dist::Dist;
+use std::collections::HashMap;
+use std::fmt;
+
+/// Longest horizon accepted: 100 years of monthly steps.
+pub const MAX_HORIZON_MONTHS: u32 = 1200;
+/// Most racks a world may declare in total; memory stays bounded (about 1 GB at worst).
+pub const MAX_RACKS: u64 = 2_000_000;
+/// Most units per rack.
+pub const MAX_UNITS_PER_RACK: u32 = 10_000;
+
+/// One thing wrong with a world.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    /// The entity (or section) at fault, e.g. `transformer T3` or `plan step gpu-1`.
+    pub entity: String,
+    /// The rule broken, a short stable name such as `unknown-reference`.
+    pub rule: &'static str,
+    /// What is wrong and what would fix it.
+    pub message: String,
+    /// 1-based `(line, col)` in the file where the entity is declared, when found.
+    pub position: Option<(usize, usize)>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((l, c)) = self.position {
+            write!(f, "{l}:{c}: ")?;
+        }
+        write!(f, "{}: {} [{}]", self.entity, self.message, self.rule)
+    }
+}
+
+/// How a piece of equipment starts the run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SupplySpec {
+    /// In service from day 0.
+    Existing,
+    /// Must be ordered and installed.
+    ToOrder {
+        /// Cost in USD, booked on order.
+        cost_usd: f64,
+        /// Lead time in weeks.
+        lead_time_weeks: Dist,
+    },
+}
+
+/// Kind of an orderable piece of equipment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EquipmentRef {
+    /// Index into [`Scenario::substations`].
+    Substation(usize),
+    /// Index into [`Scenario::transformers`].
+    Transformer(usize),
+    /// Index into [`Scenario::cooling_loops`].
+    CoolingLoop(usize),
+}
+
+/// A checked substation.
+#[derive(Debug, Clone)]
+pub struct SubstationSpec {
+    /// Id from the file.
+    pub id: String,
+    /// Capacity in W of IT load.
+    pub capacity_w: u64,
+    /// Existing or to order.
+    pub supply: SupplySpec,
+}
+
+/// A checked transformer.
+#[derive(Debug, Clone)]
+pub struct TransformerSpec {
+    /// Id from the file.
+    pub id: String,
+    /// Index of its substation.
+    pub substation: usize,
+    /// Usable real power in W (MVA × power factor).
+    pub capacity_w: u64,
+    /// Existing or to order.
+    pub supply: SupplySpec,
+}
+
+/// A checked cooling loop.
+#[derive(Debug, Clone)]
+pub struct CoolingLoopSpec {
+    /// Id from the file.
+    pub id: String,
+    /// Technology.
+    pub kind: CoolingKind,
+    /// Heat-rejection capacity in W of IT load.
+    pub heat_rejection_w: u64,
+    /// Highest IT load per rack in W.
+    pub max_rack_w: u64,
+    /// Facility power / IT power for racks on this loop.
+    pub pue: f64,
+    /// Existing or to order.
+    pub supply: SupplySpec,
+}
+
+/// What a unit model does.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ModelKind {
+    /// A miner with this hashrate in GH/s (integer, so totals are exact).
+    Asic {
+        /// Hashrate in GH/s.
+        hashrate_gh_s: u64,
+    },
+    /// A GPU server with this many GPUs.
+    Gpu {
+        /// GPUs per server.
+        gpus: u32,
+    },
+}
+
+/// A checked unit model.
+#[derive(Debug, Clone)]
+pub struct ModelSpec {
+    /// Id from the file.
+    pub id: String,
+    /// ASIC or GPU.
+    pub kind: ModelKind,
+    /// Power per unit in W.
+    pub power_w: u64,
+    /// Cost per unit in USD.
+    pub cost_usd: f64,
+    /// Lead time when bought by a plan step, in weeks.
+    pub lead_time_weeks: Dist,
+}
+
+/// A checked rack group.
+#[derive(Debug, Clone)]
+pub struct RackGroupSpec {
+    /// Id from the file.
+    pub id: String,
+    /// Racks in the group.
+    pub count: u32,
+    /// Transformer index.
+    pub transformer: usize,
+    /// Cooling loop index.
+    pub cooling: usize,
+    /// Units per rack at the start: (model index, units per rack).
+    pub initial: Option<(usize, u32)>,
+}
+
+/// Checked markets.
+#[derive(Debug, Clone)]
+pub struct MarketSpec {
+    /// BTC price path.
+    pub btc_price_usd: PricePath,
+    /// Network hashrate at the start in GH/s.
+    pub network_hashrate_gh_s: f64,
+    /// Growth per year.
+    pub network_growth_per_year: f64,
+    /// Volatility of growth per year.
+    pub network_growth_volatility_per_year: f64,
+    /// Block subsidy at the start in BTC.
+    pub block_subsidy_btc: f64,
+    /// Halving days within the horizon, ascending.
+    pub halving_days: Vec<Day>,
+    /// Fees per block in BTC.
+    pub fees_btc_per_block: f64,
+    /// Lease terms, if any.
+    pub gpu_lease: Option<Lease>,
+    /// Rental terms, if any.
+    pub gpu_rental: Option<Rental>,
+    /// Electricity price per month in USD/MWh (one entry per simulated month).
+    pub electricity_usd_per_mwh: Vec<f64>,
+}
+
+/// A checked plan action.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionSpec {
+    /// Order these items.
+    Order(Vec<EquipmentRef>),
+    /// Put these delivered items in service.
+    Install(Vec<EquipmentRef>),
+    /// Decommission every unit in this rack group.
+    Decommission(usize),
+    /// Install and energise units.
+    InstallUnits {
+        /// Rack group index.
+        group: usize,
+        /// Model index.
+        model: usize,
+        /// Units per rack.
+        per_rack: u32,
+        /// Revenue contract (GPUs only).
+        contract: Contract,
+    },
+}
+
+impl ActionSpec {
+    /// Short verb for logs and charts.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            ActionSpec::Order(_) => "order",
+            ActionSpec::Install(_) => "install",
+            ActionSpec::Decommission(_) => "decommission",
+            ActionSpec::InstallUnits { .. } => "install units",
+        }
+    }
+}
+
+/// A checked plan step.
+#[derive(Debug, Clone)]
+pub struct StepSpec {
+    /// Id from the file.
+    pub id: String,
+    /// What it does.
+    pub action: ActionSpec,
+    /// Working time in days.
+    pub duration_days: Dist,
+    /// Earliest start day.
+    pub start: Option<Day>,
+    /// Indices of prerequisite steps.
+    pub after: Vec<usize>,
+    /// Capex booked at start, USD.
+    pub cost_usd: f64,
+}
+
+/// A validated world, ready to simulate.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Site name.
+    pub name: String,
+    /// Months of the run.
+    pub calendar: Calendar,
+    /// Annual discount rate.
+    pub discount_rate_per_year: f64,
+    /// Interconnect limit in W of facility power.
+    pub interconnect_w: u64,
+    /// Fixed opex per month, USD.
+    pub fixed_opex_usd_per_month: f64,
+    /// Substations.
+    pub substations: Vec<SubstationSpec>,
+    /// Transformers.
+    pub transformers: Vec<TransformerSpec>,
+    /// Cooling loops.
+    pub cooling_loops: Vec<CoolingLoopSpec>,
+    /// Unit catalogue.
+    pub models: Vec<ModelSpec>,
+    /// Rack groups.
+    pub racks: Vec<RackGroupSpec>,
+    /// Markets.
+    pub markets: MarketSpec,
+    /// Plan steps, in file order.
+    pub plan: Vec<StepSpec>,
+}
+
+impl Scenario {
+    /// The id of an orderable item.
+    pub fn equipment_id(&self, e: EquipmentRef) -> &str {
+        match e {
+            EquipmentRef::Substation(i) => &self.substations[i].id,
+            EquipmentRef::Transformer(i) => &self.transformers[i].id,
+            EquipmentRef::CoolingLoop(i) => &self.cooling_loops[i].id,
+        }
+    }
+
+    /// How an orderable item is supplied.
+    pub fn equipment_supply(&self, e: EquipmentRef) -> SupplySpec {
+        match e {
+            EquipmentRef::Substation(i) => self.substations[i].supply,
+            EquipmentRef::Transformer(i) => self.transformers[i].supply,
+            EquipmentRef::CoolingLoop(i) => self.cooling_loops[i].supply,
+        }
+    }
+
+    /// A readable name of an orderable item, e.g. `transformer T3`.
+    pub fn equipment_name(&self, e: EquipmentRef) -> String {
+        let kind = match e {
+            EquipmentRef::Substation(_) => "substation",
+            EquipmentRef::Transformer(_) => "transformer",
+            EquipmentRef::CoolingLoop(_) => "cooling loop",
+        };
+        format!("{kind} {}", self.equipment_id(e))
+    }
+
+    /// Total racks declared.
+    pub fn rack_count(&self) -> u64 {
+        self.racks.iter().map(|g| u64::from(g.count)).sum()
+    }
+}
+
+fn mw_to_w(mw: f64) -> u64 {
+    (mw * 1e6).round() as u64
+}
+
+fn kw_to_w(kw: f64) -> u64 {
+    (kw * 1e3).round() as u64
+}
+
+/// Accumulates problems while checking.
+struct Checker<'a> {
+    text: Option<&'a str>,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn push(&mut self, entity: impl Into<String>, rule: &'static str, message: impl Into<String>) {
+        let entity = entity.into();
+        let position = self.locate(&entity);
+        self.problems.push(Problem {
+            entity,
+            rule,
+            message: message.into(),
+            position,
+        });
+    }
+
+    /// Finds where an entity is declared: the first `"id"` string in the file, which is
+    /// its `id:` field for every declared entity.
+    fn locate(&self, entity: &str) -> Option<(usize, usize)> {
+        let text = self.text?;
+        let id = entity.rsplit(' ').next()?;
+        let needle = format!("\"{id}\"");
+        let at = text.find(&needle)?;
+        let line = text[..at].matches('\n').count() + 1;
+        let col = at - text[..at].rfind('\n').map_or(0, |p| p + 1) + 1;
+        Some((line, col))
+    }
+
+    fn positive(&mut self, entity: &str, field: &str, v: f64) -> bool {
+        if !(v.is_finite() && v > 0.0) {
+            self.push(
+                entity,
+                "non-positive-rating",
+                format!("{field} must be a number > 0, got {v}"),
+            );
+            false
+        } else {
+            true
+        }
+    }
+
+    fn non_negative(&mut self, entity: &str, field: &str, v: f64) {
+        if !(v.is_finite() && v >= 0.0) {
+            self.push(
+                entity,
+                "negative-value",
+                format!("{field} must be a number >= 0, got {v}"),
+            );
+        }
+    }
+
+    fn dist(&mut self, entity: &str, field: &str, q: Quantity, max: f64) -> Dist {
+        let d = q.dist();
+        if let Err(e) = d.validate() {
+            self.push(entity, "bad-distribution", format!("{field}: {e}"));
+            return Dist::Fixed(0.0);
+        }
+        if d.upper() > max {
+            self.push(
+                entity,
+                "out-of-range",
+                format!(
+                    "{field} can reach {:.0}, more than the {max} allowed",
+                    d.upper()
+                ),
+            );
+            return Dist::Fixed(0.0);
+        }
+        d
+    }
+
+    fn supply(&mut self, entity: &str, s: Supply) -> SupplySpec {
+        match s {
+            Supply::Existing => SupplySpec::Existing,
+            Supply::ToOrder {
+                cost_usd,
+                lead_time_weeks,
+            } => {
+                self.non_negative(entity, "cost_usd", cost_usd);
+                SupplySpec::ToOrder {
+                    cost_usd,
+                    lead_time_weeks: self.dist(entity, "lead_time_weeks", lead_time_weeks, 5200.0),
+                }
+            }
+        }
+    }
+}
+
+fn index_ids<'a>(
+    c: &mut Checker,
+    kind: &str,
+    ids: impl Iterator<Item = &'a str>,
+) -> HashMap<&'a str, usize> {
+    let mut map = HashMap::new();
+    for (i, id) in ids.enumerate() {
+        if id.trim().is_empty() {
+            c.push(
+                format!("{kind} #{}", i + 1),
+                "empty-id",
+                "id must not be empty",
+            );
+        }
+        if map.insert(id, i).is_some() {
+            c.push(
+                format!("{kind} {id}"),
+                "duplicate-id",
+                format!("id `{id}` is declared twice"),
+            );
+        }
+    }
+    map
+}
+
+/// Validates `world`. `text` is the file's source, used to point at declarations.
+pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Problem>> {
+    let mut c = Checker {
+        text,
+        problems: Vec::new(),
+    };
+    let s = &world.site;
+
+    // --- site ---
+    let start = YearMonth::parse(&s.start_month).unwrap_or_else(|e| {
+        c.push("site", "bad-date", format!("start_month: {e}"));
+        YearMonth {
+            year: 2026,
+            month: 1,
+        }
+    });
+    let horizon = if s.horizon_months == 0 || s.horizon_months > MAX_HORIZON_MONTHS {
+        c.push(
+            "site",
+            "out-of-range",
+            format!(
+                "horizon_months must be 1..={MAX_HORIZON_MONTHS}, got {}",
+                s.horizon_months
+            ),
+        );
+        1
+    } else {
+        s.horizon_months
+    };
+    let calendar = Calendar::new(start, horizon);
+    if !(s.discount_rate_per_year.is_finite() && s.discount_rate_per_year > -1.0) {
+        c.push(
+            "site",
+            "out-of-range",
+            format!(
+                "discount_rate_per_year must be > -1, got {}",
+                s.discount_rate_per_year
+            ),
+        );
+    }
+    c.positive("site", "interconnect_mw", s.interconnect_mw);
+    if !(s.power_factor > 0.0 && s.power_factor <= 1.0) {
+        c.push(
+            "site",
+            "out-of-range",
+            format!("power_factor must be in (0, 1], got {}", s.power_factor),
+        );
+    }
+    c.non_negative(
+        "site",
+        "fixed_opex_usd_per_month",
+        s.fixed_opex_usd_per_month,
+    );
+    let electricity = monthly(
+        &mut c,
+        "site",
+        "electricity_usd_per_mwh",
+        &s.electricity_usd_per_mwh,
+        horizon,
+    );
+
+    // --- ids ---
+    let subs = index_ids(
+        &mut c,
+        "substation",
+        world.substations.iter().map(|x| x.id.as_str()),
+    );
+    let trafos = index_ids(
+        &mut c,
+        "transformer",
+        world.transformers.iter().map(|x| x.id.as_str()),
+    );
+    let loops = index_ids(
+        &mut c,
+        "cooling loop",
+        world.cooling_loops.iter().map(|x| x.id.as_str()),
+    );
+    let models = index_ids(
+        &mut c,
+        "unit model",
+        world.unit_models.iter().map(|x| x.id()),
+    );
+    let groups = index_ids(
+        &mut c,
+        "rack group",
+        world.racks.iter().map(|x| x.id.as_str()),
+    );
+    let steps = index_ids(
+        &mut c,
+        "plan step",
+        world.plan.iter().map(|x| x.id.as_str()),
+    );
+
+    // --- equipment ---
+    let substations: Vec<SubstationSpec> = world
+        .substations
+        .iter()
+        .map(|x| {
+            let e = format!("substation {}", x.id);
+            c.positive(&e, "capacity_mw", x.capacity_mw);
+            SubstationSpec {
+                id: x.id.clone(),
+                capacity_w: mw_to_w(x.capacity_mw),
+                supply: c.supply(&e, x.supply),
+            }
+        })
+        .collect();
+    let transformers: Vec<TransformerSpec> = world
+        .transformers
+        .iter()
+        .map(|x| {
+            let e = format!("transformer {}", x.id);
+            c.positive(&e, "rating_mva", x.rating_mva);
+            let substation = subs.get(x.substation.as_str()).copied().unwrap_or_else(|| {
+                c.push(
+                    &e,
+                    "unknown-reference",
+                    format!("substation `{}` does not exist", x.substation),
+                );
+                0
+            });
+            TransformerSpec {
+                id: x.id.clone(),
+                substation,
+                capacity_w: mw_to_w(x.rating_mva * s.power_factor),
+                supply: c.supply(&e, x.supply),
+            }
+        })
+        .collect();
+    let cooling_loops: Vec<CoolingLoopSpec> = world
+        .cooling_loops
+        .iter()
+        .map(|x| {
+            let e = format!("cooling loop {}", x.id);
+            c.positive(&e, "heat_rejection_kw", x.heat_rejection_kw);
+            c.positive(&e, "max_rack_kw", x.max_rack_kw);
+            if !(x.pue.is_finite() && (1.0..=5.0).contains(&x.pue)) {
+                c.push(
+                    &e,
+                    "out-of-range",
+                    format!("pue must be in 1..=5, got {}", x.pue),
+                );
+            }
+            CoolingLoopSpec {
+                id: x.id.clone(),
+                kind: x.kind,
+                heat_rejection_w: kw_to_w(x.heat_rejection_kw),
+                max_rack_w: kw_to_w(x.max_rack_kw),
+                pue: x.pue,
+                supply: c.supply(&e, x.supply),
+            }
+        })
+        .collect();
+
+    // --- catalogue ---
+    let model_specs: Vec<ModelSpec> = world
+        .unit_models
+        .iter()
+        .map(|m| {
+            let e = format!("unit model {}", m.id());
+            match m {
+                UnitModel::Asic {
+                    id,
+                    hashrate_th_s,
+                    power_w,
+                    cost_usd,
+                    lead_time_weeks,
+                } => {
+                    c.positive(&e, "hashrate_th_s", *hashrate_th_s);
+                    c.positive(&e, "power_w", *power_w);
+                    c.non_negative(&e, "cost_usd", *cost_usd);
+                    ModelSpec {
+                        id: id.clone(),
+                        kind: ModelKind::Asic {
+                            hashrate_gh_s: (hashrate_th_s * 1e3).round() as u64,
+                        },
+                        power_w: power_w.round() as u64,
+                        cost_usd: *cost_usd,
+                        lead_time_weeks: c.dist(&e, "lead_time_weeks", *lead_time_weeks, 5200.0),
+                    }
+                }
+                UnitModel::GpuServer {
+                    id,
+                    gpus,
+                    power_w,
+                    cost_usd,
+                    lead_time_weeks,
+                } => {
+                    c.positive(&e, "gpus", f64::from(*gpus));
+                    c.positive(&e, "power_w", *power_w);
+                    c.non_negative(&e, "cost_usd", *cost_usd);
+                    ModelSpec {
+                        id: id.clone(),
+                        kind: ModelKind::Gpu { gpus: *gpus },
+                        power_w: power_w.round() as u64,
+                        cost_usd: *cost_usd,
+                        lead_time_weeks: c.dist(&e, "lead_time_weeks", *lead_time_weeks, 5200.0),
+                    }
+                }
+            }
+        })
+        .collect();
+
+    // --- racks ---
+    let mut total_racks: u64 = 0;
+    let racks: Vec<RackGroupSpec> = world
+        .racks
+        .iter()
+        .map(|g| {
+            let e = format!("rack group {}", g.id);
+            if g.count == 0 {
+                c.push(&e, "non-positive-rating", "count must be at least 1");
+            }
+            total_racks += u64::from(g.count);
+            let transformer = lookup(&mut c, &e, "transformer", &trafos, &g.transformer);
+            let cooling = lookup(&mut c, &e, "cooling loop", &loops, &g.cooling);
+            let initial = g.units.as_ref().and_then(|u| {
+                let m = lookup(&mut c, &e, "unit model", &models, &u.model)?;
+                units_per_rack(&mut c, &e, u.per_rack).then_some((m, u.per_rack))
+            });
+            RackGroupSpec {
+                id: g.id.clone(),
+                count: g.count,
+                transformer: transformer.unwrap_or(0),
+                cooling: cooling.unwrap_or(0),
+                initial,
+            }
+        })
+        .collect();
+    if total_racks > MAX_RACKS {
+        c.push(
+            "racks",
+            "out-of-range",
+            format!("{total_racks} racks declared; at most {MAX_RACKS} are supported"),
+        );
+    }
+
+    // --- markets ---
+    let m = &world.markets;
+    match &m.btc_price_usd {
+        PricePath::Constant(p) => {
+            c.positive("markets", "btc_price_usd", *p);
+        }
+        PricePath::Monthly(_) => {
+            monthly(
+                &mut c,
+                "markets",
+                "btc_price_usd",
+                &Series::Monthly(match &m.btc_price_usd {
+                    PricePath::Monthly(v) => v.clone(),
+                    _ => Vec::new(),
+                }),
+                horizon,
+            );
+        }
+        PricePath::Gbm {
+            start,
+            drift_per_year,
+            volatility_per_year,
+        } => {
+            c.positive("markets", "btc_price_usd start", *start);
+            c.non_negative(
+                "markets",
+                "btc_price_usd volatility_per_year",
+                *volatility_per_year,
+            );
+            if !drift_per_year.is_finite() {
+                c.push(
+                    "markets",
+                    "out-of-range",
+                    "btc_price_usd drift_per_year must be finite",
+                );
+            }
+        }
+    }
+    c.positive("markets", "network_hashrate_eh_s", m.network_hashrate_eh_s);
+    if !(m.network_growth_per_year.is_finite() && m.network_growth_per_year > -1.0) {
+        c.push(
+            "markets",
+            "out-of-range",
+            format!(
+                "network_growth_per_year must be > -1, got {}",
+                m.network_growth_per_year
+            ),
+        );
+    }
+    c.non_negative(
+        "markets",
+        "network_growth_volatility_per_year",
+        m.network_growth_volatility_per_year,
+    );
+    c.non_negative("markets", "block_subsidy_btc", m.block_subsidy_btc);
+    c.non_negative("markets", "fees_btc_per_block", m.fees_btc_per_block);
+    let mut halving_days = Vec::new();
+    for h in &m.halvings {
+        match Date::parse(h) {
+            Ok(d) => {
+                if let Some(day) = calendar.day_of(d).filter(|&day| day < calendar.end()) {
+                    halving_days.push(day);
+                }
+            }
+            Err(e) => c.push("markets", "bad-date", format!("halvings: {e}")),
+        }
+    }
+    halving_days.sort_unstable();
+    if let Some(l) = &m.gpu_lease {
+        c.non_negative("markets", "gpu_lease.usd_per_kw_month", l.usd_per_kw_month);
+    }
+    if let Some(r) = &m.gpu_rental {
+        c.non_negative("markets", "gpu_rental.usd_per_gpu_hour", r.usd_per_gpu_hour);
+        c.non_negative(
+            "markets",
+            "gpu_rental.volatility_per_year",
+            r.volatility_per_year,
+        );
+        if !(r.decline_per_year.is_finite() && r.decline_per_year < 1.0) {
+            c.push(
+                "markets",
+                "out-of-range",
+                "gpu_rental.decline_per_year must be < 1",
+            );
+        }
+        for (name, u) in [
+            ("utilisation_start", r.utilisation_start),
+            ("utilisation_target", r.utilisation_target),
+        ] {
+            if !(0.0..=1.0).contains(&u) {
+                c.push(
+                    "markets",
+                    "out-of-range",
+                    format!("gpu_rental.{name} must be in 0..=1, got {u}"),
+                );
+            }
+        }
+    }
+
+    // --- plan ---
+    let equipment = |id: &str| -> Option<EquipmentRef> {
+        subs.get(id)
+            .map(|&i| EquipmentRef::Substation(i))
+            .or_else(|| trafos.get(id).map(|&i| EquipmentRef::Transformer(i)))
+            .or_else(|| loops.get(id).map(|&i| EquipmentRef::CoolingLoop(i)))
+    };
+    let mut ordered_by: HashMap<EquipmentRef, usize> = HashMap::new();
+    let mut plan = Vec::with_capacity(world.plan.len());
+    for (si, st) in world.plan.iter().enumerate() {
+        let e = format!("plan step {}", st.id);
+        let mut items = |c: &mut Checker, ids: &Vec<String>, ordering: bool| -> Vec<EquipmentRef> {
+            if ids.is_empty() {
+                c.push(&e, "empty-step", "lists no equipment");
+            }
+            ids.iter()
+                .filter_map(|id| {
+                    let Some(r) = equipment(id) else {
+                        c.push(
+                            &e,
+                            "unknown-reference",
+                            format!("`{id}` is not a substation, transformer or cooling loop"),
+                        );
+                        return None;
+                    };
+                    let supply = match r {
+                        EquipmentRef::Substation(i) => substations.get(i).map(|x| x.supply),
+                        EquipmentRef::Transformer(i) => transformers.get(i).map(|x| x.supply),
+                        EquipmentRef::CoolingLoop(i) => cooling_loops.get(i).map(|x| x.supply),
+                    };
+                    if supply == Some(SupplySpec::Existing) {
+                        c.push(
+                            &e,
+                            "not-orderable",
+                            format!("`{id}` is Existing; only equipment declared ToOrder can be ordered or installed"),
+                        );
+                    }
+                    if ordering {
+                        if let Some(prev) = ordered_by.insert(r, si) {
+                            c.push(
+                                &e,
+                                "ordered-twice",
+                                format!("`{id}` is already ordered by step `{}`", world.plan[prev].id),
+                            );
+                        }
+                    }
+                    Some(r)
+                })
+                .collect()
+        };
+        let action = match &st.action {
+            Action::Order(ids) => ActionSpec::Order(items(&mut c, ids, true)),
+            Action::Install(ids) => ActionSpec::Install(items(&mut c, ids, false)),
+            Action::Decommission(g) => match groups.get(g.as_str()) {
+                Some(&gi) => {
+                    if world.racks[gi].units.is_none() {
+                        c.push(
+                            &e,
+                            "nothing-to-decommission",
+                            format!("rack group `{g}` starts with no units installed"),
+                        );
+                    }
+                    ActionSpec::Decommission(gi)
+                }
+                None => {
+                    c.push(
+                        &e,
+                        "unknown-reference",
+                        format!("rack group `{g}` does not exist"),
+                    );
+                    ActionSpec::Decommission(0)
+                }
+            },
+            Action::InstallUnits {
+                racks: g,
+                model,
+                per_rack,
+                contract,
+            } => {
+                let gi = lookup(&mut c, &e, "rack group", &groups, g);
+                let mi = lookup(&mut c, &e, "unit model", &models, model);
+                units_per_rack(&mut c, &e, *per_rack);
+                if let Some(mi) = mi {
+                    if matches!(model_specs[mi].kind, ModelKind::Gpu { .. }) {
+                        let (ok, what) = match contract {
+                            Contract::Lease => (m.gpu_lease.is_some(), "markets.gpu_lease"),
+                            Contract::Rental => (m.gpu_rental.is_some(), "markets.gpu_rental"),
+                        };
+                        if !ok {
+                            c.push(
+                                &e,
+                                "missing-market",
+                                format!("contract {contract:?} needs {what} to be set"),
+                            );
+                        }
+                    }
+                }
+                ActionSpec::InstallUnits {
+                    group: gi.unwrap_or(0),
+                    model: mi.unwrap_or(0),
+                    per_rack: *per_rack,
+                    contract: *contract,
+                }
+            }
+        };
+        let duration_days = c.dist(&e, "duration_days", st.duration_days, 365_250.0);
+        if matches!(action, ActionSpec::Order(_)) && duration_days != Dist::Fixed(0.0) {
+            c.push(
+                &e,
+                "ignored-field",
+                "an Order step lasts the lead time of its items; remove duration_days",
+            );
+        }
+        let start_day = st.start.as_ref().and_then(|t| match Date::parse(t) {
+            Ok(d) => match calendar.day_of(d) {
+                Some(day) => Some(day),
+                None => {
+                    c.push(
+                        &e,
+                        "bad-date",
+                        format!("start {t} is before the start month {start}"),
+                    );
+                    None
+                }
+            },
+            Err(err) => {
+                c.push(&e, "bad-date", format!("start: {err}"));
+                None
+            }
+        });
+        let after = st
+            .after
+            .iter()
+            .filter_map(|a| lookup(&mut c, &e, "plan step", &steps, a))
+            .collect();
+        c.non_negative(&e, "cost_usd", st.cost_usd);
+        plan.push(StepSpec {
+            id: st.id.clone(),
+            action,
+            duration_days,
+            start: start_day,
+            after,
+            cost_usd: st.cost_usd,
+        });
+    }
+    // Every ToOrder item must be ordered by some step; otherwise it never exists.
+    for (r, name) in substations
+        .iter()
+        .enumerate()
+        .map(|(i, x)| (EquipmentRef::Substation(i), format!("substation {}", x.id)))
+        .chain(transformers.iter().enumerate().map(|(i, x)| {
+            (
+                EquipmentRef::Transformer(i),
+                format!("transformer {}", x.id),
+            )
+        }))
+        .chain(cooling_loops.iter().enumerate().map(|(i, x)| {
+            (
+                EquipmentRef::CoolingLoop(i),
+                format!("cooling loop {}", x.id),
+            )
+        }))
+    {
+        let supply = match r {
+            EquipmentRef::Substation(i) => substations[i].supply,
+            EquipmentRef::Transformer(i) => transformers[i].supply,
+            EquipmentRef::CoolingLoop(i) => cooling_loops[i].supply,
+        };
+        if matches!(supply, SupplySpec::ToOrder { .. }) && !ordered_by.contains_key(&r) {
+            let installed = plan
+                .iter()
+                .any(|p| matches!(&p.action, ActionSpec::Install(v) if v.contains(&r)));
+            if installed {
+                c.push(
+                    &name,
+                    "never-ordered",
+                    "is installed by the plan but no Order step orders it",
+                );
+            }
+        }
+    }
+    if let Some(cycle) = find_cycle(&plan) {
+        let ids: Vec<&str> = cycle.iter().map(|&i| plan[i].id.as_str()).collect();
+        c.push(
+            format!("plan step {}", ids[0]),
+            "plan-cycle",
+            format!(
+                "the plan's `after` links form a cycle: {}",
+                ids.join(" -> ")
+            ),
+        );
+    }
+
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    let scenario = Scenario {
+        name: s.name.clone(),
+        calendar,
+        discount_rate_per_year: s.discount_rate_per_year,
+        interconnect_w: mw_to_w(s.interconnect_mw),
+        fixed_opex_usd_per_month: s.fixed_opex_usd_per_month,
+        substations,
+        transformers,
+        cooling_loops,
+        models: model_specs,
+        racks,
+        markets: MarketSpec {
+            btc_price_usd: m.btc_price_usd.clone(),
+            network_hashrate_gh_s: m.network_hashrate_eh_s * 1e9,
+            network_growth_per_year: m.network_growth_per_year,
+            network_growth_volatility_per_year: m.network_growth_volatility_per_year,
+            block_subsidy_btc: m.block_subsidy_btc,
+            halving_days,
+            fees_btc_per_block: m.fees_btc_per_block,
+            gpu_lease: m.gpu_lease.clone(),
+            gpu_rental: m.gpu_rental.clone(),
+            electricity_usd_per_mwh: electricity,
+        },
+        plan,
+    };
+    // Physical checks need the whole topology, so they run on the checked form.
+    let physical = crate::power::check_start_state(&scenario);
+    let statics = crate::power::check_plan_feasibility(&scenario);
+    let mut problems: Vec<Problem> = physical.into_iter().chain(statics).collect();
+    for p in &mut problems {
+        p.position = c.locate(&p.entity);
+    }
+    if problems.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(problems)
+    }
+}
+
+fn lookup(
+    c: &mut Checker,
+    entity: &str,
+    kind: &str,
+    map: &HashMap<&str, usize>,
+    id: &str,
+) -> Option<usize> {
+    let found = map.get(id).copied();
+    if found.is_none() {
+        let hint = strsim_hint(map, id);
+        c.push(
+            entity,
+            "unknown-reference",
+            format!("{kind} `{id}` does not exist{hint}"),
+        );
+    }
+    found
+}
+
+fn strsim_hint(map: &HashMap<&str, usize>, id: &str) -> String {
+    let mut keys: Vec<&&str> = map.keys().collect();
+    keys.sort();
+    keys.into_iter()
+        .map(|k| (strsim::damerau_levenshtein(k, id), *k))
+        .filter(|&(d, k)| d <= 2.max(k.len() / 3))
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, k)| format!(" (did you mean `{k}`?)"))
+        .unwrap_or_default()
+}
+
+fn units_per_rack(c: &mut Checker, entity: &str, n: u32) -> bool {
+    if n == 0 || n > MAX_UNITS_PER_RACK {
+        c.push(
+            entity,
+            "out-of-range",
+            format!("per_rack must be 1..={MAX_UNITS_PER_RACK}, got {n}"),
+        );
+        return false;
+    }
+    true
+}
+
+fn monthly(c: &mut Checker, entity: &str, field: &str, s: &Series, horizon: u32) -> Vec<f64> {
+    let values = match s {
+        Series::Constant(v) => vec![*v; horizon as usize],
+        Series::Monthly(v) => {
+            if v.len() < horizon as usize {
+                c.push(
+                    entity,
+                    "series-too-short",
+                    format!(
+                        "{field} has {} monthly values but the horizon is {horizon} months",
+                        v.len()
+                    ),
+                );
+            }
+            v.iter().copied().take(horizon as usize).collect()
+        }
+    };
+    if let Some(bad) = values.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
+        c.push(
+            entity,
+            "negative-value",
+            format!("{field} must be >= 0, got {bad}"),
+        );
+    }
+    values
+}
+
+/// A cycle in the `after` graph, as step indices, if there is one.
+fn find_cycle(plan: &[StepSpec]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Open,
+        Done,
+    }
+    let mut mark = vec![Mark::New; plan.len()];
+    let mut path = Vec::new();
+    for root in 0..plan.len() {
+        if mark[root] != Mark::New {
+            continue;
+        }
+        // Iterative DFS: (node, next child index) so deep plans cannot overflow the stack.
+        let mut stack = vec![(root, 0usize)];
+        mark[root] = Mark::Open;
+        path.push(root);
+        while let Some(&mut (node, ref mut next)) = stack.last_mut() {
+            if let Some(&child) = plan[node].after.get(*next) {
+                *next += 1;
+                match mark[child] {
+                    Mark::Open => {
+                        let from = path.iter().position(|&p| p == child).unwrap_or(0);
+                        let mut cycle = path[from..].to_vec();
+                        cycle.push(child);
+                        return Some(cycle);
+                    }
+                    Mark::New => {
+                        mark[child] = Mark::Open;
+                        path.push(child);
+                        stack.push((child, 0));
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                mark[node] = Mark::Done;
+                path.pop();
+                stack.pop();
+            }
+        }
+    }
+    None
+}
