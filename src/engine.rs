@@ -523,7 +523,11 @@ impl Sim<'_> {
                     self.q.push(due, Event::Delivered { step: i, item });
                     let date = s.calendar.date(due);
                     self.log("ordered", s.equipment_name(item), || {
-                        format!("ordered for {cost:.0} USD; delivery due {date}")
+                        if cost > 0.0 {
+                            format!("ordered for {cost:.0} USD; delivery due {date}")
+                        } else {
+                            format!("ordered; delivery due {date}")
+                        }
                     });
                 }
                 let run = &mut self.steps[i];

@@ -96,10 +96,22 @@ pub struct Totals {
     pub lease_it_w_by_loop: Vec<u64>,
     /// ASIC hashrate, GH/s.
     pub hashrate_gh_s: u64,
+    /// Energised ASICs per (model, cooling loop), indexed `model * loops + loop`, so
+    /// accounting can switch off exactly the fleets that would mine at a loss.
+    pub asic_cells: Vec<AsicCell>,
     /// GPUs under rental contracts.
     pub rental_gpus: u64,
     /// Energised units (servers or miners).
     pub units: u64,
+}
+
+/// Energised ASICs of one model on one cooling loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AsicCell {
+    /// IT load, W.
+    pub it_w: u64,
+    /// Hashrate, GH/s.
+    pub hashrate_gh_s: u64,
 }
 
 /// The ECS world plus the indices the engine needs to address it.
@@ -196,6 +208,7 @@ impl Facility {
             loads: Loads::zero(s),
             totals: Totals {
                 lease_it_w_by_loop: vec![0; s.cooling_loops.len()],
+                asic_cells: vec![AsicCell::default(); s.models.len() * s.cooling_loops.len()],
                 ..Totals::default()
             },
         };
@@ -347,6 +360,10 @@ impl Facility {
             ModelKind::Asic { hashrate_gh_s } => {
                 upd(&mut t.asic_it_w, w);
                 upd(&mut t.hashrate_gh_s, hashrate_gh_s * n);
+                let cell =
+                    &mut t.asic_cells[model * s.cooling_loops.len() + s.racks[group].cooling];
+                upd(&mut cell.it_w, w);
+                upd(&mut cell.hashrate_gh_s, hashrate_gh_s * n);
             }
             ModelKind::Gpu { gpus } => {
                 upd(&mut t.gpu_it_w, w);

@@ -26,8 +26,11 @@ pub struct MonthRow {
     pub gpu_it_mw: f64,
     /// Average facility load (IT × PUE), MW.
     pub facility_mw: f64,
-    /// Average site hashrate, PH/s.
+    /// Average site hashrate actually mining, PH/s.
     pub hashrate_ph_s: f64,
+    /// Average ASIC IT load switched off because it would mine at a loss, MW (not
+    /// included in `asic_it_mw`).
+    pub asic_curtailed_mw: f64,
     /// BTC mined in the month.
     pub btc_mined: f64,
     /// BTC price used for the month, USD.
@@ -58,6 +61,7 @@ pub struct MonthRow {
 #[derive(Debug, Clone, Default)]
 struct MonthAccum {
     asic_w_days: f64,
+    curtailed_w_days: f64,
     gpu_w_days: f64,
     facility_w_days: f64,
     billable_facility_w_days: f64,
@@ -108,8 +112,31 @@ impl Accountant {
         }
         let days = f64::from(now - self.last_day);
         self.last_day = now;
+        let m = self.month as usize;
+        let mining_btc_per_gh_day = BLOCKS_PER_DAY
+            * (self.subsidy_btc + s.markets.fees_btc_per_block)
+            / market.network_hashrate_gh_s[m];
+        let usd_per_w_day = HOURS_PER_DAY / 1e6 * market.electricity_usd_per_mwh[m];
+        let loops = s.cooling_loops.len();
+        // Miners that would earn less than their power costs are switched off, as
+        // operators do; they keep their capacity and restart when mining pays again.
+        let (mut mining_w, mut mining_gh, mut curtailed_w, mut curtailed_facility_w) =
+            (0u64, 0u64, 0u64, 0.0);
+        for (i, cell) in t.asic_cells.iter().enumerate().filter(|(_, c)| c.it_w > 0) {
+            let pue = s.cooling_loops[i % loops].pue;
+            let revenue =
+                cell.hashrate_gh_s as f64 * mining_btc_per_gh_day * market.btc_price_usd[m];
+            let cost = cell.it_w as f64 * pue * usd_per_w_day;
+            if s.curtail_unprofitable_asics && revenue < cost {
+                curtailed_w += cell.it_w;
+                curtailed_facility_w += cell.it_w as f64 * pue;
+            } else {
+                mining_w += cell.it_w;
+                mining_gh += cell.hashrate_gh_s;
+            }
+        }
         let a = &mut self.acc;
-        let facility_w = loads.facility_w(s);
+        let facility_w = loads.facility_w(s) - curtailed_facility_w;
         let passthrough_w = match &s.markets.gpu_lease {
             Some(l) if l.power_pass_through => t
                 .lease_it_w_by_loop
@@ -119,18 +146,15 @@ impl Accountant {
                 .sum(),
             _ => 0.0,
         };
-        a.asic_w_days += t.asic_it_w as f64 * days;
+        a.asic_w_days += mining_w as f64 * days;
+        a.curtailed_w_days += curtailed_w as f64 * days;
         a.gpu_w_days += t.gpu_it_w as f64 * days;
         a.facility_w_days += facility_w * days;
         a.billable_facility_w_days += (facility_w - passthrough_w) * days;
         a.lease_w_days += t.lease_it_w as f64 * days;
         a.rental_gpu_days += t.rental_gpus as f64 * days;
-        if t.hashrate_gh_s > 0 {
-            let share = t.hashrate_gh_s as f64 / market.network_hashrate_gh_s[self.month as usize];
-            a.hash_gh_days += t.hashrate_gh_s as f64 * days;
-            a.btc +=
-                share * BLOCKS_PER_DAY * days * (self.subsidy_btc + s.markets.fees_btc_per_block);
-        }
+        a.hash_gh_days += mining_gh as f64 * days;
+        a.btc += mining_gh as f64 * mining_btc_per_gh_day * days;
     }
 
     /// Books capex now (in the current month).
@@ -186,6 +210,7 @@ impl Accountant {
             gpu_it_mw: a.gpu_w_days / days / 1e6,
             facility_mw: a.facility_w_days / days / 1e6,
             hashrate_ph_s: a.hash_gh_days / days / 1e6,
+            asic_curtailed_mw: a.curtailed_w_days / days / 1e6,
             btc_mined: a.btc,
             btc_price_usd: btc_price,
             network_hashrate_eh_s: market.network_hashrate_gh_s[m] / 1e9,

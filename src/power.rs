@@ -186,7 +186,7 @@ pub fn check_add(
     }
     let total_w = per_rack_w * u64::from(g.count);
     let over = |limit, entity: String, load: u64, need: u64, cap: u64| {
-        (load + need > cap).then(|| Blocked {
+        (load + need > cap).then_some(Blocked {
             limit,
             entity,
             need_w: need as f64,

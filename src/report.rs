@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 
 /// Column order of `ledger.csv` (also the field order of [`crate::ledger::MonthRow`]).
-pub const LEDGER_COLUMNS: &str = "month,asic_it_mw,gpu_it_mw,facility_mw,hashrate_ph_s,btc_mined,btc_price_usd,network_hashrate_eh_s,asic_revenue_usd,gpu_revenue_usd,energy_mwh,energy_cost_usd,opex_usd,capex_usd,net_cash_flow_usd,cumulative_cash_usd,gpu_it_mw_end";
+pub const LEDGER_COLUMNS: &str = "month,asic_it_mw,gpu_it_mw,facility_mw,hashrate_ph_s,asic_curtailed_mw,btc_mined,btc_price_usd,network_hashrate_eh_s,asic_revenue_usd,gpu_revenue_usd,energy_mwh,energy_cost_usd,opex_usd,capex_usd,net_cash_flow_usd,cumulative_cash_usd,gpu_it_mw_end";
 
 /// The ledger as CSV text, one row per month.
 pub fn ledger_csv(result: &RunResult) -> Result<Vec<u8>> {

@@ -60,6 +60,15 @@ pub struct Site {
     /// Fixed site opex (staff, maintenance, insurance) in USD per month.
     #[serde(default)]
     pub fixed_opex_usd_per_month: f64,
+    /// Switch ASICs off while their revenue would not cover their power (default true),
+    /// as operators do. They keep their share of every limit and restart when mining
+    /// pays again.
+    #[serde(default = "yes")]
+    pub curtail_unprofitable_asics: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_power_factor() -> f64 {

@@ -239,6 +239,8 @@ pub struct Scenario {
     pub interconnect_w: u64,
     /// Fixed opex per month, USD.
     pub fixed_opex_usd_per_month: f64,
+    /// Switch off ASICs while they would mine at a loss.
+    pub curtail_unprofitable_asics: bool,
     /// Substations.
     pub substations: Vec<SubstationSpec>,
     /// Transformers.
@@ -951,6 +953,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         discount_rate_per_year: s.discount_rate_per_year,
         interconnect_w: mw_to_w(s.interconnect_mw),
         fixed_opex_usd_per_month: s.fixed_opex_usd_per_month,
+        curtail_unprofitable_asics: s.curtail_unprofitable_asics,
         substations,
         transformers,
         cooling_loops,
