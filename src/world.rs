@@ -403,7 +403,9 @@ pub fn load_file(path: &Path) -> Result<WorldFile, LoadError> {
 
 /// Parses world text; `origin` names it in error messages (usually the file path).
 pub fn parse(text: &str, origin: &str) -> Result<WorldFile, LoadError> {
+    // Optional fields take a bare value (`start: "2026-06"`) as well as `Some(...)`.
     ron::Options::default()
+        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
         .from_str::<WorldFile>(text)
         .map_err(|e| LoadError::Syntax {
             origin: origin.to_string(),

@@ -1,0 +1,89 @@
+//! The `retrofit` binary as a user runs it.
+
+use std::path::Path;
+use std::process::Command;
+
+fn retrofit(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_retrofit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn run_writes_the_ledger_events_and_summary_and_prints_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("teaching");
+    let o = retrofit(&["run", "worlds/teaching.ron", "--out", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("NPV"), "{stdout}");
+    assert!(stdout.contains("first GPU energised   2027-03"), "{stdout}");
+    let ledger = std::fs::read_to_string(out.join("ledger.csv")).unwrap();
+    let header = ledger.lines().next().unwrap();
+    for col in [
+        "month",
+        "asic_it_mw",
+        "gpu_it_mw",
+        "facility_mw",
+        "hashrate_ph_s",
+        "btc_mined",
+        "asic_revenue_usd",
+        "gpu_revenue_usd",
+        "energy_cost_usd",
+        "opex_usd",
+        "capex_usd",
+        "net_cash_flow_usd",
+        "cumulative_cash_usd",
+    ] {
+        assert!(
+            header.split(',').any(|c| c == col),
+            "missing column {col} in {header}"
+        );
+    }
+    assert_eq!(ledger.lines().count(), 1 + 120);
+    assert!(ledger.lines().nth(1).unwrap().starts_with("2026-01,"));
+    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    assert!(events.starts_with("time,event,entity,detail\n"));
+    assert!(
+        events.contains(",wait,gpu-hall,site interconnect limit"),
+        "{events}"
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["first_gpu_month"], "2027-03");
+    assert!(summary["npv_usd"].is_number());
+}
+
+#[test]
+fn two_seeded_runs_write_identical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    for out in [&a, &b] {
+        let o = retrofit(&[
+            "run",
+            "worlds/teaching.ron",
+            "--seed",
+            "7",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for f in ["ledger.csv", "events.csv", "summary.json"] {
+        let read = |d: &Path| std::fs::read(d.join(f)).unwrap();
+        assert_eq!(read(&a), read(&b), "{f} differs between identical runs");
+    }
+}
+
+#[test]
+fn a_missing_world_file_fails_with_a_clear_message() {
+    let o = retrofit(&["run", "worlds/no-such-world.ron"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("worlds/no-such-world.ron") && err.contains("cannot read"),
+        "{err}"
+    );
+}

@@ -1,0 +1,369 @@
+//! Behaviour tests of the core engine through the public API: closed-form economics,
+//! waits on limits, rejection of impossible worlds, determinism.
+
+use retrofit::calendar::days_in_month;
+use retrofit::power::LimitKind;
+use retrofit::timeline::SpanKind;
+use retrofit::{WorldError, load_str, run};
+
+/// A one-hall world: `asic_racks` racks of 4 × S21 (14 kW/rack) on transformer T1, and
+/// `gpu_racks` empty racks for 4 × 14.3 kW GPU servers on T1 too (or on T2 if `gpu_on`
+/// says so), with `plan` spliced in and `markets_extra` appended to the markets.
+struct Mini {
+    horizon_months: u32,
+    t1_mva: f64,
+    interconnect_mw: f64,
+    asic_racks: u32,
+    gpu_racks: u32,
+    pass_through: bool,
+    plan: &'static str,
+    halvings: &'static str,
+    curtail: bool,
+}
+
+impl Default for Mini {
+    fn default() -> Self {
+        Self {
+            horizon_months: 12,
+            t1_mva: 10.0,
+            interconnect_mw: 20.0,
+            asic_racks: 100,
+            gpu_racks: 0,
+            pass_through: false,
+            plan: "",
+            halvings: "",
+            curtail: false,
+        }
+    }
+}
+
+impl Mini {
+    fn text(&self) -> String {
+        let gpu_group = if self.gpu_racks > 0 {
+            format!(
+                r#"RackGroup(id: "G", count: {}, transformer: "T1", cooling: "DLC"),"#,
+                self.gpu_racks
+            )
+        } else {
+            String::new()
+        };
+        format!(
+            r#"World(
+    site: Site(
+        name: "mini",
+        start_month: "2026-01",
+        horizon_months: {h},
+        discount_rate_per_year: 0.08,
+        interconnect_mw: {ic},
+        power_factor: 1.0,
+        electricity_usd_per_mwh: Constant(50.0),
+        fixed_opex_usd_per_month: 1000.0,
+        curtail_unprofitable_asics: {curtail},
+    ),
+    substations: [Substation(id: "S1", capacity_mw: 50.0)],
+    transformers: [Transformer(id: "T1", substation: "S1", rating_mva: {t1})],
+    cooling_loops: [
+        CoolingLoop(id: "AIR", kind: Air, heat_rejection_kw: 20000.0, max_rack_kw: 15.0, pue: 1.25),
+        CoolingLoop(id: "DLC", kind: DirectToChip, heat_rejection_kw: 20000.0, max_rack_kw: 130.0, pue: 1.1),
+    ],
+    unit_models: [
+        Asic(id: "S21", hashrate_th_s: 200.0, power_w: 3500.0),
+        GpuServer(id: "B200", gpus: 8, power_w: 14300.0, cost_usd: 500000.0),
+    ],
+    racks: [
+        RackGroup(id: "A", count: {asic}, transformer: "T1", cooling: "AIR",
+                  units: Some(RackUnits(model: "S21", per_rack: 4))),
+        {gpu_group}
+    ],
+    markets: Markets(
+        btc_price_usd: Constant(100000.0),
+        network_hashrate_eh_s: 1000.0,
+        block_subsidy_btc: 3.125,
+        halvings: [{halvings}],
+        fees_btc_per_block: 0.025,
+        gpu_lease: Some(Lease(usd_per_kw_month: 120.0, power_pass_through: {pt})),
+    ),
+    plan: [{plan}],
+)"#,
+            h = self.horizon_months,
+            ic = self.interconnect_mw,
+            t1 = self.t1_mva,
+            asic = self.asic_racks,
+            curtail = self.curtail,
+            pt = self.pass_through,
+            plan = self.plan,
+            halvings = self.halvings,
+        )
+    }
+}
+
+fn rel_eq(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * b.abs().max(1.0)
+}
+
+#[test]
+fn asic_revenue_matches_the_hashprice_closed_form_every_month() {
+    let s = load_str(&Mini::default().text(), "mini").unwrap();
+    let r = run(&s, None).unwrap();
+    assert_eq!(r.ledger.len(), 12);
+    // 100 racks × 4 × 200 TH/s = 80,000 TH/s against 1,000 EH/s = 1e9 TH/s.
+    let share = 80_000.0 / 1e9;
+    for (m, row) in r.ledger.iter().enumerate() {
+        let days = f64::from(days_in_month(2026, m as u32 + 1));
+        let btc = share * 144.0 * days * (3.125 + 0.025);
+        assert!(
+            rel_eq(row.btc_mined, btc),
+            "{}: {} vs {btc}",
+            row.month,
+            row.btc_mined
+        );
+        assert!(rel_eq(row.asic_revenue_usd, btc * 100_000.0));
+        // 1.4 MW IT × PUE 1.25 × 24 h × days × $50/MWh
+        let energy = 1.4 * 1.25 * 24.0 * days * 50.0;
+        assert!(
+            rel_eq(row.energy_cost_usd, energy),
+            "{} vs {energy}",
+            row.energy_cost_usd
+        );
+        assert!(rel_eq(row.asic_it_mw, 1.4));
+        assert!(rel_eq(row.hashrate_ph_s, 80.0));
+        assert_eq!(row.gpu_revenue_usd, 0.0);
+        let net = btc * 100_000.0 - energy - 1000.0;
+        assert!(rel_eq(row.net_cash_flow_usd, net));
+    }
+}
+
+#[test]
+fn a_halving_mid_month_halves_the_subsidy_from_that_day() {
+    let s = load_str(
+        &Mini {
+            halvings: r#""2026-03-11""#,
+            ..Mini::default()
+        }
+        .text(),
+        "mini",
+    )
+    .unwrap();
+    let r = run(&s, None).unwrap();
+    let share = 80_000.0 / 1e9;
+    let march = share * 144.0 * (10.0 * (3.125 + 0.025) + 21.0 * (1.5625 + 0.025));
+    assert!(
+        rel_eq(r.ledger[2].btc_mined, march),
+        "{} vs {march}",
+        r.ledger[2].btc_mined
+    );
+    let april = share * 144.0 * 30.0 * (1.5625 + 0.025);
+    assert!(rel_eq(r.ledger[3].btc_mined, april));
+}
+
+#[test]
+fn lease_revenue_is_prorated_from_the_energising_day() {
+    let w = Mini {
+        gpu_racks: 10,
+        plan: r#"Step(id: "gpu", action: InstallUnits(racks: "G", model: "B200", per_rack: 4), start: "2026-03-11")"#,
+        ..Mini::default()
+    };
+    let s = load_str(&w.text(), "mini").unwrap();
+    let r = run(&s, None).unwrap();
+    let kw = 10.0 * 4.0 * 14.3;
+    assert_eq!(r.ledger[1].gpu_revenue_usd, 0.0);
+    let march = kw * 120.0 * 21.0 / 31.0;
+    assert!(
+        rel_eq(r.ledger[2].gpu_revenue_usd, march),
+        "{} vs {march}",
+        r.ledger[2].gpu_revenue_usd
+    );
+    assert!(rel_eq(r.ledger[3].gpu_revenue_usd, kw * 120.0));
+    assert!(rel_eq(r.ledger[3].gpu_it_mw, kw / 1e3));
+    // Energy now includes the GPU hall at its own PUE (no pass-through).
+    let energy = (1.4 * 1.25 + kw / 1e3 * 1.1) * 24.0 * 30.0 * 50.0;
+    assert!(rel_eq(r.ledger[3].energy_cost_usd, energy));
+    assert_eq!(r.summary.first_gpu_month.as_deref(), Some("2026-03"));
+    // Tenant-owned servers under a lease: no capex.
+    assert_eq!(r.summary.total_capex_usd, 0.0);
+}
+
+#[test]
+fn with_power_pass_through_the_tenant_pays_the_leased_halls_energy() {
+    let w = Mini {
+        gpu_racks: 10,
+        pass_through: true,
+        plan: r#"Step(id: "gpu", action: InstallUnits(racks: "G", model: "B200", per_rack: 4))"#,
+        ..Mini::default()
+    };
+    let r = run(&load_str(&w.text(), "mini").unwrap(), None).unwrap();
+    let energy = 1.4 * 1.25 * 24.0 * 31.0 * 50.0;
+    assert!(rel_eq(r.ledger[0].energy_cost_usd, energy));
+    // ... but the facility still draws it.
+    assert!(rel_eq(r.ledger[0].facility_mw, 1.4 * 1.25 + 0.572 * 1.1));
+}
+
+/// The fidelity check of shared/domain.md: 200 MW IT leased at $121.5/kW-month for
+/// 144 months is the $3.5B Core Scientific → CoreWeave contract.
+#[test]
+fn two_hundred_mw_for_twelve_years_at_121_50_is_three_and_a_half_billion() {
+    let text = r#"World(
+        site: Site(name: "lease", start_month: "2026-01", horizon_months: 144,
+                   discount_rate_per_year: 0.0, interconnect_mw: 300.0,
+                   electricity_usd_per_mwh: Constant(0.0)),
+        substations: [Substation(id: "S", capacity_mw: 250.0)],
+        transformers: [Transformer(id: "T", substation: "S", rating_mva: 250.0, )],
+        cooling_loops: [CoolingLoop(id: "L", kind: DirectToChip, heat_rejection_kw: 250000.0,
+                                    max_rack_kw: 130.0, pue: 1.25)],
+        unit_models: [GpuServer(id: "NVL72", gpus: 72, power_w: 125000.0)],
+        racks: [RackGroup(id: "G", count: 1600, transformer: "T", cooling: "L")],
+        markets: Markets(btc_price_usd: Constant(1.0), network_hashrate_eh_s: 1.0,
+                         block_subsidy_btc: 3.125,
+                         gpu_lease: Some(Lease(usd_per_kw_month: 121.5))),
+        plan: [Step(id: "fill", action: InstallUnits(racks: "G", model: "NVL72", per_rack: 1))],
+    )"#;
+    let r = run(&load_str(text, "lease").unwrap(), None).unwrap();
+    let total = r.summary.total_gpu_revenue_usd;
+    assert!((total - 3.4992e9).abs() < 1.0, "{total}");
+}
+
+#[test]
+fn an_install_that_would_overload_its_transformer_waits_for_the_decommissioning() {
+    // T1 is 5 MW; hall A draws 3 MW (≈214 racks × 14 kW); the GPU hall needs 2.288 MW.
+    let w = Mini {
+        t1_mva: 5.0,
+        asic_racks: 214,
+        gpu_racks: 40,
+        plan: r#"
+            Step(id: "decom", action: Decommission("A"), duration_days: 10, start: "2026-06-01"),
+            Step(id: "gpu", action: InstallUnits(racks: "G", model: "B200", per_rack: 4),
+                 start: "2026-02-01", duration_days: 3),"#,
+        ..Mini::default()
+    };
+    let s = load_str(&w.text(), "mini").unwrap();
+    let r = run(&s, None).unwrap();
+    let gpu = r.timeline.iter().find(|t| t.id == "gpu").unwrap();
+    let waits: Vec<_> = gpu
+        .spans
+        .iter()
+        .filter(|sp| matches!(sp.kind, SpanKind::Wait(_)))
+        .collect();
+    assert_eq!(waits.len(), 1, "{:?}", gpu.spans);
+    // Installed 2026-02-01 + 3 days = day 34; hall A switched off on 2026-06-01 = day 151.
+    assert_eq!(waits[0].kind, SpanKind::Wait(LimitKind::TransformerRating));
+    assert_eq!((waits[0].from, waits[0].to), (34, 151));
+    assert!(
+        waits[0].label.contains("transformer T1"),
+        "{}",
+        waits[0].label
+    );
+    assert!((r.summary.months_waited_on_limits - 117.0 / (365.25 / 12.0)).abs() < 1e-12);
+    let wait_log = r.events.iter().find(|e| e.event == "wait").unwrap();
+    assert_eq!((wait_log.day, wait_log.entity.as_str()), (34, "gpu"));
+    assert!(
+        wait_log.detail.contains("transformer T1 rating"),
+        "{}",
+        wait_log.detail
+    );
+    let energised = r.events.iter().find(|e| e.event == "energised").unwrap();
+    assert_eq!(energised.day, 151);
+    // The month the GPU hall waited in earns no lease; June earns a full month.
+    assert_eq!(r.ledger[4].gpu_revenue_usd, 0.0);
+    assert!(rel_eq(
+        r.ledger[5].gpu_revenue_usd,
+        40.0 * 4.0 * 14.3 * 120.0
+    ));
+}
+
+#[test]
+fn a_step_still_blocked_at_the_horizon_is_reported_with_its_limit() {
+    let w = Mini {
+        t1_mva: 5.0,
+        asic_racks: 214,
+        gpu_racks: 40,
+        plan: r#"Step(id: "gpu", action: InstallUnits(racks: "G", model: "B200", per_rack: 4))"#,
+        ..Mini::default()
+    };
+    let r = run(&load_str(&w.text(), "mini").unwrap(), None).unwrap();
+    let u = &r.summary.unfinished_steps;
+    assert_eq!(u.len(), 1);
+    assert!(u[0].reason.contains("transformer T1"), "{}", u[0].reason);
+    assert!((r.summary.months_waited_on_limits - 365.0 / (365.25 / 12.0)).abs() < 1e-9);
+}
+
+#[test]
+fn a_starting_state_over_a_density_limit_is_rejected_naming_the_racks_and_the_loop() {
+    // 4 × S21 = 14 kW per rack on an air loop limited to 10 kW per rack.
+    let text = Mini::default()
+        .text()
+        .replace("max_rack_kw: 15.0", "max_rack_kw: 10.0");
+    let Err(WorldError::Invalid { problems, .. }) = load_str(&text, "dense.ron") else {
+        panic!("an over-dense start must be rejected");
+    };
+    let p = problems.iter().find(|p| p.rule == "rack-density").unwrap();
+    assert_eq!(p.entity, "rack group A");
+    assert!(p.message.contains("14.0 kW per rack"), "{}", p.message);
+    assert!(p.message.contains("cooling loop AIR"), "{}", p.message);
+}
+
+#[test]
+fn a_starting_state_over_the_interconnect_is_rejected() {
+    let w = Mini {
+        interconnect_mw: 1.0,
+        ..Mini::default()
+    };
+    let Err(WorldError::Invalid { problems, .. }) = load_str(&w.text(), "ic.ron") else {
+        panic!("must be rejected");
+    };
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.rule == "interconnect" && p.entity == "site interconnect")
+    );
+}
+
+#[test]
+fn malformed_ron_reports_file_line_and_column() {
+    let text = "World(\n    site: Site(\n        name: \"x\"\n        start_month: \"2026-01\",\n";
+    let err = load_str(text, "worlds/broken.ron").unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("worlds/broken.ron:4:"), "{msg}");
+    assert!(msg.to_lowercase().contains("expected"), "{msg}");
+}
+
+#[test]
+fn a_misspelt_field_gets_a_suggestion() {
+    let text = Mini::default()
+        .text()
+        .replace("capacity_mw: 50.0", "capacity_mv: 50.0");
+    let msg = load_str(&text, "w.ron").unwrap_err().to_string();
+    assert!(msg.contains("did you mean `capacity_mw`?"), "{msg}");
+}
+
+#[test]
+fn the_same_seed_reproduces_a_run_bit_for_bit() {
+    let text = std::fs::read_to_string("worlds/teaching.ron").unwrap();
+    let s = load_str(&text, "teaching").unwrap();
+    let a = run(&s, Some(42)).unwrap();
+    let b = run(&s, Some(42)).unwrap();
+    let c = run(&s, Some(43)).unwrap();
+    let csv = |r| retrofit::report::ledger_csv(r).unwrap();
+    assert_eq!(csv(&a), csv(&b));
+    assert_eq!(a.events, b.events);
+    assert_ne!(
+        csv(&a),
+        csv(&c),
+        "a different seed must draw different lead times"
+    );
+}
+
+#[test]
+fn cumulative_cash_is_the_running_sum_of_net_flows() {
+    let text = std::fs::read_to_string("worlds/reference.ron").unwrap();
+    let r = run(&load_str(&text, "reference").unwrap(), Some(5)).unwrap();
+    let mut cum = 0.0;
+    for row in &r.ledger {
+        cum += row.net_cash_flow_usd;
+        assert_eq!(row.cumulative_cash_usd, cum);
+        let net = row.asic_revenue_usd + row.gpu_revenue_usd
+            - row.energy_cost_usd
+            - row.opex_usd
+            - row.capex_usd;
+        assert!(rel_eq(row.net_cash_flow_usd, net));
+    }
+}
