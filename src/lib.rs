@@ -20,6 +20,7 @@ pub mod market;
 pub mod output;
 pub mod power;
 pub mod report;
+pub mod sweep;
 pub mod timeline;
 pub mod world;
 

@@ -3,8 +3,12 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use retrofit::sweep::{self, Shard, SweepConfig};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 #[derive(Parser)]
 #[command(
@@ -33,6 +37,43 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Monte Carlo sweep: N seeded runs sampling every distribution and market path,
+    /// summarised as P10/P50/P90 (runs.csv, percentiles.csv, summary.json).
+    #[command(
+        after_help = "Examples:\n  retrofit sweep worlds/reference.ron --runs 1000 --seed 1\n  \
+        retrofit sweep worlds/reference.ron --runs 10000 --shard 0/4 --out output/part0"
+    )]
+    Sweep {
+        /// World file (RON).
+        world: PathBuf,
+        /// Number of runs in the whole sweep.
+        #[arg(long, default_value_t = 1000)]
+        runs: u64,
+        /// Base seed; run i uses a seed derived from (seed, i), shown in runs.csv.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads [default: number of cores].
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Run only the runs with index ≡ K (mod M), for one batch job of many.
+        #[arg(long, value_name = "K/M")]
+        shard: Option<String>,
+        /// Output folder [default: output/<world file stem>-sweep]. Replaced atomically.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Combine the folders of sharded sweeps into the outputs of one sweep.
+    #[command(
+        after_help = "Example:\n  retrofit merge output/part0 output/part1 --out output/sweep"
+    )]
+    Merge {
+        /// Shard folders written by `retrofit sweep --shard K/M`.
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        /// Output folder.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -53,6 +94,55 @@ fn default_out(world: &Path) -> PathBuf {
     Path::new("output").join(stem)
 }
 
+fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
+    retrofit::load(world).map_err(|e| {
+        eprintln!("error: {e}");
+        ExitCode::from(1)
+    })
+}
+
+fn print_sweep(dir: &Path, state: &sweep::SweepState) {
+    let s = state
+        .aggregate
+        .summary(&state.world, state.seed, state.runs, state.interrupted);
+    let usd = |v: Option<f64>| {
+        v.map(retrofit::report::text::usd)
+            .unwrap_or_else(|| "-".into())
+    };
+    let month = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
+    println!(
+        "{} — {} of {} runs{}",
+        s.world,
+        s.runs_completed,
+        s.runs_planned,
+        if state.interrupted {
+            " (interrupted: partial results)"
+        } else {
+            ""
+        }
+    );
+    println!(
+        "  NPV            P10 {}  P50 {}  P90 {}",
+        usd(s.npv_usd.p10),
+        usd(s.npv_usd.p50),
+        usd(s.npv_usd.p90)
+    );
+    println!(
+        "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
+        month(&s.payback_month.p10),
+        month(&s.payback_month.p50),
+        month(&s.payback_month.p90),
+        s.probability_payback_within_horizon * 100.0
+    );
+    println!(
+        "  first GPU      P10 {}  P50 {}  P90 {}",
+        month(&s.first_gpu_month.p10),
+        month(&s.first_gpu_month.p50),
+        month(&s.first_gpu_month.p90)
+    );
+    println!("  outputs        {}", dir.display());
+}
+
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
@@ -70,6 +160,60 @@ fn run() -> Result<ExitCode> {
             let dir = retrofit::report::write_run(&out, &scenario, &result, Vec::new())?;
             print!("{}", retrofit::report::text::summary(&result));
             println!("  outputs               {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sweep {
+            world,
+            runs,
+            seed,
+            jobs,
+            shard,
+            out,
+        } => {
+            let scenario = match load(&world) {
+                Ok(s) => Arc::new(s),
+                Err(code) => return Ok(code),
+            };
+            let shard = shard.as_deref().map(Shard::parse).transpose()?;
+            let jobs =
+                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let cfg = SweepConfig {
+                runs,
+                seed,
+                jobs,
+                shard,
+                handle_interrupt: true,
+            };
+            let mine = match shard {
+                Some(s) => (0..runs).filter(|i| i % s.count == s.index).count() as u64,
+                None => runs,
+            };
+            let bar = sweep::progress_bar(mine, std::io::stderr().is_terminal());
+            let out = out.unwrap_or_else(|| {
+                let mut p = default_out(&world).into_os_string();
+                p.push("-sweep");
+                PathBuf::from(p)
+            });
+            let stop = Arc::new(AtomicBool::new(false));
+            let (dir, state) = sweep::sweep_to_dir(
+                scenario,
+                &cfg,
+                &out,
+                stop,
+                || bar.inc(1),
+                |_, _| Ok(Vec::new()),
+            )?;
+            bar.finish_and_clear();
+            print_sweep(&dir, &state);
+            Ok(if state.interrupted {
+                ExitCode::from(130)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Merge { parts, out } => {
+            let (dir, state) = sweep::merge_dirs(&parts, &out, |_, _| Ok(Vec::new()))?;
+            print_sweep(&dir, &state);
             Ok(ExitCode::SUCCESS)
         }
     }
