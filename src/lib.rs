@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 pub mod calendar;
+pub mod compare;
 pub mod dist;
 pub mod engine;
 pub mod facility;

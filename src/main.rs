@@ -62,6 +62,28 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run several worlds and compare NPV, payback, first-GPU month and cumulative cash
+    /// (compare.csv); with --runs, each world is a sweep and figures are P50s.
+    #[command(
+        after_help = "Example:\n  retrofit compare worlds/keep-mining.ron worlds/reference.ron worlds/full-pivot.ron"
+    )]
+    Compare {
+        /// World files (RON), two or more.
+        #[arg(required = true, num_args = 2..)]
+        worlds: Vec<PathBuf>,
+        /// Sweep each world with this many runs instead of one median run.
+        #[arg(long)]
+        runs: Option<u64>,
+        /// Base seed for sweeps.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Worker threads [default: number of cores].
+        #[arg(long)]
+        jobs: Option<usize>,
+        /// Output folder [default: output/compare]. Replaced atomically.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Combine the folders of sharded sweeps into the outputs of one sweep.
     #[command(
         after_help = "Example:\n  retrofit merge output/part0 output/part1 --out output/sweep"
@@ -92,6 +114,10 @@ fn default_out(world: &Path) -> PathBuf {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
     Path::new("output").join(stem)
+}
+
+fn default_jobs(jobs: Option<usize>) -> usize {
+    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
@@ -210,6 +236,47 @@ fn run() -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Compare {
+            worlds,
+            runs,
+            seed,
+            jobs,
+            out,
+        } => {
+            let mut loaded = Vec::new();
+            for w in &worlds {
+                match load(w) {
+                    Ok(s) => loaded.push((w.display().to_string(), Arc::new(s))),
+                    Err(code) => return Ok(code),
+                }
+            }
+            let (rows, _paths) =
+                retrofit::compare::compare(&loaded, runs, seed, default_jobs(jobs))?;
+            let out = out.unwrap_or_else(|| PathBuf::from("output/compare"));
+            let st = retrofit::output::Staging::new(&out)?;
+            st.write("compare.csv", retrofit::compare::compare_csv(&rows)?)?;
+            let dir = st.commit()?;
+            let usd = |v: Option<f64>| {
+                v.map(retrofit::report::text::usd)
+                    .unwrap_or_else(|| "-".into())
+            };
+            println!(
+                "{:<45} {:>10} {:>9} {:>9} {:>12}",
+                "world", "NPV P50", "payback", "first GPU", "final cash"
+            );
+            for r in &rows {
+                println!(
+                    "{:<45} {:>10} {:>9} {:>9} {:>12}",
+                    r.world,
+                    usd(r.npv_usd_p50),
+                    r.payback_month_p50.as_deref().unwrap_or("never"),
+                    r.first_gpu_month_p50.as_deref().unwrap_or("never"),
+                    usd(r.final_cumulative_cash_usd_p50)
+                );
+            }
+            println!("outputs: {}", dir.display());
+            Ok(ExitCode::SUCCESS)
         }
         Command::Merge { parts, out } => {
             let (dir, state) = sweep::merge_dirs(&parts, &out, |_, _| Ok(Vec::new()))?;

@@ -146,3 +146,24 @@ fn run_i_of_a_sweep_is_reproduced_by_a_single_seeded_run() {
     let single = retrofit::run(&teaching(), Some(seed)).unwrap();
     assert_eq!(rec[2].parse::<f64>().unwrap(), single.summary.npv_usd);
 }
+
+#[test]
+fn compare_puts_each_world_on_one_row_with_its_own_median_run() {
+    let worlds: Vec<(String, Arc<retrofit::Scenario>)> =
+        ["worlds/teaching.ron", "worlds/keep-mining.ron"]
+            .iter()
+            .map(|f| (f.to_string(), Arc::new(retrofit::load(f).unwrap())))
+            .collect();
+    let (rows, paths) = retrofit::compare::compare(&worlds, None, 1, 1).unwrap();
+    assert_eq!(rows.len(), 2);
+    let single = retrofit::run(&worlds[0].1, None).unwrap();
+    assert_eq!(rows[0].npv_usd_p50, Some(single.summary.npv_usd));
+    assert_eq!(rows[0].first_gpu_month_p50.as_deref(), Some("2027-03"));
+    assert_eq!(rows[1].first_gpu_month_p50, None);
+    assert_eq!(
+        paths[0].p50.last().copied(),
+        Some(single.summary.final_cumulative_cash_usd)
+    );
+    let csv = String::from_utf8(retrofit::compare::compare_csv(&rows).unwrap()).unwrap();
+    assert_eq!(csv.lines().count(), 3);
+}
