@@ -1,0 +1,238 @@
+//! Performance against the limits (issue: scheduler vs a bare heap, single runs,
+//! linear scaling to a 1 GW campus, sweep throughput). Run with `cargo bench`;
+//! BENCHMARKS.md records the figures on the project's 2-core machine.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
+use retrofit::engine::queue::EventQueue;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::hint::black_box;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+const EVENTS: u64 = 100_000;
+const PENDING: u64 = 100;
+
+/// The same shape of payload the engine schedules: a small enum.
+#[derive(Clone, Copy)]
+enum Ev {
+    Ready(usize),
+    Done(usize),
+    MonthEnd(u32),
+}
+
+/// Pseudo-random but fixed delays, so both loops see the same event times.
+fn delay(i: u64) -> u32 {
+    ((i.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40) % 97) as u32 + 1
+}
+
+fn scheduler(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scheduler");
+    g.throughput(Throughput::Elements(EVENTS));
+    g.bench_function("engine_queue", |b| {
+        b.iter(|| {
+            let mut q = EventQueue::new();
+            for i in 0..PENDING {
+                q.push(delay(i), Ev::Ready(i as usize));
+            }
+            let mut acc = 0u64;
+            for i in 0..EVENTS {
+                let (t, ev) = q.pop().expect("never empty");
+                // A trivial handler: dispatch on the kind, schedule the next event.
+                acc += match ev {
+                    Ev::Ready(k) => k as u64,
+                    Ev::Done(k) => 2 * k as u64,
+                    Ev::MonthEnd(m) => u64::from(m),
+                };
+                let next = match i % 3 {
+                    0 => Ev::Done(i as usize),
+                    1 => Ev::Ready(i as usize),
+                    _ => Ev::MonthEnd(i as u32),
+                };
+                q.push(t + delay(i), next);
+            }
+            black_box(acc)
+        })
+    });
+    g.bench_function("bare_binary_heap", |b| {
+        b.iter(|| {
+            let mut q: BinaryHeap<Reverse<(u32, u64, u64)>> = BinaryHeap::new();
+            let mut seq = 0u64;
+            for i in 0..PENDING {
+                q.push(Reverse((delay(i), seq, i)));
+                seq += 1;
+            }
+            let mut acc = 0u64;
+            for i in 0..EVENTS {
+                let Reverse((t, _, v)) = q.pop().expect("never empty");
+                acc += v;
+                q.push(Reverse((t + delay(i), seq, i)));
+                seq += 1;
+            }
+            black_box(acc)
+        })
+    });
+    g.finish();
+}
+
+fn single_run(c: &mut Criterion) {
+    let s = retrofit::load("worlds/reference.ron").expect("reference world loads");
+    let mut g = c.benchmark_group("single_run");
+    g.bench_function("reference_no_pngs", |b| {
+        b.iter(|| black_box(retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap()))
+    });
+    g.bench_function("reference_with_csv_outputs", |b| {
+        let dir = tempfile_dir();
+        b.iter(|| {
+            let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
+            retrofit::report::write_run(&dir.join("out"), &s, &r, Vec::new()).unwrap()
+        })
+    });
+    g.finish();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("retrofit-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// A generated campus of `halls` halls of ~5 MW: one S21 per rack so every miner is its
+/// own entity (1,430 per hall); half the halls are converted to leased GPU halls by a
+/// proportional plan over 10 years.
+pub fn campus(halls: u32) -> String {
+    let mut subs = String::new();
+    let mut trafos = String::new();
+    let mut loops = String::new();
+    let mut racks = String::new();
+    let mut plan = String::new();
+    for h in 0..halls {
+        if h % 4 == 0 {
+            subs += &format!("Substation(id: \"S{}\", capacity_mw: 30.0),\n", h / 4);
+        }
+        trafos += &format!(
+            "Transformer(id: \"T{h}\", substation: \"S{}\", rating_mva: 6.0),\n",
+            h / 4
+        );
+        loops += &format!(
+            "CoolingLoop(id: \"AIR{h}\", kind: Air, heat_rejection_kw: 5250.0, max_rack_kw: 15.0, pue: 1.2),\n"
+        );
+        racks += &format!(
+            "RackGroup(id: \"A{h}\", count: 1430, transformer: \"T{h}\", cooling: \"AIR{h}\", units: RackUnits(model: \"S21\", per_rack: 1)),\n"
+        );
+        if h % 2 == 1 {
+            loops += &format!(
+                "CoolingLoop(id: \"DLC{h}\", kind: DirectToChip, heat_rejection_kw: 5000.0, max_rack_kw: 140.0, pue: 1.3, supply: ToOrder(cost_usd: 0.0, lead_time_weeks: Triangular(min: 26, mode: 40, max: 60))),\n"
+            );
+            racks += &format!(
+                "RackGroup(id: \"G{h}\", count: 35, transformer: \"T{h}\", cooling: \"DLC{h}\"),\n"
+            );
+            let start_month = 3 + (h % 48);
+            plan += &format!(
+                "Step(id: \"order{h}\", action: Order([\"DLC{h}\"]), start: \"{}-{:02}\"),
+                 Step(id: \"decom{h}\", action: Decommission(\"A{h}\"), duration_days: 30, start: \"{}-{:02}\"),
+                 Step(id: \"conv{h}\", action: Install([\"DLC{h}\"]), duration_days: Triangular(min: 150, mode: 180, max: 270), after: [\"order{h}\", \"decom{h}\"], cost_usd: 41580000.0),
+                 Step(id: \"gpu{h}\", action: InstallUnits(racks: \"G{h}\", model: \"NVL72\", per_rack: 1), duration_days: 60, after: [\"conv{h}\"]),\n",
+                2026 + start_month / 12,
+                start_month % 12 + 1,
+                2026 + (start_month + 6) / 12,
+                (start_month + 6) % 12 + 1
+            );
+        }
+    }
+    format!(
+        r#"World(
+    site: Site(name: "campus {} MW", start_month: "2026-01", horizon_months: 120,
+               discount_rate_per_year: 0.1, interconnect_mw: {ic}, electricity_usd_per_mwh: Constant(40.0),
+               fixed_opex_usd_per_month: 100000.0),
+    substations: [{subs}],
+    transformers: [{trafos}],
+    cooling_loops: [{loops}],
+    unit_models: [Asic(id: "S21", hashrate_th_s: 200.0, power_w: 3500.0),
+                  GpuServer(id: "NVL72", gpus: 72, power_w: 132000.0)],
+    racks: [{racks}],
+    markets: Markets(btc_price_usd: Gbm(start: 91000.0, drift_per_year: 0.125, volatility_per_year: 0.5),
+                     network_hashrate_eh_s: 1100.0, network_growth_per_year: 0.3,
+                     block_subsidy_btc: 3.125, halvings: ["2028-04-15", "2032-04-15"],
+                     fees_btc_per_block: 0.03, gpu_lease: Lease(usd_per_kw_month: 121.5)),
+    plan: [{plan}],
+)"#,
+        halls * 5,
+        ic = f64::from(halls) * 6.25,
+    )
+}
+
+fn scaling(c: &mut Criterion) {
+    let mut g = c.benchmark_group("scaling");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(10));
+    for halls in [2u32, 20, 200] {
+        let s = retrofit::load_str(&campus(halls), "campus").expect("generated campus is valid");
+        let units = u64::from(halls) * 1430;
+        g.throughput(Throughput::Elements(units));
+        let opts = retrofit::RunOptions {
+            record_events: true,
+            audit: false,
+        };
+        g.bench_with_input(
+            BenchmarkId::new("run_10y", format!("{}MW_{units}asics", halls * 5)),
+            &s,
+            |b, s| b.iter(|| black_box(retrofit::run_with(s, None, opts).unwrap())),
+        );
+    }
+    g.finish();
+}
+
+fn sweep_throughput(c: &mut Criterion) {
+    let s = Arc::new(retrofit::load("worlds/reference.ron").expect("reference world loads"));
+    let mut g = c.benchmark_group("sweep");
+    const RUNS: u64 = 200;
+    g.throughput(Throughput::Elements(RUNS));
+    g.sample_size(10);
+    for jobs in [1usize, 2] {
+        g.bench_with_input(
+            BenchmarkId::new("reference_runs", format!("jobs{jobs}")),
+            &jobs,
+            |b, &jobs| {
+                b.iter(|| {
+                    let cfg = retrofit::sweep::SweepConfig {
+                        runs: RUNS,
+                        seed: 1,
+                        jobs,
+                        shard: None,
+                        handle_interrupt: false,
+                    };
+                    let stop = Arc::new(AtomicBool::new(false));
+                    black_box(
+                        retrofit::sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {}).unwrap(),
+                    )
+                })
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, scheduler, single_run, scaling, sweep_throughput);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    report_ratio();
+}
+
+/// Prints the engine queue / bare heap ratio from criterion's saved medians.
+fn report_ratio() {
+    let median = |f: &str| -> Option<f64> {
+        let p = format!("target/criterion/scheduler/{f}/new/estimates.json");
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+        v["median"]["point_estimate"].as_f64()
+    };
+    if let (Some(e), Some(h)) = (median("engine_queue"), median("bare_binary_heap")) {
+        println!(
+            "scheduler: engine queue / bare BinaryHeap median ratio = {:.2} (target <= 2.0)",
+            e / h
+        );
+    }
+}
