@@ -10,6 +10,22 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
+/// Prints to stdout, ignoring a closed pipe (`retrofit run … | head` must not panic).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout(), $($t)*);
+    }};
+}
+
+/// [`out!`] with a newline.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+
 #[derive(Parser)]
 #[command(
     name = "retrofit",
@@ -84,6 +100,18 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Write a commented starter world to edit.
+    #[command(
+        after_help = "Examples:\n  retrofit init my-site.ron\n  retrofit init --template teaching class.ron"
+    )]
+    Init {
+        /// Starting point: teaching, reference, keep-mining, full-pivot or blank.
+        #[arg(long, default_value = "blank")]
+        template: String,
+        /// File to create (refuses to overwrite an existing file).
+        #[arg(default_value = "world.ron")]
+        path: PathBuf,
+    },
     /// Combine the folders of sharded sweeps into the outputs of one sweep.
     #[command(
         after_help = "Example:\n  retrofit merge output/part0 output/part1 --out output/sweep"
@@ -136,7 +164,7 @@ fn print_sweep(dir: &Path, state: &sweep::SweepState) {
             .unwrap_or_else(|| "-".into())
     };
     let month = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
-    println!(
+    outln!(
         "{} — {} of {} runs{}",
         s.world,
         s.runs_completed,
@@ -147,26 +175,26 @@ fn print_sweep(dir: &Path, state: &sweep::SweepState) {
             ""
         }
     );
-    println!(
+    outln!(
         "  NPV            P10 {}  P50 {}  P90 {}",
         usd(s.npv_usd.p10),
         usd(s.npv_usd.p50),
         usd(s.npv_usd.p90)
     );
-    println!(
+    outln!(
         "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
         month(&s.payback_month.p10),
         month(&s.payback_month.p50),
         month(&s.payback_month.p90),
         s.probability_payback_within_horizon * 100.0
     );
-    println!(
+    outln!(
         "  first GPU      P10 {}  P50 {}  P90 {}",
         month(&s.first_gpu_month.p10),
         month(&s.first_gpu_month.p50),
         month(&s.first_gpu_month.p90)
     );
-    println!("  outputs        {}", dir.display());
+    outln!("  outputs        {}", dir.display());
 }
 
 fn run() -> Result<ExitCode> {
@@ -184,8 +212,8 @@ fn run() -> Result<ExitCode> {
                 .with_context(|| format!("simulating {}", world.display()))?;
             let out = out.unwrap_or_else(|| default_out(&world));
             let dir = retrofit::report::write_run(&out, &scenario, &result, Vec::new())?;
-            print!("{}", retrofit::report::text::summary(&result));
-            println!("  outputs               {}", dir.display());
+            out!("{}", retrofit::report::text::summary(&result));
+            outln!("  outputs               {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }
         Command::Sweep {
@@ -261,12 +289,16 @@ fn run() -> Result<ExitCode> {
                 v.map(retrofit::report::text::usd)
                     .unwrap_or_else(|| "-".into())
             };
-            println!(
+            outln!(
                 "{:<45} {:>10} {:>9} {:>9} {:>12}",
-                "world", "NPV P50", "payback", "first GPU", "final cash"
+                "world",
+                "NPV P50",
+                "payback",
+                "first GPU",
+                "final cash"
             );
             for r in &rows {
-                println!(
+                outln!(
                     "{:<45} {:>10} {:>9} {:>9} {:>12}",
                     r.world,
                     usd(r.npv_usd_p50),
@@ -275,7 +307,30 @@ fn run() -> Result<ExitCode> {
                     usd(r.final_cumulative_cash_usd_p50)
                 );
             }
-            println!("outputs: {}", dir.display());
+            outln!("outputs: {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { template, path } => {
+            let Some(text) = retrofit::templates::template(&template) else {
+                eprintln!(
+                    "error: unknown template `{template}`; choose one of: {}",
+                    retrofit::templates::names().join(", ")
+                );
+                return Ok(ExitCode::from(2));
+            };
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .with_context(|| {
+                    format!("cannot create {} (it may already exist)", path.display())
+                })?;
+            std::io::Write::write_all(&mut f, text.as_bytes())?;
+            outln!(
+                "wrote {} (template `{template}`); next: retrofit run {}",
+                path.display(),
+                path.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge { parts, out } => {

@@ -87,3 +87,29 @@ fn a_missing_world_file_fails_with_a_clear_message() {
         "{err}"
     );
 }
+
+#[test]
+fn init_writes_a_world_that_runs_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.ron");
+    let p = path.to_str().unwrap();
+    let o = retrofit(&["init", "--template", "teaching", p]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("worlds/teaching.ron"))
+            .unwrap()
+    );
+    let again = retrofit(&["init", p]);
+    assert!(
+        !again.status.success(),
+        "init must not overwrite an existing file"
+    );
+    let unknown = retrofit(&[
+        "init",
+        "--template",
+        "nope",
+        dir.path().join("x.ron").to_str().unwrap(),
+    ]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("blank"));
+}
