@@ -20,8 +20,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate one world and write ledger.csv, events.csv and summary.json.
-    #[command(after_help = "Example:\n  retrofit run worlds/reference.ron --out output/reference")]
+    /// Simulate one world and write ledger.csv, events.csv, summary.json and the charts
+    /// power.png, revenue.png, cash.png and timeline.png.
+    #[command(
+        after_help = "Example:\n  retrofit run worlds/reference.ron --out output/reference\n  retrofit run worlds/teaching.ron --explain --width 1280 --height 720"
+    )]
     Run {
         /// World file (RON), e.g. worlds/reference.ron.
         world: PathBuf,
@@ -32,6 +35,15 @@ enum Command {
         /// distribution takes its median and markets follow their median path.
         #[arg(long)]
         seed: Option<u64>,
+        /// Chart width in pixels.
+        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
+        width: u32,
+        /// Chart height in pixels.
+        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
+        height: u32,
+        /// Also print the event log as a month-by-month story (for classroom demos).
+        #[arg(long)]
+        explain: bool,
     },
 }
 
@@ -56,7 +68,14 @@ fn default_out(world: &Path) -> PathBuf {
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { world, out, seed } => {
+        Command::Run {
+            world,
+            out,
+            seed,
+            width,
+            height,
+            explain,
+        } => {
             let scenario = match retrofit::load(&world) {
                 Ok(s) => s,
                 Err(e) => {
@@ -67,7 +86,17 @@ fn run() -> Result<ExitCode> {
             let result = retrofit::run(&scenario, seed)
                 .with_context(|| format!("simulating {}", world.display()))?;
             let out = out.unwrap_or_else(|| default_out(&world));
-            let dir = retrofit::report::write_run(&out, &scenario, &result, Vec::new())?;
+            let size = retrofit::report::plots::ChartSize { width, height };
+            let charts = retrofit::report::plots::all_charts(&scenario, &result, size)
+                .context("drawing charts")?;
+            let dir = retrofit::report::write_run(&out, &scenario, &result, charts)?;
+            if explain {
+                print!(
+                    "{}",
+                    retrofit::report::explain::narrative(&scenario, &result)
+                );
+                println!();
+            }
             print!("{}", retrofit::report::text::summary(&result));
             println!("  outputs               {}", dir.display());
             Ok(ExitCode::SUCCESS)
