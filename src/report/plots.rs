@@ -95,13 +95,17 @@ impl Scale {
     fn px(self, base: f64) -> i32 {
         (base * self.0).round().max(1.0) as i32
     }
+    /// Text shrinks less than the canvas so small charts stay legible.
+    fn text_size(self, base: f64) -> f64 {
+        (base * self.0.powf(0.6)).max(9.0)
+    }
     fn font(self, base: f64) -> TextStyle<'static> {
-        (FAMILY, (base * self.0).max(9.0))
+        (FAMILY, self.text_size(base))
             .into_font()
             .color(&palette::TEXT)
     }
     fn bold(self, base: f64) -> TextStyle<'static> {
-        (FAMILY, (base * self.0).max(9.0), FontStyle::Bold)
+        (FAMILY, self.text_size(base), FontStyle::Bold)
             .into_font()
             .color(&palette::TEXT)
     }
@@ -119,6 +123,10 @@ impl Scale {
     }
     fn axis(self) -> TextStyle<'static> {
         self.font(22.0)
+    }
+    /// Height below the plot for month labels and the axis title.
+    fn x_label_area(self) -> i32 {
+        (self.text_size(20.0) * 1.6 + self.text_size(22.0) * 1.6).round() as i32 + self.px(12.0)
     }
     fn note(self) -> TextStyle<'static> {
         self.font(18.0)
@@ -214,12 +222,12 @@ fn header<'a>(
     let left = pad;
     let mut y = k.px(20.0);
     root.draw(&Text::new(title.to_string(), (left, y), k.title()))?;
-    y += k.px(46.0);
+    y += (k.text_size(34.0) * 1.35).round() as i32;
     if !subtitle.is_empty() {
         root.draw(&Text::new(subtitle.to_string(), (left, y), k.subtitle()))?;
-        y += k.px(34.0);
+        y += (k.text_size(21.0) * 1.6).round() as i32;
     }
-    let row_h = k.px(32.0);
+    let row_h = (k.text_size(21.0) * 1.5).round() as i32;
     let mut x = left;
     let font = k.legend();
     for (label, sw) in legend {
@@ -327,13 +335,14 @@ struct MonthAxis {
 }
 
 impl MonthAxis {
-    fn new(root: &Area, k: Scale, cal: &Calendar) -> Result<Self> {
+    /// `left` is the width of the value-axis label area, so the plot width is known.
+    fn new(root: &Area, k: Scale, cal: &Calendar, left: i32) -> Result<Self> {
         let (w, _) = root.dim_in_pixel();
         let (lw, _) = root
             .estimate_text_size("2026-01", &k.tick())
             .map_err(|e| anyhow!("{e:?}"))?;
-        let plot_w = f64::from(w) - f64::from(k.px(240.0));
-        let max_labels = (plot_w / (f64::from(lw) * 1.35)).floor() as u32;
+        let plot_w = f64::from(w) - f64::from(left + k.px(56.0));
+        let max_labels = (plot_w / (f64::from(lw) * 1.5)).floor() as u32;
         let step = month_tick_step(cal.months(), max_labels);
         let bold: Vec<u32> = month_ticks(cal, step);
         let light_step = match step {
@@ -387,7 +396,6 @@ fn month_chart<'a, 'b>(
     y_desc: &str,
     y_fmt: &dyn Fn(&f64) -> String,
 ) -> Result<MonthChart<'a, 'b>> {
-    let axis = MonthAxis::new(area, k, cal)?;
     let y_label_w = {
         let widest = [y.start, y.end, (y.start + y.end) / 2.0]
             .iter()
@@ -400,12 +408,13 @@ fn month_chart<'a, 'b>(
             .unwrap_or(0);
         widest + k.px(60.0)
     };
+    let axis = MonthAxis::new(area, k, cal, y_label_w)?;
     let mut chart = ChartBuilder::on(area)
         .margin_left(k.px(16.0))
         .margin_right(k.px(40.0))
         .margin_top(k.px(6.0))
         .margin_bottom(k.px(16.0))
-        .x_label_area_size(k.px(72.0))
+        .x_label_area_size(k.x_label_area())
         .y_label_area_size(y_label_w)
         .build_cartesian_2d(axis.coord(), y)?;
     let x_fmt = |x: &f64| month_label(cal, *x);
@@ -590,7 +599,8 @@ fn mw_fmt(v: &f64) -> String {
 /// substation capacity in service; halvings and the first GPU energisation marked.
 pub fn power_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>> {
     render(size, |root, k| {
-        let legend = vec![
+        let curtailed = r.ledger.iter().any(|m| m.asic_curtailed_mw > 1e-9);
+        let mut legend = vec![
             (
                 "ASIC IT load".to_string(),
                 Swatch::Fill(Series::Asic.colour()),
@@ -612,6 +622,15 @@ pub fn power_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>
                 Swatch::Dashed(Series::Substations.colour()),
             ),
         ];
+        if curtailed {
+            legend.insert(
+                3,
+                (
+                    "ASICs switched off as unprofitable (idle, draw nothing)".to_string(),
+                    Swatch::Fill(tint(Series::Asic.colour(), CURTAILED_ALPHA)),
+                ),
+            );
+        }
         let area = header(
             root,
             k,
@@ -625,7 +644,7 @@ pub fn power_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>
         let subs = substation_steps(s, r);
         let top = l
             .iter()
-            .map(|m| m.facility_mw)
+            .map(|m| m.facility_mw + m.asic_curtailed_mw)
             .chain(subs.iter().map(|x| x.1))
             .fold(interconnect, f64::max);
         let y_max = nice_ceiling(top * 1.18);
@@ -634,6 +653,18 @@ pub fn power_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>
         let it: Vec<f64> = l.iter().map(|m| m.asic_it_mw + m.gpu_it_mw).collect();
         // Top layer first: plotters has no stacked area, so draw running totals.
         let facility: Vec<f64> = l.iter().map(|m| m.facility_mw.max(0.0)).collect();
+        if curtailed {
+            // Idle miners sit on top of the stack as a pale band: capacity, not draw.
+            let idle: Vec<f64> = l
+                .iter()
+                .map(|m| m.facility_mw.max(0.0) + m.asic_curtailed_mw)
+                .collect();
+            chart.draw_series(AreaSeries::new(
+                steps(idle.into_iter()),
+                0.0,
+                Series::Asic.colour().mix(CURTAILED_ALPHA).filled(),
+            ))?;
+        }
         for (vals, series) in [
             (&facility, Series::Overhead),
             (&it, Series::Gpu),
@@ -707,6 +738,9 @@ pub fn power_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>
         Ok(())
     })
 }
+
+/// Opacity of the band of switched-off ASICs.
+const CURTAILED_ALPHA: f64 = 0.3;
 
 /// A round number ≥ `v` for an axis end (1, 2, 2.5 or 5 × 10^n).
 fn nice_ceiling(v: f64) -> f64 {
@@ -814,7 +848,7 @@ pub fn revenue_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u
 /// the lowest point (the most cash the plan needs up front).
 pub fn cash_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>> {
     render(size, |root, k| {
-        let legend = vec![
+        let mut legend = vec![
             (
                 "Cumulative cash (net of capex)".to_string(),
                 Swatch::Line(palette::TEXT),
@@ -827,18 +861,23 @@ pub fn cash_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>>
                 "Below zero".to_string(),
                 Swatch::Fill(tint(Series::CashNegative.colour(), 0.35)),
             ),
-            (
+        ];
+        if r.summary.payback_month.is_some() {
+            legend.push((
                 "Payback".to_string(),
                 Swatch::Dashed(Series::Payback.colour()),
-            ),
-        ];
-        let payback = r.summary.payback_month.as_deref().unwrap_or("never");
+            ));
+        }
+        let payback = match r.summary.payback_month.as_deref() {
+            Some(m) => format!("payback {m}"),
+            None => "no payback within the horizon".to_string(),
+        };
         let area = header(
             root,
             k,
             &format!("{} — cumulative cash", s.name),
             &format!(
-                "Running sum of revenue − energy − opex − capex at each month end; payback {payback}; \
+                "Running sum of revenue − energy − opex − capex at each month end; {payback}; \
                  NPV {}",
                 usd(r.summary.npv_usd)
             ),
@@ -924,7 +963,7 @@ pub fn cash_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>>
         if let Some(&(x, v)) = pts
             .iter()
             .min_by(|a, b| a.1.total_cmp(&b.1))
-            .filter(|p| p.1 < 0.0)
+            .filter(|p| p.1 < 0.0 && p.0 < months)
         {
             let label = format!("Lowest {} ({})", usd(v), month_label(&s.calendar, x - 1.0));
             let left = x <= months * 0.8;
@@ -940,13 +979,26 @@ pub fn cash_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>>
             ))?;
         }
         if let Some(&(x, v)) = pts.last() {
+            let lowest = pts.iter().all(|p| p.1 >= v) && v < 0.0;
+            let text = if lowest {
+                format!("End (lowest) {}", usd(v))
+            } else {
+                format!("End {}", usd(v))
+            };
+            // Below the line when it ends falling, above when it ends rising.
+            let rising = pts.len() < 2 || v >= pts[pts.len() - 2].1;
+            let (dy, vpos) = if rising {
+                (-k.px(12.0), VPos::Bottom)
+            } else {
+                (k.px(12.0), VPos::Top)
+            };
             chart.draw_series(std::iter::once(
                 EmptyElement::at((x, v))
                     + Circle::new((0, 0), k.px(6.0), palette::TEXT.filled())
                     + Text::new(
-                        format!("End {}", usd(v)),
-                        (-k.px(10.0), -k.px(12.0)),
-                        font.pos(Pos::new(HPos::Right, VPos::Bottom)),
+                        text,
+                        (-k.px(10.0), dy),
+                        font.pos(Pos::new(HPos::Right, vpos)),
                     ),
             ))?;
         }
@@ -1090,7 +1142,6 @@ pub fn timeline_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<
         )?;
         let n = rows.len().max(1) as f64;
         let cal = &s.calendar;
-        let axis = MonthAxis::new(&area, k, cal)?;
         let name_w = rows
             .iter()
             .map(|row| {
@@ -1101,6 +1152,7 @@ pub fn timeline_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<
             .max()
             .unwrap_or(0)
             + k.px(24.0);
+        let axis = MonthAxis::new(&area, k, cal, name_w)?;
         // Row i occupies y in [n - i - 1, n - i): the first step on top.
         let key_y: Vec<f64> = (0..rows.len()).map(|i| n - i as f64 - 0.5).collect();
         let mut chart = ChartBuilder::on(&area)
@@ -1108,7 +1160,7 @@ pub fn timeline_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<
             .margin_right(k.px(40.0))
             .margin_top(k.px(6.0))
             .margin_bottom(k.px(16.0))
-            .x_label_area_size(k.px(72.0))
+            .x_label_area_size(k.x_label_area())
             .y_label_area_size(name_w)
             .build_cartesian_2d(
                 axis.coord(),
