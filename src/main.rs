@@ -40,8 +40,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate one world and write ledger.csv, events.csv and summary.json.
-    #[command(after_help = "Example:\n  retrofit run worlds/reference.ron --out output/reference")]
+    /// Simulate one world and write ledger.csv, events.csv, summary.json and the charts
+    /// power.png, revenue.png, cash.png and timeline.png.
+    #[command(
+        after_help = "Example:\n  retrofit run worlds/reference.ron --out output/reference\n  retrofit run worlds/teaching.ron --explain --width 1280 --height 720"
+    )]
     Run {
         /// World file (RON), e.g. worlds/reference.ron.
         world: PathBuf,
@@ -52,6 +55,15 @@ enum Command {
         /// distribution takes its median and markets follow their median path.
         #[arg(long)]
         seed: Option<u64>,
+        /// Chart width in pixels.
+        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
+        width: u32,
+        /// Chart height in pixels.
+        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
+        height: u32,
+        /// Also print the event log as a month-by-month story (for classroom demos).
+        #[arg(long)]
+        explain: bool,
     },
     /// Monte Carlo sweep: N seeded runs sampling every distribution and market path,
     /// summarised as P10/P50/P90 (runs.csv, percentiles.csv, summary.json).
@@ -200,7 +212,14 @@ fn print_sweep(dir: &Path, state: &sweep::SweepState) {
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Run { world, out, seed } => {
+        Command::Run {
+            world,
+            out,
+            seed,
+            width,
+            height,
+            explain,
+        } => {
             let scenario = match retrofit::load(&world) {
                 Ok(s) => s,
                 Err(e) => {
@@ -211,7 +230,17 @@ fn run() -> Result<ExitCode> {
             let result = retrofit::run(&scenario, seed)
                 .with_context(|| format!("simulating {}", world.display()))?;
             let out = out.unwrap_or_else(|| default_out(&world));
-            let dir = retrofit::report::write_run(&out, &scenario, &result, Vec::new())?;
+            let size = retrofit::report::plots::ChartSize { width, height };
+            let charts = retrofit::report::plots::all_charts(&scenario, &result, size)
+                .context("drawing charts")?;
+            let dir = retrofit::report::write_run(&out, &scenario, &result, charts)?;
+            if explain {
+                out!(
+                    "{}",
+                    retrofit::report::explain::narrative(&scenario, &result)
+                );
+                outln!();
+            }
             out!("{}", retrofit::report::text::summary(&result));
             outln!("  outputs               {}", dir.display());
             Ok(ExitCode::SUCCESS)

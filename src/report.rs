@@ -1,5 +1,9 @@
-//! Run outputs: the ledger, the event log and the summary, written atomically.
+//! Run outputs: the ledger, the event log, the summary and the charts, written
+//! atomically.
 
+pub mod explain;
+pub mod palette;
+pub mod plots;
 pub mod text;
 
 use crate::engine::RunResult;
