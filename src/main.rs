@@ -11,7 +11,7 @@ use std::process::ExitCode;
     name = "retrofit",
     version,
     about = "Simulate a Bitcoin-mining site converting from ASIC miners to AI GPU racks",
-    after_help = "Example:\n  retrofit run worlds/reference.ron\n  retrofit run worlds/teaching.ron --out output/demo --seed 7"
+    after_help = "Example:\n  retrofit check worlds/teaching.ron\n  retrofit run worlds/reference.ron\n  retrofit run worlds/teaching.ron --out output/demo --seed 7"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -20,6 +20,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Validate a world without simulating it and list every problem found.
+    /// Exit status: 0 = valid, 1 = invalid, 2 = could not be read or parsed.
+    #[command(after_help = "Example:\n  retrofit check worlds/teaching.ron")]
+    Check {
+        /// World file (RON), e.g. worlds/teaching.ron.
+        world: PathBuf,
+    },
     /// Simulate one world and write ledger.csv, events.csv and summary.json.
     #[command(after_help = "Example:\n  retrofit run worlds/reference.ron --out output/reference")]
     Run {
@@ -56,12 +63,22 @@ fn default_out(world: &Path) -> PathBuf {
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Check { world } => match retrofit::load(&world) {
+            Ok(s) => {
+                println!("{}: valid ({})", world.display(), s.describe());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(e.exit_code()))
+            }
+        },
         Command::Run { world, out, seed } => {
             let scenario = match retrofit::load(&world) {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("error: {e}");
-                    return Ok(ExitCode::from(1));
+                    return Ok(ExitCode::from(e.exit_code()));
                 }
             };
             let result = retrofit::run(&scenario, seed)

@@ -290,6 +290,22 @@ impl Scenario {
     pub fn rack_count(&self) -> u64 {
         self.racks.iter().map(|g| u64::from(g.count)).sum()
     }
+
+    /// A one-line inventory, e.g. `120 months, 1 substation, 3 transformers, …`.
+    pub fn describe(&self) -> String {
+        let n = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "" } else { "s" });
+        [
+            n(self.calendar.months() as usize, "month"),
+            n(self.substations.len(), "substation"),
+            n(self.transformers.len(), "transformer"),
+            n(self.cooling_loops.len(), "cooling loop"),
+            n(self.models.len(), "unit model"),
+            n(self.racks.len(), "rack group"),
+            n(self.rack_count() as usize, "rack"),
+            n(self.plan.len(), "plan step"),
+        ]
+        .join(", ")
+    }
 }
 
 fn mw_to_w(mw: f64) -> u64 {
