@@ -7,6 +7,7 @@
 //! See `worlds/teaching.ron` for a small, fully commented example.
 
 pub mod check;
+mod locate;
 
 use crate::dist::Quantity;
 use serde::{Deserialize, Serialize};
@@ -503,6 +504,12 @@ fn with_suggestion(message: &str) -> String {
         return "expected a number or a distribution: Fixed(x), Uniform(min: a, max: b), \
                 Triangular(min: a, mode: m, max: b) or LogNormal(median: m, p90: p)"
             .to_string();
+    }
+    if message.contains("Integer is out of bounds") {
+        return format!(
+            "{message}: a whole-number field (count, per_rack, gpus, horizon_months, \
+             ramp_months) must be between 0 and 4294967295"
+        );
     }
     let Some(written) = backticked(message).next() else {
         return message.to_string();

@@ -16,6 +16,18 @@ pub const MAX_HORIZON_MONTHS: u32 = 1200;
 pub const MAX_RACKS: u64 = 2_000_000;
 /// Most units per rack.
 pub const MAX_UNITS_PER_RACK: u32 = 10_000;
+/// Largest interconnect, substation capacity or transformer rating, in MW (1 TW: far
+/// above any site). Together with the bounds below it keeps every sum of integer watts
+/// well inside `u64`.
+pub const MAX_RATING_MW: f64 = 1e6;
+/// Largest cooling-loop heat rejection or rack density, in kW.
+pub const MAX_COOLING_KW: f64 = 1e9;
+/// Largest power of one unit, in W (10 MW; an NVL72 rack draws ~130 kW).
+pub const MAX_UNIT_POWER_W: f64 = 1e7;
+/// Largest hashrate of one ASIC, in TH/s (today's best are ~500 TH/s).
+pub const MAX_HASHRATE_TH_S: f64 = 1e5;
+/// Most GPUs in one server model.
+pub const MAX_GPUS_PER_UNIT: u32 = 100_000;
 
 /// One thing wrong with a world.
 #[derive(Debug, Clone, PartialEq)]
@@ -324,8 +336,19 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn push(&mut self, entity: impl Into<String>, rule: &'static str, message: impl Into<String>) {
+        self.push_nth(entity, 0, rule, message);
+    }
+
+    /// [`Checker::push`] for the `nth` declaration of the entity (a duplicate id).
+    fn push_nth(
+        &mut self,
+        entity: impl Into<String>,
+        nth: usize,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) {
         let entity = entity.into();
-        let position = self.locate(&entity);
+        let position = self.locate(&entity, nth);
         self.problems.push(Problem {
             entity,
             rule,
@@ -334,16 +357,9 @@ impl Checker<'_> {
         });
     }
 
-    /// Finds where an entity is declared: the first `"id"` string in the file, which is
-    /// its `id:` field for every declared entity.
-    fn locate(&self, entity: &str) -> Option<(usize, usize)> {
-        let text = self.text?;
-        let id = entity.rsplit(' ').next()?;
-        let needle = format!("\"{id}\"");
-        let at = text.find(&needle)?;
-        let line = text[..at].matches('\n').count() + 1;
-        let col = at - text[..at].rfind('\n').map_or(0, |p| p + 1) + 1;
-        Some((line, col))
+    /// Where the `nth` declaration of an entity is (see [`super::locate`]).
+    fn locate(&self, entity: &str, nth: usize) -> Option<(usize, usize)> {
+        super::locate::locate(self.text?, entity, nth)
     }
 
     fn positive(&mut self, entity: &str, field: &str, v: f64) -> bool {
@@ -357,6 +373,22 @@ impl Checker<'_> {
         } else {
             true
         }
+    }
+
+    /// Like [`Checker::positive`], and at most `max` (`out-of-range` otherwise).
+    fn rating(&mut self, entity: &str, field: &str, v: f64, max: f64) -> bool {
+        if !self.positive(entity, field, v) {
+            return false;
+        }
+        if v > max {
+            self.push(
+                entity,
+                "out-of-range",
+                format!("{field} is {v:e}, more than the {max:e} supported"),
+            );
+            return false;
+        }
+        true
     }
 
     fn non_negative(&mut self, entity: &str, field: &str, v: f64) {
@@ -412,7 +444,10 @@ fn index_ids<'a>(
     ids: impl Iterator<Item = &'a str>,
 ) -> HashMap<&'a str, usize> {
     let mut map = HashMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, id) in ids.enumerate() {
+        let nth = seen.entry(id).or_default();
+        *nth += 1;
         if id.trim().is_empty() {
             c.push(
                 format!("{kind} #{}", i + 1),
@@ -420,12 +455,19 @@ fn index_ids<'a>(
                 "id must not be empty",
             );
         }
-        if map.insert(id, i).is_some() {
-            c.push(
+        if let Some(&first) = map.get(id) {
+            c.push_nth(
                 format!("{kind} {id}"),
+                *nth - 1,
                 "duplicate-id",
-                format!("id `{id}` is declared twice"),
+                format!(
+                    "id `{id}` is declared more than once ({kind} #{} and #{}); ids must be unique",
+                    first + 1,
+                    i + 1
+                ),
             );
+        } else {
+            map.insert(id, i);
         }
     }
     map
@@ -471,7 +513,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             ),
         );
     }
-    c.positive("site", "interconnect_mw", s.interconnect_mw);
+    c.rating("site", "interconnect_mw", s.interconnect_mw, MAX_RATING_MW);
     if !(s.power_factor > 0.0 && s.power_factor <= 1.0) {
         c.push(
             "site",
@@ -530,7 +572,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         .iter()
         .map(|x| {
             let e = format!("substation {}", x.id);
-            c.positive(&e, "capacity_mw", x.capacity_mw);
+            c.rating(&e, "capacity_mw", x.capacity_mw, MAX_RATING_MW);
             SubstationSpec {
                 id: x.id.clone(),
                 capacity_w: mw_to_w(x.capacity_mw),
@@ -543,7 +585,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         .iter()
         .map(|x| {
             let e = format!("transformer {}", x.id);
-            c.positive(&e, "rating_mva", x.rating_mva);
+            c.rating(&e, "rating_mva", x.rating_mva, MAX_RATING_MW);
             let substation = subs.get(x.substation.as_str()).copied().unwrap_or_else(|| {
                 c.push(
                     &e,
@@ -565,8 +607,8 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         .iter()
         .map(|x| {
             let e = format!("cooling loop {}", x.id);
-            c.positive(&e, "heat_rejection_kw", x.heat_rejection_kw);
-            c.positive(&e, "max_rack_kw", x.max_rack_kw);
+            c.rating(&e, "heat_rejection_kw", x.heat_rejection_kw, MAX_COOLING_KW);
+            c.rating(&e, "max_rack_kw", x.max_rack_kw, MAX_COOLING_KW);
             if !(x.pue.is_finite() && (1.0..=5.0).contains(&x.pue)) {
                 c.push(
                     &e,
@@ -599,8 +641,8 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
                     cost_usd,
                     lead_time_weeks,
                 } => {
-                    c.positive(&e, "hashrate_th_s", *hashrate_th_s);
-                    c.positive(&e, "power_w", *power_w);
+                    c.rating(&e, "hashrate_th_s", *hashrate_th_s, MAX_HASHRATE_TH_S);
+                    c.rating(&e, "power_w", *power_w, MAX_UNIT_POWER_W);
                     c.non_negative(&e, "cost_usd", *cost_usd);
                     ModelSpec {
                         id: id.clone(),
@@ -619,8 +661,8 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
                     cost_usd,
                     lead_time_weeks,
                 } => {
-                    c.positive(&e, "gpus", f64::from(*gpus));
-                    c.positive(&e, "power_w", *power_w);
+                    c.rating(&e, "gpus", f64::from(*gpus), f64::from(MAX_GPUS_PER_UNIT));
+                    c.rating(&e, "power_w", *power_w, MAX_UNIT_POWER_W);
                     c.non_negative(&e, "cost_usd", *cost_usd);
                     ModelSpec {
                         id: id.clone(),
@@ -822,11 +864,16 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             Action::Install(ids) => ActionSpec::Install(items(&mut c, ids, false)),
             Action::Decommission(g) => match groups.get(g.as_str()) {
                 Some(&gi) => {
-                    if world.racks[gi].units.is_none() {
+                    let filled_by_plan = world.plan.iter().any(
+                        |p| matches!(&p.action, Action::InstallUnits { racks, .. } if racks == g),
+                    );
+                    if world.racks[gi].units.is_none() && !filled_by_plan {
                         c.push(
                             &e,
                             "nothing-to-decommission",
-                            format!("rack group `{g}` starts with no units installed"),
+                            format!(
+                                "rack group `{g}` starts with no units and no InstallUnits step fills it"
+                            ),
                         );
                     }
                     ActionSpec::Decommission(gi)
@@ -948,6 +995,54 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             }
         }
     }
+    // An install whose racks hang off equipment that no step puts in service waits
+    // forever: say so now rather than at the end of the run.
+    let installed: Vec<EquipmentRef> = plan
+        .iter()
+        .flat_map(|p| match &p.action {
+            ActionSpec::Install(v) => v.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
+    for st in &plan {
+        let ActionSpec::InstallUnits { group, .. } = st.action else {
+            continue;
+        };
+        let Some(g) = racks.get(group) else { continue };
+        let Some(t) = transformers.get(g.transformer) else {
+            continue;
+        };
+        for (item, supply, name) in [
+            (
+                EquipmentRef::CoolingLoop(g.cooling),
+                cooling_loops.get(g.cooling).map(|x| (x.supply, &x.id)),
+                "cooling loop",
+            ),
+            (
+                EquipmentRef::Transformer(g.transformer),
+                Some((t.supply, &t.id)),
+                "transformer",
+            ),
+            (
+                EquipmentRef::Substation(t.substation),
+                substations.get(t.substation).map(|x| (x.supply, &x.id)),
+                "substation",
+            ),
+        ] {
+            if let Some((SupplySpec::ToOrder { .. }, id)) = supply {
+                if !installed.contains(&item) {
+                    c.push(
+                        format!("plan step {}", st.id),
+                        "never-in-service",
+                        format!(
+                            "racks {} need {name} {id}, which is ToOrder but no Install step puts it in service, so the units could never be energised",
+                            g.id
+                        ),
+                    );
+                }
+            }
+        }
+    }
     if let Some(cycle) = find_cycle(&plan) {
         let ids: Vec<&str> = cycle.iter().map(|&i| plan[i].id.as_str()).collect();
         c.push(
@@ -994,7 +1089,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     let statics = crate::power::check_plan_feasibility(&scenario);
     let mut problems: Vec<Problem> = physical.into_iter().chain(statics).collect();
     for p in &mut problems {
-        p.position = c.locate(&p.entity);
+        p.position = c.locate(&p.entity, 0);
     }
     if problems.is_empty() {
         Ok(scenario)
