@@ -491,3 +491,22 @@ fn run_validates_first_and_writes_nothing_for_a_bad_world() {
         "no partial folder"
     );
 }
+
+// A plan that fits on an empty site but never fits beside the running ASICs passes the
+// static checks; the run then ends with the step reported unfinished, saying why.
+#[test]
+fn a_step_blocked_for_ever_is_reported_with_its_reason() {
+    let text = std::fs::read_to_string(data("valid-small.ron"))
+        .unwrap()
+        .replace("interconnect_mw: 2.0", "interconnect_mw: 1.0")
+        .replace(
+            "        Step(id: \"retire-A\", action: Decommission(\"A\"), start: Some(\"2026-06\")),\n",
+            "",
+        );
+    let s = retrofit::load_str(&text, "blocked.ron").unwrap();
+    let r = retrofit::run(&s, None).unwrap();
+    let u = &r.summary.unfinished_steps;
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert_eq!(u[0].step, "gpus");
+    assert!(u[0].reason.contains("interconnect"), "{:?}", u[0]);
+}
