@@ -510,3 +510,25 @@ fn a_step_blocked_for_ever_is_reported_with_its_reason() {
     assert_eq!(u[0].step, "gpus");
     assert!(u[0].reason.contains("interconnect"), "{:?}", u[0]);
 }
+
+// A large file full of mistakes is checked in linear time: every problem is listed and
+// located without rescanning the text per problem.
+#[test]
+fn a_large_broken_plan_is_checked_quickly() {
+    let base = std::fs::read_to_string(data("valid-small.ron")).unwrap();
+    let steps: String = (0..20_000)
+        .map(|i| format!("        Step(id: \"s{i}\", action: Decommission(\"nope{i}\")),\n"))
+        .collect();
+    let text = base.replace("    plan: [\n", &format!("    plan: [\n{steps}"));
+    let t = Instant::now();
+    let Err(WorldError::Invalid { problems, .. }) = retrofit::load_str(&text, "big.ron") else {
+        panic!("expected an invalid world");
+    };
+    assert_eq!(problems.len(), 20_000);
+    assert!(problems.iter().all(|p| p.position.is_some()));
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
+}

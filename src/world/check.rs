@@ -330,7 +330,7 @@ fn kw_to_w(kw: f64) -> u64 {
 
 /// Accumulates problems while checking.
 struct Checker<'a> {
-    text: Option<&'a str>,
+    text: Option<super::locate::Locator<'a>>,
     problems: Vec<Problem>,
 }
 
@@ -359,7 +359,7 @@ impl Checker<'_> {
 
     /// Where the `nth` declaration of an entity is (see [`super::locate`]).
     fn locate(&self, entity: &str, nth: usize) -> Option<(usize, usize)> {
-        super::locate::locate(self.text?, entity, nth)
+        self.text.as_ref()?.locate(entity, nth)
     }
 
     fn positive(&mut self, entity: &str, field: &str, v: f64) -> bool {
@@ -476,7 +476,7 @@ fn index_ids<'a>(
 /// Validates `world`. `text` is the file's source, used to point at declarations.
 pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Problem>> {
     let mut c = Checker {
-        text,
+        text: text.map(super::locate::Locator::new),
         problems: Vec::new(),
     };
     let s = &world.site;
@@ -816,6 +816,14 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             .or_else(|| trafos.get(id).map(|&i| EquipmentRef::Transformer(i)))
             .or_else(|| loops.get(id).map(|&i| EquipmentRef::CoolingLoop(i)))
     };
+    let filled_by_plan: std::collections::HashSet<&str> = world
+        .plan
+        .iter()
+        .filter_map(|p| match &p.action {
+            Action::InstallUnits { racks, .. } => Some(racks.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut ordered_by: HashMap<EquipmentRef, usize> = HashMap::new();
     let mut plan = Vec::with_capacity(world.plan.len());
     for (si, st) in world.plan.iter().enumerate() {
@@ -864,10 +872,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             Action::Install(ids) => ActionSpec::Install(items(&mut c, ids, false)),
             Action::Decommission(g) => match groups.get(g.as_str()) {
                 Some(&gi) => {
-                    let filled_by_plan = world.plan.iter().any(
-                        |p| matches!(&p.action, Action::InstallUnits { racks, .. } if racks == g),
-                    );
-                    if world.racks[gi].units.is_none() && !filled_by_plan {
+                    if world.racks[gi].units.is_none() && !filled_by_plan.contains(g.as_str()) {
                         c.push(
                             &e,
                             "nothing-to-decommission",
@@ -959,6 +964,15 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             cost_usd: st.cost_usd,
         });
     }
+    // An install whose racks hang off equipment that no step puts in service waits
+    // forever: say so now rather than at the end of the run.
+    let installed: std::collections::HashSet<EquipmentRef> = plan
+        .iter()
+        .flat_map(|p| match &p.action {
+            ActionSpec::Install(v) => v.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
     // Every ToOrder item must be ordered by some step; otherwise it never exists.
     for (r, name) in substations
         .iter()
@@ -982,28 +996,17 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             EquipmentRef::Transformer(i) => transformers[i].supply,
             EquipmentRef::CoolingLoop(i) => cooling_loops[i].supply,
         };
-        if matches!(supply, SupplySpec::ToOrder { .. }) && !ordered_by.contains_key(&r) {
-            let installed = plan
-                .iter()
-                .any(|p| matches!(&p.action, ActionSpec::Install(v) if v.contains(&r)));
-            if installed {
-                c.push(
-                    &name,
-                    "never-ordered",
-                    "is installed by the plan but no Order step orders it",
-                );
-            }
+        if matches!(supply, SupplySpec::ToOrder { .. })
+            && !ordered_by.contains_key(&r)
+            && installed.contains(&r)
+        {
+            c.push(
+                &name,
+                "never-ordered",
+                "is installed by the plan but no Order step orders it",
+            );
         }
     }
-    // An install whose racks hang off equipment that no step puts in service waits
-    // forever: say so now rather than at the end of the run.
-    let installed: Vec<EquipmentRef> = plan
-        .iter()
-        .flat_map(|p| match &p.action {
-            ActionSpec::Install(v) => v.clone(),
-            _ => Vec::new(),
-        })
-        .collect();
     for st in &plan {
         let ActionSpec::InstallUnits { group, .. } = st.action else {
             continue;

@@ -103,47 +103,88 @@ fn enclosing_struct<'a>(toks: &[(usize, Tok<'a>)], at: usize) -> Option<&'a str>
     None
 }
 
-/// Byte offset of the `nth` (0-based) declaration of `entity`: the `id: "X"` string of
-/// an entity of that kind (`substation X`, `plan step X`, …), or the key of a section
-/// (`site`, `markets`). Falls back to the first `id: "X"` of any kind, then to the first
-/// `"X"` anywhere.
-pub(crate) fn locate_offset(text: &str, entity: &str, nth: usize) -> Option<usize> {
-    let toks = scan(text);
-    if let Some(key) = section_key(entity) {
-        return toks.windows(2).find_map(|w| match w {
-            [(at, Tok::Ident(k)), (_, Tok::Punct(':'))] if *k == key => Some(*at),
-            _ => None,
-        });
+/// An index of the world text, built once, that answers where entities are declared.
+pub(crate) struct Locator<'a> {
+    text: &'a str,
+    toks: Vec<(usize, Tok<'a>)>,
+    /// Token indices of `id: "X"` strings, by id, in file order.
+    decls: std::collections::HashMap<&'a str, Vec<usize>>,
+    /// Byte offsets of line starts.
+    lines: Vec<usize>,
+}
+
+impl<'a> Locator<'a> {
+    /// Scans `text` once.
+    pub(crate) fn new(text: &'a str) -> Self {
+        let toks = scan(text);
+        let mut decls: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        for i in 2..toks.len() {
+            if let (Tok::Str(id), Tok::Punct(':'), Tok::Ident("id")) =
+                (&toks[i].1, &toks[i - 1].1, &toks[i - 2].1)
+            {
+                decls.entry(id).or_default().push(i);
+            }
+        }
+        let lines = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self {
+            text,
+            toks,
+            decls,
+            lines,
+        }
     }
-    let (kind, id) = constructors_split(entity)?;
-    let decls: Vec<usize> = (2..toks.len())
-        .filter(|&i| {
-            toks[i].1 == Tok::Str(id)
-                && toks[i - 1].1 == Tok::Punct(':')
-                && toks[i - 2].1 == Tok::Ident("id")
-        })
-        .collect();
-    let of_kind: Vec<usize> = match constructors(kind) {
-        Some(names) => decls
-            .iter()
-            .copied()
-            .filter(|&i| enclosing_struct(&toks, i - 2).is_none_or(|n| names.contains(&n)))
-            .collect(),
-        None => Vec::new(),
-    };
-    of_kind
-        .get(nth)
-        .or_else(|| of_kind.last())
-        .or_else(|| decls.first())
-        .map(|&i| toks[i].0)
-        .or_else(|| {
-            toks.iter()
-                .find_map(|(at, t)| (*t == Tok::Str(id)).then_some(*at))
-        })
+
+    /// Byte offset of the `nth` (0-based) declaration of `entity`: the `id: "X"` string
+    /// of an entity of that kind (`substation X`, `plan step X`, …), or the key of a
+    /// section (`site`, `markets`). Falls back to the first `id: "X"` of any kind, then
+    /// to the first `"X"` anywhere.
+    pub(crate) fn offset(&self, entity: &str, nth: usize) -> Option<usize> {
+        let toks = &self.toks;
+        if let Some(key) = section_key(entity) {
+            return toks.windows(2).find_map(|w| match w {
+                [(at, Tok::Ident(k)), (_, Tok::Punct(':'))] if *k == key => Some(*at),
+                _ => None,
+            });
+        }
+        let (kind, id) = split_entity(entity)?;
+        let decls: &[usize] = self.decls.get(id).map_or(&[], |v| v.as_slice());
+        let of_kind: Vec<usize> = match constructors(kind) {
+            Some(names) => decls
+                .iter()
+                .copied()
+                .filter(|&i| enclosing_struct(toks, i - 2).is_none_or(|n| names.contains(&n)))
+                .collect(),
+            None => Vec::new(),
+        };
+        of_kind
+            .get(nth)
+            .or_else(|| of_kind.last())
+            .or_else(|| decls.first())
+            .map(|&i| toks[i].0)
+            .or_else(|| {
+                toks.iter()
+                    .find_map(|(at, t)| (*t == Tok::Str(id)).then_some(*at))
+            })
+    }
+
+    /// 1-based (line, column) of a byte offset, columns counted in characters.
+    pub(crate) fn line_col(&self, at: usize) -> (usize, usize) {
+        let line = self.lines.partition_point(|&s| s <= at).max(1);
+        let start = self.lines[line - 1];
+        let col = self.text.get(start..at).map_or(0, |s| s.chars().count());
+        (line, col + 1)
+    }
+
+    /// [`Locator::offset`] as a 1-based (line, column).
+    pub(crate) fn locate(&self, entity: &str, nth: usize) -> Option<(usize, usize)> {
+        self.offset(entity, nth).map(|at| self.line_col(at))
+    }
 }
 
 /// Splits `plan step gpu-1` into (`plan step`, `gpu-1`).
-fn constructors_split(entity: &str) -> Option<(&str, &str)> {
+fn split_entity(entity: &str) -> Option<(&str, &str)> {
     for kind in [
         "substation",
         "transformer",
@@ -156,21 +197,7 @@ fn constructors_split(entity: &str) -> Option<(&str, &str)> {
             return Some((kind, id));
         }
     }
-    let (kind, id) = entity.rsplit_once(' ')?;
-    Some((kind, id))
-}
-
-/// 1-based (line, column) of a byte offset, columns counted in characters.
-pub(crate) fn line_col(text: &str, at: usize) -> (usize, usize) {
-    let before = &text[..at.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
-
-/// [`locate_offset`] as a 1-based (line, column).
-pub(crate) fn locate(text: &str, entity: &str, nth: usize) -> Option<(usize, usize)> {
-    locate_offset(text, entity, nth).map(|at| line_col(text, at))
+    entity.rsplit_once(' ')
 }
 
 #[cfg(test)]
@@ -188,6 +215,10 @@ mod tests {
     racks: [RackGroup(id: "T1", transformer: "T1")],
     markets: Markets(),
 )"#;
+
+    fn locate(text: &str, entity: &str, nth: usize) -> Option<(usize, usize)> {
+        Locator::new(text).locate(entity, nth)
+    }
 
     #[test]
     fn points_at_the_declaration_not_the_first_mention() {
