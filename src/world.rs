@@ -1,6 +1,6 @@
 //! The world file: a RON description of a site and its retrofit plan.
 //!
-//! These types mirror the file one to one (stage one of two). [`check`] turns them into
+//! These types mirror the file one to one (stage one of two). [`check()`] turns them into
 //! a [`Scenario`], the checked form the engine runs, with ids resolved to indices and
 //! units converted once. Every field carries its unit in its name.
 //!

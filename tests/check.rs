@@ -220,6 +220,24 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "series-too-short",
         "2 monthly values but the horizon is 12",
     ),
+    (
+        "empty-id",
+        "substation #1",
+        "empty-id",
+        "id must not be empty",
+    ),
+    (
+        "negative-value",
+        "site",
+        "negative-value",
+        "fixed_opex_usd_per_month must be a number >= 0",
+    ),
+    (
+        "ignored-field",
+        "plan step order-T2",
+        "ignored-field",
+        "remove duration_days",
+    ),
 ];
 
 fn problems(file: &str) -> (Vec<retrofit::Problem>, String) {

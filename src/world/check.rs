@@ -3,6 +3,15 @@
 //! Every rule is checked and *every* problem is reported, each naming the entity and the
 //! rule it breaks, so a user can fix a file in one pass. The engine only ever sees a
 //! `Scenario`: ids are indices, powers are integer watts, dates are simulation days.
+//!
+//! Rules (the `[rule]` printed after each problem; `tests/data/broken/` has a world
+//! breaking each one): `unknown-reference`, `duplicate-id`, `empty-id`, `plan-cycle`,
+//! `non-positive-rating`, `negative-value`, `out-of-range` (including the size bounds
+//! below), `bad-distribution`, `bad-date`, `series-too-short`, `missing-market`,
+//! `not-orderable`, `ordered-twice`, `never-ordered`, `empty-step`, `ignored-field`,
+//! `nothing-to-decommission`, `never-in-service`; and on the start state and plan
+//! (see [`crate::power`]): `rack-density`, `cooling-capacity`, `transformer-rating`,
+//! `substation-capacity`, `interconnect`, `not-in-service`, `never-fits`.
 
 use super::*;
 use crate::calendar::{Calendar, Date, Day, YearMonth};
@@ -449,8 +458,9 @@ fn index_ids<'a>(
         let nth = seen.entry(id).or_default();
         *nth += 1;
         if id.trim().is_empty() {
-            c.push(
+            c.push_nth(
                 format!("{kind} #{}", i + 1),
+                *nth - 1,
                 "empty-id",
                 "id must not be empty",
             );

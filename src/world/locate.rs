@@ -148,7 +148,12 @@ impl<'a> Locator<'a> {
                 _ => None,
             });
         }
-        let (kind, id) = split_entity(entity)?;
+        let (kind, mut id) = split_entity(entity)?;
+        // An entity without an id is named by position (`substation #2`); point at its
+        // `id: ""`.
+        if id.starts_with('#') && constructors(kind).is_some() {
+            id = "";
+        }
         let decls: &[usize] = self.decls.get(id).map_or(&[], |v| v.as_slice());
         let of_kind: Vec<usize> = match constructors(kind) {
             Some(names) => decls
