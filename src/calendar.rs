@@ -141,8 +141,10 @@ impl Date {
             [_, _] => YearMonth::parse(s)
                 .map(YearMonth::first_day)
                 .map_err(|_| bad()),
-            [_, _, d] => {
-                let ym = YearMonth::parse(&s[..7]).map_err(|_| bad())?;
+            [y, m, d] => {
+                // Parse the parts, not a byte slice: `s[..7]` panicked on short or
+                // non-ASCII input such as `1-2-3` (found by tests/fuzz.rs).
+                let ym = YearMonth::parse(&format!("{y}-{m}")).map_err(|_| bad())?;
                 let day: u32 = d.parse().map_err(|_| bad())?;
                 if s.len() != 10 || day == 0 || day > ym.days() {
                     return Err(bad());

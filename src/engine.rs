@@ -518,7 +518,7 @@ impl Sim<'_> {
                     };
                     self.acc.book_capex(cost);
                     self.f.set_state(item, Lifecycle::Ordered);
-                    let due = self.now + self.d.lead_days(item);
+                    let due = self.now.saturating_add(self.d.lead_days(item));
                     last = last.max(due);
                     self.q.push(due, Event::Delivered { step: i, item });
                     let date = s.calendar.date(due);
@@ -606,10 +606,11 @@ impl Sim<'_> {
                     run.spans.push(Span {
                         kind: SpanKind::Lead,
                         from: self.now,
-                        to: self.now + lead,
+                        to: self.now.saturating_add(lead),
                         label: String::new(),
                     });
-                    self.q.push(self.now + lead, Event::UnitsDelivered(i));
+                    self.q
+                        .push(self.now.saturating_add(lead), Event::UnitsDelivered(i));
                 } else {
                     self.begin_work(i);
                 }
@@ -626,11 +627,12 @@ impl Sim<'_> {
             run.spans.push(Span {
                 kind: SpanKind::Work,
                 from: self.now,
-                to: self.now + days,
+                to: self.now.saturating_add(days),
                 label: String::new(),
             });
         }
-        self.q.push(self.now + days, Event::WorkDone(i));
+        self.q
+            .push(self.now.saturating_add(days), Event::WorkDone(i));
     }
 
     /// Tries to energise an install step's units; on success the step finishes.

@@ -74,6 +74,17 @@ impl fmt::Display for WorldError {
 
 impl std::error::Error for WorldError {}
 
+impl WorldError {
+    /// The exit status a command line reports for this error: 2 when the file could not
+    /// be read or parsed, 1 when it parsed but describes an invalid world.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            WorldError::Load(_) => 2,
+            WorldError::Invalid { .. } => 1,
+        }
+    }
+}
+
 /// Parses and validates world text; `origin` names it in messages.
 pub fn load_str(text: &str, origin: &str) -> Result<Scenario, WorldError> {
     let raw = world::parse(text, origin).map_err(WorldError::Load)?;
@@ -83,15 +94,12 @@ pub fn load_str(text: &str, origin: &str) -> Result<Scenario, WorldError> {
     })
 }
 
-/// Reads, parses and validates a world file.
+/// Reads, parses and validates a world file. Files larger than
+/// [`world::MAX_WORLD_BYTES`], folders and files that are not UTF-8 text are refused
+/// with a [`LoadError::Io`].
 pub fn load(path: impl AsRef<Path>) -> Result<Scenario, WorldError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        WorldError::Load(LoadError::Io {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })
-    })?;
+    let text = world::read_text(path).map_err(WorldError::Load)?;
     load_str(&text, &path.display().to_string())
 }
 

@@ -31,7 +31,7 @@ macro_rules! outln {
     name = "retrofit",
     version,
     about = "Simulate a Bitcoin-mining site converting from ASIC miners to AI GPU racks",
-    after_help = "Example:\n  retrofit run worlds/reference.ron\n  retrofit run worlds/teaching.ron --out output/demo --seed 7"
+    after_help = "Example:\n  retrofit check worlds/teaching.ron\n  retrofit run worlds/reference.ron\n  retrofit run worlds/teaching.ron --out output/demo --seed 7"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -40,6 +40,13 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Validate a world without simulating it and list every problem found.
+    /// Exit status: 0 = valid, 1 = invalid, 2 = could not be read or parsed.
+    #[command(after_help = "Example:\n  retrofit check worlds/teaching.ron")]
+    Check {
+        /// World file (RON), e.g. worlds/teaching.ron.
+        world: PathBuf,
+    },
     /// Simulate one world and write ledger.csv, events.csv, summary.json and the charts
     /// power.png, revenue.png, cash.png and timeline.png.
     #[command(
@@ -163,7 +170,7 @@ fn default_jobs(jobs: Option<usize>) -> usize {
 fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
     retrofit::load(world).map_err(|e| {
         eprintln!("error: {e}");
-        ExitCode::from(1)
+        ExitCode::from(e.exit_code())
     })
 }
 
@@ -212,6 +219,16 @@ fn print_sweep(dir: &Path, state: &sweep::SweepState) {
 fn run() -> Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Check { world } => match retrofit::load(&world) {
+            Ok(s) => {
+                outln!("{}: valid ({})", world.display(), s.describe());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                Ok(ExitCode::from(e.exit_code()))
+            }
+        },
         Command::Run {
             world,
             out,
@@ -224,7 +241,7 @@ fn run() -> Result<ExitCode> {
                 Ok(s) => s,
                 Err(e) => {
                     eprintln!("error: {e}");
-                    return Ok(ExitCode::from(1));
+                    return Ok(ExitCode::from(e.exit_code()));
                 }
             };
             let result = retrofit::run(&scenario, seed)

@@ -1,12 +1,13 @@
 //! The world file: a RON description of a site and its retrofit plan.
 //!
-//! These types mirror the file one to one (stage one of two). [`check`] turns them into
+//! These types mirror the file one to one (stage one of two). [`check()`] turns them into
 //! a [`Scenario`], the checked form the engine runs, with ids resolved to indices and
 //! units converted once. Every field carries its unit in its name.
 //!
 //! See `worlds/teaching.ron` for a small, fully commented example.
 
 pub mod check;
+mod locate;
 
 use crate::dist::Quantity;
 use serde::{Deserialize, Serialize};
@@ -392,17 +393,61 @@ pub enum Action {
     },
 }
 
+/// Largest world file accepted, in bytes. Real worlds are a few kB; the bound keeps a
+/// wrong path (a disk image, a log) from being read into memory whole.
+pub const MAX_WORLD_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Reads and parses a world file. Syntax and type errors carry `file:line:col`.
 pub fn load_file(path: &Path) -> Result<WorldFile, LoadError> {
-    let text = std::fs::read_to_string(path).map_err(|e| LoadError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })?;
+    let text = read_text(path)?;
     parse(&text, &path.display().to_string())
+}
+
+/// Reads a world file's text, refusing folders, files over [`MAX_WORLD_BYTES`] and
+/// files that are not UTF-8 text, each with a message saying so.
+pub fn read_text(path: &Path) -> Result<String, LoadError> {
+    use std::io::Read;
+    let io = |message: String| LoadError::Io {
+        path: path.display().to_string(),
+        message,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| io(e.to_string()))?;
+    if meta.is_dir() {
+        return Err(io(
+            "is a folder, not a world file (expected a .ron file)".into()
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(|e| io(e.to_string()))?;
+    let mut bytes = Vec::new();
+    // Read one byte past the bound to notice a file that grew after `metadata`.
+    file.take(MAX_WORLD_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| io(e.to_string()))?;
+    if bytes.len() as u64 > MAX_WORLD_BYTES {
+        return Err(io(format!(
+            "is larger than {} MiB; world files are small text files",
+            MAX_WORLD_BYTES / (1024 * 1024)
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io(format!(
+            "is not a text file: invalid UTF-8 at byte {}",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Parses world text; `origin` names it in error messages (usually the file path).
 pub fn parse(text: &str, origin: &str) -> Result<WorldFile, LoadError> {
+    if text.trim().is_empty() {
+        return Err(LoadError::Syntax {
+            origin: origin.to_string(),
+            line: 1,
+            col: 1,
+            message: "the file is empty; a world starts with `World(` (see worlds/teaching.ron)"
+                .into(),
+        });
+    }
     // Optional fields take a bare value (`start: "2026-06"`) as well as `Some(...)`.
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
@@ -461,6 +506,12 @@ fn with_suggestion(message: &str) -> String {
         return "expected a number or a distribution: Fixed(x), Uniform(min: a, max: b), \
                 Triangular(min: a, mode: m, max: b) or LogNormal(median: m, p90: p)"
             .to_string();
+    }
+    if message.contains("Integer is out of bounds") {
+        return format!(
+            "{message}: a whole-number field (count, per_rack, gpus, horizon_months, \
+             ramp_months) must be between 0 and 4294967295"
+        );
     }
     let Some(written) = backticked(message).next() else {
         return message.to_string();

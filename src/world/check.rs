@@ -3,6 +3,15 @@
 //! Every rule is checked and *every* problem is reported, each naming the entity and the
 //! rule it breaks, so a user can fix a file in one pass. The engine only ever sees a
 //! `Scenario`: ids are indices, powers are integer watts, dates are simulation days.
+//!
+//! Rules (the `[rule]` printed after each problem; `tests/data/broken/` has a world
+//! breaking each one): `unknown-reference`, `duplicate-id`, `empty-id`, `plan-cycle`,
+//! `non-positive-rating`, `negative-value`, `out-of-range` (including the size bounds
+//! below), `bad-distribution`, `bad-date`, `series-too-short`, `missing-market`,
+//! `not-orderable`, `ordered-twice`, `never-ordered`, `empty-step`, `ignored-field`,
+//! `nothing-to-decommission`, `never-in-service`; and on the start state and plan
+//! (see [`crate::power`]): `rack-density`, `cooling-capacity`, `transformer-rating`,
+//! `substation-capacity`, `interconnect`, `not-in-service`, `never-fits`.
 
 use super::*;
 use crate::calendar::{Calendar, Date, Day, YearMonth};
@@ -16,6 +25,18 @@ pub const MAX_HORIZON_MONTHS: u32 = 1200;
 pub const MAX_RACKS: u64 = 2_000_000;
 /// Most units per rack.
 pub const MAX_UNITS_PER_RACK: u32 = 10_000;
+/// Largest interconnect, substation capacity or transformer rating, in MW (1 TW: far
+/// above any site). Together with the bounds below it keeps every sum of integer watts
+/// well inside `u64`.
+pub const MAX_RATING_MW: f64 = 1e6;
+/// Largest cooling-loop heat rejection or rack density, in kW.
+pub const MAX_COOLING_KW: f64 = 1e9;
+/// Largest power of one unit, in W (10 MW; an NVL72 rack draws ~130 kW).
+pub const MAX_UNIT_POWER_W: f64 = 1e7;
+/// Largest hashrate of one ASIC, in TH/s (today's best are ~500 TH/s).
+pub const MAX_HASHRATE_TH_S: f64 = 1e5;
+/// Most GPUs in one server model.
+pub const MAX_GPUS_PER_UNIT: u32 = 100_000;
 
 /// One thing wrong with a world.
 #[derive(Debug, Clone, PartialEq)]
@@ -290,6 +311,22 @@ impl Scenario {
     pub fn rack_count(&self) -> u64 {
         self.racks.iter().map(|g| u64::from(g.count)).sum()
     }
+
+    /// A one-line inventory, e.g. `120 months, 1 substation, 3 transformers, …`.
+    pub fn describe(&self) -> String {
+        let n = |k: usize, what: &str| format!("{k} {what}{}", if k == 1 { "" } else { "s" });
+        [
+            n(self.calendar.months() as usize, "month"),
+            n(self.substations.len(), "substation"),
+            n(self.transformers.len(), "transformer"),
+            n(self.cooling_loops.len(), "cooling loop"),
+            n(self.models.len(), "unit model"),
+            n(self.racks.len(), "rack group"),
+            n(self.rack_count() as usize, "rack"),
+            n(self.plan.len(), "plan step"),
+        ]
+        .join(", ")
+    }
 }
 
 fn mw_to_w(mw: f64) -> u64 {
@@ -302,14 +339,25 @@ fn kw_to_w(kw: f64) -> u64 {
 
 /// Accumulates problems while checking.
 struct Checker<'a> {
-    text: Option<&'a str>,
+    text: Option<super::locate::Locator<'a>>,
     problems: Vec<Problem>,
 }
 
 impl Checker<'_> {
     fn push(&mut self, entity: impl Into<String>, rule: &'static str, message: impl Into<String>) {
+        self.push_nth(entity, 0, rule, message);
+    }
+
+    /// [`Checker::push`] for the `nth` declaration of the entity (a duplicate id).
+    fn push_nth(
+        &mut self,
+        entity: impl Into<String>,
+        nth: usize,
+        rule: &'static str,
+        message: impl Into<String>,
+    ) {
         let entity = entity.into();
-        let position = self.locate(&entity);
+        let position = self.locate(&entity, nth);
         self.problems.push(Problem {
             entity,
             rule,
@@ -318,16 +366,9 @@ impl Checker<'_> {
         });
     }
 
-    /// Finds where an entity is declared: the first `"id"` string in the file, which is
-    /// its `id:` field for every declared entity.
-    fn locate(&self, entity: &str) -> Option<(usize, usize)> {
-        let text = self.text?;
-        let id = entity.rsplit(' ').next()?;
-        let needle = format!("\"{id}\"");
-        let at = text.find(&needle)?;
-        let line = text[..at].matches('\n').count() + 1;
-        let col = at - text[..at].rfind('\n').map_or(0, |p| p + 1) + 1;
-        Some((line, col))
+    /// Where the `nth` declaration of an entity is (see [`super::locate`]).
+    fn locate(&self, entity: &str, nth: usize) -> Option<(usize, usize)> {
+        self.text.as_ref()?.locate(entity, nth)
     }
 
     fn positive(&mut self, entity: &str, field: &str, v: f64) -> bool {
@@ -341,6 +382,22 @@ impl Checker<'_> {
         } else {
             true
         }
+    }
+
+    /// Like [`Checker::positive`], and at most `max` (`out-of-range` otherwise).
+    fn rating(&mut self, entity: &str, field: &str, v: f64, max: f64) -> bool {
+        if !self.positive(entity, field, v) {
+            return false;
+        }
+        if v > max {
+            self.push(
+                entity,
+                "out-of-range",
+                format!("{field} is {v:e}, more than the {max:e} supported"),
+            );
+            return false;
+        }
+        true
     }
 
     fn non_negative(&mut self, entity: &str, field: &str, v: f64) {
@@ -396,20 +453,31 @@ fn index_ids<'a>(
     ids: impl Iterator<Item = &'a str>,
 ) -> HashMap<&'a str, usize> {
     let mut map = HashMap::new();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, id) in ids.enumerate() {
+        let nth = seen.entry(id).or_default();
+        *nth += 1;
         if id.trim().is_empty() {
-            c.push(
+            c.push_nth(
                 format!("{kind} #{}", i + 1),
+                *nth - 1,
                 "empty-id",
                 "id must not be empty",
             );
         }
-        if map.insert(id, i).is_some() {
-            c.push(
+        if let Some(&first) = map.get(id) {
+            c.push_nth(
                 format!("{kind} {id}"),
+                *nth - 1,
                 "duplicate-id",
-                format!("id `{id}` is declared twice"),
+                format!(
+                    "id `{id}` is declared more than once ({kind} #{} and #{}); ids must be unique",
+                    first + 1,
+                    i + 1
+                ),
             );
+        } else {
+            map.insert(id, i);
         }
     }
     map
@@ -418,7 +486,7 @@ fn index_ids<'a>(
 /// Validates `world`. `text` is the file's source, used to point at declarations.
 pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Problem>> {
     let mut c = Checker {
-        text,
+        text: text.map(super::locate::Locator::new),
         problems: Vec::new(),
     };
     let s = &world.site;
@@ -455,7 +523,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             ),
         );
     }
-    c.positive("site", "interconnect_mw", s.interconnect_mw);
+    c.rating("site", "interconnect_mw", s.interconnect_mw, MAX_RATING_MW);
     if !(s.power_factor > 0.0 && s.power_factor <= 1.0) {
         c.push(
             "site",
@@ -514,7 +582,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         .iter()
         .map(|x| {
             let e = format!("substation {}", x.id);
-            c.positive(&e, "capacity_mw", x.capacity_mw);
+            c.rating(&e, "capacity_mw", x.capacity_mw, MAX_RATING_MW);
             SubstationSpec {
                 id: x.id.clone(),
                 capacity_w: mw_to_w(x.capacity_mw),
@@ -527,7 +595,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         .iter()
         .map(|x| {
             let e = format!("transformer {}", x.id);
-            c.positive(&e, "rating_mva", x.rating_mva);
+            c.rating(&e, "rating_mva", x.rating_mva, MAX_RATING_MW);
             let substation = subs.get(x.substation.as_str()).copied().unwrap_or_else(|| {
                 c.push(
                     &e,
@@ -549,8 +617,8 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         .iter()
         .map(|x| {
             let e = format!("cooling loop {}", x.id);
-            c.positive(&e, "heat_rejection_kw", x.heat_rejection_kw);
-            c.positive(&e, "max_rack_kw", x.max_rack_kw);
+            c.rating(&e, "heat_rejection_kw", x.heat_rejection_kw, MAX_COOLING_KW);
+            c.rating(&e, "max_rack_kw", x.max_rack_kw, MAX_COOLING_KW);
             if !(x.pue.is_finite() && (1.0..=5.0).contains(&x.pue)) {
                 c.push(
                     &e,
@@ -583,8 +651,8 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
                     cost_usd,
                     lead_time_weeks,
                 } => {
-                    c.positive(&e, "hashrate_th_s", *hashrate_th_s);
-                    c.positive(&e, "power_w", *power_w);
+                    c.rating(&e, "hashrate_th_s", *hashrate_th_s, MAX_HASHRATE_TH_S);
+                    c.rating(&e, "power_w", *power_w, MAX_UNIT_POWER_W);
                     c.non_negative(&e, "cost_usd", *cost_usd);
                     ModelSpec {
                         id: id.clone(),
@@ -603,8 +671,8 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
                     cost_usd,
                     lead_time_weeks,
                 } => {
-                    c.positive(&e, "gpus", f64::from(*gpus));
-                    c.positive(&e, "power_w", *power_w);
+                    c.rating(&e, "gpus", f64::from(*gpus), f64::from(MAX_GPUS_PER_UNIT));
+                    c.rating(&e, "power_w", *power_w, MAX_UNIT_POWER_W);
                     c.non_negative(&e, "cost_usd", *cost_usd);
                     ModelSpec {
                         id: id.clone(),
@@ -758,6 +826,14 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             .or_else(|| trafos.get(id).map(|&i| EquipmentRef::Transformer(i)))
             .or_else(|| loops.get(id).map(|&i| EquipmentRef::CoolingLoop(i)))
     };
+    let filled_by_plan: std::collections::HashSet<&str> = world
+        .plan
+        .iter()
+        .filter_map(|p| match &p.action {
+            Action::InstallUnits { racks, .. } => Some(racks.as_str()),
+            _ => None,
+        })
+        .collect();
     let mut ordered_by: HashMap<EquipmentRef, usize> = HashMap::new();
     let mut plan = Vec::with_capacity(world.plan.len());
     for (si, st) in world.plan.iter().enumerate() {
@@ -806,11 +882,13 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             Action::Install(ids) => ActionSpec::Install(items(&mut c, ids, false)),
             Action::Decommission(g) => match groups.get(g.as_str()) {
                 Some(&gi) => {
-                    if world.racks[gi].units.is_none() {
+                    if world.racks[gi].units.is_none() && !filled_by_plan.contains(g.as_str()) {
                         c.push(
                             &e,
                             "nothing-to-decommission",
-                            format!("rack group `{g}` starts with no units installed"),
+                            format!(
+                                "rack group `{g}` starts with no units and no InstallUnits step fills it"
+                            ),
                         );
                     }
                     ActionSpec::Decommission(gi)
@@ -896,6 +974,15 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             cost_usd: st.cost_usd,
         });
     }
+    // An install whose racks hang off equipment that no step puts in service waits
+    // forever: say so now rather than at the end of the run.
+    let installed: std::collections::HashSet<EquipmentRef> = plan
+        .iter()
+        .flat_map(|p| match &p.action {
+            ActionSpec::Install(v) => v.clone(),
+            _ => Vec::new(),
+        })
+        .collect();
     // Every ToOrder item must be ordered by some step; otherwise it never exists.
     for (r, name) in substations
         .iter()
@@ -919,16 +1006,53 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             EquipmentRef::Transformer(i) => transformers[i].supply,
             EquipmentRef::CoolingLoop(i) => cooling_loops[i].supply,
         };
-        if matches!(supply, SupplySpec::ToOrder { .. }) && !ordered_by.contains_key(&r) {
-            let installed = plan
-                .iter()
-                .any(|p| matches!(&p.action, ActionSpec::Install(v) if v.contains(&r)));
-            if installed {
-                c.push(
-                    &name,
-                    "never-ordered",
-                    "is installed by the plan but no Order step orders it",
-                );
+        if matches!(supply, SupplySpec::ToOrder { .. })
+            && !ordered_by.contains_key(&r)
+            && installed.contains(&r)
+        {
+            c.push(
+                &name,
+                "never-ordered",
+                "is installed by the plan but no Order step orders it",
+            );
+        }
+    }
+    for st in &plan {
+        let ActionSpec::InstallUnits { group, .. } = st.action else {
+            continue;
+        };
+        let Some(g) = racks.get(group) else { continue };
+        let Some(t) = transformers.get(g.transformer) else {
+            continue;
+        };
+        for (item, supply, name) in [
+            (
+                EquipmentRef::CoolingLoop(g.cooling),
+                cooling_loops.get(g.cooling).map(|x| (x.supply, &x.id)),
+                "cooling loop",
+            ),
+            (
+                EquipmentRef::Transformer(g.transformer),
+                Some((t.supply, &t.id)),
+                "transformer",
+            ),
+            (
+                EquipmentRef::Substation(t.substation),
+                substations.get(t.substation).map(|x| (x.supply, &x.id)),
+                "substation",
+            ),
+        ] {
+            if let Some((SupplySpec::ToOrder { .. }, id)) = supply {
+                if !installed.contains(&item) {
+                    c.push(
+                        format!("plan step {}", st.id),
+                        "never-in-service",
+                        format!(
+                            "racks {} need {name} {id}, which is ToOrder but no Install step puts it in service, so the units could never be energised",
+                            g.id
+                        ),
+                    );
+                }
             }
         }
     }
@@ -978,7 +1102,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     let statics = crate::power::check_plan_feasibility(&scenario);
     let mut problems: Vec<Problem> = physical.into_iter().chain(statics).collect();
     for p in &mut problems {
-        p.position = c.locate(&p.entity);
+        p.position = c.locate(&p.entity, 0);
     }
     if problems.is_empty() {
         Ok(scenario)

@@ -1,0 +1,249 @@
+//! Finds where an entity is declared in the world text, so that a problem can point at
+//! `file:line:col`. A small scanner skips comments and string contents, so a mention of
+//! an id in a comment or in another entity's reference is never taken for its
+//! declaration.
+
+/// A token of the world text that matters for locating: identifiers, string literals
+/// and the punctuation around them, with its byte offset.
+#[derive(Debug, PartialEq)]
+enum Tok<'a> {
+    Ident(&'a str),
+    Str(&'a str),
+    Punct(char),
+}
+
+fn scan(text: &str) -> Vec<(usize, Tok<'_>)> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'/' if b.get(i + 1) == Some(&b'/') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < b.len() && b[i] != b'"' {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+                let end = i.min(b.len());
+                if let Some(s) = text.get(start..end) {
+                    out.push((start - 1, Tok::Str(s)));
+                }
+                i += 1;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let start = i;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                out.push((start, Tok::Ident(&text[start..i])));
+            }
+            c @ (b'(' | b')' | b'[' | b']' | b':' | b',') => {
+                out.push((i, Tok::Punct(c as char)));
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// The struct names an entity kind is declared with in a world file.
+fn constructors(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "substation" => &["Substation"],
+        "transformer" => &["Transformer"],
+        "cooling loop" => &["CoolingLoop"],
+        "unit model" => &["Asic", "GpuServer"],
+        "rack group" => &["RackGroup"],
+        "plan step" => &["Step"],
+        _ => return None,
+    })
+}
+
+/// Sections and site-wide entities, located by their key.
+fn section_key(entity: &str) -> Option<&'static str> {
+    Some(match entity {
+        "site" => "site",
+        "markets" => "markets",
+        "racks" => "racks",
+        "plan" => "plan",
+        "site interconnect" => "interconnect_mw",
+        _ => return None,
+    })
+}
+
+/// Name of the struct whose parentheses enclose token `at`, if written.
+fn enclosing_struct<'a>(toks: &[(usize, Tok<'a>)], at: usize) -> Option<&'a str> {
+    let mut depth = 0usize;
+    for j in (0..at).rev() {
+        match toks[j].1 {
+            Tok::Punct(')') | Tok::Punct(']') => depth += 1,
+            Tok::Punct('(') | Tok::Punct('[') if depth > 0 => depth -= 1,
+            Tok::Punct('(') => {
+                return match toks.get(j.wrapping_sub(1)) {
+                    Some((_, Tok::Ident(name))) => Some(name),
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// An index of the world text, built once, that answers where entities are declared.
+pub(crate) struct Locator<'a> {
+    text: &'a str,
+    toks: Vec<(usize, Tok<'a>)>,
+    /// Token indices of `id: "X"` strings, by id, in file order.
+    decls: std::collections::HashMap<&'a str, Vec<usize>>,
+    /// Byte offsets of line starts.
+    lines: Vec<usize>,
+}
+
+impl<'a> Locator<'a> {
+    /// Scans `text` once.
+    pub(crate) fn new(text: &'a str) -> Self {
+        let toks = scan(text);
+        let mut decls: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        for i in 2..toks.len() {
+            if let (Tok::Str(id), Tok::Punct(':'), Tok::Ident("id")) =
+                (&toks[i].1, &toks[i - 1].1, &toks[i - 2].1)
+            {
+                decls.entry(id).or_default().push(i);
+            }
+        }
+        let lines = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self {
+            text,
+            toks,
+            decls,
+            lines,
+        }
+    }
+
+    /// Byte offset of the `nth` (0-based) declaration of `entity`: the `id: "X"` string
+    /// of an entity of that kind (`substation X`, `plan step X`, …), or the key of a
+    /// section (`site`, `markets`). Falls back to the first `id: "X"` of any kind, then
+    /// to the first `"X"` anywhere.
+    pub(crate) fn offset(&self, entity: &str, nth: usize) -> Option<usize> {
+        let toks = &self.toks;
+        if let Some(key) = section_key(entity) {
+            return toks.windows(2).find_map(|w| match w {
+                [(at, Tok::Ident(k)), (_, Tok::Punct(':'))] if *k == key => Some(*at),
+                _ => None,
+            });
+        }
+        let (kind, mut id) = split_entity(entity)?;
+        // An entity without an id is named by position (`substation #2`); point at its
+        // `id: ""`.
+        if id.starts_with('#') && constructors(kind).is_some() {
+            id = "";
+        }
+        let decls: &[usize] = self.decls.get(id).map_or(&[], |v| v.as_slice());
+        let of_kind: Vec<usize> = match constructors(kind) {
+            Some(names) => decls
+                .iter()
+                .copied()
+                .filter(|&i| enclosing_struct(toks, i - 2).is_none_or(|n| names.contains(&n)))
+                .collect(),
+            None => Vec::new(),
+        };
+        of_kind
+            .get(nth)
+            .or_else(|| of_kind.last())
+            .or_else(|| decls.first())
+            .map(|&i| toks[i].0)
+            .or_else(|| {
+                toks.iter()
+                    .find_map(|(at, t)| (*t == Tok::Str(id)).then_some(*at))
+            })
+    }
+
+    /// 1-based (line, column) of a byte offset, columns counted in characters.
+    pub(crate) fn line_col(&self, at: usize) -> (usize, usize) {
+        let line = self.lines.partition_point(|&s| s <= at).max(1);
+        let start = self.lines[line - 1];
+        let col = self.text.get(start..at).map_or(0, |s| s.chars().count());
+        (line, col + 1)
+    }
+
+    /// [`Locator::offset`] as a 1-based (line, column).
+    pub(crate) fn locate(&self, entity: &str, nth: usize) -> Option<(usize, usize)> {
+        self.offset(entity, nth).map(|at| self.line_col(at))
+    }
+}
+
+/// Splits `plan step gpu-1` into (`plan step`, `gpu-1`).
+fn split_entity(entity: &str) -> Option<(&str, &str)> {
+    for kind in [
+        "substation",
+        "transformer",
+        "cooling loop",
+        "unit model",
+        "rack group",
+        "plan step",
+    ] {
+        if let Some(id) = entity.strip_prefix(kind).and_then(|r| r.strip_prefix(' ')) {
+            return Some((kind, id));
+        }
+    }
+    entity.rsplit_once(' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"World(
+    // T1 is "T1" in a comment
+    site: Site(name: "x"),
+    transformers: [
+        Transformer(id: "T2", substation: "T1"),
+        Transformer(id: "T1", substation: "S"),
+        Transformer(id: "T1", substation: "S"),
+    ],
+    racks: [RackGroup(id: "T1", transformer: "T1")],
+    markets: Markets(),
+)"#;
+
+    fn locate(text: &str, entity: &str, nth: usize) -> Option<(usize, usize)> {
+        Locator::new(text).locate(entity, nth)
+    }
+
+    #[test]
+    fn points_at_the_declaration_not_the_first_mention() {
+        assert_eq!(locate(TEXT, "transformer T1", 0), Some((6, 25)));
+        assert_eq!(locate(TEXT, "transformer T1", 1), Some((7, 25)));
+    }
+
+    #[test]
+    fn tells_kinds_apart() {
+        assert_eq!(locate(TEXT, "rack group T1", 0), Some((9, 27)));
+    }
+
+    #[test]
+    fn sections_point_at_their_key() {
+        assert_eq!(locate(TEXT, "site", 0), Some((3, 5)));
+        assert_eq!(locate(TEXT, "markets", 0), Some((10, 5)));
+    }
+
+    #[test]
+    fn unknown_entities_are_not_located() {
+        assert_eq!(locate(TEXT, "plan step nope", 0), None);
+    }
+}

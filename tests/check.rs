@@ -1,0 +1,552 @@
+//! `retrofit check` and the validation behind it: one small broken world per rule in
+//! `tests/data/broken/`, each of which must be reported naming the entity and the rule;
+//! unreadable inputs in `tests/data/unreadable/`; and the command line's exit codes.
+
+use retrofit::WorldError;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+/// (file in tests/data/broken, entity, rule, words the message must contain)
+const BROKEN: &[(&str, &str, &str, &str)] = &[
+    (
+        "unknown-transformer",
+        "rack group G",
+        "unknown-reference",
+        "transformer `T9` does not exist",
+    ),
+    (
+        "unknown-substation",
+        "transformer T1",
+        "unknown-reference",
+        "substation `SUB-9` does not exist",
+    ),
+    (
+        "duplicate-id",
+        "cooling loop AIR",
+        "duplicate-id",
+        "declared more than once",
+    ),
+    (
+        "plan-cycle",
+        "plan step order-T2",
+        "plan-cycle",
+        "order-T2 -> gpus -> install-T2 -> order-T2",
+    ),
+    (
+        "zero-rating",
+        "transformer T1",
+        "non-positive-rating",
+        "rating_mva must be a number > 0, got 0",
+    ),
+    (
+        "negative-rating",
+        "substation SUB",
+        "non-positive-rating",
+        "capacity_mw must be a number > 0, got -2",
+    ),
+    (
+        "nan-rating",
+        "site",
+        "non-positive-rating",
+        "interconnect_mw must be a number > 0, got NaN",
+    ),
+    (
+        "infinite-rating",
+        "cooling loop DLC",
+        "non-positive-rating",
+        "max_rack_kw must be a number > 0, got inf",
+    ),
+    (
+        "decommission-unknown",
+        "plan step retire-A",
+        "unknown-reference",
+        "rack group `B` does not exist",
+    ),
+    (
+        "decommission-empty",
+        "plan step retire-A",
+        "nothing-to-decommission",
+        "rack group `E` starts with no units",
+    ),
+    (
+        "unknown-model-step",
+        "plan step gpus",
+        "unknown-reference",
+        "unit model `H100` does not exist",
+    ),
+    (
+        "unknown-model-racks",
+        "rack group A",
+        "unknown-reference",
+        "unit model `S19` does not exist (did you mean `S21`?)",
+    ),
+    (
+        "dist-min-gt-max",
+        "transformer T2",
+        "bad-distribution",
+        "min (20) > max (10)",
+    ),
+    (
+        "dist-mode-outside",
+        "plan step gpus",
+        "bad-distribution",
+        "min <= mode <= max",
+    ),
+    (
+        "start-density",
+        "rack group A",
+        "rack-density",
+        "17.5 kW per rack",
+    ),
+    (
+        "start-transformer",
+        "transformer T1",
+        "transformer-rating",
+        "1.12 MW exceeds the limit of 0.95 MW",
+    ),
+    (
+        "start-substation",
+        "substation SUB",
+        "substation-capacity",
+        "0.70 MW exceeds the limit of 0.60 MW",
+    ),
+    (
+        "start-cooling",
+        "cooling loop AIR",
+        "cooling-capacity",
+        "0.70 MW exceeds the limit of 0.50 MW",
+    ),
+    (
+        "start-interconnect",
+        "site interconnect",
+        "interconnect",
+        "0.84 MW exceeds the limit of 0.50 MW",
+    ),
+    (
+        "start-not-in-service",
+        "rack group A",
+        "not-in-service",
+        "transformer T2 is not Existing",
+    ),
+    (
+        "never-fits-density",
+        "plan step gpus",
+        "never-fits",
+        "rack density limit: needs 143.0 kW",
+    ),
+    (
+        "never-fits-cooling",
+        "plan step gpus",
+        "never-fits",
+        "heat-rejection capacity: needs 228.8 kW",
+    ),
+    (
+        "never-in-service",
+        "plan step gpus",
+        "never-in-service",
+        "no Install step puts it in service",
+    ),
+    (
+        "never-ordered",
+        "transformer T2",
+        "never-ordered",
+        "no Order step orders it",
+    ),
+    (
+        "not-orderable",
+        "plan step order-T2",
+        "not-orderable",
+        "`T1` is Existing",
+    ),
+    (
+        "ordered-twice",
+        "plan step order-again",
+        "ordered-twice",
+        "already ordered by step `order-T2`",
+    ),
+    (
+        "empty-step",
+        "plan step nothing",
+        "empty-step",
+        "lists no equipment",
+    ),
+    (
+        "unknown-after",
+        "plan step install-T2",
+        "unknown-reference",
+        "did you mean `order-T2`?",
+    ),
+    (
+        "missing-market",
+        "plan step gpus",
+        "missing-market",
+        "needs markets.gpu_lease",
+    ),
+    ("bad-date", "site", "bad-date", "`2026-13` is not a month"),
+    (
+        "horizon-10000-years",
+        "site",
+        "out-of-range",
+        "horizon_months must be 1..=1200, got 120000",
+    ),
+    (
+        "too-many-racks",
+        "racks",
+        "out-of-range",
+        "at most 2000000 are supported",
+    ),
+    (
+        "absurd-unit-power",
+        "unit model DGX",
+        "out-of-range",
+        "power_w is 1e300",
+    ),
+    (
+        "absurd-units-per-rack",
+        "plan step gpus",
+        "out-of-range",
+        "per_rack must be 1..=10000",
+    ),
+    (
+        "series-too-short",
+        "site",
+        "series-too-short",
+        "2 monthly values but the horizon is 12",
+    ),
+    (
+        "empty-id",
+        "substation #1",
+        "empty-id",
+        "id must not be empty",
+    ),
+    (
+        "negative-value",
+        "site",
+        "negative-value",
+        "fixed_opex_usd_per_month must be a number >= 0",
+    ),
+    (
+        "ignored-field",
+        "plan step order-T2",
+        "ignored-field",
+        "remove duration_days",
+    ),
+];
+
+fn problems(file: &str) -> (Vec<retrofit::Problem>, String) {
+    match retrofit::load(data(file)) {
+        Ok(_) => panic!("{file} loaded as valid"),
+        Err(e @ WorldError::Invalid { .. }) => {
+            let text = e.to_string();
+            let WorldError::Invalid { problems, .. } = e else {
+                unreachable!()
+            };
+            (problems, text)
+        }
+        Err(e) => panic!("{file} did not parse: {e}"),
+    }
+}
+
+#[test]
+fn the_small_valid_world_is_valid() {
+    retrofit::load(data("valid-small.ron")).unwrap();
+}
+
+#[test]
+fn every_rule_names_the_entity_and_the_rule() {
+    let mut covered = Vec::new();
+    for &(file, entity, rule, words) in BROKEN {
+        let path = format!("broken/{file}.ron");
+        let (problems, text) = problems(&path);
+        let p = problems
+            .iter()
+            .find(|p| p.entity == entity && p.rule == rule)
+            .unwrap_or_else(|| panic!("{file}: no `{rule}` problem on `{entity}` in:\n{text}"));
+        assert!(
+            p.message.contains(words),
+            "{file}: `{}` lacks `{words}`",
+            p.message
+        );
+        assert!(p.position.is_some(), "{file}: no position for {entity}");
+        // The printed form carries file:line:col, the entity and the rule.
+        let (l, c) = p.position.unwrap();
+        let line = format!("{path}:{l}:{c}: {entity}: ");
+        assert!(text.contains(&line), "{file}: `{line}` not in:\n{text}");
+        assert!(
+            text.contains(&format!("[{rule}]")),
+            "{file}: rule missing in:\n{text}"
+        );
+        assert_eq!(
+            problems.len(),
+            1,
+            "{file} should break exactly one rule:\n{text}"
+        );
+        covered.push(format!("{file}.ron"));
+    }
+    // Every file in the folder is in the table, so none rots unchecked.
+    let mut files: Vec<String> = std::fs::read_dir(data("broken"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    covered.sort();
+    assert_eq!(files, covered);
+}
+
+// Positions point at the declaration (`id: "T1"`), not at the first mention of the id.
+#[test]
+fn positions_point_at_declarations() {
+    let (p, _) = problems("broken/unknown-substation.ron");
+    assert_eq!(
+        p[0].position,
+        Some((15, 25)),
+        "Transformer(id: \"T1\" is on line 15"
+    );
+    let (p, _) = problems("broken/duplicate-id.ron");
+    assert_eq!(
+        p[0].position,
+        Some((21, 25)),
+        "the second AIR is on line 21"
+    );
+    let (p, _) = problems("broken/bad-date.ron");
+    assert_eq!(p[0].position, Some((3, 5)), "`site:` key");
+}
+
+#[test]
+fn every_problem_is_listed_not_just_the_first() {
+    let text = std::fs::read_to_string(data("valid-small.ron"))
+        .unwrap()
+        .replace("rating_mva: 1.0)", "rating_mva: -1.0)")
+        .replace("transformer: \"T2\"", "transformer: \"T7\"")
+        .replace("Decommission(\"A\")", "Decommission(\"Z\")")
+        .replace("horizon_months: 12", "horizon_months: 0");
+    let Err(WorldError::Invalid { problems, .. }) = retrofit::load_str(&text, "many.ron") else {
+        panic!("expected an invalid world");
+    };
+    let found: Vec<(&str, &str)> = problems
+        .iter()
+        .map(|p| (p.entity.as_str(), p.rule))
+        .collect();
+    for want in [
+        ("site", "out-of-range"),
+        ("transformer T1", "non-positive-rating"),
+        ("rack group G", "unknown-reference"),
+        ("plan step retire-A", "unknown-reference"),
+    ] {
+        assert!(found.contains(&want), "{want:?} not in {found:?}");
+    }
+}
+
+/// (file in tests/data/unreadable, words the message must contain)
+const UNREADABLE: &[(&str, &str)] = &[
+    ("unknown-field.ron", "(did you mean `capacity_mw`?)"),
+    (
+        "unknown-variant.ron",
+        "Unexpected variant named `Water` in enum `CoolingKind`, expected one of `Air`",
+    ),
+    (
+        "malformed-distribution.ron",
+        "expected a number or a distribution",
+    ),
+    ("units-10e12.ron", "Integer is out of bounds"),
+    ("missing-comma.ron", "Expected comma"),
+    ("empty.ron", "the file is empty"),
+    ("binary.ron", "is not a text file"),
+    ("latin1.ron", "is not a text file: invalid UTF-8 at byte 6"),
+];
+
+#[test]
+fn unreadable_inputs_say_what_is_wrong() {
+    for &(file, words) in UNREADABLE {
+        let path = data(&format!("unreadable/{file}"));
+        match retrofit::load(&path) {
+            Err(e @ WorldError::Load(_)) => {
+                let m = e.to_string();
+                assert!(m.contains(words), "{file}: `{m}` lacks `{words}`");
+                assert!(
+                    m.starts_with(&path.display().to_string()),
+                    "{file}: `{m}` lacks the file name"
+                );
+                assert_eq!(e.exit_code(), 2);
+            }
+            other => panic!("{file}: expected a load error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn syntax_errors_carry_line_and_column() {
+    let e = retrofit::load(data("unreadable/unknown-field.ron")).unwrap_err();
+    assert!(e.to_string().contains("unknown-field.ron:12:31:"), "{e}");
+}
+
+#[test]
+fn a_folder_or_a_missing_file_is_unreadable() {
+    let e = retrofit::load(data("broken")).unwrap_err();
+    assert!(e.to_string().contains("is a folder"), "{e}");
+    let e = retrofit::load(data("no-such-world.ron")).unwrap_err();
+    assert_eq!(e.exit_code(), 2, "{e}");
+}
+
+// Absurd sizes are refused by validation straight away, never by running out of memory.
+#[test]
+fn absurd_sizes_fail_fast() {
+    for file in [
+        "broken/horizon-10000-years.ron",
+        "broken/too-many-racks.ron",
+        "broken/absurd-units-per-rack.ron",
+        "unreadable/units-10e12.ron",
+    ] {
+        let t = Instant::now();
+        assert!(retrofit::load(data(file)).is_err(), "{file}");
+        assert!(
+            t.elapsed() < Duration::from_secs(2),
+            "{file} took {:?}",
+            t.elapsed()
+        );
+    }
+}
+
+// Units × power × racks at every bound stays inside u64: no overflow panic in debug.
+#[test]
+fn largest_accepted_sizes_do_not_overflow() {
+    let text = std::fs::read_to_string(data("valid-small.ron"))
+        .unwrap()
+        .replace("power_w: 14300.0", "power_w: 1e7")
+        .replace("gpus: 8", "gpus: 100000")
+        .replace("hashrate_th_s: 200.0", "hashrate_th_s: 1e5")
+        .replace(
+            "model: \"DGX\", per_rack: 4",
+            "model: \"DGX\", per_rack: 10000",
+        )
+        .replace(
+            "RackGroup(id: \"G\", count: 4,",
+            "RackGroup(id: \"G\", count: 1999950,",
+        );
+    // It is invalid (it can never fit), but checking it must not panic.
+    let e = retrofit::load_str(&text, "big.ron").unwrap_err();
+    assert!(e.to_string().contains("never-fits"), "{e}");
+}
+
+// ---- the command line ----
+
+fn retrofit(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_retrofit"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run retrofit")
+}
+
+fn code(o: &std::process::Output) -> i32 {
+    o.status.code().expect("exit code")
+}
+
+#[test]
+fn check_exit_codes() {
+    let ok = retrofit(&["check", "tests/data/valid-small.ron"]);
+    assert_eq!(code(&ok), 0, "{ok:?}");
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("valid"));
+    for w in [
+        "worlds/teaching.ron",
+        "worlds/reference.ron",
+        "worlds/keep-mining.ron",
+    ] {
+        assert_eq!(code(&retrofit(&["check", w])), 0, "{w}");
+    }
+
+    let bad = retrofit(&["check", "tests/data/broken/unknown-transformer.ron"]);
+    assert_eq!(code(&bad), 1);
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("tests/data/broken/unknown-transformer.ron:30:23: rack group G:"),
+        "{err}"
+    );
+    assert!(err.contains("[unknown-reference]"), "{err}");
+
+    for f in [
+        "tests/data/unreadable/unknown-field.ron",
+        "tests/data/unreadable/binary.ron",
+        "tests/data/unreadable/empty.ron",
+        "tests/data/no-such-world.ron",
+        "tests/data",
+    ] {
+        let o = retrofit(&["check", f]);
+        assert_eq!(code(&o), 2, "{f}: {o:?}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(f), "{f}: {o:?}");
+    }
+}
+
+#[test]
+fn run_validates_first_and_writes_nothing_for_a_bad_world() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out_s = out.to_str().unwrap();
+    let o = retrofit(&["run", "tests/data/broken/plan-cycle.ron", "--out", out_s]);
+    assert_eq!(code(&o), 1, "{o:?}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("[plan-cycle]"));
+    let o = retrofit(&[
+        "run",
+        "tests/data/unreadable/missing-comma.ron",
+        "--out",
+        out_s,
+    ]);
+    assert_eq!(code(&o), 2, "{o:?}");
+    assert!(
+        !out.exists(),
+        "no output folder for a world that did not load"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no partial folder"
+    );
+}
+
+// A plan that fits on an empty site but never fits beside the running ASICs passes the
+// static checks; the run then ends with the step reported unfinished, saying why.
+#[test]
+fn a_step_blocked_for_ever_is_reported_with_its_reason() {
+    let text = std::fs::read_to_string(data("valid-small.ron"))
+        .unwrap()
+        .replace("interconnect_mw: 2.0", "interconnect_mw: 1.0")
+        .replace(
+            "        Step(id: \"retire-A\", action: Decommission(\"A\"), start: Some(\"2026-06\")),\n",
+            "",
+        );
+    let s = retrofit::load_str(&text, "blocked.ron").unwrap();
+    let r = retrofit::run(&s, None).unwrap();
+    let u = &r.summary.unfinished_steps;
+    assert_eq!(u.len(), 1, "{u:?}");
+    assert_eq!(u[0].step, "gpus");
+    assert!(u[0].reason.contains("interconnect"), "{:?}", u[0]);
+}
+
+// A large file full of mistakes is checked in linear time: every problem is listed and
+// located without rescanning the text per problem.
+#[test]
+fn a_large_broken_plan_is_checked_quickly() {
+    let base = std::fs::read_to_string(data("valid-small.ron")).unwrap();
+    let steps: String = (0..20_000)
+        .map(|i| format!("        Step(id: \"s{i}\", action: Decommission(\"nope{i}\")),\n"))
+        .collect();
+    let text = base.replace("    plan: [\n", &format!("    plan: [\n{steps}"));
+    let t = Instant::now();
+    let Err(WorldError::Invalid { problems, .. }) = retrofit::load_str(&text, "big.ron") else {
+        panic!("expected an invalid world");
+    };
+    assert_eq!(problems.len(), 20_000);
+    assert!(problems.iter().all(|p| p.position.is_some()));
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        t.elapsed()
+    );
+}
