@@ -185,52 +185,56 @@ pub fn check_add(
         }
     }
     let total_w = per_rack_w * u64::from(g.count);
-    let over = |limit, entity: String, load: u64, need: u64, cap: u64| {
-        (load + need > cap).then_some(Blocked {
-            limit,
-            entity,
-            need_w: need as f64,
-            free_w: cap as f64 - load as f64,
-            capacity_w: cap as f64,
-        })
-    };
+    // (limit, load now, load added, capacity); names are formatted only on failure, as
+    // this runs on every energising attempt.
     let checks = [
-        over(
+        (
             LimitKind::RackDensity,
-            format!(
-                "cooling loop {} ({}) for racks {}",
-                lp.id,
-                lp.kind.name(),
-                g.id
-            ),
             max_rack_load_w,
             per_rack_w,
             lp.max_rack_w,
         ),
-        over(
+        (
             LimitKind::CoolingCapacity,
-            format!("cooling loop {}", lp.id),
             loads.cooling_w[g.cooling],
             total_w,
             lp.heat_rejection_w,
         ),
-        over(
+        (
             LimitKind::TransformerRating,
-            format!("transformer {}", s.transformers[t].id),
             loads.transformer_w[t],
             total_w,
             s.transformers[t].capacity_w,
         ),
-        over(
+        (
             LimitKind::SubstationCapacity,
-            format!("substation {}", s.substations[sub].id),
             loads.substation_w[sub],
             total_w,
             s.substations[sub].capacity_w,
         ),
     ];
-    if let Some(b) = checks.into_iter().flatten().next() {
-        return Err(b);
+    if let Some(&(limit, load, need, cap)) = checks
+        .iter()
+        .find(|&&(_, load, need, cap)| load.saturating_add(need) > cap)
+    {
+        let entity = match limit {
+            LimitKind::RackDensity => format!(
+                "cooling loop {} ({}) for racks {}",
+                lp.id,
+                lp.kind.name(),
+                g.id
+            ),
+            LimitKind::CoolingCapacity => format!("cooling loop {}", lp.id),
+            LimitKind::TransformerRating => format!("transformer {}", s.transformers[t].id),
+            _ => format!("substation {}", s.substations[sub].id),
+        };
+        return Err(Blocked {
+            limit,
+            entity,
+            need_w: need as f64,
+            free_w: cap as f64 - load as f64,
+            capacity_w: cap as f64,
+        });
     }
     let facility = loads.facility_w(s);
     let need = total_w as f64 * lp.pue;
