@@ -383,6 +383,9 @@ impl Sim<'_> {
             self.now = t;
             self.acc
                 .advance(t, s, &self.d.market, &self.f.totals, &self.f.loads);
+            if self.opts.record_events {
+                self.log_switches();
+            }
             let last = self.handle(ev);
             if std::mem::take(&mut self.capacity_changed) {
                 self.retry_waiting();
@@ -398,6 +401,38 @@ impl Sim<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Logs ASIC fleets that switched off because mining stopped paying for their
+    /// power, or back on, on the day it happened.
+    fn log_switches(&mut self) {
+        let now = self.now;
+        for sw in self.acc.take_switches() {
+            let s = self.s;
+            let entity = format!(
+                "{} on cooling loop {}",
+                s.models[sw.model].id, s.cooling_loops[sw.cooling].id
+            );
+            self.now = sw.day;
+            let (event, verb) = if sw.off {
+                (
+                    "curtailed",
+                    "switched off: mining no longer pays for its power",
+                )
+            } else {
+                (
+                    "resumed",
+                    "switched back on: mining pays for its power again",
+                )
+            };
+            self.log(event, entity, || {
+                format!(
+                    "{verb} (revenue {:.0} USD/day vs electricity {:.0} USD/day)",
+                    sw.revenue_usd_per_day, sw.cost_usd_per_day
+                )
+            });
+        }
+        self.now = now;
     }
 
     fn audit(&self) -> Result<(), InvariantViolation> {

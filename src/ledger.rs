@@ -81,6 +81,28 @@ pub struct Accountant {
     first_rental_month: Option<u32>,
     cumulative_usd: f64,
     rows: Vec<MonthRow>,
+    /// Whether each ASIC (model, loop) cell was switched off in the last segment.
+    curtailed: Vec<bool>,
+    /// Cells that switched off or back on since the last [`Accountant::take_switches`].
+    switches: Vec<CurtailSwitch>,
+}
+
+/// An ASIC fleet (one model on one cooling loop) switching off because mining no longer
+/// pays for its power, or back on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CurtailSwitch {
+    /// First day of the new state.
+    pub day: Day,
+    /// Model index.
+    pub model: usize,
+    /// Cooling loop index.
+    pub cooling: usize,
+    /// True when switched off.
+    pub off: bool,
+    /// Mining revenue per day at that point, USD.
+    pub revenue_usd_per_day: f64,
+    /// Electricity cost per day at that point, USD.
+    pub cost_usd_per_day: f64,
 }
 
 impl Accountant {
@@ -94,7 +116,14 @@ impl Accountant {
             first_rental_month: None,
             cumulative_usd: 0.0,
             rows: Vec::with_capacity(s.calendar.months() as usize),
+            curtailed: vec![false; s.models.len() * s.cooling_loops.len()],
+            switches: Vec::new(),
         }
+    }
+
+    /// Fleets that switched off or on since the last call, oldest first.
+    pub fn take_switches(&mut self) -> Vec<CurtailSwitch> {
+        std::mem::take(&mut self.switches)
     }
 
     /// Integrates the current state from the last update up to `now`. Call before the
@@ -111,6 +140,7 @@ impl Accountant {
             return;
         }
         let days = f64::from(now - self.last_day);
+        let segment_start = self.last_day;
         self.last_day = now;
         let m = self.month as usize;
         let mining_btc_per_gh_day = BLOCKS_PER_DAY
@@ -127,7 +157,19 @@ impl Accountant {
             let revenue =
                 cell.hashrate_gh_s as f64 * mining_btc_per_gh_day * market.btc_price_usd[m];
             let cost = cell.it_w as f64 * pue * usd_per_w_day;
-            if s.curtail_unprofitable_asics && revenue < cost {
+            let off = s.curtail_unprofitable_asics && revenue < cost;
+            if off != self.curtailed[i] {
+                self.curtailed[i] = off;
+                self.switches.push(CurtailSwitch {
+                    day: segment_start,
+                    model: i / loops,
+                    cooling: i % loops,
+                    off,
+                    revenue_usd_per_day: revenue,
+                    cost_usd_per_day: cost,
+                });
+            }
+            if off {
                 curtailed_w += cell.it_w;
                 curtailed_facility_w += cell.it_w as f64 * pue;
             } else {

@@ -367,3 +367,41 @@ fn cumulative_cash_is_the_running_sum_of_net_flows() {
         assert!(rel_eq(row.net_cash_flow_usd, net));
     }
 }
+
+#[test]
+fn miners_switch_off_from_the_day_mining_stops_paying_for_their_power() {
+    // Before the halving 80 PH/s earn $3,628.80/day against $2,100/day of power; after
+    // it, $1,828.80/day: the fleet switches off on the halving day, 2026-03-11 (day 69).
+    let w = Mini {
+        halvings: r#""2026-03-11""#,
+        curtail: true,
+        ..Mini::default()
+    };
+    let r = run(&load_str(&w.text(), "mini").unwrap(), None).unwrap();
+    let share = 80_000.0 / 1e9;
+    let march_btc = share * 144.0 * 10.0 * (3.125 + 0.025);
+    assert!(
+        rel_eq(r.ledger[2].btc_mined, march_btc),
+        "{}",
+        r.ledger[2].btc_mined
+    );
+    assert!(rel_eq(
+        r.ledger[2].energy_cost_usd,
+        1.4 * 1.25 * 24.0 * 10.0 * 50.0
+    ));
+    assert!(rel_eq(r.ledger[2].asic_curtailed_mw, 1.4 * 21.0 / 31.0));
+    assert_eq!(r.ledger[3].btc_mined, 0.0);
+    assert_eq!(r.ledger[3].energy_cost_usd, 0.0);
+    assert!(rel_eq(r.ledger[3].asic_curtailed_mw, 1.4));
+    let off = r.events.iter().find(|e| e.event == "curtailed").unwrap();
+    assert_eq!(
+        (off.day, off.entity.as_str()),
+        (69, "S21 on cooling loop AIR")
+    );
+    assert!(
+        off.detail
+            .contains("revenue 1829 USD/day vs electricity 2100 USD/day"),
+        "{}",
+        off.detail
+    );
+}
