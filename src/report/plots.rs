@@ -230,10 +230,17 @@ pub(crate) fn header<'a>(
     let mut y = k.px(20.0);
     root.draw(&Text::new(title.to_string(), (left, y), k.title()))?;
     y += (k.text_size(34.0) * 1.35).round() as i32;
-    // A subtitle may hold several lines, separated by `\n`.
+    // A subtitle may hold several lines, separated by `\n`; long lines wrap at words.
+    let sub_font = k.subtitle();
+    let fits = |t: &str| {
+        root.estimate_text_size(t, &sub_font)
+            .map_or(true, |(tw, _)| tw as i32 <= w as i32 - 2 * pad)
+    };
     for line in subtitle.lines().filter(|l| !l.is_empty()) {
-        root.draw(&Text::new(line.to_string(), (left, y), k.subtitle()))?;
-        y += (k.text_size(21.0) * 1.6).round() as i32;
+        for part in wrap_words(line, &fits) {
+            root.draw(&Text::new(part, (left, y), sub_font.clone()))?;
+            y += (k.text_size(21.0) * 1.6).round() as i32;
+        }
     }
     let row_h = (k.text_size(21.0) * 1.5).round() as i32;
     let mut x = left;
@@ -261,6 +268,29 @@ pub(crate) fn header<'a>(
     }
     y += k.px(10.0);
     Ok(root.split_vertically(y).1)
+}
+
+/// Splits `line` at spaces into the fewest lines for which `fits` holds (a single word
+/// too long to fit gets a line of its own).
+pub(crate) fn wrap_words(line: &str, fits: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in line.split(' ') {
+        let candidate = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
+        if cur.is_empty() || fits(&candidate) {
+            cur = candidate;
+        } else {
+            out.push(std::mem::replace(&mut cur, word.to_string()));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 /// Position of `day` on a month axis: its month index plus the fraction elapsed.
@@ -1370,6 +1400,16 @@ mod tests {
         let wait = gpu.bars.iter().find(|b| b.kind == BarKind::Wait).unwrap();
         assert!(wait.label.as_deref().unwrap().contains("interconnect"));
         assert!(gpu.bars.iter().any(|b| b.kind == BarKind::Energised));
+    }
+
+    #[test]
+    fn long_subtitles_wrap_at_words() {
+        let fits = |t: &str| t.len() <= 10;
+        assert_eq!(
+            wrap_words("aaa bbb ccc dddddddddddd e", &fits),
+            vec!["aaa bbb", "ccc", "dddddddddddd", "e"]
+        );
+        assert_eq!(wrap_words("short", &fits), vec!["short"]);
     }
 
     #[test]

@@ -213,8 +213,8 @@ fn widest(area: &Area, texts: &[String], font: &TextStyle) -> i32 {
 pub fn partial_note(sum: &SweepSummary) -> String {
     if sum.partial {
         format!(
-            "Partial results: {} of {} planned runs (an interrupted sweep or one shard; \
-             `retrofit merge` the shards for the whole sweep)\n",
+            "Partial: {} of {} planned runs (interrupted, or one shard: \
+             `retrofit merge` the shards)\n",
             count(sum.runs_completed),
             count(sum.runs_planned)
         )
@@ -536,13 +536,11 @@ pub fn payback_png(agg: &Aggregate, sum: &SweepSummary, size: ChartSize) -> Resu
         )?;
         let n = h.bins.len() as f64;
         let never_x = n + 1.0; // one empty slot between the months and "never"
-        let top = h
-            .bins
-            .iter()
-            .map(|b| pct(b.runs))
-            .fold(pct(h.never), f64::max);
-        // Headroom above the bars for the median label and the headline box.
-        let y_max = nice_ceiling((top * 1.5).max(5.0));
+        let top = h.bins.iter().map(|b| pct(b.runs)).fold(0.0, f64::max);
+        // Headroom above the month bars for the median label and the headline box (the
+        // "never" bar sits right of the box, so it needs room only for its label); the
+        // axis stops just above 100 %.
+        let y_max = nice_ceiling((top * 1.5).max(pct(h.never) * 1.1).max(5.0)).min(110.0);
         let tick_font = k.tick();
         let label_w = widest(
             &area,
