@@ -3,6 +3,8 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use retrofit::report::plots::ChartSize;
+use retrofit::report::sweep_plots;
 use retrofit::sweep::{self, Shard, SweepConfig};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -73,7 +75,8 @@ enum Command {
         explain: bool,
     },
     /// Monte Carlo sweep: N seeded runs sampling every distribution and market path,
-    /// summarised as P10/P50/P90 (runs.csv, percentiles.csv, summary.json).
+    /// summarised as P10/P50/P90 (runs.csv, percentiles.csv, summary.json) and charted
+    /// (fan.png: cumulative cash band; payback.png: payback-month histogram).
     #[command(
         after_help = "Examples:\n  retrofit sweep worlds/reference.ron --runs 1000 --seed 1\n  \
         retrofit sweep worlds/reference.ron --runs 10000 --shard 0/4 --out output/part0"
@@ -96,9 +99,15 @@ enum Command {
         /// Output folder [default: output/<world file stem>-sweep]. Replaced atomically.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Chart width in pixels.
+        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
+        width: u32,
+        /// Chart height in pixels.
+        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
+        height: u32,
     },
     /// Run several worlds and compare NPV, payback, first-GPU month and cumulative cash
-    /// (compare.csv); with --runs, each world is a sweep and figures are P50s.
+    /// (compare.csv, compare.png); with --runs, each world is a sweep and figures are P50s.
     #[command(
         after_help = "Example:\n  retrofit compare worlds/keep-mining.ron worlds/reference.ron worlds/full-pivot.ron"
     )]
@@ -118,6 +127,12 @@ enum Command {
         /// Output folder [default: output/compare]. Replaced atomically.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Chart width in pixels.
+        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
+        width: u32,
+        /// Chart height in pixels.
+        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
+        height: u32,
     },
     /// Write a commented starter world to edit.
     #[command(
@@ -131,7 +146,8 @@ enum Command {
         #[arg(default_value = "world.ron")]
         path: PathBuf,
     },
-    /// Combine the folders of sharded sweeps into the outputs of one sweep.
+    /// Combine the folders of sharded sweeps into the outputs of one sweep (charts
+    /// included).
     #[command(
         after_help = "Example:\n  retrofit merge output/part0 output/part1 --out output/sweep"
     )]
@@ -142,6 +158,12 @@ enum Command {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
+        /// Chart width in pixels.
+        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
+        width: u32,
+        /// Chart height in pixels.
+        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
+        height: u32,
     },
 }
 
@@ -172,6 +194,16 @@ fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
         eprintln!("error: {e}");
         ExitCode::from(e.exit_code())
     })
+}
+
+/// The charts of a sweep folder, drawn at `width` × `height`.
+fn sweep_charts(
+    width: u32,
+    height: u32,
+) -> impl FnOnce(&sweep::Aggregate, &sweep::SweepSummary) -> Result<sweep::Charts> {
+    move |agg, sum| {
+        sweep_plots::sweep_charts(agg, sum, ChartSize { width, height }).context("drawing charts")
+    }
 }
 
 fn print_sweep(dir: &Path, state: &sweep::SweepState) {
@@ -247,7 +279,7 @@ fn run() -> Result<ExitCode> {
             let result = retrofit::run(&scenario, seed)
                 .with_context(|| format!("simulating {}", world.display()))?;
             let out = out.unwrap_or_else(|| default_out(&world));
-            let size = retrofit::report::plots::ChartSize { width, height };
+            let size = ChartSize { width, height };
             let charts = retrofit::report::plots::all_charts(&scenario, &result, size)
                 .context("drawing charts")?;
             let dir = retrofit::report::write_run(&out, &scenario, &result, charts)?;
@@ -269,6 +301,8 @@ fn run() -> Result<ExitCode> {
             jobs,
             shard,
             out,
+            width,
+            height,
         } => {
             let scenario = match load(&world) {
                 Ok(s) => Arc::new(s),
@@ -301,7 +335,7 @@ fn run() -> Result<ExitCode> {
                 &out,
                 stop,
                 || bar.inc(1),
-                |_, _| Ok(Vec::new()),
+                sweep_charts(width, height),
             )?;
             bar.finish_and_clear();
             print_sweep(&dir, &state);
@@ -317,6 +351,8 @@ fn run() -> Result<ExitCode> {
             seed,
             jobs,
             out,
+            width,
+            height,
         } => {
             let mut loaded = Vec::new();
             for w in &worlds {
@@ -325,11 +361,14 @@ fn run() -> Result<ExitCode> {
                     Err(code) => return Ok(code),
                 }
             }
-            let (rows, _paths) =
+            let (rows, paths) =
                 retrofit::compare::compare(&loaded, runs, seed, default_jobs(jobs))?;
             let out = out.unwrap_or_else(|| PathBuf::from("output/compare"));
+            let size = ChartSize { width, height };
+            let chart = sweep_plots::compare_png(&paths, size).context("drawing compare.png")?;
             let st = retrofit::output::Staging::new(&out)?;
             st.write("compare.csv", retrofit::compare::compare_csv(&rows)?)?;
+            st.write(sweep_plots::COMPARE_CHART_FILE, chart)?;
             let dir = st.commit()?;
             let usd = |v: Option<f64>| {
                 v.map(retrofit::report::text::usd)
@@ -379,8 +418,13 @@ fn run() -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Merge { parts, out } => {
-            let (dir, state) = sweep::merge_dirs(&parts, &out, |_, _| Ok(Vec::new()))?;
+        Command::Merge {
+            parts,
+            out,
+            width,
+            height,
+        } => {
+            let (dir, state) = sweep::merge_dirs(&parts, &out, sweep_charts(width, height))?;
             print_sweep(&dir, &state);
             Ok(ExitCode::SUCCESS)
         }

@@ -4,6 +4,7 @@
 pub mod explain;
 pub mod palette;
 pub mod plots;
+pub mod sweep_plots;
 pub mod text;
 
 use crate::engine::RunResult;

@@ -81,3 +81,72 @@ fn the_cli_writes_the_four_charts_and_explains() {
         assert_eq!((w, h), (800, 450), "{name}");
     }
 }
+
+/// Asserts a PNG has the requested size and is not blank.
+fn assert_chart(name: &str, bytes: &[u8], size: ChartSize) {
+    let (w, h, var) = decode(bytes);
+    assert_eq!((w, h), (size.width, size.height), "{name}");
+    assert!(
+        var > 500.0,
+        "{name} looks blank: grey-level variance {var:.0}"
+    );
+}
+
+#[test]
+fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
+    use retrofit::report::sweep_plots;
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let size = ChartSize {
+        width: 800,
+        height: 450,
+    };
+    let d = tempfile::tempdir().unwrap();
+    let s = Arc::new(retrofit::load("worlds/teaching.ron").unwrap());
+    let cfg = retrofit::sweep::SweepConfig {
+        runs: 20,
+        seed: 3,
+        jobs: 2,
+        shard: None,
+        handle_interrupt: false,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (dir, _) = retrofit::sweep::sweep_to_dir(
+        s.clone(),
+        &cfg,
+        &d.path().join("sweep"),
+        stop,
+        || {},
+        |agg, sum| sweep_plots::sweep_charts(agg, sum, size),
+    )
+    .unwrap();
+    for name in sweep_plots::SWEEP_CHART_FILES {
+        assert_chart(name, &std::fs::read(dir.join(name)).unwrap(), size);
+    }
+    let worlds = vec![
+        ("teaching".to_string(), s),
+        (
+            "keep-mining".to_string(),
+            Arc::new(retrofit::load("worlds/keep-mining.ron").unwrap()),
+        ),
+    ];
+    let (_, paths) = retrofit::compare::compare(&worlds, None, 1, 1).unwrap();
+    let png = sweep_plots::compare_png(&paths, size).unwrap();
+    assert_chart(sweep_plots::COMPARE_CHART_FILE, &png, size);
+}
+
+#[test]
+fn the_cli_writes_compare_png_beside_compare_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_retrofit"))
+        .args(["compare", "worlds/teaching.ron", "worlds/keep-mining.ron"])
+        .args(["--width", "640", "--height", "360", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(out.join("compare.csv").exists());
+    let (w, h, _) = decode(&std::fs::read(out.join("compare.png")).unwrap());
+    assert_eq!((w, h), (640, 360));
+}

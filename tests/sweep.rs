@@ -1,5 +1,7 @@
 //! Monte Carlo sweeps: independence from scheduling, sharding, interruption, accuracy.
 
+use retrofit::report::plots::ChartSize;
+use retrofit::report::sweep_plots;
 use retrofit::sweep::{self, Shard, SweepConfig, sketch::RELATIVE_ACCURACY};
 use std::path::Path;
 use std::sync::Arc;
@@ -19,9 +21,19 @@ fn cfg(runs: u64, jobs: usize, shard: Option<Shard>) -> SweepConfig {
     }
 }
 
+/// Small charts: cheap in a debug build, and enough to compare merged with unsharded.
+const SIZE: ChartSize = ChartSize {
+    width: 480,
+    height: 270,
+};
+
+fn charts(agg: &sweep::Aggregate, sum: &sweep::SweepSummary) -> anyhow::Result<sweep::Charts> {
+    sweep_plots::sweep_charts(agg, sum, SIZE)
+}
+
 fn sweep_into(out: &Path, c: &SweepConfig) -> sweep::SweepState {
     let stop = Arc::new(AtomicBool::new(false));
-    sweep::sweep_to_dir(teaching(), c, out, stop, || {}, |_, _| Ok(Vec::new()))
+    sweep::sweep_to_dir(teaching(), c, out, stop, || {}, charts)
         .unwrap()
         .1
 }
@@ -63,8 +75,15 @@ fn two_merged_shards_equal_one_sweep_byte_for_byte() {
     let merged = d.path().join("merged");
     // Merge order must not matter either.
     let reversed: Vec<_> = parts.iter().rev().cloned().collect();
-    sweep::merge_dirs(&reversed, &merged, |_, _| Ok(Vec::new())).unwrap();
-    for f in ["runs.csv", "percentiles.csv", "summary.json"] {
+    sweep::merge_dirs(&reversed, &merged, charts).unwrap();
+    // Charts are drawn from the merged aggregate, so they match byte for byte too.
+    for f in [
+        "runs.csv",
+        "percentiles.csv",
+        "summary.json",
+        "fan.png",
+        "payback.png",
+    ] {
         assert_eq!(
             read(&whole, f),
             read(&merged, f),

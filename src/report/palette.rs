@@ -54,6 +54,10 @@ pub enum Series {
     Wait,
     /// Gantt: units drawing power.
     Energised,
+    /// Sweeps: the P10–P90 band of runs (drawn translucent).
+    Band,
+    /// Sweeps: runs that never pay back within the horizon.
+    NeverPaysBack,
 }
 
 impl Series {
@@ -76,8 +80,27 @@ impl Series {
             Series::Work => RGBColor(86, 180, 233),
             Series::Wait => RGBColor(204, 40, 40),
             Series::Energised => RGBColor(0, 158, 115),
+            Series::Band => RGBColor(0, 114, 178),
+            Series::NeverPaysBack => RGBColor(204, 60, 60),
         }
     }
+}
+
+/// Line colours of compared worlds, in order (Okabe–Ito; yellow left out, it vanishes
+/// on white). World `i` takes `WORLDS[i % WORLDS.len()]`.
+pub const WORLDS: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+    RGBColor(230, 159, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(60, 60, 60),
+];
+
+/// The colour of the `i`-th compared world.
+pub fn world_colour(i: usize) -> RGBColor {
+    WORLDS[i % WORLDS.len()]
 }
 
 #[cfg(test)]
@@ -106,6 +129,15 @@ mod tests {
         for (i, a) in kinds.iter().enumerate() {
             for b in &kinds[i + 1..] {
                 assert_ne!(a.colour(), b.colour(), "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn compared_worlds_have_distinct_colours() {
+        for i in 0..WORLDS.len() {
+            for j in i + 1..WORLDS.len() {
+                assert_ne!(world_colour(i), world_colour(j));
             }
         }
     }

@@ -82,59 +82,62 @@ pub fn all_charts(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<super:
     ])
 }
 
-type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+pub(crate) type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
 
 /// Font sizes and spacing scaled to the canvas (1.0 at 1600 × 900).
 #[derive(Debug, Clone, Copy)]
-struct Scale(f64);
+pub(crate) struct Scale(pub(crate) f64);
 
 impl Scale {
-    fn of(size: ChartSize) -> Self {
+    pub(crate) fn of(size: ChartSize) -> Self {
         Scale((f64::from(size.width) / 1600.0).min(f64::from(size.height) / 900.0))
     }
-    fn px(self, base: f64) -> i32 {
+    pub(crate) fn px(self, base: f64) -> i32 {
         (base * self.0).round().max(1.0) as i32
     }
     /// Text shrinks less than the canvas so small charts stay legible.
-    fn text_size(self, base: f64) -> f64 {
+    pub(crate) fn text_size(self, base: f64) -> f64 {
         (base * self.0.powf(0.6)).max(9.0)
     }
-    fn font(self, base: f64) -> TextStyle<'static> {
+    pub(crate) fn font(self, base: f64) -> TextStyle<'static> {
         (FAMILY, self.text_size(base))
             .into_font()
             .color(&palette::TEXT)
     }
-    fn bold(self, base: f64) -> TextStyle<'static> {
+    pub(crate) fn bold(self, base: f64) -> TextStyle<'static> {
         (FAMILY, self.text_size(base), FontStyle::Bold)
             .into_font()
             .color(&palette::TEXT)
     }
-    fn title(self) -> TextStyle<'static> {
+    pub(crate) fn title(self) -> TextStyle<'static> {
         self.bold(34.0)
     }
-    fn subtitle(self) -> TextStyle<'static> {
+    pub(crate) fn subtitle(self) -> TextStyle<'static> {
         self.font(21.0).color(&palette::MUTED)
     }
-    fn legend(self) -> TextStyle<'static> {
+    pub(crate) fn legend(self) -> TextStyle<'static> {
         self.font(21.0)
     }
-    fn tick(self) -> TextStyle<'static> {
+    pub(crate) fn tick(self) -> TextStyle<'static> {
         self.font(20.0)
     }
-    fn axis(self) -> TextStyle<'static> {
+    pub(crate) fn axis(self) -> TextStyle<'static> {
         self.font(22.0)
     }
     /// Height below the plot for month labels and the axis title.
-    fn x_label_area(self) -> i32 {
+    pub(crate) fn x_label_area(self) -> i32 {
         (self.text_size(20.0) * 1.6 + self.text_size(22.0) * 1.6).round() as i32 + self.px(12.0)
     }
-    fn note(self) -> TextStyle<'static> {
+    pub(crate) fn note(self) -> TextStyle<'static> {
         self.font(18.0)
     }
 }
 
 /// Draws into an RGB buffer and encodes it as PNG.
-fn render(size: ChartSize, draw: impl FnOnce(&Area, Scale) -> Result<()>) -> Result<Vec<u8>> {
+pub(crate) fn render(
+    size: ChartSize,
+    draw: impl FnOnce(&Area, Scale) -> Result<()>,
+) -> Result<Vec<u8>> {
     register_fonts()?;
     if size.width < MIN_SIZE.width || size.height < MIN_SIZE.height {
         return Err(anyhow!(
@@ -172,14 +175,14 @@ fn encode_png(rgb: &[u8], w: u32, h: u32) -> Result<Vec<u8>> {
 
 /// `c` blended over white with opacity `a`, as an opaque colour (for legend swatches of
 /// translucent fills).
-fn tint(c: RGBColor, a: f64) -> RGBColor {
+pub(crate) fn tint(c: RGBColor, a: f64) -> RGBColor {
     let f = |v: u8| (f64::from(v) * a + 255.0 * (1.0 - a)).round() as u8;
     RGBColor(f(c.0), f(c.1), f(c.2))
 }
 
 /// How a legend entry is drawn.
 #[derive(Debug, Clone, Copy)]
-enum Swatch {
+pub(crate) enum Swatch {
     Fill(RGBColor),
     Line(RGBColor),
     Dashed(RGBColor),
@@ -212,8 +215,9 @@ fn draw_swatch(area: &Area, k: Scale, sw: Swatch, x: i32, y_mid: i32) -> Result<
     Ok(())
 }
 
-/// Draws the title, subtitle and a one-line (wrapping) legend; returns the area below.
-fn header<'a>(
+/// Draws the title, subtitle (one or more lines) and a one-line (wrapping) legend;
+/// returns the area below.
+pub(crate) fn header<'a>(
     root: &Area<'a>,
     k: Scale,
     title: &str,
@@ -226,9 +230,17 @@ fn header<'a>(
     let mut y = k.px(20.0);
     root.draw(&Text::new(title.to_string(), (left, y), k.title()))?;
     y += (k.text_size(34.0) * 1.35).round() as i32;
-    if !subtitle.is_empty() {
-        root.draw(&Text::new(subtitle.to_string(), (left, y), k.subtitle()))?;
-        y += (k.text_size(21.0) * 1.6).round() as i32;
+    // A subtitle may hold several lines, separated by `\n`; long lines wrap at words.
+    let sub_font = k.subtitle();
+    let fits = |t: &str| {
+        root.estimate_text_size(t, &sub_font)
+            .map_or(true, |(tw, _)| tw as i32 <= w as i32 - 2 * pad)
+    };
+    for line in subtitle.lines().filter(|l| !l.is_empty()) {
+        for part in wrap_words(line, &fits) {
+            root.draw(&Text::new(part, (left, y), sub_font.clone()))?;
+            y += (k.text_size(21.0) * 1.6).round() as i32;
+        }
     }
     let row_h = (k.text_size(21.0) * 1.5).round() as i32;
     let mut x = left;
@@ -256,6 +268,29 @@ fn header<'a>(
     }
     y += k.px(10.0);
     Ok(root.split_vertically(y).1)
+}
+
+/// Splits `line` at spaces into the fewest lines for which `fits` holds (a single word
+/// too long to fit gets a line of its own).
+pub(crate) fn wrap_words(line: &str, fits: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for word in line.split(' ') {
+        let candidate = if cur.is_empty() {
+            word.to_string()
+        } else {
+            format!("{cur} {word}")
+        };
+        if cur.is_empty() || fits(&candidate) {
+            cur = candidate;
+        } else {
+            out.push(std::mem::replace(&mut cur, word.to_string()));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 /// Position of `day` on a month axis: its month index plus the fraction elapsed.
@@ -297,10 +332,10 @@ pub fn month_ticks(cal: &Calendar, step: u32) -> Vec<u32> {
 /// A linear `f64` axis whose grid lines and labels sit exactly at chosen values (plotters'
 /// `with_key_points` cannot take a label formatter).
 #[derive(Debug, Clone)]
-struct Ticked {
-    range: std::ops::Range<f64>,
-    bold: Vec<f64>,
-    light: Vec<f64>,
+pub(crate) struct Ticked {
+    pub(crate) range: std::ops::Range<f64>,
+    pub(crate) bold: Vec<f64>,
+    pub(crate) light: Vec<f64>,
 }
 
 impl Ranged for Ticked {
@@ -380,24 +415,37 @@ impl MonthAxis {
     }
 }
 
-fn month_label(cal: &Calendar, x: f64) -> String {
+pub(crate) fn month_label(cal: &Calendar, x: f64) -> String {
     cal.label(x.round().max(0.0) as u32).to_string()
 }
 
-type MonthChart<'a, 'b> = ChartContext<
+pub(crate) type MonthChart<'a, 'b> = ChartContext<
     'a,
     BitMapBackend<'b>,
     Cartesian2d<Ticked, plotters::coord::types::RangedCoordf64>,
 >;
 
 /// Builds a chart with months on x and `y` on the value axis, and draws its mesh.
-fn month_chart<'a, 'b>(
+pub(crate) fn month_chart<'a, 'b>(
     area: &'a Area<'b>,
     k: Scale,
     cal: &Calendar,
     y: std::ops::Range<f64>,
     y_desc: &str,
     y_fmt: &dyn Fn(&f64) -> String,
+) -> Result<MonthChart<'a, 'b>> {
+    month_chart_with_margin(area, k, cal, y, y_desc, y_fmt, k.px(40.0))
+}
+
+/// [`month_chart`] with `right` pixels right of the plot (room for end-of-line labels).
+pub(crate) fn month_chart_with_margin<'a, 'b>(
+    area: &'a Area<'b>,
+    k: Scale,
+    cal: &Calendar,
+    y: std::ops::Range<f64>,
+    y_desc: &str,
+    y_fmt: &dyn Fn(&f64) -> String,
+    right: i32,
 ) -> Result<MonthChart<'a, 'b>> {
     let y_label_w = {
         let widest = [y.start, y.end, (y.start + y.end) / 2.0]
@@ -411,10 +459,11 @@ fn month_chart<'a, 'b>(
             .unwrap_or(0);
         widest + k.px(60.0)
     };
-    let axis = MonthAxis::new(area, k, cal, y_label_w)?;
+    // MonthAxis assumes the default right margin; count any extra as label area.
+    let axis = MonthAxis::new(area, k, cal, y_label_w + (right - k.px(40.0)).max(0))?;
     let mut chart = ChartBuilder::on(area)
         .margin_left(k.px(16.0))
-        .margin_right(k.px(40.0))
+        .margin_right(right)
         .margin_top(k.px(6.0))
         .margin_bottom(k.px(16.0))
         .x_label_area_size(k.x_label_area())
@@ -441,15 +490,15 @@ fn month_chart<'a, 'b>(
 }
 
 /// A labelled vertical marker at `x` (fractional months).
-struct Marker {
-    x: f64,
-    label: String,
-    colour: RGBColor,
+pub(crate) struct Marker {
+    pub(crate) x: f64,
+    pub(crate) label: String,
+    pub(crate) colour: RGBColor,
 }
 
 /// Draws vertical dashed markers with labels stacked in rows near the top of the plot so
 /// that no two labels overlap.
-fn draw_markers(chart: &mut MonthChart, k: Scale, markers: &[Marker]) -> Result<()> {
+pub(crate) fn draw_markers(chart: &mut MonthChart, k: Scale, markers: &[Marker]) -> Result<()> {
     let area = chart.plotting_area();
     let (y0, y1) = {
         let r = chart.y_range();
@@ -746,7 +795,7 @@ pub fn power_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>
 const CURTAILED_ALPHA: f64 = 0.3;
 
 /// A round number ≥ `v` for an axis end (1, 2, 2.5 or 5 × 10^n).
-fn nice_ceiling(v: f64) -> f64 {
+pub(crate) fn nice_ceiling(v: f64) -> f64 {
     if v <= 0.0 || !v.is_finite() {
         return 1.0;
     }
@@ -758,7 +807,7 @@ fn nice_ceiling(v: f64) -> f64 {
         .unwrap_or(10.0 * mag)
 }
 
-fn usd_fmt(v: &f64) -> String {
+pub(crate) fn usd_fmt(v: &f64) -> String {
     if v.abs() < 0.5 { "$0".into() } else { usd(*v) }
 }
 
@@ -1011,7 +1060,7 @@ pub fn cash_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>>
 
 /// The polyline clipped to one side of zero (`positive` keeps values ≥ 0), with points
 /// added where it crosses zero, for filling between the line and the zero axis.
-fn crossings(pts: &[(f64, f64)], positive: bool) -> Vec<(f64, f64)> {
+pub(crate) fn crossings(pts: &[(f64, f64)], positive: bool) -> Vec<(f64, f64)> {
     let clip = |v: f64| if positive { v.max(0.0) } else { v.min(0.0) };
     let mut out = Vec::with_capacity(pts.len() * 2);
     for w in pts.windows(2) {
@@ -1351,6 +1400,16 @@ mod tests {
         let wait = gpu.bars.iter().find(|b| b.kind == BarKind::Wait).unwrap();
         assert!(wait.label.as_deref().unwrap().contains("interconnect"));
         assert!(gpu.bars.iter().any(|b| b.kind == BarKind::Energised));
+    }
+
+    #[test]
+    fn long_subtitles_wrap_at_words() {
+        let fits = |t: &str| t.len() <= 10;
+        assert_eq!(
+            wrap_words("aaa bbb ccc dddddddddddd e", &fits),
+            vec!["aaa bbb", "ccc", "dddddddddddd", "e"]
+        );
+        assert_eq!(wrap_words("short", &fits), vec!["short"]);
     }
 
     #[test]

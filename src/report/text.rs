@@ -18,6 +18,19 @@ pub fn usd(v: f64) -> String {
     }
 }
 
+/// A count with thousands separators: `10,000`.
+pub fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// The short human summary printed after a run.
 pub fn summary(result: &RunResult) -> String {
     let s: &Summary = &result.summary;
@@ -79,7 +92,15 @@ pub fn summary(result: &RunResult) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::usd;
+    use super::{count, usd};
+
+    #[test]
+    fn counts_get_thousands_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(10_000), "10,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn usd_uses_magnitude_suffixes() {
