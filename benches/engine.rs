@@ -87,6 +87,16 @@ fn single_run(c: &mut Criterion) {
     g.bench_function("reference_no_pngs", |b| {
         b.iter(|| black_box(retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap()))
     });
+    g.bench_function("reference_with_pngs", |b| {
+        let size = retrofit::report::plots::ChartSize {
+            width: 1600,
+            height: 900,
+        };
+        b.iter(|| {
+            let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
+            black_box(retrofit::report::plots::all_charts(&s, &r, size).unwrap())
+        })
+    });
     g.bench_function("reference_with_csv_outputs", |b| {
         let dir = tempfile_dir();
         b.iter(|| {
