@@ -46,31 +46,22 @@ fn weeks_to_days(weeks: f64) -> Day {
 impl Draws {
     /// Medians of every distribution and the median market path: the plain run.
     pub fn median(s: &Scenario) -> Self {
-        Self::build(
-            s,
-            &mut |d| d.median(),
-            MarketPath::median(&s.markets, s.calendar.months()),
-        )
+        Self::build(s, &mut Medians)
     }
 
     /// One sample of every distribution and of the markets, in a fixed order:
     /// substations, transformers, cooling loops, step durations, unit lead times, then
     /// the market path.
     pub fn sample<R: Rng + ?Sized>(s: &Scenario, rng: &mut R) -> Self {
-        let mut draw = |d: Dist| d.sample(rng);
-        let partial = Self::build(s, &mut draw, MarketPath::median(&s.markets, 0));
-        Self {
-            market: MarketPath::sample(&s.markets, s.calendar.months(), rng),
-            ..partial
-        }
+        Self::build(s, &mut Samples(rng))
     }
 
-    fn build(s: &Scenario, draw: &mut dyn FnMut(Dist) -> f64, market: MarketPath) -> Self {
+    fn build(s: &Scenario, source: &mut dyn DrawSource) -> Self {
         let mut lead = |supply: SupplySpec| match supply {
             SupplySpec::Existing => 0,
             SupplySpec::ToOrder {
                 lead_time_weeks, ..
-            } => weeks_to_days(draw(lead_time_weeks)),
+            } => weeks_to_days(source.value(lead_time_weeks)),
         };
         let substation_lead_days = s.substations.iter().map(|x| lead(x.supply)).collect();
         let transformer_lead_days = s.transformers.iter().map(|x| lead(x.supply)).collect();
@@ -78,7 +69,7 @@ impl Draws {
         let step_days = s
             .plan
             .iter()
-            .map(|st| draw(st.duration_days).round() as Day)
+            .map(|st| source.value(st.duration_days).round() as Day)
             .collect();
         let unit_lead_days = s
             .plan
@@ -87,7 +78,7 @@ impl Draws {
                 ActionSpec::InstallUnits {
                     model, contract, ..
                 } if owns_units(s, model, contract) => {
-                    weeks_to_days(draw(s.models[model].lead_time_weeks))
+                    weeks_to_days(source.value(s.models[model].lead_time_weeks))
                 }
                 _ => 0,
             })
@@ -98,7 +89,7 @@ impl Draws {
             cooling_lead_days,
             step_days,
             unit_lead_days,
-            market,
+            market: source.market(s),
         }
     }
 
@@ -108,6 +99,34 @@ impl Draws {
             EquipmentRef::Transformer(i) => self.transformer_lead_days[i],
             EquipmentRef::CoolingLoop(i) => self.cooling_lead_days[i],
         }
+    }
+}
+
+/// Where a run's uncertain quantities come from: medians, or a random stream.
+trait DrawSource {
+    fn value(&mut self, d: Dist) -> f64;
+    fn market(&mut self, s: &Scenario) -> MarketPath;
+}
+
+struct Medians;
+
+impl DrawSource for Medians {
+    fn value(&mut self, d: Dist) -> f64 {
+        d.median()
+    }
+    fn market(&mut self, s: &Scenario) -> MarketPath {
+        MarketPath::median(&s.markets, s.calendar.months())
+    }
+}
+
+struct Samples<'a, R: ?Sized>(&'a mut R);
+
+impl<R: Rng + ?Sized> DrawSource for Samples<'_, R> {
+    fn value(&mut self, d: Dist) -> f64 {
+        d.sample(self.0)
+    }
+    fn market(&mut self, s: &Scenario) -> MarketPath {
+        MarketPath::sample(&s.markets, s.calendar.months(), self.0)
     }
 }
 

@@ -284,28 +284,30 @@ impl Facility {
     ) {
         let m = &s.models[model];
         let per_rack_w = m.power_w * u64::from(per_rack);
-        let batches: Vec<(UnitBatch, Lifecycle)> = self.racks[group]
-            .iter()
-            .map(|&rack| {
-                (
-                    UnitBatch {
-                        rack,
-                        group,
-                        model,
-                        count: per_rack,
-                        contract,
-                    },
-                    Lifecycle::Energised,
-                )
-            })
-            .collect();
-        for &rack in &self.racks[group] {
-            if let Ok(mut l) = self.world.get::<&mut RackLoadW>(rack) {
+        let Self {
+            world,
+            racks,
+            units,
+            ..
+        } = self;
+        for &rack in &racks[group] {
+            if let Ok(mut l) = world.get::<&mut RackLoadW>(rack) {
                 l.0 += per_rack_w;
             }
         }
-        let spawned: Vec<Entity> = self.world.spawn_batch(batches).collect();
-        self.units[group].extend(spawned);
+        // Spawned straight from the rack list: no intermediate Vec per group.
+        units[group].extend(world.spawn_batch(racks[group].iter().map(|&rack| {
+            (
+                UnitBatch {
+                    rack,
+                    group,
+                    model,
+                    count: per_rack,
+                    contract,
+                },
+                Lifecycle::Energised,
+            )
+        })));
         let racks = u64::from(s.racks[group].count);
         self.change_totals(s, group, model, per_rack, contract, racks, true);
     }

@@ -113,3 +113,61 @@ fn init_writes_a_world_that_runs_and_refuses_to_overwrite() {
     ]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("blank"));
 }
+
+#[test]
+fn ctrl_c_stops_a_sweep_cleanly_and_keeps_what_finished_marked_partial() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("sweep");
+    let child = Command::new(env!("CARGO_BIN_EXE_retrofit"))
+        .args([
+            "sweep",
+            "worlds/teaching.ron",
+            "--runs",
+            "10000000",
+            "--jobs",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the sweep is writing (its staging folder exists), let runs finish,
+    // then press Ctrl-C.
+    let staging = dir.path().join(format!(".sweep.partial-{}", child.id()));
+    let t0 = std::time::Instant::now();
+    while !staging.exists() && t0.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["partial"], true);
+    let done = summary["runs_completed"].as_u64().unwrap();
+    assert!(done < 10_000_000);
+    let rows = std::fs::read_to_string(out.join("runs.csv"))
+        .unwrap()
+        .lines()
+        .count() as u64;
+    assert_eq!(
+        rows,
+        done + 1,
+        "runs.csv holds exactly the runs that finished"
+    );
+    assert!(out.join("fan.png").exists());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("interrupted"));
+}
