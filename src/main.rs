@@ -40,6 +40,26 @@ struct Cli {
     command: Command,
 }
 
+/// Chart size options shared by every command that draws.
+#[derive(clap::Args)]
+struct ChartArgs {
+    /// Chart width in pixels.
+    #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
+    width: u32,
+    /// Chart height in pixels.
+    #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
+    height: u32,
+}
+
+impl ChartArgs {
+    fn size(&self) -> retrofit::report::plots::ChartSize {
+        retrofit::report::plots::ChartSize {
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Validate a world without simulating it and list every problem found.
@@ -64,12 +84,8 @@ enum Command {
         /// distribution takes its median and markets follow their median path.
         #[arg(long)]
         seed: Option<u64>,
-        /// Chart width in pixels.
-        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
-        width: u32,
-        /// Chart height in pixels.
-        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
-        height: u32,
+        #[command(flatten)]
+        chart: ChartArgs,
         /// Also print the event log as a month-by-month story (for classroom demos).
         #[arg(long)]
         explain: bool,
@@ -99,12 +115,8 @@ enum Command {
         /// Output folder [default: output/<world file stem>-sweep]. Replaced atomically.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Chart width in pixels.
-        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
-        width: u32,
-        /// Chart height in pixels.
-        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
-        height: u32,
+        #[command(flatten)]
+        chart: ChartArgs,
     },
     /// Run several worlds and compare NPV, payback, first-GPU month and cumulative cash
     /// (compare.csv, compare.png); with --runs, each world is a sweep and figures are P50s.
@@ -127,12 +139,8 @@ enum Command {
         /// Output folder [default: output/compare]. Replaced atomically.
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Chart width in pixels.
-        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
-        width: u32,
-        /// Chart height in pixels.
-        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
-        height: u32,
+        #[command(flatten)]
+        chart: ChartArgs,
     },
     /// Write a commented starter world to edit.
     #[command(
@@ -158,12 +166,8 @@ enum Command {
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
-        /// Chart width in pixels.
-        #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
-        width: u32,
-        /// Chart height in pixels.
-        #[arg(long, default_value_t = 900, value_parser = clap::value_parser!(u32).range(270..=10_000))]
-        height: u32,
+        #[command(flatten)]
+        chart: ChartArgs,
     },
 }
 
@@ -196,14 +200,11 @@ fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
     })
 }
 
-/// The charts of a sweep folder, drawn at `width` × `height`.
+/// The charts of a sweep folder, drawn at `size`.
 fn sweep_charts(
-    width: u32,
-    height: u32,
+    size: ChartSize,
 ) -> impl FnOnce(&sweep::Aggregate, &sweep::SweepSummary) -> Result<sweep::Charts> {
-    move |agg, sum| {
-        sweep_plots::sweep_charts(agg, sum, ChartSize { width, height }).context("drawing charts")
-    }
+    move |agg, sum| sweep_plots::sweep_charts(agg, sum, size).context("drawing charts")
 }
 
 fn print_sweep(dir: &Path, state: &sweep::SweepState) {
@@ -265,8 +266,7 @@ fn run() -> Result<ExitCode> {
             world,
             out,
             seed,
-            width,
-            height,
+            chart,
             explain,
         } => {
             let scenario = match retrofit::load(&world) {
@@ -279,7 +279,7 @@ fn run() -> Result<ExitCode> {
             let result = retrofit::run(&scenario, seed)
                 .with_context(|| format!("simulating {}", world.display()))?;
             let out = out.unwrap_or_else(|| default_out(&world));
-            let size = ChartSize { width, height };
+            let size = chart.size();
             let charts = retrofit::report::plots::all_charts(&scenario, &result, size)
                 .context("drawing charts")?;
             let dir = retrofit::report::write_run(&out, &scenario, &result, charts)?;
@@ -301,8 +301,7 @@ fn run() -> Result<ExitCode> {
             jobs,
             shard,
             out,
-            width,
-            height,
+            chart,
         } => {
             let scenario = match load(&world) {
                 Ok(s) => Arc::new(s),
@@ -335,7 +334,7 @@ fn run() -> Result<ExitCode> {
                 &out,
                 stop,
                 || bar.inc(1),
-                sweep_charts(width, height),
+                sweep_charts(chart.size()),
             )?;
             bar.finish_and_clear();
             print_sweep(&dir, &state);
@@ -351,8 +350,7 @@ fn run() -> Result<ExitCode> {
             seed,
             jobs,
             out,
-            width,
-            height,
+            chart,
         } => {
             let mut loaded = Vec::new();
             for w in &worlds {
@@ -364,7 +362,7 @@ fn run() -> Result<ExitCode> {
             let (rows, paths) =
                 retrofit::compare::compare(&loaded, runs, seed, default_jobs(jobs))?;
             let out = out.unwrap_or_else(|| PathBuf::from("output/compare"));
-            let size = ChartSize { width, height };
+            let size = chart.size();
             let chart = sweep_plots::compare_png(&paths, size).context("drawing compare.png")?;
             let st = retrofit::output::Staging::new(&out)?;
             st.write("compare.csv", retrofit::compare::compare_csv(&rows)?)?;
@@ -418,13 +416,8 @@ fn run() -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Merge {
-            parts,
-            out,
-            width,
-            height,
-        } => {
-            let (dir, state) = sweep::merge_dirs(&parts, &out, sweep_charts(width, height))?;
+        Command::Merge { parts, out, chart } => {
+            let (dir, state) = sweep::merge_dirs(&parts, &out, sweep_charts(chart.size()))?;
             print_sweep(&dir, &state);
             Ok(ExitCode::SUCCESS)
         }
