@@ -393,9 +393,19 @@ pub fn execute(
     };
     runtime.block_on(async {
         if cfg.handle_interrupt {
+            // On Unix the handler is registered here, before any run starts (ctrl_c()
+            // would only register when its task is first polled).
+            #[cfg(unix)]
+            let mut interrupt =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+                    .context("cannot listen for Ctrl-C")?;
             let stop = stop.clone();
             tokio::spawn(async move {
-                if tokio::signal::ctrl_c().await.is_ok() {
+                #[cfg(unix)]
+                let pressed = interrupt.recv().await.is_some();
+                #[cfg(not(unix))]
+                let pressed = tokio::signal::ctrl_c().await.is_ok();
+                if pressed {
                     stop.store(true, Ordering::SeqCst);
                 }
             });

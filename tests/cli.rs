@@ -136,12 +136,18 @@ fn ctrl_c_stops_a_sweep_cleanly_and_keeps_what_finished_marked_partial() {
         .unwrap();
     // Wait until the sweep is writing (its staging folder exists), let runs finish,
     // then press Ctrl-C.
-    let staging = dir.path().join(format!(".sweep.partial-{}", child.id()));
+    // Runs are being recorded once the staging folder's runs.csv has data (the
+    // interrupt handler is registered before the first run starts).
+    let runs_csv = dir
+        .path()
+        .join(format!(".sweep.partial-{}", child.id()))
+        .join("runs.csv");
     let t0 = std::time::Instant::now();
-    while !staging.exists() && t0.elapsed() < std::time::Duration::from_secs(60) {
+    while std::fs::metadata(&runs_csv).map_or(0, |m| m.len()) == 0
+        && t0.elapsed() < std::time::Duration::from_secs(120)
+    {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    std::thread::sleep(std::time::Duration::from_millis(700));
     let killed = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
