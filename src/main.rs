@@ -77,7 +77,8 @@ enum Command {
     Run {
         /// World file (RON), e.g. worlds/reference.ron.
         world: PathBuf,
-        /// Output folder [default: output/<world file stem>]. Replaced atomically.
+        /// Output folder [default: output/<world file stem>]. Replaced atomically; a folder
+        /// holding files retrofit did not write is refused.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Sample every distribution and market path from this seed. Without it, each

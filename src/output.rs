@@ -6,6 +6,55 @@ use anyhow::{Context, Result, bail};
 use std::fs;
 use std::path::{Path, PathBuf};
 
+/// Every file name retrofit writes into an output folder. A folder holding anything
+/// else is not ours, and is never replaced.
+pub const OUTPUT_FILES: [&str; 14] = [
+    "ledger.csv",
+    "events.csv",
+    "summary.json",
+    "power.png",
+    "revenue.png",
+    "cash.png",
+    "timeline.png",
+    "runs.csv",
+    "percentiles.csv",
+    "sweep-state.json",
+    "fan.png",
+    "payback.png",
+    "compare.csv",
+    "compare.png",
+];
+
+/// Refuses to replace an existing folder that holds anything retrofit did not write
+/// (a typo in `--out` must never delete a user's files).
+fn check_replaceable(target: &Path) -> Result<()> {
+    if !target.exists() {
+        return Ok(());
+    }
+    if !target.is_dir() {
+        bail!(
+            "output path {} exists and is not a folder",
+            target.display()
+        );
+    }
+    let entries = fs::read_dir(target)
+        .with_context(|| format!("cannot read output folder {}", target.display()))?;
+    for entry in entries {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ours = OUTPUT_FILES.contains(&name.as_str())
+            && entry.file_type().map(|t| t.is_file()).unwrap_or(false);
+        if !ours {
+            bail!(
+                "output folder {} holds `{name}`, which retrofit did not write; it replaces \
+                 whole folders, so choose a new or empty folder (or one of its own outputs)",
+                target.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 /// A folder being written; becomes `target` on [`Staging::commit`], and is removed if
 /// dropped before that.
 pub struct Staging {
@@ -26,14 +75,9 @@ impl Staging {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        check_replaceable(target)?;
         fs::create_dir_all(&parent)
             .with_context(|| format!("cannot create output folder {}", parent.display()))?;
-        if target.exists() && !target.is_dir() {
-            bail!(
-                "output path {} exists and is not a folder",
-                target.display()
-            );
-        }
         let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
         if tmp.exists() {
             fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
@@ -53,6 +97,9 @@ impl Staging {
         if p.components().count() != 1 || p.file_name().is_none() {
             bail!("refusing to write `{name}` outside the output folder");
         }
+        if !OUTPUT_FILES.contains(&name) {
+            bail!("`{name}` is not one of retrofit's output files");
+        }
         Ok(self.tmp.join(name))
     }
 
@@ -65,6 +112,8 @@ impl Staging {
     /// Replaces `target` with the finished folder. The old folder (if any) is moved
     /// aside first and removed only after the new one is in place.
     pub fn commit(mut self) -> Result<PathBuf> {
+        // Checked again: the folder may have changed while the run was going.
+        check_replaceable(&self.target)?;
         let old = self.target.with_file_name(format!(
             ".{}.old-{}",
             self.target
@@ -109,10 +158,11 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("out");
         fs::create_dir(&target).unwrap();
-        fs::write(target.join("stale.csv"), "old").unwrap();
+        fs::write(target.join("events.csv"), "old").unwrap();
         let st = Staging::new(&target).unwrap();
         st.write("ledger.csv", "new").unwrap();
         assert!(st.write("../escape.csv", "x").is_err());
+        assert!(st.write("notes.txt", "x").is_err());
         st.commit().unwrap();
         assert!(
             !target.join("stale.csv").exists(),
@@ -132,5 +182,24 @@ mod tests {
         );
         let leftovers: Vec<_> = fs::read_dir(root.path()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "no partial folder is left behind");
+    }
+
+    // Regression: `--out` pointing at a folder of the user's deleted their files.
+    #[test]
+    fn a_folder_with_files_retrofit_did_not_write_is_never_replaced() {
+        let root = tempfile::tempdir().unwrap();
+        fs::write(root.path().join("world.ron"), "World()").unwrap();
+        let e = Staging::new(root.path())
+            .err()
+            .expect("must refuse")
+            .to_string();
+        assert!(e.contains("world.ron"), "{e}");
+        assert!(root.path().join("world.ron").exists());
+        let sub = root.path().join("out");
+        fs::create_dir_all(sub.join("nested")).unwrap();
+        assert!(
+            Staging::new(&sub).is_err(),
+            "a sub-folder is not an output either"
+        );
     }
 }

@@ -16,7 +16,7 @@ fn an_existing_output_folder_is_replaced_not_merged() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    std::fs::write(out.join("stale.png"), "from an older run").unwrap();
+    std::fs::write(out.join("fan.png"), "from an older sweep").unwrap();
     let o = retrofit(&[
         "run",
         "tests/data/valid-small.ron",
@@ -24,10 +24,7 @@ fn an_existing_output_folder_is_replaced_not_merged() {
         out.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{o:?}");
-    assert!(
-        !out.join("stale.png").exists(),
-        "old files must not survive"
-    );
+    assert!(!out.join("fan.png").exists(), "old files must not survive");
     for f in ["ledger.csv", "events.csv", "summary.json"] {
         assert!(out.join(f).is_file(), "{f} missing");
     }
@@ -55,4 +52,28 @@ fn a_file_in_the_way_of_the_output_folder_is_left_alone() {
         "{o:?}"
     );
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a folder");
+}
+
+// Regression: `--out` naming a folder of the user's used to delete everything in it.
+#[test]
+fn a_folder_holding_other_files_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "mine").unwrap();
+    let o = retrofit(&[
+        "run",
+        "tests/data/valid-small.ron",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("notes.txt"),
+        "{o:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("notes.txt")).unwrap(),
+        "mine"
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(names.len(), 1, "nothing written beside it either");
 }
