@@ -108,8 +108,8 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Worker threads [default: number of cores].
-        #[arg(long)]
-        jobs: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: Option<u64>,
         /// Run only the runs with index ≡ K (mod M), for one batch job of many.
         #[arg(long, value_name = "K/M")]
         shard: Option<String>,
@@ -135,8 +135,8 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
         /// Worker threads [default: number of cores].
-        #[arg(long)]
-        jobs: Option<usize>,
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        jobs: Option<u64>,
         /// Output folder [default: output/compare]. Replaced atomically.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -190,8 +190,11 @@ fn default_out(world: &Path) -> PathBuf {
     Path::new("output").join(stem)
 }
 
-fn default_jobs(jobs: Option<usize>) -> usize {
-    jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+fn default_jobs(jobs: Option<u64>) -> usize {
+    jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| j as usize,
+    )
 }
 
 fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
@@ -309,8 +312,7 @@ fn run() -> Result<ExitCode> {
                 Err(code) => return Ok(code),
             };
             let shard = shard.as_deref().map(Shard::parse).transpose()?;
-            let jobs =
-                jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let jobs = default_jobs(jobs);
             let cfg = SweepConfig {
                 runs,
                 seed,

@@ -21,6 +21,18 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+/// A stable fingerprint of a checked world: FNV-1a over its full debug form, so any
+/// change to any figure (not only the name) changes it.
+pub fn fingerprint(s: &Scenario) -> String {
+    let text = format!("{s:?}");
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
 /// SplitMix64 finaliser: a bijective mix of 64 bits.
 fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -344,6 +356,9 @@ pub struct SweepSummary {
 pub struct SweepState {
     /// World name.
     pub world: String,
+    /// Fingerprint of the checked world (every figure, not just its name), so shards of
+    /// different worlds are never merged.
+    pub world_fingerprint: String,
     /// Base seed.
     pub seed: u64,
     /// Total runs of the whole sweep.
@@ -370,8 +385,20 @@ pub fn execute(
     mut on_record: impl FnMut(&RunRecord) -> Result<()>,
     on_run: impl Fn(),
 ) -> Result<(Aggregate, bool)> {
+    if cfg.runs == 0 {
+        bail!("a sweep needs at least one run (--runs 1 or more)");
+    }
     let shard = cfg.shard.unwrap_or(Shard::all());
     let indices: Arc<Vec<u64>> = Arc::new((0..cfg.runs).filter(|&i| shard.contains(i)).collect());
+    if indices.is_empty() {
+        bail!(
+            "shard {}/{} of a {}-run sweep holds no runs: use at most {} shards",
+            shard.index,
+            shard.count,
+            cfg.runs,
+            cfg.runs
+        );
+    }
     let jobs = cfg.jobs.max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -518,6 +545,7 @@ pub fn sweep_to_dir(
         .flush()?;
     let state = SweepState {
         world: s.name.clone(),
+        world_fingerprint: fingerprint(&s),
         seed: cfg.seed,
         runs: cfg.runs,
         shard: cfg.shard.unwrap_or(Shard::all()),
@@ -567,12 +595,17 @@ pub fn merge_dirs(
         merged = Some(match merged {
             None => part,
             Some(mut m) => {
-                if (m.world.as_str(), m.seed, m.runs, m.shard.count)
-                    != (part.world.as_str(), part.seed, part.runs, part.shard.count)
-                {
+                let differs = [
+                    ("world", m.world_fingerprint != part.world_fingerprint),
+                    ("seed", m.seed != part.seed),
+                    ("run count", m.runs != part.runs),
+                    ("shard count", m.shard.count != part.shard.count),
+                ];
+                if let Some((what, _)) = differs.iter().find(|(_, d)| *d) {
                     bail!(
-                        "{} is from a different sweep (world, seed, runs or shard count differ)",
-                        dir.display()
+                        "{} is from a different sweep than {}: its {what} differs",
+                        dir.display(),
+                        parts[0].display()
                     );
                 }
                 m.aggregate.merge(&part.aggregate)?;
@@ -583,15 +616,22 @@ pub fn merge_dirs(
     }
     let mut state = merged.context("no sweep folders given")?;
     shards_seen.sort_by_key(|s| s.index);
-    shards_seen.dedup();
-    if shards_seen.len() as u64 != state.shard.count || shards_seen.len() != parts.len() {
+    if let Some(w) = shards_seen.windows(2).find(|w| w[0].index == w[1].index) {
         bail!(
-            "merge needs each of the {} shards exactly once; got {:?}",
+            "shard {}/{} is given more than once",
+            w[0].index,
+            w[0].count
+        );
+    }
+    let missing: Vec<String> = (0..state.shard.count)
+        .filter(|k| !shards_seen.iter().any(|s| s.index == *k))
+        .map(|k| format!("{k}/{}", state.shard.count))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "merge needs all {} shards; missing {}",
             state.shard.count,
-            shards_seen
-                .iter()
-                .map(|s| format!("{}/{}", s.index, s.count))
-                .collect::<Vec<_>>()
+            missing.join(", ")
         );
     }
     state.shard = Shard::all();

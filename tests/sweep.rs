@@ -186,3 +186,68 @@ fn compare_puts_each_world_on_one_row_with_its_own_median_run() {
     let csv = String::from_utf8(retrofit::compare::compare_csv(&rows).unwrap()).unwrap();
     assert_eq!(csv.lines().count(), 3);
 }
+
+#[test]
+fn an_empty_sweep_or_an_empty_shard_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let stop = || Arc::new(AtomicBool::new(false));
+    let e = sweep::sweep_to_dir(
+        teaching(),
+        &cfg(0, 1, None),
+        &d.path().join("a"),
+        stop(),
+        || {},
+        |_, _| Ok(Vec::new()),
+    )
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("at least one run"), "{e}");
+    let shard = Some(Shard { index: 7, count: 8 });
+    let e = sweep::sweep_to_dir(
+        teaching(),
+        &cfg(3, 1, shard),
+        &d.path().join("b"),
+        stop(),
+        || {},
+        |_, _| Ok(Vec::new()),
+    )
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("holds no runs"), "{e}");
+    assert!(!d.path().join("a").exists() && !d.path().join("b").exists());
+}
+
+// Regression: shards of two different worlds with the same name were merged silently.
+#[test]
+fn shards_of_a_different_world_are_not_merged() {
+    let d = tempfile::tempdir().unwrap();
+    let p0 = d.path().join("p0");
+    sweep_into(&p0, &cfg(6, 1, Some(Shard { index: 0, count: 2 })));
+    let text = std::fs::read_to_string("worlds/teaching.ron").unwrap();
+    let edited = text.replace("Constant(40.0)", "Constant(80.0)");
+    assert_ne!(edited, text);
+    let other = Arc::new(retrofit::load_str(&edited, "edited").unwrap());
+    let p1 = d.path().join("p1");
+    let stop = Arc::new(AtomicBool::new(false));
+    sweep::sweep_to_dir(
+        other,
+        &cfg(6, 1, Some(Shard { index: 1, count: 2 })),
+        &p1,
+        stop,
+        || {},
+        |_, _| Ok(Vec::new()),
+    )
+    .unwrap();
+    let e = sweep::merge_dirs(
+        &[p0.clone(), p1],
+        &d.path().join("m"),
+        |_, _| Ok(Vec::new()),
+    )
+    .err()
+    .unwrap();
+    assert!(e.to_string().contains("its world differs"), "{e}");
+    let e = sweep::merge_dirs(&[p0], &d.path().join("m"), |_, _| Ok(Vec::new()))
+        .err()
+        .unwrap();
+    assert!(e.to_string().contains("missing 1/2"), "{e}");
+}
