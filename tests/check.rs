@@ -238,6 +238,30 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "ignored-field",
         "remove duration_days",
     ),
+    (
+        "absurd-network-hashrate",
+        "markets",
+        "out-of-range",
+        "network_hashrate_eh_s must be between",
+    ),
+    (
+        "absurd-opex",
+        "site",
+        "out-of-range",
+        "fixed_opex_usd_per_month must be between",
+    ),
+    (
+        "duplicate-halving",
+        "markets",
+        "duplicate-halving",
+        "halvings lists 2026-06-01 twice",
+    ),
+    (
+        "site-exceeds-network",
+        "markets",
+        "site-exceeds-network",
+        "the site's miners alone hash 0.040 EH/s",
+    ),
 ];
 
 fn problems(file: &str) -> (Vec<retrofit::Problem>, String) {

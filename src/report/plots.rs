@@ -437,6 +437,25 @@ pub(crate) fn month_chart<'a, 'b>(
     month_chart_with_margin(area, k, cal, y, y_desc, y_fmt, k.px(40.0))
 }
 
+/// A y range plotters can tick: finite, and not so narrow relative to its magnitude
+/// that tick spacing underflows (plotters' key-point search does not terminate then).
+pub(crate) fn chartable(y: std::ops::Range<f64>) -> Result<std::ops::Range<f64>> {
+    const LIMIT: f64 = 1e30;
+    if !(y.start.is_finite() && y.end.is_finite()) || y.start.abs().max(y.end.abs()) > LIMIT {
+        anyhow::bail!(
+            "values from {:e} to {:e} are too large to chart; check the world's figures",
+            y.start,
+            y.end
+        );
+    }
+    let mid = 0.5 * (y.start + y.end);
+    let min_span = (mid.abs() * 1e-6).max(1e-9);
+    if y.end - y.start < min_span {
+        return Ok(mid - min_span..mid + min_span);
+    }
+    Ok(y)
+}
+
 /// [`month_chart`] with `right` pixels right of the plot (room for end-of-line labels).
 pub(crate) fn month_chart_with_margin<'a, 'b>(
     area: &'a Area<'b>,
@@ -447,6 +466,7 @@ pub(crate) fn month_chart_with_margin<'a, 'b>(
     y_fmt: &dyn Fn(&f64) -> String,
     right: i32,
 ) -> Result<MonthChart<'a, 'b>> {
+    let y = chartable(y)?;
     let y_label_w = {
         let widest = [y.start, y.end, (y.start + y.end) / 2.0]
             .iter()
@@ -1328,6 +1348,21 @@ fn draw_clamped_text(
             ),
     ))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod chartable_tests {
+    use super::chartable;
+
+    // Regression: absurd but valid-looking figures made chart drawing spin forever.
+    #[test]
+    fn ranges_are_finite_and_wide_enough_to_tick() {
+        assert!(chartable(-1e308..f64::INFINITY).is_err());
+        assert!(chartable(0.0..1e31).is_err());
+        let r = chartable(5.0..5.0).unwrap();
+        assert!(r.start < 5.0 && r.end > 5.0);
+        assert_eq!(chartable(-3.0..7.0).unwrap(), -3.0..7.0);
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,14 @@ pub const MAX_UNIT_POWER_W: f64 = 1e7;
 pub const MAX_HASHRATE_TH_S: f64 = 1e5;
 /// Most GPUs in one server model.
 pub const MAX_GPUS_PER_UNIT: u32 = 100_000;
+/// Largest money figure accepted (a cost, or opex per month): $1 trillion.
+pub const MAX_USD: f64 = 1e12;
+/// Largest BTC price accepted, USD.
+pub const MAX_BTC_PRICE_USD: f64 = 1e8;
+/// Largest volatility (σ per year) or drift magnitude accepted.
+pub const MAX_VOLATILITY: f64 = 5.0;
+/// Largest electricity price accepted, USD/MWh.
+pub const MAX_ELECTRICITY_USD_PER_MWH: f64 = 1e5;
 
 /// One thing wrong with a world.
 #[derive(Debug, Clone, PartialEq)]
@@ -400,12 +408,20 @@ impl Checker<'_> {
         true
     }
 
-    fn non_negative(&mut self, entity: &str, field: &str, v: f64) {
-        if !(v.is_finite() && v >= 0.0) {
+    /// A finite number within `lo..=hi` (`out-of-range` otherwise): economic inputs are
+    /// bounded so that no ledger figure can overflow to infinity.
+    fn within(&mut self, entity: &str, field: &str, v: f64, lo: f64, hi: f64) {
+        if lo == 0.0 && v < 0.0 {
             self.push(
                 entity,
                 "negative-value",
                 format!("{field} must be a number >= 0, got {v}"),
+            );
+        } else if !(v.is_finite() && (lo..=hi).contains(&v)) {
+            self.push(
+                entity,
+                "out-of-range",
+                format!("{field} must be between {lo} and {hi:e}, got {v}"),
             );
         }
     }
@@ -437,7 +453,7 @@ impl Checker<'_> {
                 cost_usd,
                 lead_time_weeks,
             } => {
-                self.non_negative(entity, "cost_usd", cost_usd);
+                self.within(entity, "cost_usd", cost_usd, 0.0, MAX_USD);
                 SupplySpec::ToOrder {
                     cost_usd,
                     lead_time_weeks: self.dist(entity, "lead_time_weeks", lead_time_weeks, 5200.0),
@@ -513,16 +529,13 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         s.horizon_months
     };
     let calendar = Calendar::new(start, horizon);
-    if !(s.discount_rate_per_year.is_finite() && s.discount_rate_per_year > -1.0) {
-        c.push(
-            "site",
-            "out-of-range",
-            format!(
-                "discount_rate_per_year must be > -1, got {}",
-                s.discount_rate_per_year
-            ),
-        );
-    }
+    c.within(
+        "site",
+        "discount_rate_per_year",
+        s.discount_rate_per_year,
+        0.0,
+        1.0,
+    );
     c.rating("site", "interconnect_mw", s.interconnect_mw, MAX_RATING_MW);
     if !(s.power_factor > 0.0 && s.power_factor <= 1.0) {
         c.push(
@@ -531,10 +544,12 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             format!("power_factor must be in (0, 1], got {}", s.power_factor),
         );
     }
-    c.non_negative(
+    c.within(
         "site",
         "fixed_opex_usd_per_month",
         s.fixed_opex_usd_per_month,
+        0.0,
+        MAX_USD,
     );
     let electricity = monthly(
         &mut c,
@@ -542,6 +557,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         "electricity_usd_per_mwh",
         &s.electricity_usd_per_mwh,
         horizon,
+        MAX_ELECTRICITY_USD_PER_MWH,
     );
 
     // --- ids ---
@@ -653,7 +669,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
                 } => {
                     c.rating(&e, "hashrate_th_s", *hashrate_th_s, MAX_HASHRATE_TH_S);
                     c.rating(&e, "power_w", *power_w, MAX_UNIT_POWER_W);
-                    c.non_negative(&e, "cost_usd", *cost_usd);
+                    c.within(&e, "cost_usd", *cost_usd, 0.0, MAX_USD);
                     ModelSpec {
                         id: id.clone(),
                         kind: ModelKind::Asic {
@@ -673,7 +689,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
                 } => {
                     c.rating(&e, "gpus", f64::from(*gpus), f64::from(MAX_GPUS_PER_UNIT));
                     c.rating(&e, "power_w", *power_w, MAX_UNIT_POWER_W);
-                    c.non_negative(&e, "cost_usd", *cost_usd);
+                    c.within(&e, "cost_usd", *cost_usd, 0.0, MAX_USD);
                     ModelSpec {
                         id: id.clone(),
                         kind: ModelKind::Gpu { gpus: *gpus },
@@ -724,18 +740,18 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     let m = &world.markets;
     match &m.btc_price_usd {
         PricePath::Constant(p) => {
-            c.positive("markets", "btc_price_usd", *p);
+            if c.positive("markets", "btc_price_usd", *p) {
+                c.within("markets", "btc_price_usd", *p, 0.0, MAX_BTC_PRICE_USD);
+            }
         }
-        PricePath::Monthly(_) => {
+        PricePath::Monthly(v) => {
             monthly(
                 &mut c,
                 "markets",
                 "btc_price_usd",
-                &Series::Monthly(match &m.btc_price_usd {
-                    PricePath::Monthly(v) => v.clone(),
-                    _ => Vec::new(),
-                }),
+                &Series::Monthly(v.clone()),
                 horizon,
+                MAX_BTC_PRICE_USD,
             );
         }
         PricePath::Gbm {
@@ -743,39 +759,67 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             drift_per_year,
             volatility_per_year,
         } => {
-            c.positive("markets", "btc_price_usd start", *start);
-            c.non_negative(
+            if c.positive("markets", "btc_price_usd start", *start) {
+                c.within(
+                    "markets",
+                    "btc_price_usd start",
+                    *start,
+                    0.0,
+                    MAX_BTC_PRICE_USD,
+                );
+            }
+            c.within(
                 "markets",
                 "btc_price_usd volatility_per_year",
                 *volatility_per_year,
+                0.0,
+                MAX_VOLATILITY,
             );
-            if !drift_per_year.is_finite() {
-                c.push(
-                    "markets",
-                    "out-of-range",
-                    "btc_price_usd drift_per_year must be finite",
-                );
-            }
+            c.within(
+                "markets",
+                "btc_price_usd drift_per_year",
+                *drift_per_year,
+                -MAX_VOLATILITY,
+                MAX_VOLATILITY,
+            );
         }
     }
-    c.positive("markets", "network_hashrate_eh_s", m.network_hashrate_eh_s);
-    if !(m.network_growth_per_year.is_finite() && m.network_growth_per_year > -1.0) {
-        c.push(
-            "markets",
-            "out-of-range",
-            format!(
-                "network_growth_per_year must be > -1, got {}",
-                m.network_growth_per_year
-            ),
-        );
-    }
-    c.non_negative(
+    // 1 PH/s to 10 YH/s: from a toy network to ten thousand times today's.
+    c.within(
+        "markets",
+        "network_hashrate_eh_s",
+        m.network_hashrate_eh_s,
+        1e-3,
+        1e7,
+    );
+    c.within(
+        "markets",
+        "network_growth_per_year",
+        m.network_growth_per_year,
+        -0.99,
+        10.0,
+    );
+    c.within(
         "markets",
         "network_growth_volatility_per_year",
         m.network_growth_volatility_per_year,
+        0.0,
+        MAX_VOLATILITY,
     );
-    c.non_negative("markets", "block_subsidy_btc", m.block_subsidy_btc);
-    c.non_negative("markets", "fees_btc_per_block", m.fees_btc_per_block);
+    c.within(
+        "markets",
+        "block_subsidy_btc",
+        m.block_subsidy_btc,
+        0.0,
+        50.0,
+    );
+    c.within(
+        "markets",
+        "fees_btc_per_block",
+        m.fees_btc_per_block,
+        0.0,
+        1000.0,
+    );
     let mut halving_days = Vec::new();
     for h in &m.halvings {
         match Date::parse(h) {
@@ -788,15 +832,36 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         }
     }
     halving_days.sort_unstable();
+    if let Some(w) = halving_days.windows(2).find(|w| w[0] == w[1]) {
+        c.push(
+            "markets",
+            "duplicate-halving",
+            format!("halvings lists {} twice", calendar.date(w[0])),
+        );
+    }
     if let Some(l) = &m.gpu_lease {
-        c.non_negative("markets", "gpu_lease.usd_per_kw_month", l.usd_per_kw_month);
+        c.within(
+            "markets",
+            "gpu_lease.usd_per_kw_month",
+            l.usd_per_kw_month,
+            0.0,
+            1e5,
+        );
     }
     if let Some(r) = &m.gpu_rental {
-        c.non_negative("markets", "gpu_rental.usd_per_gpu_hour", r.usd_per_gpu_hour);
-        c.non_negative(
+        c.within(
+            "markets",
+            "gpu_rental.usd_per_gpu_hour",
+            r.usd_per_gpu_hour,
+            0.0,
+            1e4,
+        );
+        c.within(
             "markets",
             "gpu_rental.volatility_per_year",
             r.volatility_per_year,
+            0.0,
+            MAX_VOLATILITY,
         );
         if !(r.decline_per_year.is_finite() && r.decline_per_year < 1.0) {
             c.push(
@@ -964,7 +1029,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             .iter()
             .filter_map(|a| lookup(&mut c, &e, "plan step", &steps, a))
             .collect();
-        c.non_negative(&e, "cost_usd", st.cost_usd);
+        c.within(&e, "cost_usd", st.cost_usd, 0.0, MAX_USD);
         plan.push(StepSpec {
             id: st.id.clone(),
             action,
@@ -1101,6 +1166,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     let physical = crate::power::check_start_state(&scenario);
     let statics = crate::power::check_plan_feasibility(&scenario);
     let mut problems: Vec<Problem> = physical.into_iter().chain(statics).collect();
+    problems.extend(site_outhashes_network(&scenario));
     for p in &mut problems {
         p.position = c.locate(&p.entity, 0);
     }
@@ -1109,6 +1175,35 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     } else {
         Err(problems)
     }
+}
+
+/// The network's hashrate includes the site's: a site that alone out-hashes the
+/// network at the start is a typo (usually EH/s written as PH/s or TH/s).
+fn site_outhashes_network(s: &Scenario) -> Option<Problem> {
+    let site_gh_s: f64 = s
+        .racks
+        .iter()
+        .filter_map(|g| {
+            let (m, n) = g.initial?;
+            match s.models[m].kind {
+                ModelKind::Asic { hashrate_gh_s } => {
+                    Some(hashrate_gh_s as f64 * f64::from(n) * f64::from(g.count))
+                }
+                ModelKind::Gpu { .. } => None,
+            }
+        })
+        .sum();
+    (site_gh_s > s.markets.network_hashrate_gh_s).then(|| Problem {
+        entity: "markets".into(),
+        rule: "site-exceeds-network",
+        message: format!(
+            "the site's miners alone hash {:.3} EH/s, more than network_hashrate_eh_s = {} EH/s, \
+             which includes them",
+            site_gh_s / 1e9,
+            s.markets.network_hashrate_gh_s / 1e9
+        ),
+        position: None,
+    })
 }
 
 fn lookup(
@@ -1153,7 +1248,14 @@ fn units_per_rack(c: &mut Checker, entity: &str, n: u32) -> bool {
     true
 }
 
-fn monthly(c: &mut Checker, entity: &str, field: &str, s: &Series, horizon: u32) -> Vec<f64> {
+fn monthly(
+    c: &mut Checker,
+    entity: &str,
+    field: &str,
+    s: &Series,
+    horizon: u32,
+    max: f64,
+) -> Vec<f64> {
     let values = match s {
         Series::Constant(v) => vec![*v; horizon as usize],
         Series::Monthly(v) => {
@@ -1175,6 +1277,12 @@ fn monthly(c: &mut Checker, entity: &str, field: &str, s: &Series, horizon: u32)
             entity,
             "negative-value",
             format!("{field} must be >= 0, got {bad}"),
+        );
+    } else if let Some(bad) = values.iter().find(|v| **v > max) {
+        c.push(
+            entity,
+            "out-of-range",
+            format!("{field} must be at most {max:e}, got {bad}"),
         );
     }
     values
