@@ -92,7 +92,11 @@ impl YearMonth {
         let month: u32 = m
             .parse()
             .map_err(|_| format!("`{s}` is not a month: expected YYYY-MM, e.g. 2026-01"))?;
-        if !(1..=12).contains(&month) || !(1900..=9999).contains(&year) || y.len() != 4 {
+        if !(1..=12).contains(&month)
+            || !(1900..=9999).contains(&year)
+            || y.len() != 4
+            || m.len() != 2
+        {
             return Err(format!(
                 "`{s}` is not a month: expected YYYY-MM with a month 01..12, e.g. 2026-01"
             ));

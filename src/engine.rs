@@ -392,7 +392,8 @@ impl Sim<'_> {
         for &day in &s.markets.halving_days {
             self.q.push(day, Event::Halving);
         }
-        self.q.push(s.calendar.month_start(1), Event::MonthEnd(0));
+        self.q
+            .push_first(s.calendar.month_start(1), Event::MonthEnd(0));
         while let Some((t, ev)) = self.q.pop() {
             // Only month ends are handled at the horizon's end day: anything else there
             // happens after the last simulated month.
@@ -528,12 +529,16 @@ impl Sim<'_> {
                     row.net_cash_flow_usd,
                     row.cumulative_cash_usd,
                 );
+                // Stamped with the month's last day, the day it closes.
+                let now = self.now;
+                self.now = now.saturating_sub(1);
                 self.log("month-end", "site", || {
                     format!("{label}: net cash flow {net:.0} USD, cumulative {cum:.0} USD")
                 });
+                self.now = now;
                 if m + 1 < s.calendar.months() {
                     self.q
-                        .push(s.calendar.month_start(m + 2), Event::MonthEnd(m + 1));
+                        .push_first(s.calendar.month_start(m + 2), Event::MonthEnd(m + 1));
                 } else {
                     return true;
                 }

@@ -385,13 +385,32 @@ pub fn check_plan_feasibility(s: &Scenario) -> Vec<Problem> {
             continue;
         };
         let per_rack_w = s.models[model].power_w * u64::from(per_rack);
-        let empty = Loads::zero(s);
-        if let Err(b) = check_add(s, &empty, |_| true, group, 0, per_rack_w) {
+        // Units a group starts with stay unless some step decommissions that group.
+        let kept_w = if s
+            .plan
+            .iter()
+            .any(|p| p.action == ActionSpec::Decommission(group))
+        {
+            0
+        } else {
+            initial_rack_w(s, group).unwrap_or(0)
+        };
+        let mut base = Loads::zero(s);
+        base.apply(s, group, kept_w * u64::from(s.racks[group].count), true);
+        if let Err(b) = check_add(s, &base, |_| true, group, kept_w, per_rack_w) {
+            let site = if kept_w > 0 {
+                format!(
+                    "even with every other hall empty (racks {} keep their starting units: no step decommissions them)",
+                    s.racks[group].id
+                )
+            } else {
+                "even on an empty site".to_string()
+            };
             problems.push(Problem {
                 entity: format!("plan step {}", st.id),
                 rule: "never-fits",
                 message: format!(
-                    "installing {per_rack} × {} in racks {} can never be energised, even on an empty site: {b}",
+                    "installing {per_rack} × {} in racks {} can never be energised, {site}: {b}",
                     s.models[model].id, s.racks[group].id
                 ),
                 position: None,

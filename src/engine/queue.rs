@@ -1,6 +1,8 @@
 //! The pending-event set: a binary heap keyed by `(time, insertion sequence)`.
 //!
-//! Simultaneous events pop first-in-first-out, so a run is reproducible bit for bit.
+//! Simultaneous events pop first-in-first-out, so a run is reproducible bit for bit;
+//! the one exception is [`EventQueue::push_first`] (month ends), which runs before any
+//! other event of its day.
 
 use crate::calendar::Day;
 use std::cmp::Ordering;
@@ -8,13 +10,15 @@ use std::collections::BinaryHeap;
 
 struct Entry<E> {
     time: Day,
+    /// 0 for events that close the previous day (month ends), 1 otherwise.
+    phase: u8,
     seq: u64,
     event: E,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
-        (self.time, self.seq) == (other.time, other.seq)
+        (self.time, self.phase, self.seq) == (other.time, other.phase, other.seq)
     }
 }
 
@@ -29,7 +33,7 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     // Reversed so that std's max-heap pops the earliest (time, seq) first.
     fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
+        (other.time, other.phase, other.seq).cmp(&(self.time, self.phase, self.seq))
     }
 }
 
@@ -54,10 +58,22 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Schedules `event` at `time`.
+    /// Schedules `event` at `time`, after every event already scheduled then.
     pub fn push(&mut self, time: Day, event: E) {
+        self.insert(time, 1, event);
+    }
+
+    /// Schedules `event` at `time` ahead of every ordinary event of that day: for events
+    /// that close the day before (a month end at day `d` closes the month that ended at
+    /// `d`), so what happens on day `d` counts in the next month.
+    pub fn push_first(&mut self, time: Day, event: E) {
+        self.insert(time, 0, event);
+    }
+
+    fn insert(&mut self, time: Day, phase: u8, event: E) {
         self.heap.push(Entry {
             time,
+            phase,
             seq: self.next_seq,
             event,
         });
