@@ -129,7 +129,7 @@ pub struct Transformer {
     pub supply: Supply,
 }
 
-/// Kinds of cooling, each with typical density limits (see `shared/domain.md`).
+/// Kinds of cooling, each with typical density limits (see `docs/domain.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CoolingKind {
     /// Air cooling: ~15–20 kW/rack, at most 30–40 kW.

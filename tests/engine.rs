@@ -198,7 +198,7 @@ fn with_power_pass_through_the_tenant_pays_the_leased_halls_energy() {
     assert!(rel_eq(r.ledger[0].facility_mw, 1.4 * 1.25 + 0.572 * 1.1));
 }
 
-/// The fidelity check of shared/domain.md: 200 MW IT leased at $121.5/kW-month for
+/// The fidelity check of docs/domain.md: 200 MW IT leased at $121.5/kW-month for
 /// 144 months is the $3.5B Core Scientific → CoreWeave contract.
 #[test]
 fn two_hundred_mw_for_twelve_years_at_121_50_is_three_and_a_half_billion() {
