@@ -158,7 +158,7 @@ enum Command {
     /// Combine the folders of sharded sweeps into the outputs of one sweep (charts
     /// included).
     #[command(
-        after_help = "Example:\n  retrofit merge output/part0 output/part1 --out output/sweep"
+        after_help = "Example (after `retrofit sweep … --shard 0/2 --out output/part0` and `--shard 1/2 --out output/part1`):\n  retrofit merge output/part0 output/part1 --out output/sweep"
     )]
     Merge {
         /// Shard folders written by `retrofit sweep --shard K/M`.
@@ -408,8 +408,12 @@ fn run() -> Result<ExitCode> {
                 .write(true)
                 .create_new(true)
                 .open(&path)
-                .with_context(|| {
-                    format!("cannot create {} (it may already exist)", path.display())
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
+                        "{} already exists; init never overwrites a file",
+                        path.display()
+                    ),
+                    _ => anyhow::anyhow!("cannot create {}: {e}", path.display()),
                 })?;
             std::io::Write::write_all(&mut f, text.as_bytes())?;
             outln!(

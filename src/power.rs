@@ -87,6 +87,16 @@ impl fmt::Display for Blocked {
                 format!("{:.1} kW", w / 1e3)
             }
         };
+        if self.limit == LimitKind::RackDensity {
+            let used = self.capacity_w - self.free_w;
+            return write!(
+                f,
+                "{} rack density limit: each rack would draw {}, above the {} per rack it allows",
+                self.entity,
+                unit(used + self.need_w),
+                unit(self.capacity_w)
+            );
+        }
         let what = match self.limit {
             LimitKind::RackDensity => "rack density limit",
             LimitKind::CoolingCapacity => "heat-rejection capacity",

@@ -139,7 +139,7 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "never-fits-density",
         "plan step gpus",
         "never-fits",
-        "rack density limit: needs 143.0 kW",
+        "rack density limit: each rack would draw 143.0 kW, above the 130.0 kW per rack it allows",
     ),
     (
         "never-fits-cooling",

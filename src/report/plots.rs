@@ -690,7 +690,7 @@ pub fn power_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>
                 Swatch::Line(Series::Interconnect.colour()),
             ),
             (
-                "Substation capacity in service".to_string(),
+                "Substation capacity in service (limits IT load)".to_string(),
                 Swatch::Dashed(Series::Substations.colour()),
             ),
         ];

@@ -269,7 +269,10 @@ pub fn fan_png(agg: &Aggregate, sum: &SweepSummary, size: ChartSize) -> Result<V
                 "P10–P90: 80% of runs lie in the band".to_string(),
                 Swatch::Fill(tint(Series::Band.colour(), BAND_ALPHA)),
             ),
-            ("Median run (P50)".to_string(), Swatch::Line(palette::TEXT)),
+            (
+                "Median of each month (P50)".to_string(),
+                Swatch::Line(palette::TEXT),
+            ),
         ];
         let payback = sum.payback_month.p50.as_deref();
         if payback.is_some() {
@@ -674,8 +677,13 @@ pub fn payback_png(agg: &Aggregate, sum: &SweepSummary, size: ChartSize) -> Resu
         }
         // The headline box, below the median label's row, on the side away from it.
         let text = h.never_text(&horizon_end);
-        let red = Series::NeverPaysBack.colour();
-        let font = k.bold(24.0).color(&red);
+        // Good news in the payback colour, any share of runs that never pays back in red.
+        let tone = if h.never == 0 && h.runs > 0 {
+            Series::Payback.colour()
+        } else {
+            Series::NeverPaysBack.colour()
+        };
+        let font = k.bold(24.0).color(&tone);
         let (tw, th) = root
             .estimate_text_size(&text, &font)
             .map_err(|e| anyhow!("{e:?}"))?;
@@ -697,9 +705,7 @@ pub fn payback_png(agg: &Aggregate, sum: &SweepSummary, size: ChartSize) -> Resu
         ))?;
         root.draw(&Rectangle::new(
             [(bx0, by0), (bx0 + tw + 2 * pad, by0 + th + 2 * pad)],
-            Series::NeverPaysBack
-                .colour()
-                .stroke_width(k.px(2.0) as u32),
+            tone.stroke_width(k.px(2.0) as u32),
         ))?;
         root.draw(&Text::new(text, (bx0 + pad, by0 + pad), font))?;
         Ok(())
