@@ -116,14 +116,16 @@ impl fmt::Display for Blocked {
     }
 }
 
-/// Aggregate IT loads in W, indexed like the scenario's equipment lists.
+/// Aggregate loads, indexed like the scenario's equipment lists. Transformer and
+/// substation loads are in milliwatts so that a cooling plant fed through the racks'
+/// transformer (IT × PUE, PUE to 0.001) still adds up exactly in integers.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Loads {
-    /// IT W per substation.
-    pub substation_w: Vec<u64>,
-    /// IT W per transformer.
-    pub transformer_w: Vec<u64>,
-    /// IT W per cooling loop.
+    /// Load per substation, mW (u128: the largest accepted world reaches 10^21 mW).
+    pub substation_milliwatts: Vec<u128>,
+    /// Load per transformer, mW.
+    pub transformer_milliwatts: Vec<u128>,
+    /// IT W per cooling loop (all of it becomes heat).
     pub cooling_w: Vec<u64>,
 }
 
@@ -131,23 +133,28 @@ impl Loads {
     /// All-zero loads for a scenario.
     pub fn zero(s: &Scenario) -> Self {
         Self {
-            substation_w: vec![0; s.substations.len()],
-            transformer_w: vec![0; s.transformers.len()],
+            substation_milliwatts: vec![0; s.substations.len()],
+            transformer_milliwatts: vec![0; s.transformers.len()],
             cooling_w: vec![0; s.cooling_loops.len()],
         }
     }
 
-    /// Adds (or with `add == false` removes) `it_w` of load on rack group `group`'s path.
+    /// Adds (or with `add == false` removes) `it_w` of IT load on rack group `group`'s
+    /// path.
     pub fn apply(&mut self, s: &Scenario, group: usize, it_w: u64, add: bool) {
         let g = &s.racks[group];
         let t = g.transformer;
         let sub = s.transformers[t].substation;
-        for slot in [
-            &mut self.transformer_w[t],
-            &mut self.substation_w[sub],
-            &mut self.cooling_w[g.cooling],
-        ] {
-            *slot = if add { *slot + it_w } else { *slot - it_w };
+        let path = u128::from(it_w) * u128::from(s.cooling_loops[g.cooling].path_milli);
+        let (tr, su) = (
+            &mut self.transformer_milliwatts[t],
+            &mut self.substation_milliwatts[sub],
+        );
+        let heat = &mut self.cooling_w[g.cooling];
+        if add {
+            (*tr, *su, *heat) = (*tr + path, *su + path, *heat + it_w);
+        } else {
+            (*tr, *su, *heat) = (*tr - path, *su - path, *heat - it_w);
         }
     }
 
@@ -195,38 +202,44 @@ pub fn check_add(
         }
     }
     let total_w = per_rack_w * u64::from(g.count);
-    // (limit, load now, load added, capacity); names are formatted only on failure, as
-    // this runs on every energising attempt.
+    let path_mw = u128::from(total_w) * u128::from(lp.path_milli);
+    // (limit, load now, load added, capacity, units per W); names are formatted only on
+    // failure, as this runs on every energising attempt.
     let checks = [
         (
             LimitKind::RackDensity,
-            max_rack_load_w,
-            per_rack_w,
-            lp.max_rack_w,
+            u128::from(max_rack_load_w),
+            u128::from(per_rack_w),
+            u128::from(lp.max_rack_w),
+            1,
         ),
         (
             LimitKind::CoolingCapacity,
-            loads.cooling_w[g.cooling],
-            total_w,
-            lp.heat_rejection_w,
+            u128::from(loads.cooling_w[g.cooling]),
+            u128::from(total_w),
+            u128::from(lp.heat_rejection_w),
+            1,
         ),
         (
             LimitKind::TransformerRating,
-            loads.transformer_w[t],
-            total_w,
-            s.transformers[t].capacity_w,
+            loads.transformer_milliwatts[t],
+            path_mw,
+            u128::from(s.transformers[t].capacity_w) * 1000,
+            1000,
         ),
         (
             LimitKind::SubstationCapacity,
-            loads.substation_w[sub],
-            total_w,
-            s.substations[sub].capacity_w,
+            loads.substation_milliwatts[sub],
+            path_mw,
+            u128::from(s.substations[sub].capacity_w) * 1000,
+            1000,
         ),
     ];
-    if let Some(&(limit, load, need, cap)) = checks
+    if let Some(&(limit, load, need, cap, per_w)) = checks
         .iter()
-        .find(|&&(_, load, need, cap)| load.saturating_add(need) > cap)
+        .find(|&&(_, load, need, cap, _)| load.saturating_add(need) > cap)
     {
+        let w = |v: u128| v as f64 / per_w as f64;
         let entity = match limit {
             LimitKind::RackDensity => format!(
                 "cooling loop {} ({}) for racks {}",
@@ -241,9 +254,9 @@ pub fn check_add(
         return Err(Blocked {
             limit,
             entity,
-            need_w: need as f64,
-            free_w: cap as f64 - load as f64,
-            capacity_w: cap as f64,
+            need_w: w(need),
+            free_w: w(cap) - w(load),
+            capacity_w: w(cap),
         });
     }
     let facility = loads.facility_w(s);
@@ -283,19 +296,20 @@ pub fn breaches(s: &Scenario, loads: &Loads) -> Vec<Blocked> {
             l.heat_rejection_w,
         );
     }
-    for (t, &w) in s.transformers.iter().zip(&loads.transformer_w) {
+    // Transformer and substation loads are in mW; whole watts are compared exactly.
+    for (t, &mw) in s.transformers.iter().zip(&loads.transformer_milliwatts) {
         over(
             LimitKind::TransformerRating,
             format!("transformer {}", t.id),
-            w,
+            u64::try_from(mw.div_ceil(1000)).unwrap_or(u64::MAX),
             t.capacity_w,
         );
     }
-    for (b, &w) in s.substations.iter().zip(&loads.substation_w) {
+    for (b, &mw) in s.substations.iter().zip(&loads.substation_milliwatts) {
         over(
             LimitKind::SubstationCapacity,
             format!("substation {}", b.id),
-            w,
+            u64::try_from(mw.div_ceil(1000)).unwrap_or(u64::MAX),
             b.capacity_w,
         );
     }

@@ -171,9 +171,22 @@ pub struct CoolingLoop {
     pub max_rack_kw: f64,
     /// Power usage effectiveness of racks on this loop (facility power / IT power), ≥ 1.
     pub pue: f64,
+    /// Where the loop's cooling plant (IT × (PUE − 1)) draws its power from.
+    #[serde(default)]
+    pub plant_feed: PlantFeed,
     /// Existing or to be ordered.
     #[serde(default)]
     pub supply: Supply,
+}
+
+/// Where a cooling loop's plant (CDUs, pumps, chillers, fans) is fed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PlantFeed {
+    /// Its own auxiliary transformers: the plant counts only against the interconnect.
+    #[default]
+    Auxiliary,
+    /// The same transformers (and substations) as the racks it cools: they carry IT × PUE.
+    RackTransformers,
 }
 
 /// A unit model in the catalogue.

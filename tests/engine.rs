@@ -19,6 +19,7 @@ struct Mini {
     plan: &'static str,
     halvings: &'static str,
     curtail: bool,
+    dlc_feed: &'static str,
 }
 
 impl Default for Mini {
@@ -33,6 +34,7 @@ impl Default for Mini {
             plan: "",
             halvings: "",
             curtail: false,
+            dlc_feed: "Auxiliary",
         }
     }
 }
@@ -64,7 +66,7 @@ impl Mini {
     transformers: [Transformer(id: "T1", substation: "S1", rating_mva: {t1})],
     cooling_loops: [
         CoolingLoop(id: "AIR", kind: Air, heat_rejection_kw: 20000.0, max_rack_kw: 15.0, pue: 1.25),
-        CoolingLoop(id: "DLC", kind: DirectToChip, heat_rejection_kw: 20000.0, max_rack_kw: 130.0, pue: 1.1),
+        CoolingLoop(id: "DLC", kind: DirectToChip, heat_rejection_kw: 20000.0, max_rack_kw: 130.0, pue: 1.1, plant_feed: {feed}),
     ],
     unit_models: [
         Asic(id: "S21", hashrate_th_s: 200.0, power_w: 3500.0),
@@ -93,6 +95,7 @@ impl Mini {
             pt = self.pass_through,
             plan = self.plan,
             halvings = self.halvings,
+            feed = self.dlc_feed,
         )
     }
 }
@@ -403,5 +406,33 @@ fn miners_switch_off_from_the_day_mining_stops_paying_for_their_power() {
             .contains("revenue 1829 USD/day vs electricity 2100 USD/day"),
         "{}",
         off.detail
+    );
+}
+
+#[test]
+fn a_cooling_plant_on_the_racks_transformer_loads_it_with_it_times_pue() {
+    // T1 is 3.8 MW. Hall A: 1.4 MW IT (its air plant has its own feed). The GPU hall adds
+    // 2.288 MW of IT, or 2.288 × 1.1 = 2.5168 MW when its plant shares T1.
+    let plan = r#"Step(id: "gpu", action: InstallUnits(racks: "G", model: "B200", per_rack: 4))"#;
+    let w = |feed| Mini {
+        t1_mva: 3.8,
+        gpu_racks: 40,
+        plan,
+        dlc_feed: feed,
+        ..Mini::default()
+    };
+    let aux = run(&load_str(&w("Auxiliary").text(), "mini").unwrap(), None).unwrap();
+    assert!(aux.summary.unfinished_steps.is_empty());
+    assert_eq!(aux.summary.first_gpu_month.as_deref(), Some("2026-01"));
+    let shared = run(
+        &load_str(&w("RackTransformers").text(), "mini").unwrap(),
+        None,
+    )
+    .unwrap();
+    assert_eq!(shared.summary.first_gpu_month, None);
+    let reason = &shared.summary.unfinished_steps[0].reason;
+    assert!(
+        reason.contains("transformer T1 rating: needs 2.52 MW but only 2.40 MW"),
+        "{reason}"
     );
 }

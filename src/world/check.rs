@@ -130,6 +130,9 @@ pub struct CoolingLoopSpec {
     pub max_rack_w: u64,
     /// Facility power / IT power for racks on this loop.
     pub pue: f64,
+    /// Load on the racks' transformer and substation per W of IT, in mW: 1000 when the
+    /// plant has its own feed, PUE × 1000 (to 0.001) when it shares the racks'.
+    pub path_milli: u64,
     /// Existing or to order.
     pub supply: SupplySpec,
 }
@@ -648,6 +651,13 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
                 heat_rejection_w: kw_to_w(x.heat_rejection_kw),
                 max_rack_w: kw_to_w(x.max_rack_kw),
                 pue: x.pue,
+                path_milli: match x.plant_feed {
+                    PlantFeed::Auxiliary => 1000,
+                    PlantFeed::RackTransformers if x.pue.is_finite() => {
+                        (x.pue.clamp(1.0, 5.0) * 1000.0).round() as u64
+                    }
+                    PlantFeed::RackTransformers => 1000,
+                },
                 supply: c.supply(&e, x.supply),
             }
         })
