@@ -831,6 +831,24 @@ pub(crate) fn usd_fmt(v: &f64) -> String {
     if v.abs() < 0.5 { "$0".into() } else { usd(*v) }
 }
 
+/// A y range for cash that includes zero, with room above for markers and below for
+/// labels (on `cash.png`, `fan.png` and `compare.png`).
+pub(crate) fn cash_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
+    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
+    let span = (hi - lo).max(1.0);
+    let y1 = if hi > 0.0 {
+        nice_ceiling(hi + span * 0.14)
+    } else {
+        span * 0.14
+    };
+    let y0 = if lo < 0.0 {
+        -nice_ceiling(-lo + span * 0.08)
+    } else {
+        -span * 0.08
+    };
+    y0..y1
+}
+
 /// `revenue.png`: monthly ASIC and GPU revenue stacked above zero, energy cost and opex
 /// stacked below, and the net operating cash flow as a line. Capex is left out (it
 /// dwarfs monthly flows); `cash.png` shows it.
@@ -966,25 +984,8 @@ pub fn cash_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>>
             .collect();
         let hi = pts.iter().map(|p| p.1).fold(0.0, f64::max);
         let lo = pts.iter().map(|p| p.1).fold(0.0, f64::min);
-        let span = (hi - lo).max(1.0);
-        let y1 = if hi > 0.0 {
-            nice_ceiling(hi + span * 0.12)
-        } else {
-            span * 0.12
-        };
-        let y0 = if lo < 0.0 {
-            -nice_ceiling(-lo + span * 0.08)
-        } else {
-            -span * 0.08
-        };
-        let mut chart = month_chart(
-            &area,
-            k,
-            &s.calendar,
-            y0..y1,
-            "Cumulative cash (USD)",
-            &usd_fmt,
-        )?;
+        let y = cash_range(lo, hi);
+        let mut chart = month_chart(&area, k, &s.calendar, y, "Cumulative cash (USD)", &usd_fmt)?;
         let pos = crossings(&pts, true);
         let neg = crossings(&pts, false);
         chart.draw_series(AreaSeries::new(

@@ -9,8 +9,8 @@
 
 use super::palette::{self, Series};
 use super::plots::{
-    Area, ChartSize, Marker, Scale, Swatch, Ticked, draw_markers, header, month_chart_with_margin,
-    nice_ceiling, render, tint, usd_fmt,
+    Area, ChartSize, Marker, Scale, Swatch, Ticked, cash_range, draw_markers, header,
+    month_chart_with_margin, nice_ceiling, render, tint, usd_fmt,
 };
 use super::text::{count, usd};
 use crate::calendar::{Calendar, YearMonth};
@@ -113,24 +113,6 @@ fn cash_points(index: &[u32], values: &[f64]) -> Vec<(f64, f64)> {
                 .map(|(&m, &v)| (f64::from(m) + 1.0, v)),
         )
         .collect()
-}
-
-/// A y range for cash that includes zero, with room above for markers and below for
-/// labels (as on `cash.png`).
-fn cash_range(lo: f64, hi: f64) -> std::ops::Range<f64> {
-    let (lo, hi) = (lo.min(0.0), hi.max(0.0));
-    let span = (hi - lo).max(1.0);
-    let y1 = if hi > 0.0 {
-        nice_ceiling(hi + span * 0.14)
-    } else {
-        span * 0.14
-    };
-    let y0 = if lo < 0.0 {
-        -nice_ceiling(-lo + span * 0.08)
-    } else {
-        -span * 0.08
-    };
-    y0..y1
 }
 
 /// Moves label centres (pixels, any order) apart so that consecutive ones are at least
