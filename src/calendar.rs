@@ -173,14 +173,6 @@ impl Date {
     pub fn plus_days(self, days: i64) -> Date {
         civil_from_days(days_from_civil(self.year, self.month, self.day) + days)
     }
-
-    /// The month this date falls in.
-    pub fn year_month(self) -> YearMonth {
-        YearMonth {
-            year: self.year,
-            month: self.month,
-        }
-    }
 }
 
 impl fmt::Display for Date {

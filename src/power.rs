@@ -30,17 +30,6 @@ pub enum LimitKind {
 }
 
 impl LimitKind {
-    /// All kinds, in the order they are checked.
-    pub const ALL: [LimitKind; 7] = [
-        LimitKind::AwaitingDelivery,
-        LimitKind::NotInService,
-        LimitKind::RackDensity,
-        LimitKind::CoolingCapacity,
-        LimitKind::TransformerRating,
-        LimitKind::SubstationCapacity,
-        LimitKind::Interconnect,
-    ];
-
     /// Stable short name, used in CSV files and summaries.
     pub fn name(self) -> &'static str {
         match self {
