@@ -3,8 +3,10 @@
 //! A unit in a rack draws IT power through its rack's transformer and that
 //! transformer's substation, rejects its heat into the rack's cooling loop, and draws
 //! facility power (IT × the loop's PUE) through the site interconnect. Transformers and
-//! substations carry IT load; cooling and ancillary loads are fed separately and count
-//! only against the interconnect. All loads are integer watts, so sums are exact.
+//! substations carry IT load, plus the cooling plant of loops whose `plant_feed` is
+//! `RackTransformers`; other cooling plant is fed separately and counts only against
+//! the interconnect. All loads are integers (W, or mW on the power path), so sums are
+//! exact.
 
 use crate::world::check::{EquipmentRef, Problem, Scenario};
 use std::fmt;
@@ -21,9 +23,9 @@ pub enum LimitKind {
     RackDensity,
     /// Heat above the cooling loop's heat-rejection capacity.
     CoolingCapacity,
-    /// IT load above the transformer's rating.
+    /// Load (IT, plus cooling plant fed from it) above the transformer's rating.
     TransformerRating,
-    /// IT load above the substation's capacity.
+    /// Load (IT, plus cooling plant fed through it) above the substation's capacity.
     SubstationCapacity,
     /// Facility power (IT × PUE) above the grid interconnect.
     Interconnect,
