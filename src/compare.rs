@@ -71,8 +71,6 @@ pub fn compare(
                         audit: false,
                     },
                 )?;
-                let mut agg = sweep::Aggregate::new(s);
-                agg.add(&r);
                 // A single run is exact: report its own numbers, not sketch buckets.
                 let cash: Vec<f64> = r.ledger.iter().map(|m| m.cumulative_cash_usd).collect();
                 rows.push(CompareRow {
@@ -92,7 +90,7 @@ pub fn compare(
                 });
                 paths.push(CashPath {
                     world: s.name.clone(),
-                    months: agg.months.clone(),
+                    months: r.ledger.iter().map(|m| m.month.clone()).collect(),
                     p10: cash.clone(),
                     p50: cash.clone(),
                     p90: cash,
