@@ -1,8 +1,8 @@
 //! Compare what-ifs: run several worlds (each once at its medians, or as a sweep) and
 //! put their headline figures side by side.
 
+use crate::scenario::Scenario;
 use crate::sweep::{self, Shard, SweepConfig};
-use crate::world::check::Scenario;
 use anyhow::Result;
 use serde::Serialize;
 use std::sync::Arc;

@@ -7,8 +7,8 @@
 //! recomputes them from the entities to prove the two agree and no limit is exceeded.
 
 use crate::power::{self, Blocked, Loads};
+use crate::scenario::{EquipmentRef, ModelKind, Scenario, SupplySpec};
 use crate::world::Contract;
-use crate::world::check::{EquipmentRef, ModelKind, Scenario, SupplySpec};
 use hecs::{Entity, World};
 
 /// Where an entity is in its life.

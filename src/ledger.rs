@@ -9,7 +9,7 @@ use crate::calendar::{Day, HOURS_PER_DAY, YearMonth};
 use crate::facility::Totals;
 use crate::market::MarketPath;
 use crate::power::Loads;
-use crate::world::check::Scenario;
+use crate::scenario::Scenario;
 use serde::Serialize;
 
 /// Blocks mined per day at the protocol's 10-minute target.

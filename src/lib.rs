@@ -21,6 +21,7 @@ pub mod market;
 pub mod output;
 pub mod power;
 pub mod report;
+pub mod scenario;
 pub mod sweep;
 pub mod templates;
 pub mod timeline;

@@ -6,8 +6,8 @@
 //! stochastic series is a log-normal random walk whose median equals the deterministic
 //! path, so sampled runs scatter around the plain run.
 
+use crate::scenario::MarketSpec;
 use crate::world::PricePath;
-use crate::world::check::MarketSpec;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 

@@ -8,7 +8,8 @@
 //! the interconnect. All loads are integers (W, or mW on the power path), so sums are
 //! exact.
 
-use crate::world::check::{EquipmentRef, Problem, Scenario};
+use crate::scenario::{EquipmentRef, Scenario};
+use crate::world::Problem;
 use std::fmt;
 
 /// The kinds of limit an action can break.
@@ -355,7 +356,7 @@ pub fn check_start_state(s: &Scenario) -> Vec<Problem> {
             EquipmentRef::Transformer(t),
             EquipmentRef::Substation(sub),
         ] {
-            if s.equipment_supply(item) != crate::world::check::SupplySpec::Existing {
+            if s.equipment_supply(item) != crate::scenario::SupplySpec::Existing {
                 problems.push(Problem {
                     entity: format!("rack group {}", g.id),
                     rule: "not-in-service",
@@ -387,7 +388,7 @@ pub fn check_start_state(s: &Scenario) -> Vec<Problem> {
 /// Plan steps that can never energise whatever else happens: their racks alone break a
 /// density, cooling, transformer, substation or interconnect limit.
 pub fn check_plan_feasibility(s: &Scenario) -> Vec<Problem> {
-    use crate::world::check::ActionSpec;
+    use crate::scenario::ActionSpec;
     let mut problems = Vec::new();
     for st in &s.plan {
         let ActionSpec::InstallUnits {

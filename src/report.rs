@@ -9,7 +9,7 @@ pub mod text;
 
 use crate::engine::RunResult;
 use crate::output::Staging;
-use crate::world::check::Scenario;
+use crate::scenario::Scenario;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
 

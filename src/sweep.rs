@@ -11,7 +11,7 @@ pub mod sketch;
 
 use crate::engine::{RunOptions, RunResult};
 use crate::output::Staging;
-use crate::world::check::Scenario;
+use crate::scenario::Scenario;
 use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 pub use sketch::Sketch;

@@ -13,7 +13,8 @@ use crate::dist::Quantity;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub use check::{Problem, Scenario, check};
+pub use crate::scenario::{Contract, CoolingKind, Lease, PricePath, Rental, Scenario};
+pub use check::{Problem, check};
 
 /// A whole world file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -127,34 +128,6 @@ pub struct Transformer {
     /// Existing or to be ordered.
     #[serde(default)]
     pub supply: Supply,
-}
-
-/// Kinds of cooling, each with typical density limits (see `docs/domain.md`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CoolingKind {
-    /// Air cooling: ~15–20 kW/rack, at most 30–40 kW.
-    Air,
-    /// Hydro-cooled ASIC containers.
-    Hydro,
-    /// Single- or two-phase immersion tanks.
-    Immersion,
-    /// Rear-door heat exchangers: ~35 kW passive, ~60–75 kW active.
-    RearDoor,
-    /// Direct-to-chip liquid cooling: 40–130 kW/rack today.
-    DirectToChip,
-}
-
-impl CoolingKind {
-    /// Human name.
-    pub fn name(self) -> &'static str {
-        match self {
-            CoolingKind::Air => "air",
-            CoolingKind::Hydro => "hydro",
-            CoolingKind::Immersion => "immersion",
-            CoolingKind::RearDoor => "rear-door heat exchanger",
-            CoolingKind::DirectToChip => "direct-to-chip liquid",
-        }
-    }
 }
 
 /// A cooling loop.
@@ -293,68 +266,6 @@ pub struct Markets {
     /// GPU-hour rental, if the site runs its own GPUs.
     #[serde(default)]
     pub gpu_rental: Option<Rental>,
-}
-
-/// A price path.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub enum PricePath {
-    /// The same price every month.
-    Constant(f64),
-    /// One price per month from the start month; must cover the horizon.
-    Monthly(Vec<f64>),
-    /// Geometric Brownian motion with monthly steps. A plain run follows the median
-    /// path `start × exp((drift − σ²/2)·t)`; a seeded run samples it.
-    Gbm {
-        /// Price at the start month.
-        start: f64,
-        /// Expected log-return drift per year.
-        drift_per_year: f64,
-        /// Volatility σ per year.
-        volatility_per_year: f64,
-    },
-}
-
-/// A GPU colocation lease.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Lease {
-    /// Rent in USD per kW of energised GPU IT load per month.
-    pub usd_per_kw_month: f64,
-    /// True if the tenant pays the electricity of its halls (as in many colocation
-    /// deals); then leased halls add no energy cost to the site.
-    #[serde(default)]
-    pub power_pass_through: bool,
-}
-
-/// GPU-hour rental of site-owned GPUs.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Rental {
-    /// Price in USD per GPU-hour at the start month.
-    pub usd_per_gpu_hour: f64,
-    /// Price decline per year, e.g. 0.2 for −20 %/yr.
-    #[serde(default)]
-    pub decline_per_year: f64,
-    /// Volatility σ per year of the price, used when sampling.
-    #[serde(default)]
-    pub volatility_per_year: f64,
-    /// Share of GPU-hours sold in the month rental GPUs first energise (0..=1).
-    pub utilisation_start: f64,
-    /// Share of GPU-hours sold once ramped up (0..=1).
-    pub utilisation_target: f64,
-    /// Months from first energisation to the target utilisation.
-    #[serde(default)]
-    pub ramp_months: u32,
-}
-
-/// How an installed GPU hall earns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum Contract {
-    /// Leased to a tenant at `markets.gpu_lease`; the tenant owns the servers.
-    #[default]
-    Lease,
-    /// Site-owned servers rented by the GPU-hour at `markets.gpu_rental`.
-    Rental,
 }
 
 /// One step of the retrofit plan.

@@ -3,7 +3,7 @@
 
 use super::text::usd;
 use crate::engine::{EventRecord, RunResult};
-use crate::world::check::Scenario;
+use crate::scenario::Scenario;
 use std::fmt::Write;
 
 /// The run's events as one paragraph per month (month ends left out), followed by a
