@@ -1,12 +1,16 @@
 //! Compare what-ifs: run several worlds (each once at its medians, or as a sweep) and
 //! put their headline figures side by side.
 
+use crate::error::Error;
+use crate::output::{Staging, names};
 use crate::scenario::Scenario;
 use crate::sweep::{self, Shard, SweepConfig};
-use anyhow::Result;
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+
+type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One world's line in `compare.csv`. A single run reports its value as P10 = P50 = P90.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -70,7 +74,8 @@ pub fn compare(
                         record_events: false,
                         audit: false,
                     },
-                )?;
+                )
+                .map_err(Error::Run)?;
                 // A single run is exact: report its own numbers, not sketch buckets.
                 let cash: Vec<f64> = r.ledger.iter().map(|m| m.cumulative_cash_usd).collect();
                 rows.push(CompareRow {
@@ -106,7 +111,9 @@ pub fn compare(
                     handle_interrupt: false,
                 };
                 let stop = Arc::new(AtomicBool::new(false));
-                sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {})?.0
+                sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {})
+                    .map_err(Error::Sweep)?
+                    .0
             }
         };
         let sum = agg.summary(&s.name, seed, agg.runs, false);
@@ -137,9 +144,19 @@ pub fn compare(
 
 /// `compare.csv` text.
 pub fn compare_csv(rows: &[CompareRow]) -> Result<Vec<u8>> {
+    let encode = |e: String| Error::Encode(e);
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r)?;
+        w.serialize(r).map_err(|e| encode(e.to_string()))?;
     }
-    Ok(w.into_inner()?)
+    w.into_inner().map_err(|e| encode(e.to_string()))
+}
+
+/// Writes a comparison's folder (`compare.csv` and the chart `png`), replacing `out`
+/// atomically.
+pub fn write_dir(out: &Path, rows: &[CompareRow], png: Vec<u8>) -> Result<PathBuf> {
+    let st = Staging::new(out)?;
+    st.write(names::COMPARE_CSV, compare_csv(rows)?)?;
+    st.write(names::COMPARE_PNG, png)?;
+    Ok(st.commit()?)
 }

@@ -59,5 +59,5 @@ pub fn write_run(
     for (name, bytes) in extra {
         st.write(&name, bytes)?;
     }
-    st.commit()
+    Ok(st.commit()?)
 }

@@ -1,9 +1,9 @@
 //! Behaviour tests of the core engine through the public API: closed-form economics,
 //! waits on limits, rejection of impossible worlds, determinism.
 
-use retrofit::calendar::days_in_month;
-use retrofit::power::LimitKind;
-use retrofit::timeline::SpanKind;
+use retrofit::unstable::calendar::days_in_month;
+use retrofit::unstable::power::LimitKind;
+use retrofit::unstable::timeline::SpanKind;
 use retrofit::{WorldError, load_str, run};
 
 /// A one-hall world: `asic_racks` racks of 4 × S21 (14 kW/rack) on transformer T1, and
@@ -345,7 +345,7 @@ fn the_same_seed_reproduces_a_run_bit_for_bit() {
     let a = run(&s, Some(42)).unwrap();
     let b = run(&s, Some(42)).unwrap();
     let c = run(&s, Some(43)).unwrap();
-    let csv = |r| retrofit::report::ledger_csv(r).unwrap();
+    let csv = |r| retrofit::unstable::report::ledger_csv(r).unwrap();
     assert_eq!(csv(&a), csv(&b));
     assert_eq!(a.events, b.events);
     assert_ne!(
