@@ -52,10 +52,10 @@ pub fn write_run(
     extra: ExtraFiles,
 ) -> Result<PathBuf> {
     let st = Staging::new(dir)?;
-    st.write("ledger.csv", ledger_csv(result)?)?;
-    st.write("events.csv", events_csv(s, result)?)?;
+    st.write(crate::output::names::LEDGER, ledger_csv(result)?)?;
+    st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
     let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
-    st.write("summary.json", json + "\n")?;
+    st.write(crate::output::names::SUMMARY, json + "\n")?;
     for (name, bytes) in extra {
         st.write(&name, bytes)?;
     }

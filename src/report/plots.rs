@@ -69,7 +69,7 @@ pub const MIN_SIZE: ChartSize = ChartSize {
 };
 
 /// File names of the charts [`all_charts`] produces, in order.
-pub const CHART_FILES: [&str; 4] = ["power.png", "revenue.png", "cash.png", "timeline.png"];
+pub const CHART_FILES: [&str; 4] = crate::output::names::RUN_CHARTS;
 
 /// Renders every chart of a run as `(file name, PNG bytes)`, ready for
 /// [`super::write_run`].

@@ -21,10 +21,10 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// File names of the charts [`sweep_charts`] produces, in order.
-pub const SWEEP_CHART_FILES: [&str; 2] = ["fan.png", "payback.png"];
+pub const SWEEP_CHART_FILES: [&str; 2] = crate::output::names::SWEEP_CHARTS;
 
 /// File name of the chart [`compare_png`] produces.
-pub const COMPARE_CHART_FILE: &str = "compare.png";
+pub const COMPARE_CHART_FILE: &str = crate::output::names::COMPARE_PNG;
 
 /// Opacity of a P10–P90 band.
 const BAND_ALPHA: f64 = 0.25;
