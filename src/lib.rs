@@ -32,8 +32,11 @@ mod templates;
 mod timeline;
 mod world;
 
+pub use calendar::{Day, YearMonth};
 pub use compare::{CashPath, CompareRow, compare};
-pub use engine::{InvariantViolation, RunOptions, RunResult, Summary};
+pub use engine::{
+    CapacityChange, InvariantViolation, RunOptions, RunResult, ServiceChange, Summary,
+};
 pub use error::Error;
 pub use output::OutputError;
 pub use report::plots::ChartSize;

@@ -17,6 +17,7 @@ pub use error::SweepError;
 pub use exec::{execute, sweep_to_dir};
 pub use merge::merge_dirs;
 
+use crate::calendar::YearMonth;
 use crate::engine::RunResult;
 use crate::output::{Staging, names};
 use crate::scenario::Scenario;
@@ -126,9 +127,9 @@ pub struct RunRecord {
     /// NPV, USD.
     pub npv_usd: f64,
     /// Payback month, empty if none.
-    pub payback_month: Option<String>,
+    pub payback_month: Option<YearMonth>,
     /// First month a GPU energised, empty if none.
-    pub first_gpu_month: Option<String>,
+    pub first_gpu_month: Option<YearMonth>,
     /// Months steps waited on limits.
     pub months_waited_on_limits: f64,
     /// Cumulative cash at the horizon, USD.
@@ -186,15 +187,18 @@ impl Aggregate {
         }
         self.npv_usd.add(r.summary.npv_usd);
         self.months_waited.add(r.summary.months_waited_on_limits);
-        let idx = |label: &Option<String>| {
-            label
-                .as_ref()
-                .and_then(|l| self.months.iter().position(|m| m == l))
+        // Month index from the run's own first month: no label search.
+        let start = r.ledger.first().map(|row| row.month);
+        let n = self.months.len();
+        let idx = |m: Option<YearMonth>| {
+            usize::try_from(m?.months_since(start?))
+                .ok()
+                .filter(|&i| i < n)
         };
-        if let Some(i) = idx(&r.summary.payback_month) {
+        if let Some(i) = idx(r.summary.payback_month) {
             self.payback_by_month[i] += 1;
         }
-        if let Some(i) = idx(&r.summary.first_gpu_month) {
+        if let Some(i) = idx(r.summary.first_gpu_month) {
             self.first_gpu_by_month[i] += 1;
         }
         self.runs += 1;

@@ -610,10 +610,8 @@ fn first_gpu_day(s: &Scenario, r: &RunResult) -> Option<Day> {
         .map(|sp| sp.from)
         .min();
     from_steps.or_else(|| {
-        let month = r.summary.first_gpu_month.as_deref()?;
-        (0..s.calendar.months())
-            .find(|&m| s.calendar.label(m).to_string() == month)
-            .map(|m| s.calendar.month_start(m))
+        let month = s.calendar.index_of(r.summary.first_gpu_month?)?;
+        Some(s.calendar.month_start(month))
     })
 }
 
@@ -958,7 +956,7 @@ pub fn cash_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>>
                 Swatch::Dashed(Series::Payback.colour()),
             ));
         }
-        let payback = match r.summary.payback_month.as_deref() {
+        let payback = match r.summary.payback_month {
             Some(m) => format!("payback {m}"),
             None => "no payback within the horizon".to_string(),
         };
@@ -1008,7 +1006,7 @@ pub fn cash_png(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<Vec<u8>>
             palette::TEXT.stroke_width(k.px(3.0) as u32),
         ))?;
         let mut markers = Vec::new();
-        if let Some(month) = r.summary.payback_month.as_deref()
+        if let Some(month) = r.summary.payback_month
             && let Some(i) = l.iter().position(|row| row.month == month)
         {
             // Where the line crosses zero within the payback month.

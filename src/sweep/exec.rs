@@ -181,8 +181,8 @@ fn record(base_seed: u64, i: u64, r: &RunResult) -> RunRecord {
         run: i,
         seed: seed_for(base_seed, i),
         npv_usd: r.summary.npv_usd,
-        payback_month: r.summary.payback_month.clone(),
-        first_gpu_month: r.summary.first_gpu_month.clone(),
+        payback_month: r.summary.payback_month,
+        first_gpu_month: r.summary.first_gpu_month,
         months_waited_on_limits: r.summary.months_waited_on_limits,
         final_cumulative_cash_usd: r.summary.final_cumulative_cash_usd,
     }
