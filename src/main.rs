@@ -3,8 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use retrofit::report::plots::ChartSize;
-use retrofit::report::sweep_plots;
+use retrofit::report::{self, ChartSize};
 use retrofit::sweep::{self, Shard, SweepConfig};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -52,8 +51,8 @@ struct ChartArgs {
 }
 
 impl ChartArgs {
-    fn size(&self) -> retrofit::report::plots::ChartSize {
-        retrofit::report::plots::ChartSize {
+    fn size(&self) -> ChartSize {
+        ChartSize {
             width: self.width,
             height: self.height,
         }
@@ -208,7 +207,7 @@ fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
 fn sweep_charts(
     size: ChartSize,
 ) -> impl FnOnce(&sweep::Aggregate, &sweep::SweepSummary) -> Result<sweep::Charts> {
-    move |agg, sum| sweep_plots::sweep_charts(agg, sum, size).context("drawing charts")
+    move |agg, sum| report::sweep_charts(agg, sum, size).context("drawing charts")
 }
 
 fn print_sweep(dir: &Path, state: &sweep::SweepState) {
@@ -284,8 +283,7 @@ fn run() -> Result<ExitCode> {
                 .with_context(|| format!("simulating {}", world.display()))?;
             let out = out.unwrap_or_else(|| default_out(&world));
             let size = chart.size();
-            let charts = retrofit::report::plots::all_charts(&scenario, &result, size)
-                .context("drawing charts")?;
+            let charts = report::all_charts(&scenario, &result, size).context("drawing charts")?;
             let dir = retrofit::report::write_run(&out, &scenario, &result, charts)?;
             if explain {
                 out!(
@@ -366,10 +364,10 @@ fn run() -> Result<ExitCode> {
                 retrofit::compare::compare(&loaded, runs, seed, default_jobs(jobs))?;
             let out = out.unwrap_or_else(|| PathBuf::from("output/compare"));
             let size = chart.size();
-            let chart = sweep_plots::compare_png(&paths, size).context("drawing compare.png")?;
+            let chart = report::compare_png(&paths, size).context("drawing compare.png")?;
             let st = retrofit::output::Staging::new(&out)?;
             st.write("compare.csv", retrofit::compare::compare_csv(&rows)?)?;
-            st.write(sweep_plots::COMPARE_CHART_FILE, chart)?;
+            st.write(report::COMPARE_CHART_FILE, chart)?;
             let dir = st.commit()?;
             let usd = |v: Option<f64>| {
                 v.map(retrofit::report::text::usd)

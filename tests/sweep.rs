@@ -1,7 +1,6 @@
 //! Monte Carlo sweeps: independence from scheduling, sharding, interruption, accuracy.
 
-use retrofit::report::plots::ChartSize;
-use retrofit::report::sweep_plots;
+use retrofit::report::{self, ChartSize};
 use retrofit::sweep::{self, Shard, SweepConfig, sketch::RELATIVE_ACCURACY};
 use std::path::Path;
 use std::sync::Arc;
@@ -28,7 +27,7 @@ const SIZE: ChartSize = ChartSize {
 };
 
 fn charts(agg: &sweep::Aggregate, sum: &sweep::SweepSummary) -> anyhow::Result<sweep::Charts> {
-    sweep_plots::sweep_charts(agg, sum, SIZE)
+    report::sweep_charts(agg, sum, SIZE)
 }
 
 fn sweep_into(out: &Path, c: &SweepConfig) -> sweep::SweepState {
