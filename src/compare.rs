@@ -80,17 +80,17 @@ pub fn compare(
                     npv_usd_p10: Some(r.summary.npv_usd),
                     npv_usd_p50: Some(r.summary.npv_usd),
                     npv_usd_p90: Some(r.summary.npv_usd),
-                    payback_month_p50: r.summary.payback_month.clone(),
+                    payback_month_p50: r.summary.payback_month.map(|m| m.to_string()),
                     probability_payback_within_horizon: f64::from(u8::from(
                         r.summary.payback_month.is_some(),
                     )),
-                    first_gpu_month_p50: r.summary.first_gpu_month.clone(),
+                    first_gpu_month_p50: r.summary.first_gpu_month.map(|m| m.to_string()),
                     final_cumulative_cash_usd_p50: Some(r.summary.final_cumulative_cash_usd),
                     months_waited_on_limits_p50: Some(r.summary.months_waited_on_limits),
                 });
                 paths.push(CashPath {
                     world: s.name.clone(),
-                    months: r.ledger.iter().map(|m| m.month.clone()).collect(),
+                    months: r.ledger.iter().map(|m| m.month.to_string()).collect(),
                     p10: cash.clone(),
                     p50: cash.clone(),
                     p90: cash,

@@ -9,6 +9,7 @@
 
 pub mod sketch;
 
+use crate::calendar::YearMonth;
 use crate::engine::{RunOptions, RunResult};
 use crate::output::Staging;
 use crate::scenario::Scenario;
@@ -110,9 +111,9 @@ pub struct RunRecord {
     /// NPV, USD.
     pub npv_usd: f64,
     /// Payback month, empty if none.
-    pub payback_month: Option<String>,
+    pub payback_month: Option<YearMonth>,
     /// First month a GPU energised, empty if none.
-    pub first_gpu_month: Option<String>,
+    pub first_gpu_month: Option<YearMonth>,
     /// Months steps waited on limits.
     pub months_waited_on_limits: f64,
     /// Cumulative cash at the horizon, USD.
@@ -170,15 +171,18 @@ impl Aggregate {
         }
         self.npv_usd.add(r.summary.npv_usd);
         self.months_waited.add(r.summary.months_waited_on_limits);
-        let idx = |label: &Option<String>| {
-            label
-                .as_ref()
-                .and_then(|l| self.months.iter().position(|m| m == l))
+        // Month index from the run's own first month: no label search.
+        let start = r.ledger.first().map(|row| row.month);
+        let n = self.months.len();
+        let idx = |m: Option<YearMonth>| {
+            usize::try_from(m?.months_since(start?))
+                .ok()
+                .filter(|&i| i < n)
         };
-        if let Some(i) = idx(&r.summary.payback_month) {
+        if let Some(i) = idx(r.summary.payback_month) {
             self.payback_by_month[i] += 1;
         }
-        if let Some(i) = idx(&r.summary.first_gpu_month) {
+        if let Some(i) = idx(r.summary.first_gpu_month) {
             self.first_gpu_by_month[i] += 1;
         }
         self.runs += 1;
@@ -413,8 +417,8 @@ pub fn execute(
         run: i,
         seed: seed_for(base_seed, i),
         npv_usd: r.summary.npv_usd,
-        payback_month: r.summary.payback_month.clone(),
-        first_gpu_month: r.summary.first_gpu_month.clone(),
+        payback_month: r.summary.payback_month,
+        first_gpu_month: r.summary.first_gpu_month,
         months_waited_on_limits: r.summary.months_waited_on_limits,
         final_cumulative_cash_usd: r.summary.final_cumulative_cash_usd,
     };

@@ -69,8 +69,8 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> CashChart {
         .collect();
     let hi = points.iter().map(|p| p.1).fold(0.0, f64::max);
     let lo = points.iter().map(|p| p.1).fold(0.0, f64::min);
-    let payback = r.summary.payback_month.as_deref().and_then(|month| {
-        let i = l.iter().position(|row| row.month == month)?;
+    let payback = r.summary.payback_month.and_then(|month| {
+        let i = s.calendar.index_of(month)? as usize;
         Some(Marker {
             x: zero_crossing(points[i], points[i + 1]),
             label: format!("Payback {month}"),
@@ -105,7 +105,7 @@ fn heading(s: &Scenario, r: &RunResult) -> Heading {
     if r.summary.payback_month.is_some() {
         legend.push(LegendEntry::dashed("Payback", Series::Payback.colour()));
     }
-    let payback = match r.summary.payback_month.as_deref() {
+    let payback = match r.summary.payback_month {
         Some(m) => format!("payback {m}"),
         None => "no payback within the horizon".to_string(),
     };
@@ -345,7 +345,7 @@ mod tests {
             assert!(c.y_usd.contains(&p.1), "{p:?} outside {:?}", c.y_usd);
         }
         let payback = c.payback.unwrap();
-        let month = s.calendar.label(payback.x.floor() as u32).to_string();
-        assert_eq!(Some(month.as_str()), r.summary.payback_month.as_deref());
+        let month = s.calendar.label(payback.x.floor() as u32);
+        assert_eq!(Some(month), r.summary.payback_month);
     }
 }

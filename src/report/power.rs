@@ -8,10 +8,9 @@ use super::marks::{self, Marker, draw_markers};
 use super::palette::Series;
 use super::text::mw_fmt;
 use crate::calendar::{Calendar, Day};
-use crate::engine::RunResult;
+use crate::engine::{CapacityChange, RunResult, ServiceChange};
 use crate::ledger::MonthRow;
-use crate::scenario::{ActionSpec, EquipmentRef, ModelKind, Scenario, SupplySpec};
-use crate::timeline::SpanKind;
+use crate::scenario::{EquipmentRef, Scenario};
 use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -68,7 +67,7 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> PowerChart {
     let l = &r.ledger;
     let curtailed = l.iter().any(|m| m.asic_curtailed_mw > 1e-9);
     let interconnect_mw = s.interconnect_w as f64 / 1e6;
-    let subs = substation_steps(s, r);
+    let subs = substation_steps(&r.capacity_changes);
     let top = l
         .iter()
         .map(|m| m.facility_mw + m.asic_curtailed_mw)
@@ -77,7 +76,7 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> PowerChart {
     let sub_end = subs.last().map_or(0.0, |x| x.1);
     let apart = (sub_end - interconnect_mw).abs() >= 1e-9;
     let mut markers = marks::halvings(s);
-    if let Some(d) = first_gpu_day(s, r) {
+    if let Some(d) = r.first_gpu_day {
         markers.push(Marker {
             x: day_x(&s.calendar, d),
             label: format!("First GPUs energised {}", s.calendar.date(d)),
@@ -168,60 +167,23 @@ fn layers(l: &[MonthRow], curtailed: bool) -> Vec<Layer> {
     out
 }
 
-/// Day the first GPU unit energised: from the Gantt bars of GPU install steps, or from
-/// the summary's month when GPUs were there from the start.
-fn first_gpu_day(s: &Scenario, r: &RunResult) -> Option<Day> {
-    let from_steps = s
-        .plan
-        .iter()
-        .zip(&r.timeline)
-        .filter(|(st, _)| match st.action {
-            ActionSpec::InstallUnits { model, .. } => {
-                matches!(s.models[model].kind, ModelKind::Gpu { .. })
-            }
-            _ => false,
-        })
-        .flat_map(|(_, t)| t.spans.iter())
-        .filter(|sp| sp.kind == SpanKind::Energised)
-        .map(|sp| sp.from)
-        .min();
-    from_steps.or_else(|| {
-        let month = r.summary.first_gpu_month.as_deref()?;
-        (0..s.calendar.months())
-            .find(|&m| s.calendar.label(m).to_string() == month)
-            .map(|m| s.calendar.month_start(m))
-    })
-}
-
-/// Substation capacity in service over time, MW, as `(day, MW)` steps: existing
-/// substations from day 0, new ones from the day their install step finished.
-fn substation_steps(s: &Scenario, r: &RunResult) -> Vec<(Day, f64)> {
-    let mut changes: Vec<(Day, f64)> = Vec::new();
-    for (i, sub) in s.substations.iter().enumerate() {
-        let day = match sub.supply {
-            SupplySpec::Existing => Some(0),
-            SupplySpec::ToOrder { .. } => s
-                .plan
-                .iter()
-                .zip(&r.timeline)
-                .find(|(st, _)| {
-                    matches!(&st.action, ActionSpec::Install(items)
-                        if items.contains(&EquipmentRef::Substation(i)))
-                })
-                .and_then(|(_, t)| t.finished),
-        };
-        if let Some(d) = day {
-            changes.push((d, sub.capacity_w as f64 / 1e6));
-        }
-    }
-    changes.sort_by_key(|c| c.0);
+/// Substation capacity in service over time, MW, as `(day, MW)` steps, from the run's
+/// capacity changes (existing substations at day 0, new ones from the day they entered
+/// service); several changes on one day make one step.
+fn substation_steps(changes: &[CapacityChange]) -> Vec<(Day, f64)> {
     let mut total = 0.0;
     let mut out: Vec<(Day, f64)> = Vec::new();
-    for (d, mw) in changes {
-        total += mw;
+    let subs = changes
+        .iter()
+        .filter(|c| matches!(c.equipment, EquipmentRef::Substation(_)));
+    for c in subs {
+        match c.change {
+            ServiceChange::InService => total += c.capacity_mw(),
+            ServiceChange::OutOfService => total -= c.capacity_mw(),
+        }
         match out.last_mut() {
-            Some(last) if last.0 == d => last.1 = total,
-            _ => out.push((d, total)),
+            Some(last) if last.0 == c.day => last.1 = total,
+            _ => out.push((c.day, total)),
         }
     }
     out
@@ -378,8 +340,8 @@ mod tests {
             .iter()
             .find(|m| m.label.starts_with("First GPUs"))
             .unwrap();
-        let month = s.calendar.label(gpu.x.floor() as u32).to_string();
-        assert_eq!(Some(month.as_str()), r.summary.first_gpu_month.as_deref());
+        let month = s.calendar.label(gpu.x.floor() as u32);
+        assert_eq!(Some(month), r.summary.first_gpu_month);
         // It is the first month with GPU load in the ledger (load is a month average).
         let first_load = r.ledger.iter().position(|m| m.gpu_it_mw > 0.0).unwrap();
         assert_eq!(gpu.x.floor() as usize, first_load);
@@ -392,6 +354,34 @@ mod tests {
         let c = prepare(&s, &r);
         assert_eq!(c.layers.len(), if curtailed { 4 } else { 3 });
         assert_eq!(c.heading.legend.len(), if curtailed { 6 } else { 5 });
+    }
+
+    #[test]
+    fn substation_capacity_steps_with_each_change_of_service() {
+        let change = |day, i, change, mw: u64| CapacityChange {
+            day,
+            equipment: EquipmentRef::Substation(i),
+            change,
+            capacity_w: mw * 1_000_000,
+        };
+        let transformer = CapacityChange {
+            day: 5,
+            equipment: EquipmentRef::Transformer(0),
+            change: ServiceChange::InService,
+            capacity_w: 99_000_000,
+        };
+        let changes = [
+            change(0, 0, ServiceChange::InService, 40),
+            change(0, 1, ServiceChange::InService, 20),
+            transformer,
+            change(300, 2, ServiceChange::InService, 60),
+            change(500, 1, ServiceChange::OutOfService, 20),
+        ];
+        // Same-day changes make one step; transformers are not substations.
+        assert_eq!(
+            substation_steps(&changes),
+            vec![(0, 60.0), (300, 120.0), (500, 100.0)]
+        );
     }
 
     #[test]

@@ -112,16 +112,18 @@ pub fn summary(result: &RunResult) -> String {
     let _ = writeln!(
         out,
         "  payback month         {}",
-        s.payback_month
-            .as_deref()
-            .unwrap_or("never (within the horizon)")
+        s.payback_month.map_or_else(
+            || "never (within the horizon)".to_string(),
+            |m| m.to_string()
+        )
     );
     let _ = writeln!(
         out,
         "  first GPU energised   {}",
-        s.first_gpu_month
-            .as_deref()
-            .unwrap_or("never (within the horizon)")
+        s.first_gpu_month.map_or_else(
+            || "never (within the horizon)".to_string(),
+            |m| m.to_string()
+        )
     );
     let _ = writeln!(
         out,
