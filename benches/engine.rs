@@ -88,13 +88,13 @@ fn single_run(c: &mut Criterion) {
         b.iter(|| black_box(retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap()))
     });
     g.bench_function("reference_with_pngs", |b| {
-        let size = retrofit::unstable::report::plots::ChartSize {
+        let size = retrofit::unstable::report::ChartSize {
             width: 1600,
             height: 900,
         };
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            black_box(retrofit::unstable::report::plots::all_charts(&s, &r, size).unwrap())
+            black_box(retrofit::unstable::report::all_charts(&s, &r, size).unwrap())
         })
     });
     g.bench_function("reference_with_csv_outputs", |b| {

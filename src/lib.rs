@@ -39,7 +39,7 @@ pub use engine::{
 };
 pub use error::Error;
 pub use output::OutputError;
-pub use report::plots::ChartSize;
+pub use report::ChartSize;
 pub use scenario::Scenario;
 pub use sweep::{
     MonthPercentiles, Percentiles, Shard, SweepConfig, SweepError, SweepState, SweepSummary,
@@ -219,7 +219,7 @@ pub fn write_run(
     result: &RunResult,
     size: ChartSize,
 ) -> Result<PathBuf, Error> {
-    let charts = report::plots::all_charts(s, result, size).map_err(report_error)?;
+    let charts = report::all_charts(s, result, size).map_err(report_error)?;
     report::write_run(out, s, result, charts).map_err(report_error)
 }
 
@@ -255,7 +255,7 @@ pub fn write_compare(
     paths: &[CashPath],
     size: ChartSize,
 ) -> Result<PathBuf, Error> {
-    let png = report::sweep_plots::compare_png(paths, size).map_err(report_error)?;
+    let png = report::compare_png(paths, size).map_err(report_error)?;
     compare::write_dir(out, rows, png)
 }
 
@@ -264,7 +264,7 @@ fn sweep_charts(
     size: ChartSize,
 ) -> impl FnOnce(&sweep::Aggregate, &SweepSummary) -> Result<sweep::Charts, SweepError> {
     move |agg, sum| {
-        report::sweep_plots::sweep_charts(agg, sum, size).map_err(|e| SweepError::Charts(e.into()))
+        report::sweep_charts(agg, sum, size).map_err(|e| SweepError::Charts(e.into()))
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod common;
 
-use retrofit::unstable::report::plots::{self, ChartSize};
+use retrofit::unstable::report::{self, ChartSize};
 
 /// Decodes a PNG and returns (width, height, variance of the grey level).
 fn decode(bytes: &[u8]) -> (u32, u32, f64) {
@@ -28,9 +28,9 @@ fn every_chart_has_the_requested_size_and_is_not_blank() {
         width: 960,
         height: 540,
     };
-    let charts = plots::all_charts(&s, &r, size).unwrap();
+    let charts = report::all_charts(&s, &r, size).unwrap();
     let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, plots::CHART_FILES);
+    assert_eq!(names, report::CHART_FILES);
     for (name, bytes) in &charts {
         let (w, h, var) = decode(bytes);
         assert_eq!((w, h), (960, 540), "{name}");
@@ -47,7 +47,7 @@ fn every_chart_has_the_requested_size_and_is_not_blank() {
 fn a_too_small_chart_is_refused_with_a_reason() {
     let s = retrofit::load("worlds/teaching.ron").unwrap();
     let r = retrofit::run(&s, None).unwrap();
-    let err = plots::power_png(
+    let err = report::all_charts(
         &s,
         &r,
         ChartSize {
@@ -78,7 +78,7 @@ fn the_cli_writes_the_four_charts_and_explains() {
         "{stdout}"
     );
     assert!(stdout.contains("Payback: 2035-02."), "{stdout}");
-    for name in plots::CHART_FILES {
+    for name in report::CHART_FILES {
         let (w, h, _) = decode(&std::fs::read(out.join(name)).unwrap());
         assert_eq!((w, h), (800, 450), "{name}");
     }
@@ -96,7 +96,6 @@ fn assert_chart(name: &str, bytes: &[u8], size: ChartSize) {
 
 #[test]
 fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
-    use retrofit::unstable::report::sweep_plots;
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
     let size = ChartSize {
@@ -115,7 +114,7 @@ fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
     let stop = Arc::new(AtomicBool::new(false));
     let (dir, _) =
         retrofit::sweep(s.clone(), &cfg, &d.path().join("sweep"), stop, || {}, size).unwrap();
-    for name in sweep_plots::SWEEP_CHART_FILES {
+    for name in report::SWEEP_CHART_FILES {
         assert_chart(name, &std::fs::read(dir.join(name)).unwrap(), size);
     }
     let worlds = vec![
@@ -126,8 +125,8 @@ fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
         ),
     ];
     let (_, paths) = retrofit::compare(&worlds, None, 1, 1).unwrap();
-    let png = sweep_plots::compare_png(&paths, size).unwrap();
-    assert_chart(sweep_plots::COMPARE_CHART_FILE, &png, size);
+    let png = report::compare_png(&paths, size).unwrap();
+    assert_chart(report::COMPARE_CHART_FILE, &png, size);
 }
 
 #[test]
