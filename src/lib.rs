@@ -263,9 +263,7 @@ pub fn write_compare(
 fn sweep_charts(
     size: ChartSize,
 ) -> impl FnOnce(&sweep::Aggregate, &SweepSummary) -> Result<sweep::Charts, SweepError> {
-    move |agg, sum| {
-        report::sweep_charts(agg, sum, size).map_err(|e| SweepError::Charts(e.into()))
-    }
+    move |agg, sum| report::sweep_charts(agg, sum, size).map_err(|e| SweepError::Charts(e.into()))
 }
 
 /// The report layer still returns `anyhow`; its errors cross the facade as [`Error`].

@@ -4,7 +4,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use retrofit::{ChartSize, Scenario, Shard, SweepConfig, SweepState};
+use retrofit::{ChartSize, Scenario, Shard, SweepConfig, SweepState, YearMonth};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -373,8 +373,8 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
         say(&row(
             &r.world,
             &usd(r.npv_usd_p50),
-            r.payback_month_p50.as_deref().unwrap_or("never"),
-            r.first_gpu_month_p50.as_deref().unwrap_or("never"),
+            &month(r.payback_month_p50),
+            &month(r.first_gpu_month_p50),
             &usd(r.final_cumulative_cash_usd_p50),
         ));
     }
@@ -444,13 +444,16 @@ fn warn(line: &str) {
     let _ = writeln!(std::io::stderr(), "{}", printable(line));
 }
 
+fn month(m: Option<YearMonth>) -> String {
+    m.map_or_else(|| "never".into(), |m| m.to_string())
+}
+
 fn usd(v: Option<f64>) -> String {
     v.map(retrofit::text::usd).unwrap_or_else(|| "-".into())
 }
 
 fn print_sweep(dir: &Path, state: &SweepState) {
     let s = state.summary();
-    let month = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
     let interrupted = if state.interrupted {
         " (interrupted: partial results)"
     } else {
@@ -470,17 +473,17 @@ fn print_sweep(dir: &Path, state: &SweepState) {
     let m = &s.payback_month;
     say(&format!(
         "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
-        month(&m.p10),
-        month(&m.p50),
-        month(&m.p90),
+        month(m.p10),
+        month(m.p50),
+        month(m.p90),
         s.probability_payback_within_horizon * 100.0
     ));
     let m = &s.first_gpu_month;
     say(&format!(
         "  first GPU      P10 {}  P50 {}  P90 {}",
-        month(&m.p10),
-        month(&m.p50),
-        month(&m.p90)
+        month(m.p10),
+        month(m.p50),
+        month(m.p90)
     ));
     say(&format!("  outputs        {}", dir.display()));
 }

@@ -139,8 +139,9 @@ pub struct RunRecord {
 /// Streaming aggregate of many runs: sketches per month and of the summary figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aggregate {
-    /// Month labels.
-    pub months: Vec<String>,
+    /// The months of the horizon (written as `YYYY-MM` labels).
+    #[serde(with = "month_labels")]
+    pub months: Vec<YearMonth>,
     /// Cumulative cash per month, USD.
     pub cumulative_cash_usd: Vec<Sketch>,
     /// GPU IT load per month, MW.
@@ -164,9 +165,7 @@ impl Aggregate {
     pub fn new(s: &Scenario) -> Self {
         let n = s.calendar.months() as usize;
         Self {
-            months: (0..n as u32)
-                .map(|m| s.calendar.label(m).to_string())
-                .collect(),
+            months: (0..n as u32).map(|m| s.calendar.label(m)).collect(),
             cumulative_cash_usd: vec![Sketch::new(); n],
             gpu_it_mw: vec![Sketch::new(); n],
             revenue_usd: vec![Sketch::new(); n],
@@ -187,21 +186,22 @@ impl Aggregate {
         }
         self.npv_usd.add(r.summary.npv_usd);
         self.months_waited.add(r.summary.months_waited_on_limits);
-        // Month index from the run's own first month: no label search.
-        let start = r.ledger.first().map(|row| row.month);
-        let n = self.months.len();
-        let idx = |m: Option<YearMonth>| {
-            usize::try_from(m?.months_since(start?))
-                .ok()
-                .filter(|&i| i < n)
-        };
-        if let Some(i) = idx(r.summary.payback_month) {
+        // A month's index is its distance from the first month: no label search.
+        if let Some(i) = r.summary.payback_month.and_then(|m| self.index_of(m)) {
             self.payback_by_month[i] += 1;
         }
-        if let Some(i) = idx(r.summary.first_gpu_month) {
+        if let Some(i) = r.summary.first_gpu_month.and_then(|m| self.index_of(m)) {
             self.first_gpu_by_month[i] += 1;
         }
         self.runs += 1;
+    }
+
+    /// The index of month `m` in the horizon; `None` outside it.
+    pub fn index_of(&self, m: YearMonth) -> Option<usize> {
+        let first = *self.months.first()?;
+        usize::try_from(m.months_since(first))
+            .ok()
+            .filter(|&i| i < self.months.len())
     }
 
     /// Adds another aggregate of the same world. Fails (leaving `self` unusable) if
@@ -296,8 +296,8 @@ impl Aggregate {
             "revenue_usd_p50",
             "revenue_usd_p90",
         ])?;
-        for (m, label) in self.months.iter().enumerate() {
-            let mut rec = vec![label.clone()];
+        for (m, month) in self.months.iter().enumerate() {
+            let mut rec = vec![month.to_string()];
             for s in [
                 &self.cumulative_cash_usd[m],
                 &self.gpu_it_mw[m],
@@ -315,7 +315,7 @@ impl Aggregate {
 
     /// The month label at quantile `q` of an exact per-month histogram with `never`
     /// runs beyond the horizon (`None` if the quantile falls among them).
-    fn month_quantile(&self, hist: &[u64], q: f64) -> Option<String> {
+    fn month_quantile(&self, hist: &[u64], q: f64) -> Option<YearMonth> {
         if self.runs == 0 {
             return None;
         }
@@ -324,7 +324,7 @@ impl Aggregate {
         for (m, &c) in hist.iter().enumerate() {
             seen += c;
             if seen > rank {
-                return Some(self.months[m].clone());
+                return self.months.get(m).copied();
             }
         }
         None
@@ -390,11 +390,11 @@ pub struct Percentiles {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonthPercentiles {
     /// 10th percentile.
-    pub p10: Option<String>,
+    pub p10: Option<YearMonth>,
     /// Median.
-    pub p50: Option<String>,
+    pub p50: Option<YearMonth>,
     /// 90th percentile.
-    pub p90: Option<String>,
+    pub p90: Option<YearMonth>,
 }
 
 /// `summary.json` of a sweep.
@@ -456,6 +456,23 @@ impl SweepState {
 
 /// File name of the merge state inside a sweep folder.
 pub const STATE_FILE: &str = names::SWEEP_STATE;
+
+/// `YYYY-MM` labels in files, typed months in memory.
+mod month_labels {
+    use crate::calendar::YearMonth;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(months: &[YearMonth], s: S) -> Result<S::Ok, S::Error> {
+        months.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<YearMonth>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|l| YearMonth::parse(l).map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
 
 /// Charts a sweep folder may carry, rendered by the caller: (file name, PNG bytes).
 pub type Charts = Vec<(String, Vec<u8>)>;

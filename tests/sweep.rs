@@ -172,7 +172,10 @@ fn compare_puts_each_world_on_one_row_with_its_own_median_run() {
     assert_eq!(rows.len(), 2);
     let single = retrofit::run(&worlds[0].1, None).unwrap();
     assert_eq!(rows[0].npv_usd_p50, Some(single.summary.npv_usd));
-    assert_eq!(rows[0].first_gpu_month_p50.as_deref(), Some("2027-03"));
+    assert_eq!(
+        rows[0].first_gpu_month_p50,
+        Some(retrofit::YearMonth::parse("2027-03").unwrap())
+    );
     assert_eq!(rows[1].first_gpu_month_p50, None);
     assert_eq!(
         paths[0].p50.last().copied(),
