@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub use crate::scenario::{Contract, CoolingKind, Lease, PricePath, Rental, Scenario};
-pub use check::{Problem, check};
+pub use check::{Problem, Rule, check};
 
 /// A whole world file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -320,12 +320,6 @@ pub enum Action {
 /// Largest world file accepted, in bytes. Real worlds are a few kB; the bound keeps a
 /// wrong path (a disk image, a log) from being read into memory whole.
 pub const MAX_WORLD_BYTES: u64 = 16 * 1024 * 1024;
-
-/// Reads and parses a world file. Syntax and type errors carry `file:line:col`.
-pub fn load_file(path: &Path) -> Result<WorldFile, LoadError> {
-    let text = read_text(path)?;
-    parse(&text, &path.display().to_string())
-}
 
 /// Reads a world file's text, refusing folders, files over [`MAX_WORLD_BYTES`] and
 /// files that are not UTF-8 text, each with a message saying so.

@@ -364,7 +364,7 @@ fn every_problem_is_listed_not_just_the_first() {
     };
     let found: Vec<(&str, &str)> = problems
         .iter()
-        .map(|p| (p.entity.as_str(), p.rule))
+        .map(|p| (p.entity.as_str(), p.rule.name()))
         .collect();
     for want in [
         ("site", "out-of-range"),

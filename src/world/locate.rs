@@ -3,6 +3,8 @@
 //! an id in a comment or in another entity's reference is never taken for its
 //! declaration.
 
+use super::check::Kind;
+
 /// A token of the world text that matters for locating: identifiers, string literals
 /// and the punctuation around them, with its byte offset.
 #[derive(Debug, PartialEq)]
@@ -57,19 +59,6 @@ fn scan(text: &str) -> Vec<(usize, Tok<'_>)> {
         }
     }
     out
-}
-
-/// The struct names an entity kind is declared with in a world file.
-fn constructors(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "substation" => &["Substation"],
-        "transformer" => &["Transformer"],
-        "cooling loop" => &["CoolingLoop"],
-        "unit model" => &["Asic", "GpuServer"],
-        "rack group" => &["RackGroup"],
-        "plan step" => &["Step"],
-        _ => return None,
-    })
 }
 
 /// Sections and site-wide entities, located by their key.
@@ -151,11 +140,11 @@ impl<'a> Locator<'a> {
         let (kind, mut id) = split_entity(entity)?;
         // An entity without an id is named by position (`substation #2`); point at its
         // `id: ""`.
-        if id.starts_with('#') && constructors(kind).is_some() {
+        if id.starts_with('#') && kind.is_some() {
             id = "";
         }
         let decls: &[usize] = self.decls.get(id).map_or(&[], |v| v.as_slice());
-        let of_kind: Vec<usize> = match constructors(kind) {
+        let of_kind: Vec<usize> = match kind.map(Kind::constructors) {
             Some(names) => decls
                 .iter()
                 .copied()
@@ -188,21 +177,16 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// Splits `plan step gpu-1` into (`plan step`, `gpu-1`).
-fn split_entity(entity: &str) -> Option<(&str, &str)> {
-    for kind in [
-        "substation",
-        "transformer",
-        "cooling loop",
-        "unit model",
-        "rack group",
-        "plan step",
-    ] {
-        if let Some(id) = entity.strip_prefix(kind).and_then(|r| r.strip_prefix(' ')) {
-            return Some((kind, id));
+/// Splits `plan step gpu-1` into (the kind, `gpu-1`); the kind is `None` for other
+/// entities (`site interconnect`), whose last word is taken as the id.
+fn split_entity(entity: &str) -> Option<(Option<Kind>, &str)> {
+    for kind in Kind::ALL {
+        let noun = kind.noun();
+        if let Some(id) = entity.strip_prefix(noun).and_then(|r| r.strip_prefix(' ')) {
+            return Some((Some(kind), id));
         }
     }
-    entity.rsplit_once(' ')
+    entity.rsplit_once(' ').map(|(_, id)| (None, id))
 }
 
 #[cfg(test)]
