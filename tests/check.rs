@@ -332,6 +332,47 @@ fn every_rule_names_the_entity_and_the_rule() {
     assert_eq!(files, covered);
 }
 
+/// docs/model.md's rule table lists exactly the rules the checker knows, in the enum's
+/// order, each with its summary; and every rule has a broken world in `BROKEN`.
+#[test]
+fn the_rule_table_in_the_docs_is_the_rule_enum() {
+    use retrofit::world::Rule;
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/model.md"))
+        .unwrap();
+    let section = page
+        .split("## Validation rules")
+        .nth(1)
+        .expect("docs/model.md has a `Validation rules` section");
+    let section = section.split("\n## ").next().unwrap();
+    let rows: Vec<(String, String)> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .map(|l| {
+            let (name, rest) = l.split_once("` | ").expect("| `name` | summary |");
+            let summary = rest.strip_suffix(" |").expect("row ends with ` |`");
+            (name.to_string(), summary.to_string())
+        })
+        .collect();
+    let rules: Vec<(String, String)> = Rule::ALL
+        .iter()
+        .map(|r| (r.name().to_string(), r.summary().to_string()))
+        .collect();
+    assert_eq!(
+        rows, rules,
+        "docs/model.md's rule table differs from Rule::ALL"
+    );
+
+    let mut broken: Vec<&str> = BROKEN.iter().map(|&(_, _, rule, _)| rule).collect();
+    broken.sort_unstable();
+    broken.dedup();
+    let mut all: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+    all.sort_unstable();
+    assert_eq!(
+        broken, all,
+        "every rule needs a world in tests/data/broken/"
+    );
+}
+
 // Positions point at the declaration (`id: "T1"`), not at the first mention of the id.
 #[test]
 fn positions_point_at_declarations() {

@@ -59,7 +59,7 @@ rules! {
         "every number lies within its supported range (sizes, horizon, PUE, prices, rates)";
     /// A distribution's parameters are inconsistent (min > max, a mode outside them).
     BadDistribution = "bad-distribution",
-        "distributions have consistent parameters (min <= mode <= max, p90 >= median)";
+        "distributions have finite parameters >= 0 in order (min <= mode <= max, median <= p90)";
     /// A date is malformed, or a step's start is before the start month.
     BadDate = "bad-date",
         "dates are `YYYY-MM` or `YYYY-MM-DD`, and no step starts before the start month";
@@ -87,7 +87,7 @@ rules! {
         "equipment on an install's power path is put in service by some step";
     /// A rack would draw more than its cooling loop's `max_rack_kw`.
     RackDensity = "rack-density",
-        "no rack draws more than its cooling loop's maximum rack density";
+        "no rack starts above its cooling loop's maximum rack density";
     /// A cooling loop would carry more IT heat than it can reject.
     CoolingCapacity = "cooling-capacity",
         "the starting IT load on a cooling loop is within its heat rejection";
