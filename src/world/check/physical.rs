@@ -4,7 +4,7 @@
 //! network. The limits themselves are computed by [`crate::power`]; this section only
 //! words what it returns.
 
-use super::{Checker, Rule};
+use super::{Checker, Kind, Rule};
 use crate::power::{self, LimitAt, LimitKind, Loads};
 use crate::scenario::{ActionSpec, ModelKind, Scenario, SupplySpec};
 
@@ -123,7 +123,7 @@ fn plan_feasibility(c: &mut Checker, s: &Scenario) {
             "even on an empty site".to_string()
         };
         c.push(
-            format!("plan step {}", st.id),
+            Kind::PlanStep.label(&st.id),
             Rule::NeverFits,
             format!(
                 "installing {per_rack} × {} in racks {racks} can never be energised, {site}: {b}",
