@@ -55,8 +55,9 @@ pub(super) fn check(
     let plan: Vec<StepSpec> = (world.plan.iter().enumerate())
         .map(|(si, st)| step(c, &cx, si, st, &mut ordered_by))
         .collect();
-    never_ordered(c, equipment, &plan, &ordered_by);
-    never_in_service(c, equipment, racks, &plan);
+    let installed = installed(&plan);
+    never_ordered(c, equipment, &installed, &ordered_by);
+    never_in_service(c, equipment, racks, &plan, &installed);
     if let Some(cycle) = find_cycle(&plan) {
         let ids: Vec<&str> = cycle.iter().map(|&i| plan[i].id.as_str()).collect();
         c.push(
@@ -245,10 +246,9 @@ fn start_day(c: &mut Checker, calendar: &Calendar, e: &str, t: &str) -> Option<D
 fn never_ordered(
     c: &mut Checker,
     equipment: &Equipment,
-    plan: &[StepSpec],
+    installed: &HashSet<EquipmentRef>,
     ordered_by: &HashMap<EquipmentRef, usize>,
 ) {
-    let installed = installed(plan);
     for r in equipment.all() {
         let to_order = matches!(equipment.supply(r), Some(SupplySpec::ToOrder { .. }));
         if to_order && !ordered_by.contains_key(&r) && installed.contains(&r) {
@@ -280,8 +280,8 @@ fn never_in_service(
     equipment: &Equipment,
     racks: &[RackGroupSpec],
     plan: &[StepSpec],
+    installed: &HashSet<EquipmentRef>,
 ) {
-    let installed = installed(plan);
     for st in plan {
         let ActionSpec::InstallUnits { group, .. } = st.action else {
             continue;
