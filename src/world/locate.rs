@@ -4,13 +4,15 @@
 //! declaration.
 
 use super::check::Kind;
+use std::borrow::Cow;
 
 /// A token of the world text that matters for locating: identifiers, string literals
 /// and the punctuation around them, with its byte offset.
 #[derive(Debug, PartialEq)]
 enum Tok<'a> {
     Ident(&'a str),
-    Str(&'a str),
+    /// A string literal's value, escapes decoded (`"T\u{31}"` is `T1`).
+    Str(Cow<'a, str>),
     Punct(char),
 }
 
@@ -39,7 +41,7 @@ fn scan(text: &str) -> Vec<(usize, Tok<'_>)> {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
                 let end = i.min(b.len());
-                if let Some(s) = text.get(start..end) {
+                if let Some(s) = text.get(start..end).and_then(unescape) {
                     out.push((start - 1, Tok::Str(s)));
                 }
                 i += 1;
@@ -59,6 +61,44 @@ fn scan(text: &str) -> Vec<(usize, Tok<'_>)> {
         }
     }
     out
+}
+
+/// The value of a string literal's contents, decoding ron's escapes (`\n`, `\x41`,
+/// `\u{41}`, …) as the parser does; `None` if an escape is malformed (ron refuses it).
+fn unescape(raw: &str) -> Option<Cow<'_, str>> {
+    if !raw.contains('\\') {
+        return Some(Cow::Borrowed(raw));
+    }
+    // Bytes, so that `\xC3\xA9` sequences rebuild a multi-byte character.
+    let mut out = Vec::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            continue;
+        }
+        let decoded = match chars.next()? {
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            '0' => '\0',
+            'x' => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(u8::from_str_radix(&hex, 16).ok()?);
+                continue;
+            }
+            'u' => {
+                let rest = chars.as_str().strip_prefix('{')?;
+                let (hex, after) = rest.split_once('}')?;
+                chars = after.chars();
+                char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+            }
+            c @ ('\'' | '"' | '\\') => c,
+            _ => return None,
+        };
+        out.extend_from_slice(decoded.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 /// Sections and site-wide entities, located by their key.
@@ -97,7 +137,7 @@ pub(crate) struct Locator<'a> {
     text: &'a str,
     toks: Vec<(usize, Tok<'a>)>,
     /// Token indices of `id: "X"` strings, by id, in file order.
-    decls: std::collections::HashMap<&'a str, Vec<usize>>,
+    decls: std::collections::HashMap<Cow<'a, str>, Vec<usize>>,
     /// Byte offsets of line starts.
     lines: Vec<usize>,
 }
@@ -105,13 +145,15 @@ pub(crate) struct Locator<'a> {
 impl<'a> Locator<'a> {
     /// Scans `text` once.
     pub(crate) fn new(text: &'a str) -> Self {
+        // Columns count from after a byte-order mark, as the parser's do.
+        let text = super::without_bom(text);
         let toks = scan(text);
-        let mut decls: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        let mut decls: std::collections::HashMap<Cow<str>, Vec<usize>> = Default::default();
         for i in 2..toks.len() {
             if let (Tok::Str(id), Tok::Punct(':'), Tok::Ident("id")) =
                 (&toks[i].1, &toks[i - 1].1, &toks[i - 2].1)
             {
-                decls.entry(id).or_default().push(i);
+                decls.entry(id.clone()).or_default().push(i);
             }
         }
         let lines = std::iter::once(0)
@@ -158,8 +200,10 @@ impl<'a> Locator<'a> {
             .or_else(|| decls.first())
             .map(|&i| toks[i].0)
             .or_else(|| {
-                toks.iter()
-                    .find_map(|(at, t)| (*t == Tok::Str(id)).then_some(*at))
+                toks.iter().find_map(|(at, t)| match t {
+                    Tok::Str(s) if s == id => Some(*at),
+                    _ => None,
+                })
             })
     }
 
@@ -224,6 +268,26 @@ mod tests {
     fn sections_point_at_their_key() {
         assert_eq!(locate(TEXT, "site", 0), Some((3, 5)));
         assert_eq!(locate(TEXT, "markets", 0), Some((10, 5)));
+    }
+
+    #[test]
+    fn string_escapes_are_decoded_as_the_parser_does() {
+        assert_eq!(unescape("T1").as_deref(), Some("T1"));
+        assert_eq!(unescape(r"T\u{31}").as_deref(), Some("T1"));
+        assert_eq!(
+            unescape(r#"\x54\x31\n\t\\\""#).as_deref(),
+            Some("T1\n\t\\\"")
+        );
+        assert_eq!(unescape(r"caf\xC3\xA9").as_deref(), Some("café"));
+        assert_eq!(unescape(r"\q"), None);
+        assert_eq!(unescape(r"\u{110000}"), None);
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_shift_columns() {
+        let with = format!("\u{feff}{TEXT}");
+        assert_eq!(locate(&with, "transformer T1", 0), Some((6, 25)));
+        assert_eq!(locate(&with, "site", 0), Some((3, 5)));
     }
 
     #[test]
