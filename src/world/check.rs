@@ -21,6 +21,7 @@ mod site;
 pub use rule::Rule;
 
 use super::locate::Locator;
+use super::printable;
 use super::{Quantity, Series, Supply, WorldFile};
 use crate::calendar::Calendar;
 use crate::dist::Dist;
@@ -75,7 +76,8 @@ impl fmt::Display for Problem {
         if let Some((l, c)) = self.position {
             write!(f, "{l}:{c}: ")?;
         }
-        write!(f, "{}: {} [{}]", self.entity, self.message, self.rule)
+        let (entity, message) = (printable(&self.entity), printable(&self.message));
+        write!(f, "{entity}: {message} [{}]", self.rule)
     }
 }
 
@@ -161,10 +163,12 @@ impl Checker<'_> {
     ) {
         let entity = entity.into();
         let position = self.locate(&entity, nth);
+        // Ids and names come from the file: keep escape codes in them from ever reaching
+        // a terminal, however a caller prints the problem.
         self.problems.push(Problem {
-            entity,
+            entity: printable(&entity).into_owned(),
             rule,
-            message: message.into(),
+            message: printable(&message.into()).into_owned(),
             position,
         });
     }
@@ -319,7 +323,26 @@ impl Checker<'_> {
                 ),
             );
         }
-        self.values(entity, field, &v[..v.len().min(horizon as usize)], max);
+        let v = &v[..v.len().min(horizon as usize)];
+        // Name the bad value's place in the list and its month: a long series is
+        // otherwise hard to search.
+        let at = |i: usize| {
+            let month = calendar.label(i as u32);
+            format!("{field} value #{} of {} ({month})", i + 1, v.len())
+        };
+        if let Some(i) = v.iter().position(|v| !(v.is_finite() && *v >= 0.0)) {
+            self.push(
+                entity,
+                Rule::NegativeValue,
+                format!("{} must be a number >= 0, got {}", at(i), v[i]),
+            );
+        } else if let Some(i) = v.iter().position(|v| *v > max) {
+            self.push(
+                entity,
+                Rule::OutOfRange,
+                format!("{} must be at most {max:e}, got {}", at(i), v[i]),
+            );
+        }
     }
 
     fn values(&mut self, entity: &str, field: &str, values: &[f64], max: f64) {
