@@ -337,7 +337,7 @@ fn every_rule_names_the_entity_and_the_rule() {
 /// order, each with its summary; and every rule has a broken world in `BROKEN`.
 #[test]
 fn the_rule_table_in_the_docs_is_the_rule_enum() {
-    use retrofit::world::Rule;
+    use retrofit::Rule;
     let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/model.md"))
         .unwrap();
     let section = page
