@@ -170,6 +170,10 @@ pub struct Facility {
     fleets: Vec<Option<Entity>>,
     /// Site totals.
     pub totals: Totals,
+    /// Facility and leased facility power, W: derived from the loops' loads by
+    /// [`Facility::site_power`] whenever a load changes, because accounting and the
+    /// peak tracker read them after every event and loads change far less often.
+    site_power_w: (f64, f64),
 }
 
 fn start_state(supply: SupplySpec) -> Lifecycle {
@@ -231,6 +235,7 @@ impl Facility {
             racks,
             fleets,
             totals: Totals::default(),
+            site_power_w: (0.0, 0.0),
         };
         for (gi, g) in s.racks.iter().enumerate() {
             if let Some((model, per_rack)) = g.initial {
@@ -278,30 +283,28 @@ impl Facility {
         self.totals.asic_it_w + self.totals.gpu_it_w
     }
 
-    /// Facility power of the whole site (Σ over cooling loops of IT × PUE), W. Summed in
-    /// the scenario's loop order, so the float result is the same on every run.
+    /// Facility power of the whole site (Σ over cooling loops of IT × PUE), W.
     pub fn facility_w(&self) -> f64 {
-        self.cooling_loops
-            .iter()
-            .map(|&l| {
-                let mut q = self.world.query_one::<(&Load, &Cooling)>(l);
-                let (load, plant) = q.get().expect("loop has load and plant");
-                (load.milliwatts / 1000) as f64 * plant.pue
-            })
-            .sum()
+        self.site_power_w.0
     }
 
     /// Facility power of leased halls (leased IT × PUE), W: what a lease with power
     /// pass-through bills to the tenant.
     pub fn leased_facility_w(&self) -> f64 {
-        self.cooling_loops
-            .iter()
-            .map(|&l| {
-                let mut q = self.world.query_one::<(&LeasedLoad, &Cooling)>(l);
-                let (leased, plant) = q.get().expect("loop has leased load and plant");
-                leased.it_w as f64 * plant.pue
-            })
-            .sum()
+        self.site_power_w.1
+    }
+
+    /// Facility power and leased facility power from the cooling loops' components,
+    /// summed in the scenario's loop order so the float result is the same every run.
+    fn site_power(&self) -> (f64, f64) {
+        let (mut all, mut leased) = (Vec::new(), Vec::new());
+        for &l in &self.cooling_loops {
+            let mut q = self.world.query_one::<(&Load, &LeasedLoad, &Cooling)>(l);
+            let (load, lease, plant) = q.get().expect("loop has loads and plant");
+            all.push((load.milliwatts / 1000) as f64 * plant.pue);
+            leased.push(lease.it_w as f64 * plant.pue);
+        }
+        (all.into_iter().sum(), leased.into_iter().sum())
     }
 
     /// One piece of equipment as the limit check sees it.
@@ -467,6 +470,7 @@ impl Facility {
             }
         }
         self.apply_path_load(s, group, it_w, add);
+        self.site_power_w = self.site_power();
     }
 
     /// Adds (or removes) `it_w` of IT on `group`'s path: heat on its cooling loop, IT

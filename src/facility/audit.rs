@@ -116,6 +116,13 @@ pub fn audit(f: &Facility, s: &Scenario) -> Vec<String> {
         }
     }
     check_racks(f, s, &r, &mut errors);
+    if f.site_power() != f.site_power_w {
+        errors.push(format!(
+            "site power {:?} W differs from the loops' {:?} W",
+            f.site_power_w,
+            f.site_power()
+        ));
+    }
     let facility = f.facility_w();
     if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {
         errors.push(format!(
