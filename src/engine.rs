@@ -83,7 +83,7 @@ enum Event {
 struct Sim<'a> {
     s: &'a Scenario,
     d: &'a Draws,
-    f: Facility,
+    f: &'a mut Facility,
     acc: Accountant,
     q: EventQueue<Event>,
     steps: Vec<StepRun>,
@@ -105,14 +105,38 @@ struct Sim<'a> {
     capacity_changes: Vec<CapacityChange>,
 }
 
-/// Runs `s` with the given draws.
+/// Runs `s` with the given draws on a freshly spawned facility.
 pub fn run(
     s: &Scenario,
     draws: &Draws,
     seed: Option<u64>,
     opts: RunOptions,
 ) -> Result<RunResult, InvariantViolation> {
-    let f = Facility::spawn(s);
+    run_fresh(&mut Facility::spawn(s), s, draws, seed, opts)
+}
+
+/// Runs `s` with the given draws on `f`, a facility spawned for `s` and maybe used by
+/// earlier runs: it is [`Facility::reset`] first, so the result equals [`run`]'s. A
+/// sweep worker spawns once and calls this for every run.
+pub fn run_on(
+    f: &mut Facility,
+    s: &Scenario,
+    draws: &Draws,
+    seed: Option<u64>,
+    opts: RunOptions,
+) -> Result<RunResult, InvariantViolation> {
+    f.reset(s);
+    run_fresh(f, s, draws, seed, opts)
+}
+
+/// Runs on a facility in its starting state.
+fn run_fresh(
+    f: &mut Facility,
+    s: &Scenario,
+    draws: &Draws,
+    seed: Option<u64>,
+    opts: RunOptions,
+) -> Result<RunResult, InvariantViolation> {
     let mut sim = Sim {
         s,
         d: draws,
@@ -131,7 +155,7 @@ pub fn run(
         peak_it_w: f.it_w(),
         peak_facility_w: f.facility_w(),
         first_gpu_day: (f.totals.gpu_it_w > 0).then_some(0),
-        capacity_changes: initial_capacity(s, &f),
+        capacity_changes: initial_capacity(s, f),
         f,
     };
     sim.execute()?;

@@ -185,7 +185,8 @@ fn start_state(supply: SupplySpec) -> Lifecycle {
 
 impl Facility {
     /// Spawns the starting site: equipment in its starting state and every rack group's
-    /// initial units energised.
+    /// initial units energised. A sweep spawns once per worker and [`Facility::reset`]s
+    /// between runs.
     pub fn spawn(s: &Scenario) -> Self {
         let mut world = World::new();
         let equipment = |world: &mut World, e: EquipmentRef| {
@@ -226,23 +227,75 @@ impl Facility {
             .collect();
         let racks = spawn_racks(&mut world, s, &transformers, &cooling_loops);
         let fleets = spawn_fleets(&mut world, s, &cooling_loops);
+        let units = (0..s.racks.len())
+            .map(|g| {
+                let mut batches = Vec::new();
+                if let Some((model, per_rack)) = s.racks[g].initial {
+                    let c = Contract::Lease;
+                    spawn_batches(&mut world, &racks[g], model, per_rack, c, &mut batches);
+                }
+                batches
+            })
+            .collect();
         let mut f = Self {
             world,
             substations,
             transformers,
             cooling_loops,
-            units: vec![Vec::new(); racks.len()],
+            units,
             racks,
             fleets,
             totals: Totals::default(),
             site_power_w: (0.0, 0.0),
         };
-        for (gi, g) in s.racks.iter().enumerate() {
-            if let Some((model, per_rack)) = g.initial {
-                f.energise_group(s, gi, model, per_rack, Contract::Lease);
+        f.reset(s);
+        f
+    }
+
+    /// Puts the site back in its starting state without spawning it again: units
+    /// installed by plan steps are despawned, the starting units are energised again,
+    /// equipment returns to its starting lifecycle, and every load and total is rebuilt
+    /// from the starting units. Entities stay one per rack and per unit batch; a run
+    /// after a reset is bit-identical to one on a freshly spawned facility (nothing a
+    /// run computes depends on entity ids or on the order of unit batches).
+    pub fn reset(&mut self, s: &Scenario) {
+        for (g, units) in self.units.iter_mut().enumerate() {
+            let keep = match s.racks[g].initial {
+                Some(_) => s.racks[g].count as usize,
+                None => 0,
+            };
+            for e in units.drain(keep.min(units.len())..) {
+                self.world.despawn(e).expect("batch entities are live");
+            }
+            let mut states = self.world.view_mut::<&mut Lifecycle>();
+            for &e in units.iter() {
+                *states.get_mut(e).expect("batch lifecycle") = Lifecycle::Energised;
             }
         }
-        f
+        let w = &mut self.world;
+        for (eq, state, load) in w.query_mut::<(&Equipment, &mut Lifecycle, &mut Load)>() {
+            *state = start_state(s.equipment_supply(eq.0));
+            *load = Load::default();
+        }
+        for leased in w.query_mut::<&mut LeasedLoad>() {
+            *leased = LeasedLoad::default();
+        }
+        for fleet in w.query_mut::<&mut AsicFleet>() {
+            (fleet.it_w, fleet.hashrate_gh_s, fleet.curtailed) = (0, 0, false);
+        }
+        for (rack, load) in w.query_mut::<(&Rack, &mut RackLoad)>() {
+            load.w = s.racks[rack.group]
+                .initial
+                .map_or(0, |(m, n)| s.models[m].power_w * u64::from(n));
+        }
+        self.totals = Totals::default();
+        for (g, spec) in s.racks.iter().enumerate() {
+            if let Some((model, per_rack)) = spec.initial {
+                let n = u64::from(per_rack) * u64::from(spec.count);
+                self.change_group(s, g, &[(model, Contract::Lease, n)], true);
+            }
+        }
+        self.site_power_w = self.site_power();
     }
 
     /// The entity of an equipment item.
@@ -369,27 +422,20 @@ impl Facility {
         contract: Contract,
     ) {
         let per_rack_w = s.models[model].power_w * u64::from(per_rack);
-        let Self {
-            world,
-            racks,
-            units,
-            ..
-        } = self;
-        for &rack in &racks[group] {
-            world.get::<&mut RackLoad>(rack).expect("rack").w += per_rack_w;
+        let mut loads = self.world.view_mut::<&mut RackLoad>();
+        for &rack in &self.racks[group] {
+            loads.get_mut(rack).expect("rack").w += per_rack_w;
         }
-        // Spawned straight from the rack list: no intermediate Vec per group.
-        units[group].extend(world.spawn_batch(racks[group].iter().map(|&rack| {
-            (
-                UnitBatch {
-                    rack,
-                    model,
-                    count: per_rack,
-                    contract,
-                },
-                Lifecycle::Energised,
-            )
-        })));
+        drop(loads);
+        let batches = &mut self.units[group];
+        spawn_batches(
+            &mut self.world,
+            &self.racks[group],
+            model,
+            per_rack,
+            contract,
+            batches,
+        );
         let n = u64::from(per_rack) * u64::from(s.racks[group].count);
         self.change_group(s, group, &[(model, contract, n)], true);
     }
@@ -400,18 +446,17 @@ impl Facility {
         // (model, contract, units) switched off; a group holds few distinct kinds.
         let mut off: Vec<(usize, Contract, u64)> = Vec::new();
         let mut freed = 0;
+        let mut batches = self.world.view::<(&UnitBatch, &mut Lifecycle)>();
+        let mut racks = self.world.view::<&mut RackLoad>();
         for &u in &self.units[group] {
-            let mut q = self.world.query_one::<(&UnitBatch, &mut Lifecycle)>(u);
-            let Ok((batch, state)) = q.get() else {
+            let Some((batch, state)) = batches.get_mut(u) else {
                 continue;
             };
             if std::mem::replace(state, Lifecycle::Decommissioned) != Lifecycle::Energised {
                 continue;
             }
-            let batch = *batch;
-            drop(q);
             let w = s.models[batch.model].power_w * u64::from(batch.count);
-            self.world.get::<&mut RackLoad>(batch.rack).expect("rack").w -= w;
+            racks.get_mut(batch.rack).expect("rack").w -= w;
             freed += w;
             let n = u64::from(batch.count);
             match off
@@ -422,6 +467,7 @@ impl Facility {
                 None => off.push((batch.model, batch.contract, n)),
             }
         }
+        drop((batches, racks));
         self.change_group(s, group, &off, false);
         freed
     }
@@ -494,6 +540,29 @@ impl Facility {
             };
         }
     }
+}
+
+/// Spawns one batch of `per_rack` units of `model` in each of `racks`, energised, onto
+/// `out` (straight from the rack list: no intermediate Vec).
+fn spawn_batches(
+    world: &mut World,
+    racks: &[Entity],
+    model: usize,
+    per_rack: u32,
+    contract: Contract,
+    out: &mut Vec<Entity>,
+) {
+    out.extend(world.spawn_batch(racks.iter().map(|&rack| {
+        (
+            UnitBatch {
+                rack,
+                model,
+                count: per_rack,
+                contract,
+            },
+            Lifecycle::Energised,
+        )
+    })));
 }
 
 fn spawn_racks(

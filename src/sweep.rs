@@ -10,7 +10,8 @@
 pub mod sketch;
 
 use crate::calendar::YearMonth;
-use crate::engine::{RunOptions, RunResult};
+use crate::engine::{self, Draws, RunOptions, RunResult};
+use crate::facility::Facility;
 use crate::output::Staging;
 use crate::scenario::Scenario;
 use anyhow::{Context, Result, bail};
@@ -459,10 +460,15 @@ pub fn execute(
                     record_events: false,
                     audit: false,
                 };
+                // Spawned once per worker and reset per run (issue 15): spawning the
+                // ~13,000 rack and unit-batch entities was most of a run's cost.
+                let mut facility = Facility::spawn(&s);
                 while !stop.load(Ordering::Relaxed) {
                     let k = next.fetch_add(1, Ordering::Relaxed) as usize;
                     let Some(&i) = indices.get(k) else { break };
-                    let r = crate::run_with(&s, Some(seed_for(base_seed, i)), opts)
+                    let seed = Some(seed_for(base_seed, i));
+                    let draws = Draws::for_seed(&s, seed);
+                    let r = engine::run_on(&mut facility, &s, &draws, seed, opts)
                         .map(|r| (i, r))
                         .map_err(|e| e.to_string());
                     if tx.blocking_send(r).is_err() {

@@ -6,7 +6,7 @@ use crate::dist::Dist;
 use crate::market::MarketPath;
 use crate::scenario::{ActionSpec, EquipmentRef, ModelKind, Scenario, SupplySpec};
 use crate::world::Contract;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 
 /// Every random quantity of one run, drawn before it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +33,15 @@ impl Draws {
     /// Medians of every distribution and the median market path: the plain run.
     pub fn median(s: &Scenario) -> Self {
         Self::build(s, &mut Medians)
+    }
+
+    /// The draws of the run with `seed`: [`Draws::median`] for `None`, else
+    /// [`Draws::sample`] from a `rand_pcg` stream seeded with it.
+    pub fn for_seed(s: &Scenario, seed: Option<u64>) -> Self {
+        match seed {
+            None => Self::median(s),
+            Some(seed) => Self::sample(s, &mut rand_pcg::Pcg64Mcg::seed_from_u64(seed)),
+        }
     }
 
     /// One sample of every distribution and of the markets, in a fixed order:

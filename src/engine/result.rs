@@ -53,7 +53,7 @@ impl CapacityChange {
 }
 
 /// Everything one run produces.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunResult {
     /// One row per month.
     pub ledger: Vec<MonthRow>,
