@@ -257,7 +257,7 @@ impl Sim<'_> {
         let s = self.s;
         let market = &self.d.market;
         let econ = MiningEconomics::new(s, market, self.acc.month() as usize, self.subsidy_btc);
-        let op = curtail::operate(&mut self.f, s, &econ, &mut self.switches);
+        let op = curtail::operate(self.f, s, &econ, &mut self.switches);
         self.log_switches(from);
         let passthrough_w = match &s.markets.gpu_lease {
             Some(l) if l.power_pass_through => self.f.leased_facility_w(),
@@ -309,7 +309,7 @@ impl Sim<'_> {
     }
 
     fn audit(&self) -> Result<(), InvariantViolation> {
-        let errors = facility::audit(&self.f, self.s);
+        let errors = facility::audit(self.f, self.s);
         if errors.is_empty() {
             Ok(())
         } else {
