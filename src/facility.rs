@@ -707,6 +707,31 @@ mod tests {
     }
 
     #[test]
+    fn reset_restores_the_starting_site_after_a_run_changed_it() {
+        let s = teaching();
+        let fresh = Facility::spawn(&s);
+        let mut f = Facility::spawn(&s);
+        let w = start_w(&s);
+        let g = w.iter().position(|&x| x > 0).expect("miners at the start");
+        let empty = w.iter().position(|&x| x == 0).expect("an empty hall");
+        f.decommission_group(&s, g);
+        for e in [EquipmentRef::Transformer(s.racks[empty].transformer)] {
+            f.set_state(e, Lifecycle::Installed);
+        }
+        let model = s.racks[g].initial.unwrap().0;
+        f.energise_group(&s, empty, model, 1, Contract::Lease);
+        assert_ne!(f.path(g), fresh.path(g));
+        f.reset(&s);
+        for group in 0..s.racks.len() {
+            assert_eq!(f.path(group), fresh.path(group), "group {group}");
+            assert_eq!(f.units[group].len(), fresh.units[group].len());
+        }
+        assert_eq!(f.totals, fresh.totals);
+        assert_eq!(f.site_power_w, fresh.site_power_w);
+        assert!(audit(&f, &s).is_empty(), "{:?}", audit(&f, &s));
+    }
+
+    #[test]
     fn the_audit_catches_a_load_that_drifted_from_the_units() {
         let s = teaching();
         let f = Facility::spawn(&s);

@@ -100,3 +100,47 @@ pub fn operate(
     }
     op
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn economics(btc_price_usd: f64) -> MiningEconomics {
+        MiningEconomics {
+            btc_per_gh_day: 1e-12,
+            btc_price_usd,
+            usd_per_w_day: 24.0 / 1e6 * 50.0,
+        }
+    }
+
+    #[test]
+    fn fleets_switch_off_when_revenue_falls_below_power_cost_and_back_on() {
+        let s = crate::load("worlds/teaching.ron").unwrap();
+        assert!(s.curtail_unprofitable_asics);
+        let mut f = Facility::spawn(&s);
+        let it_w = f.totals.asic_it_w;
+        let mut switches = Vec::new();
+        // Worthless BTC: every fleet is off, and its facility power is IT × its PUE.
+        let off = operate(&mut f, &s, &economics(0.0), &mut switches);
+        assert_eq!(
+            (off.mining_it_w, off.mining_gh_s, off.curtailed_it_w),
+            (0, 0, it_w)
+        );
+        assert!(off.curtailed_facility_w >= it_w as f64);
+        let n = switches.len();
+        assert!(
+            n >= 1
+                && switches
+                    .iter()
+                    .all(|sw| sw.off && sw.revenue_usd_per_day == 0.0)
+        );
+        // The same decision again records no switch.
+        operate(&mut f, &s, &economics(0.0), &mut switches);
+        assert_eq!(switches.len(), n);
+        // Priceless BTC: all back on, one switch per fleet.
+        let on = operate(&mut f, &s, &economics(1e12), &mut switches);
+        assert_eq!((on.mining_it_w, on.curtailed_it_w), (it_w, 0));
+        assert_eq!(switches.len(), 2 * n);
+        assert!(switches[n..].iter().all(|sw| !sw.off));
+    }
+}
