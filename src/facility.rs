@@ -715,9 +715,8 @@ mod tests {
         let g = w.iter().position(|&x| x > 0).expect("miners at the start");
         let empty = w.iter().position(|&x| x == 0).expect("an empty hall");
         f.decommission_group(&s, g);
-        for e in [EquipmentRef::Transformer(s.racks[empty].transformer)] {
-            f.set_state(e, Lifecycle::Installed);
-        }
+        let t = EquipmentRef::Transformer(s.racks[empty].transformer);
+        f.set_state(t, Lifecycle::Installed);
         let model = s.racks[g].initial.unwrap().0;
         f.energise_group(&s, empty, model, 1, Contract::Lease);
         assert_ne!(f.path(g), fresh.path(g));
