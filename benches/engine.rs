@@ -88,20 +88,21 @@ fn single_run(c: &mut Criterion) {
         b.iter(|| black_box(retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap()))
     });
     g.bench_function("reference_with_pngs", |b| {
-        let size = retrofit::report::ChartSize {
-            width: 1600,
-            height: 900,
-        };
+        let opts = retrofit::report::ChartOptions::default();
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            black_box(retrofit::report::all_charts(&s, &r, size).unwrap())
+            black_box(retrofit::report::run_charts(&s, &r, &opts).unwrap())
         })
     });
     g.bench_function("reference_with_csv_outputs", |b| {
         let dir = tempfile_dir();
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            retrofit::report::write_run(&dir.join("out"), &s, &r, Vec::new()).unwrap()
+            let none = retrofit::report::ChartOptions {
+                format: retrofit::report::ChartFormat::None,
+                ..Default::default()
+            };
+            retrofit::report::write_run(&dir.join("out"), &s, &r, &none).unwrap()
         })
     });
     g.finish();

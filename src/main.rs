@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use retrofit::report::{self, ChartSize};
+use retrofit::report::{self, ChartFormat, ChartOptions, ChartSize};
 use retrofit::sweep::{self, Shard, SweepConfig};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -39,9 +39,13 @@ struct Cli {
     command: Command,
 }
 
-/// Chart size options shared by every command that draws.
+/// Chart options shared by every command that draws.
 #[derive(clap::Args)]
 struct ChartArgs {
+    /// Charts to write: none (fastest; other outputs unchanged), png, svg (vector, text
+    /// outlined in the bundled font) or both.
+    #[arg(long, default_value = "png", value_name = "none|png|svg|both")]
+    charts: ChartFormat,
     /// Chart width in pixels.
     #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
     width: u32,
@@ -51,10 +55,13 @@ struct ChartArgs {
 }
 
 impl ChartArgs {
-    fn size(&self) -> ChartSize {
-        ChartSize {
-            width: self.width,
-            height: self.height,
+    fn options(&self) -> ChartOptions {
+        ChartOptions {
+            format: self.charts,
+            size: ChartSize {
+                width: self.width,
+                height: self.height,
+            },
         }
     }
 }
@@ -203,11 +210,11 @@ fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
     })
 }
 
-/// The charts of a sweep folder, drawn at `size`.
+/// The charts of a sweep folder, drawn as `opts` asks.
 fn sweep_charts(
-    size: ChartSize,
+    opts: ChartOptions,
 ) -> impl FnOnce(&sweep::Aggregate, &sweep::SweepSummary) -> Result<sweep::Charts> {
-    move |agg, sum| report::sweep_charts(agg, sum, size).context("drawing charts")
+    move |agg, sum| report::sweep_charts(agg, sum, &opts).context("drawing charts")
 }
 
 fn print_sweep(dir: &Path, state: &sweep::SweepState) {
@@ -282,9 +289,7 @@ fn run() -> Result<ExitCode> {
             let result = retrofit::run(&scenario, seed)
                 .with_context(|| format!("simulating {}", world.display()))?;
             let out = out.unwrap_or_else(|| default_out(&world));
-            let size = chart.size();
-            let charts = report::all_charts(&scenario, &result, size).context("drawing charts")?;
-            let dir = retrofit::report::write_run(&out, &scenario, &result, charts)?;
+            let dir = report::write_run(&out, &scenario, &result, &chart.options())?;
             if explain {
                 out!(
                     "{}",
@@ -335,7 +340,7 @@ fn run() -> Result<ExitCode> {
                 &out,
                 stop,
                 || bar.inc(1),
-                sweep_charts(chart.size()),
+                sweep_charts(chart.options()),
             )?;
             bar.finish_and_clear();
             print_sweep(&dir, &state);
@@ -363,11 +368,13 @@ fn run() -> Result<ExitCode> {
             let (rows, paths) =
                 retrofit::compare::compare(&loaded, runs, seed, default_jobs(jobs))?;
             let out = out.unwrap_or_else(|| PathBuf::from("output/compare"));
-            let size = chart.size();
-            let chart = report::compare_png(&paths, size).context("drawing compare.png")?;
+            let charts =
+                report::compare_charts(&paths, &chart.options()).context("drawing charts")?;
             let st = retrofit::output::Staging::new(&out)?;
             st.write("compare.csv", retrofit::compare::compare_csv(&rows)?)?;
-            st.write(report::COMPARE_CHART_FILE, chart)?;
+            for (name, bytes) in charts {
+                st.write(&name, bytes)?;
+            }
             let dir = st.commit()?;
             let usd = |v: Option<f64>| {
                 v.map(retrofit::report::text::usd)
@@ -422,7 +429,7 @@ fn run() -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge { parts, out, chart } => {
-            let (dir, state) = sweep::merge_dirs(&parts, &out, sweep_charts(chart.size()))?;
+            let (dir, state) = sweep::merge_dirs(&parts, &out, sweep_charts(chart.options()))?;
             print_sweep(&dir, &state);
             Ok(ExitCode::SUCCESS)
         }

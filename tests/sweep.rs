@@ -1,6 +1,6 @@
 //! Monte Carlo sweeps: independence from scheduling, sharding, interruption, accuracy.
 
-use retrofit::report::{self, ChartSize};
+use retrofit::report::{self, ChartOptions, ChartSize};
 use retrofit::sweep::{self, Shard, SweepConfig, sketch::RELATIVE_ACCURACY};
 use std::path::Path;
 use std::sync::Arc;
@@ -27,7 +27,11 @@ const SIZE: ChartSize = ChartSize {
 };
 
 fn charts(agg: &sweep::Aggregate, sum: &sweep::SweepSummary) -> anyhow::Result<sweep::Charts> {
-    report::sweep_charts(agg, sum, SIZE)
+    let opts = ChartOptions {
+        size: SIZE,
+        ..ChartOptions::default()
+    };
+    report::sweep_charts(agg, sum, &opts)
 }
 
 fn sweep_into(out: &Path, c: &SweepConfig) -> sweep::SweepState {
