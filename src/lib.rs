@@ -38,7 +38,7 @@ pub use engine::{
     CapacityChange, InvariantViolation, RunOptions, RunResult, ServiceChange, Summary,
 };
 pub use error::Error;
-pub use output::OutputError;
+pub use output::{OutputError, remove_temporaries, write_new_file};
 pub use report::ChartSize;
 pub use scenario::Scenario;
 pub use sweep::{

@@ -284,6 +284,13 @@ fn jobs(asked: Option<u64>) -> usize {
 // ---- the commands ----
 
 fn main() -> ExitCode {
+    // A file-size limit (ulimit -f) must fail a write, which retrofit cleans up after,
+    // not kill the process mid-write.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" has no other effect.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     match run() {
         Ok(code) => code,
         Err(e) => fail(&e),
@@ -291,7 +298,12 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<ExitCode> {
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    // A sweep handles signals itself: it stops and keeps what finished.
+    if !matches!(command, Command::Sweep(_) | Command::Check { .. }) {
+        clean_up_on_signal();
+    }
+    match command {
         Command::Check { world } => check(&World::load(world)?),
         Command::Run(a) => run_world(a.check()?),
         Command::Sweep(a) => sweep(a.check()?),
@@ -390,18 +402,7 @@ fn init(template: &str, path: &Path) -> Result<ExitCode> {
         ));
         return Ok(ExitCode::from(2));
     };
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
-                "{} already exists; init never overwrites a file",
-                path.display()
-            ),
-            _ => anyhow::anyhow!("cannot create {}: {e}", path.display()),
-        })?;
-    f.write_all(text.as_bytes())?;
+    retrofit::write_new_file(path, text.as_bytes())?;
     say(&format!(
         "wrote {} (template `{template}`); next: retrofit run {}",
         path.display(),
@@ -414,6 +415,54 @@ fn merge(parts: &[PathBuf], out: &Path, size: ChartSize) -> Result<ExitCode> {
     let (dir, state) = retrofit::merge(parts, out, size)?;
     print_sweep(&dir, &state);
     Ok(ExitCode::SUCCESS)
+}
+
+/// On Ctrl-C, SIGTERM (Slurm, `timeout`) or SIGHUP, removes the folder or file being
+/// written, says so, and exits with 128 + the signal's number: a stopped command leaves
+/// the old outputs as they were and no hidden temporary. Returns once the handlers are
+/// in place, so no signal can arrive before they are.
+fn clean_up_on_signal() {
+    #[cfg(unix)]
+    {
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                let _ = ready_tx.send(());
+                return;
+            };
+            rt.block_on(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let listen = |k| signal(k).ok();
+                let mut int = listen(SignalKind::interrupt());
+                let mut term = listen(SignalKind::terminate());
+                let mut hup = listen(SignalKind::hangup());
+                let _ = ready_tx.send(());
+                let (name, code) = tokio::select! {
+                    _ = next_signal(&mut int) => ("Ctrl-C", 130),
+                    _ = next_signal(&mut term) => ("SIGTERM", 143),
+                    _ = next_signal(&mut hup) => ("SIGHUP", 129),
+                };
+                retrofit::remove_temporaries();
+                warn(&format!("stopped by {name}: nothing was written"));
+                std::process::exit(code);
+            });
+        });
+        let _ = ready.recv();
+    }
+}
+
+/// The next delivery of a signal; never, if listening for it failed.
+#[cfg(unix)]
+async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }
 
 // ---- terminal output ----

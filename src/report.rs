@@ -127,7 +127,7 @@ pub fn write_run(
     result: &RunResult,
     extra: ExtraFiles,
 ) -> Result<PathBuf> {
-    let st = Staging::new(dir)?;
+    let st = Staging::new(dir)?.for_world(crate::output::fingerprint(s));
     st.write(crate::output::names::LEDGER, ledger_csv(result)?)?;
     st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
     let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
