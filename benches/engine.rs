@@ -8,7 +8,7 @@ mod campus;
 
 use campus::campus;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use retrofit::engine::queue::EventQueue;
+use retrofit::unstable::engine::queue::EventQueue;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
@@ -88,21 +88,21 @@ fn single_run(c: &mut Criterion) {
         b.iter(|| black_box(retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap()))
     });
     g.bench_function("reference_with_pngs", |b| {
-        let opts = retrofit::report::ChartOptions::default();
+        let opts = retrofit::ChartOptions::default();
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            black_box(retrofit::report::run_charts(&s, &r, &opts).unwrap())
+            black_box(retrofit::unstable::report::run_charts(&s, &r, &opts).unwrap())
         })
     });
     g.bench_function("reference_with_csv_outputs", |b| {
         let dir = tempfile_dir();
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            let none = retrofit::report::ChartOptions {
-                format: retrofit::report::ChartFormat::None,
+            let none = retrofit::ChartOptions {
+                format: retrofit::ChartFormat::None,
                 ..Default::default()
             };
-            retrofit::report::write_run(&dir.join("out"), &s, &r, &none).unwrap()
+            retrofit::unstable::report::write_run(&dir.join("out"), &s, &r, &none).unwrap()
         })
     });
     g.finish();
@@ -147,7 +147,7 @@ fn sweep_throughput(c: &mut Criterion) {
             &jobs,
             |b, &jobs| {
                 b.iter(|| {
-                    let cfg = retrofit::sweep::SweepConfig {
+                    let cfg = retrofit::unstable::sweep::SweepConfig {
                         runs: RUNS,
                         seed: 1,
                         jobs,
@@ -156,7 +156,14 @@ fn sweep_throughput(c: &mut Criterion) {
                     };
                     let stop = Arc::new(AtomicBool::new(false));
                     black_box(
-                        retrofit::sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {}).unwrap(),
+                        retrofit::unstable::sweep::execute(
+                            s.clone(),
+                            &cfg,
+                            stop,
+                            |_| Ok(()),
+                            || {},
+                        )
+                        .unwrap(),
                     )
                 })
             },

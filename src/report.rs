@@ -35,26 +35,24 @@ pub use frame::{ChartFormat, ChartOptions, ChartSize, MIN_SIZE};
 
 use crate::compare::CashPath;
 use crate::engine::RunResult;
-use crate::output::Staging;
+use crate::output::{Staging, names};
 use crate::scenario::Scenario;
 use crate::sweep::{Aggregate, SweepSummary};
 use anyhow::{Context, Result};
 use frame::Chart;
 use std::path::{Path, PathBuf};
 
-/// Stems of the run charts (`power.png`, `power.svg`, …), in order.
-pub const RUN_CHARTS: [&str; 4] = ["power", "revenue", "cash", "timeline"];
+/// File names of the run charts as (PNG, SVG), in drawing order.
+fn run_chart_files() -> [(&'static str, &'static str); 4] {
+    let (png, svg) = (names::RUN_CHARTS, names::RUN_CHARTS_SVG);
+    [0, 1, 2, 3].map(|i| (png[i], svg[i]))
+}
 
-/// Stems of the sweep charts, in order.
-pub const SWEEP_CHARTS: [&str; 2] = ["fan", "payback"];
-
-/// Stem of the comparison chart.
-pub const COMPARE_CHART: &str = "compare";
-
-/// Prepares a chart (only when some format is asked for) and adds its files to `out`.
+/// Prepares a chart (only when some format is asked for) and adds its files, named
+/// `(png, svg)`, to `out`.
 fn add_chart<C: Chart>(
     out: &mut ExtraFiles,
-    stem: &str,
+    (png, svg): (&str, &str),
     opts: &ChartOptions,
     prepare: impl FnOnce() -> Result<C>,
 ) -> Result<()> {
@@ -63,10 +61,10 @@ fn add_chart<C: Chart>(
     }
     let chart = prepare()?;
     if opts.format.png() {
-        out.push((format!("{stem}.png"), frame::png(&chart, opts.size)?));
+        out.push((png.to_string(), frame::png(&chart, opts.size)?));
     }
     if opts.format.svg() {
-        out.push((format!("{stem}.svg"), frame::svg(&chart, opts.size)?));
+        out.push((svg.to_string(), frame::svg(&chart, opts.size)?));
     }
     Ok(())
 }
@@ -75,7 +73,7 @@ fn add_chart<C: Chart>(
 /// at all for [`ChartFormat::None`].
 pub fn run_charts(s: &Scenario, r: &RunResult, opts: &ChartOptions) -> Result<ExtraFiles> {
     let mut out = ExtraFiles::new();
-    let [power, revenue, cash, timeline] = RUN_CHARTS;
+    let [power, revenue, cash, timeline] = run_chart_files();
     add_chart(&mut out, power, opts, || Ok(power::prepare(s, r)))?;
     add_chart(&mut out, revenue, opts, || Ok(revenue::prepare(s, r)))?;
     add_chart(&mut out, cash, opts, || Ok(cash::prepare(s, r)))?;
@@ -91,7 +89,7 @@ pub fn sweep_charts(
     opts: &ChartOptions,
 ) -> Result<ExtraFiles> {
     let mut out = ExtraFiles::new();
-    let [fan, payback] = SWEEP_CHARTS;
+    let [fan, payback] = [0, 1].map(|i| (names::SWEEP_CHARTS[i], names::SWEEP_CHARTS_SVG[i]));
     add_chart(&mut out, fan, opts, || fan::prepare(agg, sum))?;
     add_chart(&mut out, payback, opts, || payback::prepare(agg, sum))?;
     Ok(out)
@@ -100,7 +98,8 @@ pub fn sweep_charts(
 /// Draws the comparison of worlds' cumulative cash in the asked formats.
 pub fn compare_charts(paths: &[CashPath], opts: &ChartOptions) -> Result<ExtraFiles> {
     let mut out = ExtraFiles::new();
-    add_chart(&mut out, COMPARE_CHART, opts, || compare::prepare(paths))?;
+    let files = (names::COMPARE_PNG, names::COMPARE_SVG);
+    add_chart(&mut out, files, opts, || compare::prepare(paths))?;
     Ok(out)
 }
 
@@ -141,13 +140,13 @@ pub fn write_run(
     charts: &ChartOptions,
 ) -> Result<PathBuf> {
     let extra = run_charts(s, result, charts).context("drawing charts")?;
-    let st = Staging::new(dir)?;
-    st.write("ledger.csv", ledger_csv(result)?)?;
-    st.write("events.csv", events_csv(s, result)?)?;
+    let st = Staging::new(dir)?.for_world(crate::output::fingerprint(s));
+    st.write(names::LEDGER, ledger_csv(result)?)?;
+    st.write(names::EVENTS, events_csv(s, result)?)?;
     let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
-    st.write("summary.json", json + "\n")?;
+    st.write(names::SUMMARY, json + "\n")?;
     for (name, bytes) in extra {
         st.write(&name, bytes)?;
     }
-    st.commit()
+    Ok(st.commit()?)
 }

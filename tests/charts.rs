@@ -2,10 +2,13 @@
 //! not blank; each SVG is well-formed XML of the requested size whose text is outlined
 //! in the bundled font; `--charts` chooses the files without touching any other output.
 
-use retrofit::report::{self, ChartFormat, ChartOptions, ChartSize};
+mod common;
+
+use retrofit::unstable::output::names;
+use retrofit::unstable::report;
+use retrofit::{ChartFormat, ChartOptions, ChartSize};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
@@ -32,9 +35,8 @@ fn options(format: ChartFormat, width: u32, height: u32) -> ChartOptions {
     }
 }
 
-/// `stem.ext` for each stem.
-fn files(stems: &[&str], ext: &str) -> Vec<String> {
-    stems.iter().map(|s| format!("{s}.{ext}")).collect()
+fn files(names: &[&str]) -> Vec<String> {
+    names.iter().map(|n| n.to_string()).collect()
 }
 
 /// Asserts a PNG has the requested size and is not blank.
@@ -109,7 +111,7 @@ fn every_chart_has_the_requested_size_and_is_not_blank() {
     let opts = options(ChartFormat::Png, 960, 540);
     let charts = report::run_charts(&s, &r, &opts).unwrap();
     let names: Vec<String> = charts.iter().map(|(n, _)| n.clone()).collect();
-    assert_eq!(names, files(&report::RUN_CHARTS, "png"));
+    assert_eq!(names, files(&names::RUN_CHARTS));
     for (name, bytes) in &charts {
         assert_png(name, bytes, opts.size);
     }
@@ -140,7 +142,7 @@ fn every_svg_chart_is_xml_of_the_requested_size_in_the_bundled_font() {
     let opts = options(ChartFormat::Svg, 800, 450);
     let charts = report::run_charts(&s, &r, &opts).unwrap();
     let names: Vec<String> = charts.iter().map(|(n, _)| n.clone()).collect();
-    assert_eq!(names, files(&report::RUN_CHARTS, "svg"));
+    assert_eq!(names, files(&names::RUN_CHARTS_SVG));
     let titles = ["site power", "monthly revenue and operating cost"];
     let titles = titles
         .iter()
@@ -153,7 +155,7 @@ fn every_svg_chart_is_xml_of_the_requested_size_in_the_bundled_font() {
     let (agg, sum, paths) = sweep_and_compare();
     let charts = report::sweep_charts(&agg, &sum, &opts).unwrap();
     let names: Vec<String> = charts.iter().map(|(n, _)| n.clone()).collect();
-    assert_eq!(names, files(&report::SWEEP_CHARTS, "svg"));
+    assert_eq!(names, files(&names::SWEEP_CHARTS_SVG));
     let fan = format!("{} — cumulative cash, 20 runs", s.name);
     assert_svg(&names[0], &charts[0].1, opts.size, &fan);
     let payback = format!("{} — payback month, 20 runs", s.name);
@@ -166,12 +168,12 @@ fn every_svg_chart_is_xml_of_the_requested_size_in_the_bundled_font() {
 
 /// A 20-run sweep of the teaching world, and a comparison with keep-mining.
 fn sweep_and_compare() -> (
-    retrofit::sweep::Aggregate,
-    retrofit::sweep::SweepSummary,
-    Vec<retrofit::compare::CashPath>,
+    retrofit::unstable::sweep::Aggregate,
+    retrofit::SweepSummary,
+    Vec<retrofit::CashPath>,
 ) {
     let s = Arc::new(retrofit::load("worlds/teaching.ron").unwrap());
-    let cfg = retrofit::sweep::SweepConfig {
+    let cfg = retrofit::SweepConfig {
         runs: 20,
         seed: 3,
         jobs: 2,
@@ -180,7 +182,8 @@ fn sweep_and_compare() -> (
     };
     let stop = Arc::new(AtomicBool::new(false));
     let (agg, interrupted) =
-        retrofit::sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {}).expect("the sweep runs");
+        retrofit::unstable::sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {})
+            .expect("the sweep runs");
     let sum = agg.summary(&s.name, cfg.seed, cfg.runs, interrupted);
     let worlds = vec![
         ("teaching".to_string(), s),
@@ -189,7 +192,7 @@ fn sweep_and_compare() -> (
             Arc::new(retrofit::load("worlds/keep-mining.ron").unwrap()),
         ),
     ];
-    let (_, paths) = retrofit::compare::compare(&worlds, None, 1, 1).unwrap();
+    let (_, paths) = retrofit::compare(&worlds, None, 1, 1).unwrap();
     (agg, sum, paths)
 }
 
@@ -199,7 +202,7 @@ fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
     let (agg, sum, paths) = sweep_and_compare();
     let charts = report::sweep_charts(&agg, &sum, &opts).unwrap();
     let names: Vec<String> = charts.iter().map(|(n, _)| n.clone()).collect();
-    assert_eq!(names, files(&report::SWEEP_CHARTS, "png"));
+    assert_eq!(names, files(&names::SWEEP_CHARTS));
     for (name, bytes) in &charts {
         assert_png(name, bytes, opts.size);
     }
@@ -211,7 +214,7 @@ fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
 
 /// Runs the binary; panics with its stderr if it fails.
 fn retrofit(args: &[&str], out: &Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let o = common::retrofit()
         .args(args)
         .arg("--out")
         .arg(out)
@@ -308,7 +311,7 @@ fn charts_none_writes_no_chart_and_leaves_every_other_output_unchanged() {
 fn the_cli_writes_the_four_charts_and_explains() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("teach");
-    let o = Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let o = common::retrofit()
         .args(["run", "worlds/teaching.ron", "--explain", "--width", "800"])
         .arg("--height")
         .arg("450")
@@ -323,7 +326,7 @@ fn the_cli_writes_the_four_charts_and_explains() {
         "{stdout}"
     );
     assert!(stdout.contains("Payback: 2035-02."), "{stdout}");
-    for name in files(&report::RUN_CHARTS, "png") {
+    for name in files(&names::RUN_CHARTS) {
         let (w, h, _) = decode(&std::fs::read(out.join(&name)).unwrap());
         assert_eq!((w, h), (800, 450), "{name}");
     }
@@ -344,10 +347,10 @@ fn charts_both_adds_svgs_beside_unchanged_pngs() {
         folder(&dir.path().join("png")),
         folder(&dir.path().join("both")),
     );
-    for name in files(&report::RUN_CHARTS, "png") {
+    for name in files(&names::RUN_CHARTS) {
         assert!(png[&name] == both[&name], "{name} changed beside its SVG");
     }
-    for name in files(&report::RUN_CHARTS, "svg") {
+    for name in files(&names::RUN_CHARTS_SVG) {
         assert!(!png.contains_key(&name), "{name} written by default");
         let size = ChartSize {
             width: 640,
@@ -363,7 +366,7 @@ fn charts_both_adds_svgs_beside_unchanged_pngs() {
 fn the_cli_writes_compare_png_beside_compare_csv() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cmp");
-    let o = Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let o = common::retrofit()
         .args(["compare", "worlds/teaching.ron", "worlds/keep-mining.ron"])
         .args(["--width", "640", "--height", "360", "--out"])
         .arg(&out)

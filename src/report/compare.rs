@@ -46,8 +46,9 @@ pub struct CompareChart {
 
 /// Prepares `compare.png` from the compared worlds' cash paths.
 pub fn prepare(paths: &[CashPath]) -> Result<CompareChart> {
-    let labels: Vec<&[String]> = paths.iter().map(|p| p.months.as_slice()).collect();
-    let al = align_months(&labels)?;
+    let months: Vec<&[crate::calendar::YearMonth]> =
+        paths.iter().map(|p| p.months.as_slice()).collect();
+    let al = align_months(&months);
     let spread = paths.iter().any(|p| {
         p.p10
             .iter()

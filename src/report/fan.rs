@@ -44,7 +44,7 @@ pub struct FanChart {
 
 /// Prepares `fan.png` from a sweep's aggregate and summary.
 pub fn prepare(agg: &Aggregate, sum: &SweepSummary) -> Result<FanChart> {
-    let al = align_months(&[&agg.months])?;
+    let al = align_months(&[&agg.months]);
     let idx = &al.index[0];
     let q = |p: f64| -> Vec<f64> {
         agg.cumulative_cash_usd
@@ -74,8 +74,7 @@ pub fn prepare(agg: &Aggregate, sum: &SweepSummary) -> Result<FanChart> {
     let payback = sum
         .payback_month
         .p50
-        .as_deref()
-        .and_then(|p| agg.months.iter().position(|l| l == p))
+        .and_then(|p| agg.index_of(p))
         .map(|m| Marker {
             x: f64::from(idx[m]) + 0.5,
             label: format!("Median payback {}", agg.months[m]),
@@ -191,7 +190,7 @@ mod tests {
             npv_usd: none.clone(),
             payback_month: MonthPercentiles {
                 p10: None,
-                p50: payback_p50.map(String::from),
+                p50: payback_p50.map(|m| crate::calendar::YearMonth::parse(m).unwrap()),
                 p90: None,
             },
             probability_payback_within_horizon: 0.0,

@@ -5,7 +5,6 @@ use super::axes::{Ticked, nice_ceiling};
 use super::frame::{Area, Chart, Heading, Scale, widest};
 use super::legend::LegendEntry;
 use super::marks::{Marker, draw_markers};
-use super::months::parse_month;
 use super::palette::{self, Series};
 use super::text::{count, partial_note, runs_phrase, share_text};
 use crate::calendar::YearMonth;
@@ -48,11 +47,8 @@ pub struct PaybackHistogram {
 impl PaybackHistogram {
     /// Bins exact per-month payback counts into calendar months, quarters or years,
     /// the finest with at most [`MAX_BINS`] periods' worth of months.
-    pub fn new(months: &[String], counts: &[u64], runs: u64) -> Result<Self> {
-        let parsed: Vec<YearMonth> = months
-            .iter()
-            .map(|l| parse_month(l))
-            .collect::<Result<_>>()?;
+    pub fn new(months: &[YearMonth], counts: &[u64], runs: u64) -> Self {
+        let parsed = months;
         let n = parsed.len();
         let width = [1u32, 3, 12, 24, 60, 120]
             .into_iter()
@@ -73,12 +69,12 @@ impl PaybackHistogram {
             }
         }
         let paid: u64 = counts.iter().sum();
-        Ok(Self {
+        Self {
             bins,
             bin_months: width,
             never: runs.saturating_sub(paid),
             runs,
-        })
+        }
     }
 
     /// The bar holding month index `m`.
@@ -173,15 +169,15 @@ pub struct PaybackChart {
 
 /// Prepares `payback.png` from a sweep's aggregate and summary.
 pub fn prepare(agg: &Aggregate, sum: &SweepSummary) -> Result<PaybackChart> {
-    let h = PaybackHistogram::new(&agg.months, &agg.payback_by_month, agg.runs)?;
-    let horizon_end = agg.months.last().cloned().unwrap_or_default();
+    let h = PaybackHistogram::new(&agg.months, &agg.payback_by_month, agg.runs);
+    let horizon_end = agg.months.last().map(|m| m.to_string()).unwrap_or_default();
     let top = h.bins.iter().map(|b| h.pct(b.runs)).fold(0.0, f64::max);
     // Headroom above the month bars for the median label and the headline box (the
     // "never" bar sits right of the box, so it needs room only for its label); the axis
     // stops just above 100 %.
     let y_max_pct = nice_ceiling((top * 1.5).max(h.pct(h.never) * 1.1).max(5.0)).min(110.0);
-    let median = sum.payback_month.p50.as_deref().and_then(|p50| {
-        let m = agg.months.iter().position(|l| l == p50)?;
+    let median = sum.payback_month.p50.and_then(|p50| {
+        let m = agg.index_of(p50)?;
         let b = h.bin_of(m)?;
         let bin = &h.bins[b];
         let months = bin.months as f64;
@@ -225,7 +221,7 @@ fn heading(h: &PaybackHistogram, sum: &SweepSummary) -> Heading {
     if sum.payback_month.p50.is_some() {
         legend.push(LegendEntry::dashed("Median payback month", palette::TEXT));
     }
-    let m = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
+    let m = |v: &Option<YearMonth>| v.map_or_else(|| "never".into(), |m| m.to_string());
     Heading {
         title: format!("{} — payback month, {}", sum.world, runs_phrase(sum)),
         subtitle: format!(
@@ -441,7 +437,7 @@ mod tests {
         let months = labels("2026-01", 24);
         let mut counts = vec![0; 24];
         counts[5] = 3;
-        let h = PaybackHistogram::new(&months, &counts, 10).unwrap();
+        let h = PaybackHistogram::new(&months, &counts, 10);
         assert_eq!(h.bin_months, 1);
         assert_eq!(h.bins.len(), 24);
         assert_eq!(h.bins[5].label, "2026-06");
@@ -454,7 +450,7 @@ mod tests {
         // 144 months from July: quarters, the first one starting on a quarter boundary.
         let months = labels("2026-07", 144);
         let counts: Vec<u64> = (0..144).map(|m| m % 2).collect();
-        let h = PaybackHistogram::new(&months, &counts, 100).unwrap();
+        let h = PaybackHistogram::new(&months, &counts, 100);
         assert_eq!(h.bin_months, 3);
         assert_eq!(h.bins.len(), 48);
         assert_eq!(h.bins[0].label, "2026 Q3");
@@ -462,16 +458,16 @@ mod tests {
         assert_eq!(h.bins.iter().map(|b| b.runs).sum::<u64>(), 72);
         assert_eq!(h.never, 28);
         // A horizon starting mid-quarter has a partial first bar.
-        let h = PaybackHistogram::new(&labels("2026-02", 144), &counts, 100).unwrap();
+        let h = PaybackHistogram::new(&labels("2026-02", 144), &counts, 100);
         assert_eq!((h.bins[0].label.as_str(), h.bins[0].months), ("2026 Q1", 2));
         assert_eq!(h.bin_of(2), Some(1));
         // Twenty years: one bar per year.
-        let h = PaybackHistogram::new(&labels("2026-01", 240), &[0; 240], 5).unwrap();
+        let h = PaybackHistogram::new(&labels("2026-01", 240), &[0; 240], 5);
         assert_eq!((h.bin_months, h.bins.len()), (12, 20));
         assert_eq!(h.bins[3].label, "2029");
         assert!(h.bins.len() <= MAX_BINS);
         // 144 months from February: 48 quarters' worth, one partial quarter more.
-        let h = PaybackHistogram::new(&labels("2026-02", 144), &counts, 100).unwrap();
+        let h = PaybackHistogram::new(&labels("2026-02", 144), &counts, 100);
         assert_eq!((h.bin_months, h.bins.len()), (3, 49));
     }
 
@@ -528,8 +524,8 @@ mod tests {
             partial: false,
             npv_usd: none.clone(),
             payback_month: MonthPercentiles {
-                p10: Some("2026-02".into()),
-                p50: Some("2026-04".into()),
+                p10: Some(crate::calendar::YearMonth::parse("2026-02").unwrap()),
+                p50: Some(crate::calendar::YearMonth::parse("2026-04").unwrap()),
                 p90: None,
             },
             probability_payback_within_horizon: 0.75,
