@@ -162,11 +162,15 @@ pub fn compare_csv(rows: &[CompareRow]) -> Result<Vec<u8>> {
     w.into_inner().map_err(|e| encode(e.to_string()))
 }
 
-/// Writes a comparison's folder (`compare.csv` and the chart `png`), replacing `out`
-/// atomically.
-pub fn write_dir(out: &Path, rows: &[CompareRow], png: Vec<u8>) -> Result<PathBuf> {
+/// Writes a comparison's folder (`compare.csv` and the chart `png` draws), replacing
+/// `out` atomically. The folder is staged before the chart is drawn.
+pub fn write_dir(
+    out: &Path,
+    rows: &[CompareRow],
+    png: impl FnOnce() -> Result<Vec<u8>>,
+) -> Result<PathBuf> {
     let st = Staging::new(out)?;
     st.write(names::COMPARE_CSV, compare_csv(rows)?)?;
-    st.write(names::COMPARE_PNG, png)?;
+    st.write(names::COMPARE_PNG, png()?)?;
     Ok(st.commit()?)
 }

@@ -211,6 +211,20 @@ pub fn run_with(
     engine::run(s, &draws, seed, opts)
 }
 
+/// Checks that `out` could be replaced by an output folder (it does not exist, is
+/// empty, or is a folder retrofit wrote and nobody changed), so a long computation is
+/// not spent on outputs that would be refused.
+pub fn check_out(out: &Path) -> Result<(), OutputError> {
+    output::check_out(out)
+}
+
+/// True once a signal handler has begun removing this process's temporaries
+/// ([`remove_temporaries`]): a write failing now is the handler's doing, and the
+/// process is about to exit.
+pub fn stopping() -> bool {
+    output::stopping()
+}
+
 /// Draws a run's charts at `size` and writes its folder (`ledger.csv`, `events.csv`,
 /// `summary.json` and the charts), replacing `out` atomically.
 pub fn write_run(
@@ -219,8 +233,14 @@ pub fn write_run(
     result: &RunResult,
     size: ChartSize,
 ) -> Result<PathBuf, Error> {
-    let charts = report::all_charts(s, result, size).map_err(report_error)?;
-    report::write_run(out, s, result, charts).map_err(report_error)
+    // Staged first: a folder that cannot be replaced is refused before any drawing,
+    // and a signal while the charts are drawn finds the temporary to remove.
+    let st = output::Staging::new(out)?.for_world(output::fingerprint(s));
+    report::stage_run(&st, s, result).map_err(report_error)?;
+    for (name, bytes) in report::all_charts(s, result, size).map_err(report_error)? {
+        st.write(&name, bytes)?;
+    }
+    Ok(st.commit()?)
 }
 
 /// Runs a sweep (or one shard of it) into `out`, replacing it atomically, with charts
@@ -255,8 +275,9 @@ pub fn write_compare(
     paths: &[CashPath],
     size: ChartSize,
 ) -> Result<PathBuf, Error> {
-    let png = report::compare_png(paths, size).map_err(report_error)?;
-    compare::write_dir(out, rows, png)
+    compare::write_dir(out, rows, || {
+        report::compare_png(paths, size).map_err(report_error)
+    })
 }
 
 /// The sweep charts, as the sweep writer asks for them.

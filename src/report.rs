@@ -128,12 +128,18 @@ pub fn write_run(
     extra: ExtraFiles,
 ) -> Result<PathBuf> {
     let st = Staging::new(dir)?.for_world(crate::output::fingerprint(s));
-    st.write(crate::output::names::LEDGER, ledger_csv(result)?)?;
-    st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
-    let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
-    st.write(crate::output::names::SUMMARY, json + "\n")?;
+    stage_run(&st, s, result)?;
     for (name, bytes) in extra {
         st.write(&name, bytes)?;
     }
     Ok(st.commit()?)
+}
+
+/// Writes `ledger.csv`, `events.csv` and `summary.json` into a folder being staged.
+pub fn stage_run(st: &Staging, s: &Scenario, result: &RunResult) -> Result<()> {
+    st.write(crate::output::names::LEDGER, ledger_csv(result)?)?;
+    st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
+    let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
+    st.write(crate::output::names::SUMMARY, json + "\n")?;
+    Ok(())
 }
