@@ -211,15 +211,36 @@ pub fn run_with(
     engine::run(s, &draws, seed, opts)
 }
 
-/// Draws a run's charts as `charts` asks and writes its folder (`ledger.csv`,
-/// `events.csv`, `summary.json` and the charts), replacing `out` atomically.
+/// Checks that `out` could be replaced by an output folder (it does not exist, is
+/// empty, or is a folder retrofit wrote and nobody changed), so a long computation is
+/// not spent on outputs that would be refused.
+pub fn check_out(out: &Path) -> Result<(), OutputError> {
+    output::check_out(out)
+}
+
+/// True once a signal handler has begun removing this process's temporaries
+/// ([`remove_temporaries`]): a write failing now is the handler's doing, and the
+/// process is about to exit.
+pub fn stopping() -> bool {
+    output::stopping()
+}
+
+/// Draws a run's charts as `charts` asks and writes its folder (`ledger.csv`, `events.csv`,
+/// `summary.json` and the charts), replacing `out` atomically.
 pub fn write_run(
     out: &Path,
     s: &Scenario,
     result: &RunResult,
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
-    report::write_run(out, s, result, &charts).map_err(report_error)
+    // Staged first: a folder that cannot be replaced is refused before any drawing,
+    // and a signal while the charts are drawn finds the temporary to remove.
+    let st = output::Staging::new(out)?.for_world(output::fingerprint(s));
+    report::stage_run(&st, s, result).map_err(report_error)?;
+    for (name, bytes) in report::run_charts(s, result, &charts).map_err(report_error)? {
+        st.write(&name, bytes)?;
+    }
+    Ok(st.commit()?)
 }
 
 /// Runs a sweep (or one shard of it) into `out`, replacing it atomically, with charts
@@ -254,8 +275,9 @@ pub fn write_compare(
     paths: &[CashPath],
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
-    let files = report::compare_charts(paths, &charts).map_err(report_error)?;
-    compare::write_dir(out, rows, files)
+    compare::write_dir(out, rows, || {
+        report::compare_charts(paths, &charts).map_err(report_error)
+    })
 }
 
 /// The sweep charts, as the sweep writer asks for them.

@@ -240,7 +240,8 @@ impl SweepArgs {
                 seed: self.seed,
                 jobs: jobs(self.jobs),
                 shard,
-                handle_interrupt: true,
+                // main.rs handles signals (see `handle_signals`).
+                handle_interrupt: false,
             },
             charts: self.chart.options(),
         })
@@ -300,7 +301,13 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    match run() {
+    let result = run();
+    // A signal handler removing the temporaries makes writes fail; it exits the
+    // process with the signal's status, so this thread reports nothing.
+    while retrofit::stopping() {
+        std::thread::park();
+    }
+    match result {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
@@ -308,9 +315,9 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let command = Cli::parse().command;
-    // A sweep handles signals itself: it stops and keeps what finished.
+    // A sweep installs its own handlers: a first signal stops it gracefully.
     if !matches!(command, Command::Sweep(_) | Command::Check { .. }) {
-        clean_up_on_signal();
+        handle_signals(None);
     }
     match command {
         Command::Check { world } => check(&World::load(world)?),
@@ -345,6 +352,7 @@ fn check(world: &World) -> Result<ExitCode> {
 
 fn run_world(o: RunOpts) -> Result<ExitCode> {
     let s = &o.world.scenario;
+    retrofit::check_out(&o.out)?;
     let result = retrofit::run(s, o.seed)
         .with_context(|| format!("simulating {}", o.world.path.display()))?;
     let dir = retrofit::write_run(&o.out, s, &result, o.charts)?;
@@ -360,6 +368,7 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
     let shard = o.cfg.shard.unwrap_or(Shard::all());
     let bar = progress_bar(shard.runs_in(o.cfg.runs), std::io::stderr().is_terminal());
     let stop = Arc::new(AtomicBool::new(false));
+    handle_signals(Some(stop.clone()));
     let (dir, state) = retrofit::sweep(
         Arc::new(o.world.scenario),
         &o.cfg,
@@ -378,6 +387,7 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
 }
 
 fn compare(o: CompareOpts) -> Result<ExitCode> {
+    retrofit::check_out(&o.out)?;
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
     let dir = retrofit::write_compare(&o.out, &rows, &paths, o.charts)?;
     let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
@@ -426,11 +436,15 @@ fn merge(parts: &[PathBuf], out: &Path, charts: ChartOptions) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// On Ctrl-C, SIGTERM (Slurm, `timeout`) or SIGHUP, removes the folder or file being
-/// written, says so, and exits with 128 + the signal's number: a stopped command leaves
-/// the old outputs as they were and no hidden temporary. Returns once the handlers are
-/// in place, so no signal can arrive before they are.
-fn clean_up_on_signal() {
+/// Installs handlers for Ctrl-C, SIGTERM (Slurm, `timeout`) and SIGHUP, and returns
+/// once they are in place, so no signal can arrive before they are.
+///
+/// With `graceful` (a sweep), the first signal sets it: the sweep stops after the runs
+/// in flight and writes what finished, marked partial. Otherwise, or on a second
+/// signal, the handler removes the folder or file being written, says so, and exits
+/// with 128 + the signal's number: the old outputs stay as they were and no hidden
+/// temporary is left.
+fn handle_signals(graceful: Option<Arc<AtomicBool>>) {
     #[cfg(unix)]
     {
         let (ready_tx, ready) = std::sync::mpsc::channel();
@@ -449,18 +463,27 @@ fn clean_up_on_signal() {
                 let mut term = listen(SignalKind::terminate());
                 let mut hup = listen(SignalKind::hangup());
                 let _ = ready_tx.send(());
-                let (name, code) = tokio::select! {
-                    _ = next_signal(&mut int) => ("Ctrl-C", 130),
-                    _ = next_signal(&mut term) => ("SIGTERM", 143),
-                    _ = next_signal(&mut hup) => ("SIGHUP", 129),
-                };
-                retrofit::remove_temporaries();
-                warn(&format!("stopped by {name}: nothing was written"));
-                std::process::exit(code);
+                let mut graceful = graceful;
+                loop {
+                    let (name, code) = tokio::select! {
+                        _ = next_signal(&mut int) => ("Ctrl-C", 130),
+                        _ = next_signal(&mut term) => ("SIGTERM", 143),
+                        _ = next_signal(&mut hup) => ("SIGHUP", 129),
+                    };
+                    if let Some(stop) = graceful.take() {
+                        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                        continue;
+                    }
+                    retrofit::remove_temporaries();
+                    warn(&format!("stopped by {name}: nothing was written"));
+                    std::process::exit(code);
+                }
             });
         });
         let _ = ready.recv();
     }
+    #[cfg(not(unix))]
+    let _ = graceful;
 }
 
 /// The next delivery of a signal; never, if listening for it failed.

@@ -420,7 +420,12 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         .enumerate()
     {
         let at = EquipmentRef::Transformer(i);
-        over(LimitKind::TransformerRating, at, whole_watts(mw), t.capacity_w);
+        over(
+            LimitKind::TransformerRating,
+            at,
+            whole_watts(mw),
+            t.capacity_w,
+        );
     }
     for (i, (b, &mw)) in s
         .substations
@@ -429,7 +434,12 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         .enumerate()
     {
         let at = EquipmentRef::Substation(i);
-        over(LimitKind::SubstationCapacity, at, whole_watts(mw), b.capacity_w);
+        over(
+            LimitKind::SubstationCapacity,
+            at,
+            whole_watts(mw),
+            b.capacity_w,
+        );
     }
     let facility = loads.facility_w(s);
     if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {

@@ -139,14 +139,21 @@ pub fn write_run(
     result: &RunResult,
     charts: &ChartOptions,
 ) -> Result<PathBuf> {
-    let extra = run_charts(s, result, charts).context("drawing charts")?;
+    // Staged first: a folder that cannot be replaced is refused before any drawing, and
+    // a signal while the charts are drawn finds the temporary to remove.
     let st = Staging::new(dir)?.for_world(crate::output::fingerprint(s));
-    st.write(names::LEDGER, ledger_csv(result)?)?;
-    st.write(names::EVENTS, events_csv(s, result)?)?;
-    let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
-    st.write(names::SUMMARY, json + "\n")?;
-    for (name, bytes) in extra {
+    stage_run(&st, s, result)?;
+    for (name, bytes) in run_charts(s, result, charts).context("drawing charts")? {
         st.write(&name, bytes)?;
     }
     Ok(st.commit()?)
+}
+
+/// Writes `ledger.csv`, `events.csv` and `summary.json` into a folder being staged.
+pub fn stage_run(st: &Staging, s: &Scenario, result: &RunResult) -> Result<()> {
+    st.write(crate::output::names::LEDGER, ledger_csv(result)?)?;
+    st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
+    let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
+    st.write(crate::output::names::SUMMARY, json + "\n")?;
+    Ok(())
 }

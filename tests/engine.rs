@@ -502,8 +502,8 @@ fn capacity_changes_list_existing_equipment_at_day_zero_and_installs_when_they_f
 /// median run), whatever ran on it before.
 #[test]
 fn reset_then_run_equals_spawn_then_run_for_every_shipped_world() {
-    use retrofit::engine::{self, Draws, RunOptions};
-    use retrofit::facility::Facility;
+    use retrofit::unstable::engine::{self, Draws, RunOptions};
+    use retrofit::unstable::facility::Facility;
     let mut worlds: Vec<_> = std::fs::read_dir("worlds")
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -146,8 +146,7 @@ impl Work {
             let i = self.shard.nth(k);
             let seed = Some(seed_for(self.base_seed, i));
             let draws = Draws::for_seed(&self.s, seed);
-            let r = engine::run_on(&mut facility, &self.s, &draws, seed, opts)
-                .map(|r| (k, i, r));
+            let r = engine::run_on(&mut facility, &self.s, &draws, seed, opts).map(|r| (k, i, r));
             if tx.blocking_send(r).is_err() {
                 break;
             }
