@@ -13,12 +13,14 @@
 //! - `result`: what a run produces.
 
 mod draws;
+mod failures;
 pub mod queue;
 mod result;
 mod steps;
 
 pub use crate::ledger::{Summary, UnfinishedStep};
 pub use draws::{Draws, owns_units};
+pub use failures::{FailureDraws, Outage, ReliabilityMonth, ReliabilityReport};
 pub use result::{CapacityChange, EventRecord, RunResult, ServiceChange};
 
 use crate::calendar::Day;
@@ -78,6 +80,15 @@ enum Event {
     WorkDone(usize),
     Halving,
     MonthEnd(u32),
+    /// An item fails (issue 14).
+    Fail {
+        item: EquipmentRef,
+        scripted: bool,
+    },
+    /// A failed item is back in service.
+    Restored(EquipmentRef),
+    /// A generator or UPS enters service.
+    BackupInService(usize),
 }
 
 struct Sim<'a> {
@@ -103,6 +114,8 @@ struct Sim<'a> {
     peak_facility_w: f64,
     first_gpu_day: Option<Day>,
     capacity_changes: Vec<CapacityChange>,
+    /// Failures, downtime and SLA credits.
+    rel: failures::State,
 }
 
 /// Runs `s` with the given draws.
@@ -133,6 +146,7 @@ pub fn run(
         first_gpu_day: (f.totals.gpu_it_w > 0).then_some(0),
         capacity_changes: initial_capacity(s, &f),
         f,
+        rel: failures::State::new(s),
     };
     sim.execute()?;
     Ok(sim.finish(seed))
@@ -188,6 +202,7 @@ impl Sim<'_> {
         if self.opts.audit {
             self.audit()?;
         }
+        self.start_reliability();
         for (i, st) in s.plan.iter().enumerate() {
             if st.after.is_empty() {
                 self.q.push(st.start.unwrap_or(0), Event::StepReady(i));
@@ -208,6 +223,7 @@ impl Sim<'_> {
             self.account_until(t);
             let last = self.handle(ev);
             if std::mem::take(&mut self.capacity_changed) {
+                self.retry_dark();
                 self.retry_waiting();
             }
             self.peak_it_w = self.peak_it_w.max(self.f.it_w());
@@ -230,6 +246,7 @@ impl Sim<'_> {
         if now <= from {
             return;
         }
+        self.account_reliability(from, now);
         let s = self.s;
         let market = &self.d.market;
         let econ = MiningEconomics::new(s, market, self.acc.month() as usize, self.subsidy_btc);
@@ -319,6 +336,9 @@ impl Sim<'_> {
                 });
             }
             Event::MonthEnd(m) => return self.month_end(m),
+            Event::Fail { item, scripted } => self.fail(item, scripted),
+            Event::Restored(item) => self.restored(item),
+            Event::BackupInService(i) => self.backup_in_service(i),
         }
         false
     }
@@ -342,6 +362,7 @@ impl Sim<'_> {
             ActionSpec::Install(items) => {
                 for &item in items {
                     self.f.set_state(item, Lifecycle::Installed);
+                    self.entered_service(item);
                     self.capacity_changes.push(CapacityChange {
                         day: self.now,
                         equipment: item,
@@ -367,6 +388,7 @@ impl Sim<'_> {
     /// Closes month `m`; returns true after the last one.
     fn month_end(&mut self, m: u32) -> bool {
         let s = self.s;
+        self.close_reliability_month(m);
         let row = self
             .acc
             .close_month(s, &self.d.market, self.f.totals.gpu_it_w);
@@ -390,6 +412,7 @@ impl Sim<'_> {
         // Close open bars at the horizon without logging: nothing happened then.
         self.opts.record_events = false;
         let timeline = self.timeline();
+        let reliability = self.reliability_report();
         let ledger = std::mem::replace(&mut self.acc, Accountant::new(s)).into_rows();
         let facts = RunFacts {
             seed,
@@ -405,6 +428,7 @@ impl Sim<'_> {
             summary,
             first_gpu_day: self.first_gpu_day,
             capacity_changes: self.capacity_changes,
+            reliability,
         }
     }
 }

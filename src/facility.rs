@@ -16,6 +16,7 @@
 
 mod audit;
 pub mod curtail;
+pub mod failure;
 
 pub use audit::audit;
 
@@ -312,7 +313,8 @@ impl Facility {
         let (eq, state, rating, load) = q.get().expect("equipment components");
         PathItem {
             equipment: eq.0,
-            in_service: state.in_service(),
+            // A failed item (issue 14) carries no load until restored.
+            in_service: state.in_service() && self.world.get::<&failure::Failed>(e).is_err(),
             load_milliwatts: load.milliwatts,
             rating_w: rating.w,
         }
@@ -352,7 +354,8 @@ impl Facility {
         per_rack: u32,
     ) -> Result<(), Blocked> {
         let per_rack_w = s.models[model].power_w * u64::from(per_rack);
-        power::check_path(s, group, &self.path(group), per_rack_w)
+        power::check_path(s, group, &self.path(group), per_rack_w)?;
+        self.check_pools(s, group, per_rack_w)
     }
 
     /// Installs and energises `per_rack` units of `model` in every rack of `group`.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Every file name retrofit writes into an output folder. A folder holding anything
 /// else is not ours, and is never replaced.
-pub const OUTPUT_FILES: [&str; 14] = [
+pub const OUTPUT_FILES: [&str; 15] = [
     "ledger.csv",
     "events.csv",
     "summary.json",
@@ -23,6 +23,7 @@ pub const OUTPUT_FILES: [&str; 14] = [
     "payback.png",
     "compare.csv",
     "compare.png",
+    "reliability.csv",
 ];
 
 /// Refuses to replace an existing folder that holds anything retrofit did not write

@@ -56,6 +56,9 @@ pub fn write_run(
     st.write("events.csv", events_csv(s, result)?)?;
     let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
     st.write("summary.json", json + "\n")?;
+    if let Some(r) = &result.reliability {
+        st.write("reliability.csv", r.csv())?;
+    }
     for (name, bytes) in extra {
         st.write(&name, bytes)?;
     }

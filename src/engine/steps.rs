@@ -246,6 +246,10 @@ impl Sim<'_> {
         else {
             return true;
         };
+        if let Some(b) = self.backup_blocks(group) {
+            self.set_wait(i, b);
+            return false;
+        }
         if let Err(b) = self.f.can_energise(s, group, model, per_rack) {
             self.set_wait(i, b);
             return false;
