@@ -610,7 +610,7 @@ impl Sim<'_> {
             .zip(&self.rel.backup_in)
             .filter(|&(_, &on)| on)
             .map(|(b, _)| b.opex_usd_per_month)
-            .sum();
+            .fold(0.0, |a, b| a + b);
         self.acc.book_opex(backup_opex);
         let sum = |v: &[f64]| v.iter().sum::<f64>();
         self.rel.months.push(ReliabilityMonth {
