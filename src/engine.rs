@@ -75,7 +75,10 @@ impl std::error::Error for InvariantViolation {}
 #[derive(Debug, Clone, Copy)]
 enum Event {
     StepReady(usize),
-    Delivered { step: usize, item: EquipmentRef },
+    Delivered {
+        step: usize,
+        item: EquipmentRef,
+    },
     UnitsDelivered(usize),
     WorkDone(usize),
     Halving,

@@ -413,7 +413,7 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         over(LimitKind::CoolingCapacity, at, w, l.heat_rejection_w);
     }
     // Transformer and substation loads are in mW; whole watts are compared exactly.
-    
+
     for (i, (t, &mw)) in s
         .transformers
         .iter()
@@ -421,7 +421,12 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         .enumerate()
     {
         let at = EquipmentRef::Transformer(i);
-        over(LimitKind::TransformerRating, at, whole_watts(mw), t.capacity_w);
+        over(
+            LimitKind::TransformerRating,
+            at,
+            whole_watts(mw),
+            t.capacity_w,
+        );
     }
     for (i, (b, &mw)) in s
         .substations
@@ -430,7 +435,12 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         .enumerate()
     {
         let at = EquipmentRef::Substation(i);
-        over(LimitKind::SubstationCapacity, at, whole_watts(mw), b.capacity_w);
+        over(
+            LimitKind::SubstationCapacity,
+            at,
+            whole_watts(mw),
+            b.capacity_w,
+        );
     }
     let facility = loads.facility_w(s);
     if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {
@@ -462,4 +472,3 @@ pub fn breaches(s: &Scenario, loads: &Loads) -> Vec<Blocked> {
 pub fn whole_watts(milliwatts: u128) -> u64 {
     u64::try_from(milliwatts.div_ceil(1000)).unwrap_or(u64::MAX)
 }
-

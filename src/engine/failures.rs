@@ -10,11 +10,11 @@
 
 use super::{Event, Sim};
 use crate::calendar::{Day, YearMonth};
-use crate::power::{Blocked, LimitKind};
 use crate::dist::Dist;
+use crate::power::{Blocked, LimitKind};
 use crate::scenario::reliability::{BackupKind, RestoreSpec};
-use rand::{Rng, RngExt};
 use crate::scenario::{EquipmentRef, Scenario};
+use rand::{Rng, RngExt};
 use std::fmt::Write as _;
 
 /// The failure draws of one run.
@@ -259,15 +259,21 @@ impl Sim<'_> {
         }
         for (i, b) in r.backup.iter().enumerate() {
             self.acc.book_capex(b.cost_usd);
-            self.q.push(self.d.failures.backup_days[i], Event::BackupInService(i));
+            self.q
+                .push(self.d.failures.backup_days[i], Event::BackupInService(i));
         }
         for &(item, day) in &r.scripted {
-            self.q.push(day, Event::Fail { item, scripted: true });
+            self.q.push(
+                day,
+                Event::Fail {
+                    item,
+                    scripted: true,
+                },
+            );
         }
         if !r.failures.is_empty() && !self.d.failures.sampled {
             self.log("reliability", "site", || {
-                "plain run: no random failures sampled (use --seed or sweep to sample them)"
-                    .into()
+                "plain run: no random failures sampled (use --seed or sweep to sample them)".into()
             });
         }
         for (k, f) in r.failures.iter().enumerate() {
@@ -287,8 +293,13 @@ impl Sim<'_> {
             return;
         };
         let item = self.s.reliability.failures[k].equipment;
-        self.q
-            .push(self.now.saturating_add(ttf), Event::Fail { item, scripted: false });
+        self.q.push(
+            self.now.saturating_add(ttf),
+            Event::Fail {
+                item,
+                scripted: false,
+            },
+        );
     }
 
     /// An item entered service: its failure clock starts.
@@ -419,7 +430,10 @@ impl Sim<'_> {
                 self.capacity_changed = true;
                 let mw = it as f64 / 1e6;
                 self.log("de-energised", s.rack_group_name(g), || {
-                    format!("{mw:.2} MW of IT load lost power ({} failed)", s.equipment_name(cause))
+                    format!(
+                        "{mw:.2} MW of IT load lost power ({} failed)",
+                        s.equipment_name(cause)
+                    )
                 });
             }
         }
@@ -439,11 +453,17 @@ impl Sim<'_> {
             .backup
             .iter()
             .enumerate()
-            .filter(|(i, b)| b.hall == hall && b.kind == BackupKind::Generator && self.rel.backup_in[*i])
+            .filter(|(i, b)| {
+                b.hall == hall && b.kind == BackupKind::Generator && self.rel.backup_in[*i]
+            })
             .map(|(_, b)| b.rating_w)
             .sum();
         let load_w: u64 = (0..s.racks.len())
-            .filter(|&g| crate::power::path(s, g).iter().any(|&e| r.group_of(e) == Some(hall)))
+            .filter(|&g| {
+                crate::power::path(s, g)
+                    .iter()
+                    .any(|&e| r.group_of(e) == Some(hall))
+            })
             .map(|g| self.f.group_it_w(s, g).0)
             .sum();
         gen_w > 0 && load_w <= gen_w
@@ -468,7 +488,9 @@ impl Sim<'_> {
         {
             o.to = Some(self.now);
         }
-        self.log("restored", s.equipment_name(item), || "back in service".into());
+        self.log("restored", s.equipment_name(item), || {
+            "back in service".into()
+        });
         for c in &mut self.rel.causes {
             c.retain(|&e| e != item);
         }
@@ -533,7 +555,11 @@ impl Sim<'_> {
         if !h.requires_backup {
             return None;
         }
-        let ratings: Vec<u64> = h.members.iter().map(|&m| s.equipment_capacity_w(m)).collect();
+        let ratings: Vec<u64> = h
+            .members
+            .iter()
+            .map(|&m| s.equipment_capacity_w(m))
+            .collect();
         let need_w = crate::scenario::reliability::sellable_w(h.scheme, &ratings);
         for kind in [BackupKind::Generator, BackupKind::Ups] {
             let have_w: u64 = r
@@ -544,7 +570,11 @@ impl Sim<'_> {
                 .map(|(_, b)| b.rating_w)
                 .sum();
             if have_w < need_w {
-                let noun = if kind == BackupKind::Generator { "generators" } else { "UPS" };
+                let noun = if kind == BackupKind::Generator {
+                    "generators"
+                } else {
+                    "UPS"
+                };
                 return Some(Blocked {
                     limit: LimitKind::NotInService,
                     entity: format!("{noun} of hall {} (Tier III-class backup)", h.hall),
@@ -586,7 +616,13 @@ impl Sim<'_> {
         let label = s.calendar.label(m);
         let days = f64::from(label.days());
         let a = std::mem::take(&mut self.rel.acc);
-        let ratio = |up: f64, down: f64| if up + down > 0.0 { up / (up + down) } else { 1.0 };
+        let ratio = |up: f64, down: f64| {
+            if up + down > 0.0 {
+                up / (up + down)
+            } else {
+                1.0
+            }
+        };
         let availability: Vec<f64> = (0..s.racks.len())
             .map(|g| ratio(a.up_w_days[g], a.down_w_days[g]))
             .collect();

@@ -6,7 +6,7 @@
 //! out of service, and [`super::Facility::can_energise`] reads each [`Pool`] to hold a
 //! hall's load to its sellable capacity.
 
-use super::{Equipment, Facility, Lifecycle, Load, Rack, Rating, RackLoad, UnitBatch};
+use super::{Equipment, Facility, Lifecycle, Load, Rack, RackLoad, Rating, UnitBatch};
 use crate::power::{Blocked, LimitKind};
 use crate::scenario::reliability::{ReliabilitySpec, sellable_w};
 use crate::scenario::{EquipmentRef, Scenario};
@@ -41,14 +41,20 @@ impl Facility {
     pub fn spawn_pools(&mut self, s: &Scenario, r: &ReliabilitySpec) {
         for (index, g) in r.redundancy.iter().enumerate() {
             let members: Vec<Entity> = g.members.iter().map(|&m| self.equipment(m)).collect();
-            let ratings: Vec<u64> = g.members.iter().map(|&m| s.equipment_capacity_w(m)).collect();
+            let ratings: Vec<u64> = g
+                .members
+                .iter()
+                .map(|&m| s.equipment_capacity_w(m))
+                .collect();
             let pool = self.world.spawn((Pool {
                 index,
                 members: members.clone(),
                 sellable_w: sellable_w(g.scheme, &ratings),
             },));
             for m in members {
-                self.world.insert_one(m, InPool(pool)).expect("member exists");
+                self.world
+                    .insert_one(m, InPool(pool))
+                    .expect("member exists");
             }
         }
     }
@@ -62,7 +68,9 @@ impl Facility {
     pub fn set_failed(&mut self, e: EquipmentRef, failed: bool) {
         let ent = self.equipment(e);
         if failed {
-            self.world.insert_one(ent, Failed).expect("equipment exists");
+            self.world
+                .insert_one(ent, Failed)
+                .expect("equipment exists");
         } else {
             let _ = self.world.remove_one::<Failed>(ent);
         }
@@ -89,7 +97,12 @@ impl Facility {
     /// Checks that adding `per_rack_w` to each rack of `group` keeps every pool on its
     /// path within its sellable capacity: what remains after the worst failure the
     /// hall's scheme must survive.
-    pub(super) fn check_pools(&self, s: &Scenario, group: usize, per_rack_w: u64) -> Result<(), Blocked> {
+    pub(super) fn check_pools(
+        &self,
+        s: &Scenario,
+        group: usize,
+        per_rack_w: u64,
+    ) -> Result<(), Blocked> {
         let rack = *self.world.get::<&Rack>(self.racks[group][0]).expect("rack");
         let g = &s.racks[group];
         let lp = &s.cooling_loops[g.cooling];
@@ -148,7 +161,12 @@ impl Facility {
             }
             let w = s.models[b.model].power_w * u64::from(b.count);
             it += w;
-            if b.contract == Contract::Lease && matches!(s.models[b.model].kind, crate::scenario::ModelKind::Gpu { .. }) {
+            if b.contract == Contract::Lease
+                && matches!(
+                    s.models[b.model].kind,
+                    crate::scenario::ModelKind::Gpu { .. }
+                )
+            {
                 lease += w;
             }
         }
@@ -165,7 +183,9 @@ impl Facility {
         for u in units {
             let batch = {
                 let mut q = self.world.query_one::<(&UnitBatch, &mut Lifecycle)>(u);
-                let Ok((batch, state)) = q.get() else { continue };
+                let Ok((batch, state)) = q.get() else {
+                    continue;
+                };
                 if *state != Lifecycle::Energised {
                     continue;
                 }
@@ -176,7 +196,10 @@ impl Facility {
             let w = s.models[batch.model].power_w * u64::from(batch.count);
             self.world.get::<&mut RackLoad>(batch.rack).expect("rack").w -= w;
             let n = u64::from(batch.count);
-            match off.iter_mut().find(|(m, c, _)| (*m, *c) == (batch.model, batch.contract)) {
+            match off
+                .iter_mut()
+                .find(|(m, c, _)| (*m, *c) == (batch.model, batch.contract))
+            {
                 Some(k) => k.2 += n,
                 None => off.push((batch.model, batch.contract, n)),
             }
@@ -220,7 +243,10 @@ impl Facility {
             let w = s.models[batch.model].power_w * u64::from(batch.count);
             self.world.get::<&mut RackLoad>(batch.rack).expect("rack").w += w;
             let n = u64::from(batch.count);
-            match on.iter_mut().find(|(m, c, _)| (*m, *c) == (batch.model, batch.contract)) {
+            match on
+                .iter_mut()
+                .find(|(m, c, _)| (*m, *c) == (batch.model, batch.contract))
+            {
                 Some(k) => k.2 += n,
                 None => on.push((batch.model, batch.contract, n)),
             }

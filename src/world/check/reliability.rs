@@ -84,7 +84,9 @@ fn refs(c: &mut Checker, entity: &str, ids: &Ids, list: &[String]) -> Vec<Equipm
                 c.push(
                     entity,
                     Rule::UnknownReference,
-                    format!("equipment `{id}` is not a declared substation, transformer or cooling loop"),
+                    format!(
+                        "equipment `{id}` is not a declared substation, transformer or cooling loop"
+                    ),
                 );
             }
             found
@@ -123,8 +125,11 @@ fn same_kind(c: &mut Checker, entity: &str, s: &Scenario, items: &[EquipmentRef]
 
 fn failures(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<FailureSpec> {
     let mut out: Vec<FailureSpec> = Vec::new();
-    for (i, f) in r.failures.iter().enumerate() {
-        let e = format!("failure model #{}", i + 1);
+    for f in &r.failures {
+        let e = format!(
+            "failure model of {}",
+            f.equipment.first().map_or("reliability", String::as_str)
+        );
         let life = match f.life {
             Life::Mtbf { years } => {
                 failure_positive(c, &e, "Mtbf years", years);
@@ -244,14 +249,13 @@ fn redundancy(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<
         let need = match g.scheme {
             Scheme::N => (n >= 1, "N needs at least one item"),
             Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
-            Scheme::TwoN => (n >= 2 && n % 2 == 0, "2N needs an even number of items, at least two"),
+            Scheme::TwoN => (
+                n >= 2 && n % 2 == 0,
+                "2N needs an even number of items, at least two",
+            ),
         };
         if !need.0 {
-            c.push(
-                &e,
-                Rule::RedundancyScheme,
-                format!("{}, got {n}", need.1),
-            );
+            c.push(&e, Rule::RedundancyScheme, format!("{}, got {n}", need.1));
             continue;
         }
         if let Some(m) = members
@@ -261,7 +265,10 @@ fn redundancy(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<
             c.push(
                 &e,
                 Rule::RedundancyScheme,
-                format!("{} is already in another hall's group", s.equipment_name(*m)),
+                format!(
+                    "{} is already in another hall's group",
+                    s.equipment_name(*m)
+                ),
             );
             continue;
         }
@@ -283,7 +290,12 @@ fn backup(c: &mut Checker, r: &Reliability, halls: &[RedundancySpec]) -> Vec<Bac
             c.rating(&e, "rating_mw", b.rating_mw, MAX_RATING_MW);
             c.within(&e, "cost_usd", b.cost_usd, 0.0, MAX_USD);
             c.within(&e, "opex_usd_per_month", b.opex_usd_per_month, 0.0, MAX_USD);
-            let lead = c.dist(&e, "lead_time_weeks", b.lead_time_weeks, MAX_LEAD_TIME_WEEKS);
+            let lead = c.dist(
+                &e,
+                "lead_time_weeks",
+                b.lead_time_weeks,
+                MAX_LEAD_TIME_WEEKS,
+            );
             let Some(hall) = halls.iter().position(|h| h.hall == b.hall) else {
                 c.push(
                     &e,
@@ -308,7 +320,6 @@ fn backup(c: &mut Checker, r: &Reliability, halls: &[RedundancySpec]) -> Vec<Bac
 fn credit_bands(c: &mut Checker, sla: &crate::world::reliability::Sla) -> Vec<CreditBandSpec> {
     let mut bands: Vec<CreditBandSpec> = Vec::new();
     for (i, b) in sla.credits.iter().enumerate() {
-        let e = format!("sla credit band #{}", i + 1);
         let unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
         if !(unit(b.min_availability)
             && unit(b.max_availability)
@@ -316,28 +327,31 @@ fn credit_bands(c: &mut Checker, sla: &crate::world::reliability::Sla) -> Vec<Cr
             && b.min_availability < b.max_availability)
         {
             c.push(
-                &e,
+                "sla",
                 Rule::OutOfRange,
                 format!(
-                    "needs 0 <= min_availability < max_availability <= 1 and 0 <= credit_share <= 1, got [{}, {}) → {}",
-                    b.min_availability, b.max_availability, b.credit_share
+                    "credit band #{} needs 0 <= min_availability < max_availability <= 1 and 0 <= credit_share <= 1, got [{}, {}) → {}",
+                    i + 1,
+                    b.min_availability,
+                    b.max_availability,
+                    b.credit_share
                 ),
             );
             continue;
         }
-        if let Some(j) = bands.iter().position(|o| {
+        if let Some(o) = bands.iter().find(|o| {
             b.min_availability < o.max_availability && o.min_availability < b.max_availability
         }) {
             c.push(
-                &e,
+                "sla",
                 Rule::OverlappingCreditBands,
                 format!(
-                    "[{}, {}) overlaps band #{} [{}, {})",
+                    "credit band #{} [{}, {}) overlaps [{}, {})",
+                    i + 1,
                     b.min_availability,
                     b.max_availability,
-                    j + 1,
-                    bands[j].min_availability,
-                    bands[j].max_availability
+                    o.min_availability,
+                    o.max_availability
                 ),
             );
             continue;
@@ -385,7 +399,11 @@ fn scripted(
             c.push(
                 &e,
                 Rule::FailureNotInService,
-                format!("{} is not in service on {}: {why}", s.equipment_name(item), f.at),
+                format!(
+                    "{} is not in service on {}: {why}",
+                    s.equipment_name(item),
+                    f.at
+                ),
             );
             continue;
         }
