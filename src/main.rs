@@ -259,6 +259,9 @@ fn run() -> Result<ExitCode> {
         Command::Check { world } => match retrofit::load(&world) {
             Ok(s) => {
                 outln!("{}: valid ({})", world.display(), s.describe());
+                for line in s.reliability.explain(&s) {
+                    outln!("  {line}");
+                }
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {
@@ -295,6 +298,18 @@ fn run() -> Result<ExitCode> {
                 outln!();
             }
             out!("{}", retrofit::report::text::summary(&result));
+            if let Some(r) = &result.reliability {
+                let how = if r.sampled {
+                    "sampled from the seed"
+                } else {
+                    "scripted only: a plain run samples no random failures"
+                };
+                outln!(
+                    "  failures              {} ({how}); longest dark {} days",
+                    r.failures(),
+                    r.longest_dark_days
+                );
+            }
             outln!("  outputs               {}", dir.display());
             Ok(ExitCode::SUCCESS)
         }

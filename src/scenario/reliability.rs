@@ -182,6 +182,43 @@ impl ReliabilitySpec {
         self.failures.iter().find(|f| f.equipment == e)
     }
 
+    /// One line per hall on the capacity its redundancy costs, e.g. `hall G1: N+1 on
+    /// T-G1a/T-G1b leaves 23.75 MW of 47.5 MW`, and one on failure sampling.
+    pub fn explain(&self, s: &super::Scenario) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .redundancy
+            .iter()
+            .map(|g| {
+                let ratings: Vec<u64> = g
+                    .members
+                    .iter()
+                    .map(|&m| s.equipment_capacity_w(m))
+                    .collect();
+                let ids: Vec<&str> = g.members.iter().map(|&m| s.equipment_id(m)).collect();
+                let scheme = match g.scheme {
+                    Scheme::N => "N",
+                    Scheme::NPlus1 => "N+1",
+                    Scheme::TwoN => "2N",
+                };
+                let mw = |w: u64| w as f64 / 1e6;
+                format!(
+                    "hall {}: {scheme} on {} leaves {} MW of {} MW",
+                    g.hall,
+                    ids.join("/"),
+                    mw(sellable_w(g.scheme, &ratings)),
+                    mw(ratings.iter().sum())
+                )
+            })
+            .collect();
+        if !self.failures.is_empty() {
+            out.push(format!(
+                "{} item(s) with a failure model: a plain run samples no random failures; --seed and sweeps do",
+                self.failures.len()
+            ));
+        }
+        out
+    }
+
     /// The redundancy group holding `e`, if any.
     pub fn group_of(&self, e: EquipmentRef) -> Option<usize> {
         self.redundancy.iter().position(|g| g.members.contains(&e))
@@ -191,6 +228,25 @@ impl ReliabilitySpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_explains_the_capacity_redundancy_costs() {
+        let text = std::fs::read_to_string("worlds/teaching.ron")
+            .unwrap()
+            .replace(
+                "Transformer(id: \"T1\", substation: \"SUB-1\", rating_mva: 2.5),",
+                "Transformer(id: \"T1\", substation: \"SUB-1\", rating_mva: 25.0),\n        Transformer(id: \"T1b\", substation: \"SUB-1\", rating_mva: 25.0),",
+            );
+        let body = text.trim_end().strip_suffix(')').unwrap();
+        let text = format!(
+            "{body}\n    reliability: (redundancy: [(hall: \"G1\", scheme: NPlus1, equipment: [\"T1\", \"T1b\"])]),\n)\n"
+        );
+        let s = crate::load_str(&text, "t.ron").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            s.reliability.explain(&s),
+            vec!["hall G1: N+1 on T1/T1b leaves 23.75 MW of 47.5 MW".to_string()]
+        );
+    }
 
     #[test]
     fn sellable_capacity_per_scheme() {
