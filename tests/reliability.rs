@@ -260,3 +260,43 @@ fn failures_do_not_shift_the_other_draws() {
     assert!(a.failures.lives.is_empty());
     assert!(!b.failures.lives[0].is_empty());
 }
+
+/// docs/model.md's worked example and docs/teaching.md's exercise 4, recomputed from
+/// the two runs to the cent.
+#[test]
+fn the_docs_worked_example_and_exercise_match_the_runs() {
+    let base = run(&load(&world("teaching")), None);
+    let r = run(&load(&world("teaching-failure")), None);
+    let june = month_index(&r, "2029-06");
+    let lost = base.ledger[june].gpu_revenue_usd - r.ledger[june].gpu_revenue_usd;
+    let row = &rel(&r).months[june];
+    let drop = base.ledger[june].net_cash_flow_usd - r.ledger[june].net_cash_flow_usd;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let model = std::fs::read_to_string(format!("{root}/docs/model.md")).unwrap();
+    let teaching = std::fs::read_to_string(format!("{root}/docs/teaching.md")).unwrap();
+    let with_commas = |v: f64| {
+        let s = format!("{v:.2}");
+        let (int, frac) = s.split_once('.').unwrap();
+        let mut out = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        format!("${out}.{frac}")
+    };
+    for v in [lost, row.sla_credits_usd, row.repair_cost_usd, drop] {
+        let plain = format!("**{v:.2} USD**");
+        assert!(model.contains(&plain), "docs/model.md should say {plain}");
+        let money = format!("**{}**", with_commas(v));
+        assert!(
+            teaching.contains(&money),
+            "docs/teaching.md should say {money}"
+        );
+    }
+    assert!(teaching.contains("**30 days**"));
+    assert_eq!(rel(&r).longest_dark_days, 30);
+    let none = run(&load(&world("no-spare-transformer")), None);
+    assert!(teaching.contains(&format!("dark for {} days", rel(&none).longest_dark_days)));
+}
