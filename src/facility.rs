@@ -171,6 +171,9 @@ pub struct Facility {
     fleets: Vec<Option<Entity>>,
     /// Site totals.
     pub totals: Totals,
+    /// Counts changes of energised units, so that per-group figures derived from them
+    /// (reliability accounting) are recomputed only when they can have changed.
+    pub units_changed: u64,
 }
 
 fn start_state(supply: SupplySpec) -> Lifecycle {
@@ -232,6 +235,7 @@ impl Facility {
             racks,
             fleets,
             totals: Totals::default(),
+            units_changed: 0,
         };
         for (gi, g) in s.racks.iter().enumerate() {
             if let Some((model, per_rack)) = g.initial {
@@ -436,6 +440,7 @@ impl Facility {
         kinds: &[(usize, Contract, u64)],
         add: bool,
     ) {
+        self.units_changed += 1;
         let upd = |x: &mut u64, d: u64| *x = if add { *x + d } else { *x - d };
         let g = &s.racks[group];
         let loops = s.cooling_loops.len();

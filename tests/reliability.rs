@@ -300,3 +300,47 @@ fn the_docs_worked_example_and_exercise_match_the_runs() {
     let none = run(&load(&world("no-spare-transformer")), None);
     assert!(teaching.contains(&format!("dark for {} days", rel(&none).longest_dark_days)));
 }
+
+/// Every substation, transformer and cooling loop of the reference world fails about
+/// once a year (Weibull, wear-out) and none is redundant, so racks go dark often.
+/// Debug builds audit after every event: loads recomputed from the entities agree with
+/// the incremental ones and no limit is ever exceeded, with racks going dark and coming
+/// back (and waiting to come back) throughout.
+#[test]
+fn the_audit_holds_with_frequent_failures() {
+    let s = load(&world("reference"));
+    let ids: Vec<String> = s
+        .transformers
+        .iter()
+        .map(|t| format!("\"{}\"", t.id))
+        .chain(s.substations.iter().map(|b| format!("\"{}\"", b.id)))
+        .chain(s.cooling_loops.iter().map(|l| format!("\"{}\"", l.id)))
+        .collect();
+    let text = world("reference")
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string()
+        + &format!(
+            "\n    reliability: (failures: [(equipment: [{}], life: Weibull(shape: 1.5, scale_years: 1.0), restore: Repair(days: Uniform(min: 1, max: 90), cost_usd: 1000.0))]),\n)\n",
+            ids.join(", ")
+        );
+    let s = load(&text);
+    let opts = RunOptions {
+        record_events: false,
+        audit: true,
+    };
+    let mut failures = 0;
+    let mut dark = 0;
+    for seed in 0..3 {
+        let r = retrofit::run_with(&s, Some(seed), opts).expect("audit holds");
+        let rep = rel(&r);
+        failures += rep.failures();
+        dark += rep.months.iter().filter(|m| m.lost_it_mwh > 0.0).count();
+    }
+    assert!(
+        failures > 20,
+        "{failures} failures: the test must exercise them"
+    );
+    assert!(dark > 4, "{dark} dark months");
+}
