@@ -344,3 +344,41 @@ fn the_audit_holds_with_frequent_failures() {
     );
     assert!(dark > 4, "{dark} dark months");
 }
+
+/// A hall that requires Tier III-class backup waits for generators and UPS rated for
+/// its sellable capacity, like any other limit, and the log says so. (Lead times here
+/// are stretched to bind: domain.md gives generators 12–20 weeks, UPS 20–40 weeks.)
+#[test]
+fn a_tier_iii_hall_waits_for_its_backup_power() {
+    let body = world("teaching").trim_end().strip_suffix(')').unwrap().to_string();
+    let text = body
+        + r#"
+    reliability: (
+        redundancy: [(hall: "GH", scheme: N, equipment: ["T3"], requires_backup: true)],
+        backup: [
+            (id: "GEN-1", kind: Generator, hall: "GH", rating_mw: 2.5, cost_usd: 1000000.0,
+             lead_time_weeks: 120, opex_usd_per_month: 5000.0),
+            (id: "UPS-1", kind: Ups, hall: "GH", rating_mw: 2.5, cost_usd: 500000.0,
+             lead_time_weeks: 30),
+        ],
+    ),
+)
+"#;
+    let s = load(&text);
+    let r = run(&s, None);
+    assert_eq!(r.first_gpu_day, Some(120 * 7), "energises the day the generator does");
+    let wait = r
+        .events
+        .iter()
+        .find(|e| e.event == "wait" && e.entity == "gpu-hall")
+        .expect("the GPU hall waits");
+    assert!(wait.detail.contains("generators of hall GH"), "{}", wait.detail);
+    // Backup capex on day 0; generator opex from the month it is in service.
+    let base = run(&load(&world("teaching")), None);
+    assert_eq!(r.ledger[0].capex_usd - base.ledger[0].capex_usd, 1_500_000.0);
+    let rep = rel(&r);
+    let on = s.calendar.date(120 * 7).to_string();
+    let m = month_index(&r, &on[..7]);
+    assert_eq!(rep.months[m - 1].backup_opex_usd, 0.0);
+    assert_eq!(rep.months[m].backup_opex_usd, 5000.0);
+}
