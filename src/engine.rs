@@ -260,7 +260,7 @@ impl Sim<'_> {
             _ => 0.0,
         };
         let t = &self.f.totals;
-        let rates = Rates {
+        let mut rates = Rates {
             mining_it_w: op.mining_it_w,
             mining_gh_s: op.mining_gh_s,
             btc_per_gh_day: econ.btc_per_gh_day,
@@ -271,6 +271,7 @@ impl Sim<'_> {
             lease_it_w: t.lease_it_w,
             rental_gpus: t.rental_gpus,
         };
+        self.units_in_repair(&mut rates, from, now);
         self.acc.advance(now, &rates);
     }
 

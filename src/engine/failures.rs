@@ -15,6 +15,7 @@ use crate::power::{Blocked, LimitKind};
 use crate::scenario::reliability::{BackupKind, RestoreSpec};
 use crate::scenario::{EquipmentRef, Scenario};
 use rand::{Rng, RngExt};
+use rand_distr::{Distribution, StandardNormal};
 use std::fmt::Write as _;
 
 /// The failure draws of one run.
@@ -31,6 +32,9 @@ pub struct FailureDraws {
     pub swap_days: Vec<Day>,
     /// Day each backup unit enters service.
     pub backup_days: Vec<Day>,
+    /// Per unit failure model, a standard-normal draw per month for the count of its
+    /// units in repair. Empty in a plain run.
+    pub unit_z: Vec<Vec<f64>>,
     /// True when random failures were sampled.
     pub sampled: bool,
 }
@@ -77,7 +81,14 @@ impl FailureDraws {
                 lives.push(v);
             }
         }
-        let sampled = rng.is_some() && !r.failures.is_empty();
+        let mut unit_z = Vec::new();
+        if let Some(rng) = rng.as_deref_mut() {
+            for _ in &r.units {
+                let months = s.calendar.months() as usize;
+                unit_z.push((0..months).map(|_| StandardNormal.sample(rng)).collect());
+            }
+        }
+        let sampled = rng.is_some() && !(r.failures.is_empty() && r.units.is_empty());
         let mut value = |d: Dist| match rng.as_deref_mut() {
             Some(rng) => d.sample(rng),
             None => d.median(),
@@ -94,6 +105,7 @@ impl FailureDraws {
             .collect();
         Self {
             sampled,
+            unit_z,
             lives,
             median_restore_days,
             swap_days,
@@ -128,6 +140,8 @@ pub struct ReliabilityMonth {
     pub gpu_availability: f64,
     /// IT MWh not served because racks were dark.
     pub lost_it_mwh: f64,
+    /// IT MWh of site-owned units (ASICs, rented GPUs) out for repair.
+    pub units_in_repair_it_mwh: f64,
     /// SLA credits paid, USD.
     pub sla_credits_usd: f64,
     /// Repair costs, USD.
@@ -165,7 +179,7 @@ impl ReliabilityReport {
         for g in &self.groups {
             let _ = write!(out, ",availability_{g}");
         }
-        out.push_str(",gpu_lease_availability,lost_it_mwh,sla_credits_usd,repair_cost_usd,replacement_capex_usd,backup_opex_usd\n");
+        out.push_str(",gpu_lease_availability,lost_it_mwh,units_in_repair_it_mwh,sla_credits_usd,repair_cost_usd,replacement_capex_usd,backup_opex_usd\n");
         for m in &self.months {
             let _ = write!(out, "{}", m.month);
             for a in &m.availability {
@@ -173,9 +187,10 @@ impl ReliabilityReport {
             }
             let _ = writeln!(
                 out,
-                ",{},{},{},{},{},{}",
+                ",{},{},{},{},{},{},{}",
                 m.gpu_availability,
                 m.lost_it_mwh,
+                m.units_in_repair_it_mwh,
                 m.sla_credits_usd,
                 m.repair_cost_usd,
                 m.replacement_capex_usd,
@@ -195,6 +210,7 @@ struct MonthAcc {
     lease_down_w_days: Vec<f64>,
     repair_cost_usd: f64,
     replacement_capex_usd: f64,
+    units_down_w_days: f64,
 }
 
 /// The engine's reliability state.
@@ -591,6 +607,47 @@ impl Sim<'_> {
         None
     }
 
+    /// Takes units in repair out of `rates` for the days `from..now`: per unit failure
+    /// model, the month's count of units in repair ([`UnitFailureSpec::units_down`]) out
+    /// of those earning, each drawing no power and earning nothing. Plain runs sample no
+    /// unit failures.
+    ///
+    /// [`UnitFailureSpec::units_down`]: crate::scenario::reliability::UnitFailureSpec::units_down
+    pub(super) fn units_in_repair(
+        &mut self,
+        rates: &mut crate::ledger::Rates,
+        from: Day,
+        now: Day,
+    ) {
+        let s = self.s;
+        let month = self.acc.month() as usize;
+        for (k, u) in s.reliability.units.iter().enumerate() {
+            let Some(&z) = self.d.failures.unit_z.get(k).and_then(|v| v.get(month)) else {
+                continue;
+            };
+            let in_use = self.f.model_in_use(s, u.model);
+            if in_use.units == 0 {
+                continue;
+            }
+            let down = u.units_down(in_use.units, z);
+            let share = down as f64 / in_use.units as f64;
+            let part = |v: u64| (v as f64 * share).round() as u64;
+            let it_down = part(in_use.it_w);
+            match s.models[u.model].kind {
+                crate::scenario::ModelKind::Asic { .. } => {
+                    rates.mining_it_w -= it_down.min(rates.mining_it_w);
+                    rates.mining_gh_s -= part(in_use.gh_s).min(rates.mining_gh_s);
+                }
+                crate::scenario::ModelKind::Gpu { .. } => {
+                    rates.gpu_it_w -= it_down.min(rates.gpu_it_w);
+                    rates.rental_gpus -= part(in_use.gpus).min(rates.rental_gpus);
+                }
+            }
+            rates.facility_w -= in_use.facility_w * share;
+            self.rel.acc.units_down_w_days += it_down as f64 * f64::from(now - from);
+        }
+    }
+
     /// Integrates served and dark IT from the last event to `now`.
     pub(super) fn account_reliability(&mut self, from: Day, now: Day) {
         if !self.rel.active || now <= from {
@@ -664,6 +721,7 @@ impl Sim<'_> {
             availability,
             gpu_availability: ratio(sum(&a.lease_up_w_days), sum(&a.lease_down_w_days)),
             lost_it_mwh: sum(&a.down_w_days) * 24.0 / 1e6,
+            units_in_repair_it_mwh: a.units_down_w_days * 24.0 / 1e6,
             sla_credits_usd: credits,
             repair_cost_usd: a.repair_cost_usd,
             replacement_capex_usd: a.replacement_capex_usd,

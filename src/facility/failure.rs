@@ -32,6 +32,21 @@ pub struct Pool {
     pub sellable_w: u64,
 }
 
+/// The energised units of one model that earn for the site ([`Facility::model_in_use`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ModelInUse {
+    /// Units.
+    pub units: u64,
+    /// IT load, W.
+    pub it_w: u64,
+    /// Facility power (IT × PUE), W.
+    pub facility_w: f64,
+    /// Hashrate, GH/s (ASICs).
+    pub gh_s: u64,
+    /// GPUs (rented servers).
+    pub gpus: u64,
+}
+
 /// Links an equipment entity to its pool entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InPool(pub Entity);
@@ -140,6 +155,54 @@ impl Facility {
             }
         }
         Ok(())
+    }
+
+    /// What the energised units of `model` earn with now, for unit failures: units, IT
+    /// W, facility W (IT × PUE), hashrate GH/s (mining ASICs, not curtailed) and GPUs
+    /// (site-owned, rented). Leased servers are the tenant's: not counted.
+    pub fn model_in_use(&self, s: &Scenario, model: usize) -> ModelInUse {
+        let m = &s.models[model];
+        let mut u = ModelInUse::default();
+        match m.kind {
+            crate::scenario::ModelKind::Asic { .. } => {
+                for fleet in self.world.query::<&super::AsicFleet>().iter() {
+                    if fleet.model != model || fleet.curtailed || fleet.it_w == 0 {
+                        continue;
+                    }
+                    let pue = self
+                        .world
+                        .get::<&super::Cooling>(fleet.cooling)
+                        .expect("plant")
+                        .pue;
+                    u.units += fleet.it_w / m.power_w;
+                    u.it_w += fleet.it_w;
+                    u.facility_w += fleet.it_w as f64 * pue;
+                    u.gh_s += fleet.hashrate_gh_s;
+                }
+            }
+            crate::scenario::ModelKind::Gpu { gpus } => {
+                for (b, state) in self.world.query::<(&UnitBatch, &Lifecycle)>().iter() {
+                    if b.model != model
+                        || *state != Lifecycle::Energised
+                        || b.contract != Contract::Rental
+                    {
+                        continue;
+                    }
+                    let rack = *self.world.get::<&Rack>(b.rack).expect("rack");
+                    let pue = self
+                        .world
+                        .get::<&super::Cooling>(rack.cooling)
+                        .expect("plant")
+                        .pue;
+                    let w = m.power_w * u64::from(b.count);
+                    u.units += u64::from(b.count);
+                    u.it_w += w;
+                    u.facility_w += w as f64 * pue;
+                    u.gpus += u64::from(gpus) * u64::from(b.count);
+                }
+            }
+        }
+        u
     }
 
     /// IT load per rack of `group` now (racks of a group are filled alike), W.

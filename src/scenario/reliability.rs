@@ -69,6 +69,35 @@ pub struct FailureSpec {
     pub restore: RestoreSpec,
 }
 
+/// Failures of one unit model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct UnitFailureSpec {
+    /// Model index.
+    pub model: usize,
+    /// Failures per unit per year.
+    pub annual_failure_rate: f64,
+    /// Days a failed unit is out.
+    pub repair_days: f64,
+}
+
+impl UnitFailureSpec {
+    /// Share of units in repair at any time in steady state: failures per day × days
+    /// out, p = AFR × repair_days / 365.25 (capped at 1).
+    pub fn down_share(&self) -> f64 {
+        (self.annual_failure_rate * self.repair_days / DAYS_PER_YEAR).min(1.0)
+    }
+
+    /// Units in repair out of `n` in a month whose standard-normal draw is `z`: the
+    /// binomial count B(n, p) in its normal approximation, n·p + z·√(n·p·(1 − p)),
+    /// rounded and held to 0..=n.
+    pub fn units_down(&self, n: u64, z: f64) -> u64 {
+        let p = self.down_share();
+        let nf = n as f64;
+        let k = (nf * p + z * (nf * p * (1.0 - p)).sqrt()).round();
+        k.clamp(0.0, nf) as u64
+    }
+}
+
 /// A spare on site.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpareSpec {
@@ -164,6 +193,8 @@ impl SlaSpec {
 pub struct ReliabilitySpec {
     /// Failure models, one per item at most.
     pub failures: Vec<FailureSpec>,
+    /// Unit-model failure rates.
+    pub units: Vec<UnitFailureSpec>,
     /// Spares.
     pub spares: Vec<SpareSpec>,
     /// Redundancy groups (halls).
@@ -246,6 +277,23 @@ mod tests {
             s.reliability.explain(&s),
             vec!["hall G1: N+1 on T1/T1b leaves 23.75 MW of 47.5 MW".to_string()]
         );
+    }
+
+    #[test]
+    fn units_down_is_the_binomial_mean_at_z_0_and_stays_in_range() {
+        let u = UnitFailureSpec {
+            model: 0,
+            annual_failure_rate: 0.10,
+            repair_days: 36.525,
+        };
+        // p = 0.1 × 36.525 / 365.25 = 0.01.
+        assert!((u.down_share() - 0.01).abs() < 1e-15);
+        assert_eq!(u.units_down(10_000, 0.0), 100);
+        // σ = √(10000 × 0.01 × 0.99) = 9.95: z = 1 → 110.
+        assert_eq!(u.units_down(10_000, 1.0), 110);
+        assert_eq!(u.units_down(10, -50.0), 0);
+        assert_eq!(u.units_down(10, 50.0), 10);
+        assert_eq!(u.units_down(0, 3.0), 0);
     }
 
     #[test]

@@ -14,6 +14,9 @@ pub struct Reliability {
     /// Failure models of equipment (substations, transformers, cooling loops).
     #[serde(default)]
     pub failures: Vec<EquipmentFailure>,
+    /// Failure rates of unit models (ASICs and site-owned GPU servers).
+    #[serde(default)]
+    pub units: Vec<UnitFailure>,
     /// Spare equipment held on site, bought on day 0.
     #[serde(default)]
     pub spares: Vec<Spare>,
@@ -36,6 +39,7 @@ impl Reliability {
     /// True when the section declares nothing (it is then not written back out).
     pub fn is_empty(&self) -> bool {
         self.failures.is_empty()
+            && self.units.is_empty()
             && self.spares.is_empty()
             && self.redundancy.is_empty()
             && self.backup.is_empty()
@@ -94,6 +98,19 @@ pub struct EquipmentFailure {
     pub life: Life,
     /// Repair or replacement.
     pub restore: Restore,
+}
+
+/// Failures of one unit model: each unit fails at this annual rate and is out for the
+/// repair time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitFailure {
+    /// Id of the unit model.
+    pub model: String,
+    /// Failures per unit per year (e.g. 0.10).
+    pub annual_failure_rate: f64,
+    /// Days a failed unit is out.
+    pub repair_days: f64,
 }
 
 /// A spare held on site.

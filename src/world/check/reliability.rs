@@ -7,7 +7,7 @@ use crate::calendar::Date;
 use crate::dist::Dist;
 use crate::scenario::reliability::{
     BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LifeSpec, RedundancySpec,
-    ReliabilitySpec, RestoreSpec, Scheme, SlaSpec, SpareSpec,
+    ReliabilitySpec, RestoreSpec, Scheme, SlaSpec, SpareSpec, UnitFailureSpec,
 };
 use crate::scenario::{ActionSpec, EquipmentRef, Scenario, SupplySpec};
 use crate::world::reliability::{Life, Reliability, Restore};
@@ -18,6 +18,21 @@ const MAX_REPAIR_DAYS: f64 = 3652.0;
 /// Checks the section and returns it resolved.
 pub(super) fn check(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> ReliabilitySpec {
     let failures = failures(c, r, ids, s);
+    let units = r
+        .units
+        .iter()
+        .filter_map(|u| {
+            let e = format!("unit failures of {}", u.model);
+            let model = c.lookup(&e, Kind::UnitModel, ids, &u.model);
+            c.within(&e, "annual_failure_rate", u.annual_failure_rate, 0.0, 10.0);
+            c.within(&e, "repair_days", u.repair_days, 0.0, MAX_REPAIR_DAYS);
+            Some(UnitFailureSpec {
+                model: model?,
+                annual_failure_rate: u.annual_failure_rate,
+                repair_days: u.repair_days,
+            })
+        })
+        .collect();
     let spares = r
         .spares
         .iter()
@@ -58,6 +73,7 @@ pub(super) fn check(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -
     let scripted = scripted(c, r, ids, s);
     ReliabilitySpec {
         failures,
+        units,
         spares,
         redundancy,
         backup,
