@@ -7,6 +7,7 @@
 //! the outputs do not depend on `--jobs`, on the order runs finish, or on how the sweep
 //! was split into shards.
 
+pub mod reliability;
 pub mod sketch;
 
 use crate::calendar::YearMonth;
@@ -141,6 +142,9 @@ pub struct Aggregate {
     pub first_gpu_by_month: Vec<u64>,
     /// Runs aggregated.
     pub runs: u64,
+    /// Failure figures, for worlds with a reliability section (issue 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reliability: Option<reliability::ReliabilityAggregate>,
 }
 
 impl Aggregate {
@@ -159,6 +163,7 @@ impl Aggregate {
             payback_by_month: vec![0; n],
             first_gpu_by_month: vec![0; n],
             runs: 0,
+            reliability: reliability::ReliabilityAggregate::new(s),
         }
     }
 
@@ -185,6 +190,9 @@ impl Aggregate {
         if let Some(i) = idx(r.summary.first_gpu_month) {
             self.first_gpu_by_month[i] += 1;
         }
+        if let (Some(a), Some(rel)) = (&mut self.reliability, &r.reliability) {
+            a.add(rel);
+        }
         self.runs += 1;
     }
 
@@ -207,6 +215,9 @@ impl Aggregate {
             (&mut self.first_gpu_by_month, &o.first_gpu_by_month),
         ] {
             a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        }
+        if let (Some(a), Some(b)) = (&mut self.reliability, &o.reliability) {
+            a.merge(b)?;
         }
         self.runs += o.runs;
         Ok(())
@@ -302,6 +313,7 @@ impl Aggregate {
                     p90: None,
                 },
             ),
+            reliability: self.reliability.as_ref().map(|r| r.summary()),
         }
     }
 }
@@ -353,6 +365,9 @@ pub struct SweepSummary {
     pub months_waited_on_limits: Percentiles,
     /// Cumulative cash at the horizon, USD.
     pub final_cumulative_cash_usd: Percentiles,
+    /// Availability, SLA credits and longest outage (worlds with a reliability section).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reliability: Option<reliability::ReliabilitySummary>,
 }
 
 /// What a shard (or whole sweep) leaves for `retrofit merge`.

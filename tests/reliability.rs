@@ -440,3 +440,34 @@ fn unit_failures_take_their_share_of_hashrate_out() {
     assert!(rep.sampled);
     assert!(rep.months.iter().any(|m| m.units_in_repair_it_mwh > 0.0));
 }
+
+/// A sweep of the scripted-failure world: every run loses hall G for the 30-day repair
+/// in June 2029 (and nothing else, the T3 MTBF being 333 years), so every run pays a
+/// credit, halls A and B stay fully available, and the longest outage is 30 days (to
+/// the sketch's 1 % relative accuracy).
+#[test]
+fn a_sweep_reports_availability_credits_and_the_longest_outage() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let s = Arc::new(load(&world("teaching-failure")));
+    let cfg = retrofit::sweep::SweepConfig {
+        runs: 24,
+        seed: 5,
+        jobs: 2,
+        shard: None,
+        handle_interrupt: false,
+    };
+    let (agg, _) =
+        retrofit::sweep::execute(s, &cfg, Arc::new(AtomicBool::new(false)), |_| Ok(()), || {})
+            .expect("sweep");
+    let summary = agg.summary("t", 5, 24, false);
+    let r = summary.reliability.expect("reliability figures");
+    assert_eq!(r.probability_any_sla_credit, 1.0);
+    assert!(r.expected_sla_credits_usd > 0.0);
+    let a = &r.availability[0];
+    assert_eq!((a.group.as_str(), a.availability.p10), ("A", Some(1.0)));
+    let g = &r.availability[2];
+    assert!(g.availability.p50.unwrap() < 1.0);
+    let longest = r.longest_outage_days.p50.unwrap();
+    assert!((longest - 30.0).abs() <= 0.3, "{longest}");
+}
