@@ -116,6 +116,7 @@ pub fn audit(f: &Facility, s: &Scenario) -> Vec<String> {
         }
     }
     check_racks(f, s, &r, &mut errors);
+    errors.extend(f.pool_overloads(s));
     let facility = f.facility_w();
     if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {
         errors.push(format!(

@@ -288,6 +288,10 @@ fn redundancy(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<
             );
             continue;
         }
+        if let Some(msg) = starts_over_sellable(s, g.scheme, &members) {
+            c.push(&e, Rule::RedundancyScheme, msg);
+            continue;
+        }
         out.push(RedundancySpec {
             hall: g.hall.clone(),
             scheme: g.scheme,
@@ -296,6 +300,33 @@ fn redundancy(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<
         });
     }
     out
+}
+
+/// A message if the racks' starting load on `members` exceeds what `scheme` sells.
+fn starts_over_sellable(s: &Scenario, scheme: Scheme, members: &[EquipmentRef]) -> Option<String> {
+    let mut load_mw: u128 = 0;
+    for g in &s.racks {
+        let Some((model, per_rack)) = g.initial else {
+            continue;
+        };
+        let it = u128::from(s.models[model].power_w * u64::from(per_rack)) * u128::from(g.count);
+        let lp = &s.cooling_loops[g.cooling];
+        if members.contains(&EquipmentRef::Transformer(g.transformer)) {
+            load_mw += it * u128::from(lp.path_milli);
+        }
+        if members.contains(&EquipmentRef::CoolingLoop(g.cooling)) {
+            load_mw += it * 1000;
+        }
+    }
+    let ratings: Vec<u64> = members.iter().map(|&m| s.equipment_capacity_w(m)).collect();
+    let sellable = crate::scenario::reliability::sellable_w(scheme, &ratings);
+    (load_mw > u128::from(sellable) * 1000).then(|| {
+        format!(
+            "starts with {:.2} MW on its equipment but its scheme sells only {:.2} MW",
+            load_mw as f64 / 1e9,
+            sellable as f64 / 1e6
+        )
+    })
 }
 
 fn backup(c: &mut Checker, r: &Reliability, halls: &[RedundancySpec]) -> Vec<BackupSpec> {
