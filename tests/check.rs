@@ -2,9 +2,10 @@
 //! `tests/data/broken/`, each of which must be reported naming the entity and the rule;
 //! unreadable inputs in `tests/data/unreadable/`; and the command line's exit codes.
 
+mod common;
+
 use retrofit::WorldError;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn data(name: &str) -> PathBuf {
@@ -379,7 +380,7 @@ fn every_rule_names_the_entity_and_the_rule() {
 /// order, each with its summary; and every rule has a broken world in `BROKEN`.
 #[test]
 fn the_rule_table_in_the_docs_is_the_rule_enum() {
-    use retrofit::world::Rule;
+    use retrofit::Rule;
     let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/model.md"))
         .unwrap();
     let section = page
@@ -711,9 +712,8 @@ fn escape_codes_from_a_world_never_reach_the_terminal() {
 // ---- the command line ----
 
 fn retrofit(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    common::retrofit()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run retrofit")
 }

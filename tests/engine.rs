@@ -1,9 +1,9 @@
 //! Behaviour tests of the core engine through the public API: closed-form economics,
 //! waits on limits, rejection of impossible worlds, determinism.
 
-use retrofit::calendar::days_in_month;
-use retrofit::power::LimitKind;
-use retrofit::timeline::SpanKind;
+use retrofit::unstable::calendar::days_in_month;
+use retrofit::unstable::power::LimitKind;
+use retrofit::unstable::timeline::SpanKind;
 use retrofit::{WorldError, load_str, run};
 
 /// A one-hall world: `asic_racks` racks of 4 × S21 (14 kW/rack) on transformer T1, and
@@ -350,7 +350,7 @@ fn the_same_seed_reproduces_a_run_bit_for_bit() {
     let a = run(&s, Some(42)).unwrap();
     let b = run(&s, Some(42)).unwrap();
     let c = run(&s, Some(43)).unwrap();
-    let csv = |r| retrofit::report::ledger_csv(r).unwrap();
+    let csv = |r| retrofit::unstable::report::ledger_csv(r).unwrap();
     assert_eq!(csv(&a), csv(&b));
     assert_eq!(a.events, b.events);
     assert_ne!(
@@ -450,8 +450,8 @@ fn a_cooling_plant_on_the_racks_transformer_loads_it_with_it_times_pue() {
 
 #[test]
 fn capacity_changes_list_existing_equipment_at_day_zero_and_installs_when_they_finish() {
-    use retrofit::engine::ServiceChange;
-    use retrofit::scenario::{EquipmentRef, SupplySpec};
+    use retrofit::unstable::engine::ServiceChange;
+    use retrofit::unstable::scenario::{EquipmentRef, SupplySpec};
     let s = retrofit::load("worlds/teaching.ron").unwrap();
     let r = run(&s, None).unwrap();
     let existing = s
@@ -477,7 +477,7 @@ fn capacity_changes_list_existing_equipment_at_day_zero_and_installs_when_they_f
     // Every installed item enters service on the day its Install step finished, with its
     // rating.
     for (st, t) in s.plan.iter().zip(&r.timeline) {
-        if let retrofit::scenario::ActionSpec::Install(items) = &st.action {
+        if let retrofit::unstable::scenario::ActionSpec::Install(items) = &st.action {
             for &item in items {
                 let c = r
                     .capacity_changes

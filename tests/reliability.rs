@@ -1,6 +1,6 @@
 //! Failures, redundancy and SLAs (issue 14): behaviour on whole worlds.
 
-use retrofit::engine::{ReliabilityReport, RunOptions};
+use retrofit::{ReliabilityReport, RunOptions};
 use retrofit::{RunResult, Scenario};
 
 fn world(name: &str) -> String {
@@ -158,7 +158,7 @@ fn two_n_halves_sellable_capacity_and_the_limit_check_holds_to_it() {
         .collect();
     assert_eq!(ratings, vec![950_000, 950_000]);
     assert_eq!(
-        retrofit::scenario::reliability::sellable_w(g.scheme, &ratings),
+        retrofit::unstable::scenario::reliability::sellable_w(g.scheme, &ratings),
         950_000
     );
     let r = run(&s, None);
@@ -219,8 +219,9 @@ fn sampled_failure_counts_match_the_mtbf() {
     };
     let total: usize = (0..n)
         .map(|i| {
-            let r = retrofit::run_with(&s, Some(retrofit::sweep::seed_for(2026, i)), opts)
-                .expect("run (audited in debug builds)");
+            let r =
+                retrofit::run_with(&s, Some(retrofit::unstable::sweep::seed_for(2026, i)), opts)
+                    .expect("run (audited in debug builds)");
             let rep = rel(&r);
             assert!(rep.sampled);
             rep.failures()
@@ -252,8 +253,12 @@ fn failures_do_not_shift_the_other_draws() {
         + "\n    reliability: (failures: [(equipment: [\"T2\"], life: Mtbf(years: 2.0), restore: Repair(days: 1))]),\n)\n";
     let with = load(&text);
     use rand::SeedableRng;
-    let a = retrofit::Draws::sample(&plain, &mut rand_pcg::Pcg64Mcg::seed_from_u64(7));
-    let b = retrofit::Draws::sample(&with, &mut rand_pcg::Pcg64Mcg::seed_from_u64(7));
+    let a = retrofit::unstable::engine::Draws::sample(
+        &plain,
+        &mut rand_pcg::Pcg64Mcg::seed_from_u64(7),
+    );
+    let b =
+        retrofit::unstable::engine::Draws::sample(&with, &mut rand_pcg::Pcg64Mcg::seed_from_u64(7));
     assert_eq!(a.transformer_lead_days, b.transformer_lead_days);
     assert_eq!(a.step_days, b.step_days);
     assert_eq!(a.market, b.market);
@@ -450,16 +455,21 @@ fn a_sweep_reports_availability_credits_and_the_longest_outage() {
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
     let s = Arc::new(load(&world("teaching-failure")));
-    let cfg = retrofit::sweep::SweepConfig {
+    let cfg = retrofit::SweepConfig {
         runs: 24,
         seed: 5,
         jobs: 2,
         shard: None,
         handle_interrupt: false,
     };
-    let (agg, _) =
-        retrofit::sweep::execute(s, &cfg, Arc::new(AtomicBool::new(false)), |_| Ok(()), || {})
-            .expect("sweep");
+    let (agg, _) = retrofit::unstable::sweep::execute(
+        s,
+        &cfg,
+        Arc::new(AtomicBool::new(false)),
+        |_| Ok(()),
+        || {},
+    )
+    .expect("sweep");
     let summary = agg.summary("t", 5, 24, false);
     let r = summary.reliability.expect("reliability figures");
     assert_eq!(r.probability_any_sla_credit, 1.0);

@@ -7,7 +7,6 @@ use super::Percentiles;
 use super::sketch::Sketch;
 use crate::engine::ReliabilityReport;
 use crate::scenario::Scenario;
-use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 /// Streaming aggregate of the runs' reliability reports.
@@ -90,17 +89,23 @@ impl ReliabilityAggregate {
     }
 
     /// Adds another aggregate of the same world.
-    pub fn merge(&mut self, o: &Self) -> Result<()> {
+    pub fn merge(&mut self, o: &Self) -> Result<(), String> {
         if o.groups != self.groups {
-            bail!("cannot merge sweeps over different rack groups");
+            return Err("cannot merge sweeps over different rack groups".into());
         }
+        let overflow = || "run counts overflow".to_string();
         for (a, b) in self.downtime_hours.iter_mut().zip(&o.downtime_hours) {
-            a.merge(b);
+            a.merge(b).ok_or_else(overflow)?;
         }
-        self.longest_dark_days.merge(&o.longest_dark_days);
-        self.runs_with_credit += o.runs_with_credit;
+        self.longest_dark_days
+            .merge(&o.longest_dark_days)
+            .ok_or_else(overflow)?;
+        self.runs_with_credit = self
+            .runs_with_credit
+            .checked_add(o.runs_with_credit)
+            .ok_or_else(overflow)?;
         self.credits_usd += o.credits_usd;
-        self.runs += o.runs;
+        self.runs = self.runs.checked_add(o.runs).ok_or_else(overflow)?;
         Ok(())
     }
 
