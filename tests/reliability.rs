@@ -481,3 +481,30 @@ fn a_sweep_reports_availability_credits_and_the_longest_outage() {
     let longest = r.longest_outage_days.p50.unwrap();
     assert!((longest - 30.0).abs() <= 0.3, "{longest}");
 }
+
+/// Hall A's transformer fails in January 2027 for 90 days; hall A is decommissioned in
+/// March, while dark: its miners must not come back when T1 does.
+#[test]
+fn a_hall_decommissioned_while_dark_stays_off() {
+    let body = world("teaching")
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string();
+    let text = body
+        + r#"
+    reliability: (
+        failures: [(equipment: ["T1"], life: Mtbf(years: 333.0), restore: Repair(days: 90))],
+        scripted: [Fail(equipment: "T1", at: "2027-01-15")],
+    ),
+)
+"#;
+    let r = run(&load(&text), None);
+    assert!(!r.events.iter().any(|e| e.event == "re-energised"));
+    let april = month_index(&r, "2027-05");
+    let base = run(&load(&world("teaching")), None);
+    // From May on (T1 back in mid-April) the site runs exactly as the teaching world.
+    for (a, b) in r.ledger[april..].iter().zip(&base.ledger[april..]) {
+        assert_eq!(a.asic_it_mw, b.asic_it_mw, "{}", a.month);
+    }
+}

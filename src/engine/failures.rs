@@ -548,6 +548,16 @@ impl Sim<'_> {
         }
     }
 
+    /// Group `g` is decommissioned: if it was dark, its units go for good and it stops
+    /// counting as dark (its outage ends here).
+    pub(super) fn decommission_dark(&mut self, g: usize) {
+        if let Some((_, _, since)) = self.rel.dark[g].take() {
+            self.f.decommission_dark(g);
+            self.rel.causes[g].clear();
+            self.rel.longest_dark = self.rel.longest_dark.max(self.now - since);
+        }
+    }
+
     /// A backup unit enters service.
     pub(super) fn backup_in_service(&mut self, i: usize) {
         let b = &self.s.reliability.backup[i];

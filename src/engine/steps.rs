@@ -168,6 +168,8 @@ impl Sim<'_> {
         let s = self.s;
         self.mark_started(i);
         let freed = self.f.decommission_group(s, g);
+        // Units dark after a failure are decommissioned too, and never come back.
+        self.decommission_dark(g);
         self.capacity_changed = true;
         if let Some(installer) = self.energised_by[g].take() {
             self.close_energised(installer);

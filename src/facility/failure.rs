@@ -291,6 +291,15 @@ impl Facility {
         (it, lease)
     }
 
+    /// Decommissions the dark units of `group` (their loads are already off the path).
+    pub fn decommission_dark(&mut self, group: usize) {
+        for u in self.units[group].clone() {
+            if self.world.remove_one::<Dark>(u).is_ok() {
+                *self.world.get::<&mut Lifecycle>(u).expect("state") = Lifecycle::Decommissioned;
+            }
+        }
+    }
+
     /// IT W per rack of the dark units of `group`.
     pub fn dark_rack_w(&self, s: &Scenario, group: usize) -> u64 {
         let Some(&rack) = self.racks[group].first() else {
