@@ -4,7 +4,9 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use retrofit::{ChartSize, Scenario, Shard, SweepConfig, SweepState, YearMonth};
+use retrofit::{
+    ChartFormat, ChartOptions, ChartSize, Scenario, Shard, SweepConfig, SweepState, YearMonth,
+};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,9 +25,13 @@ struct Cli {
     command: Command,
 }
 
-/// Chart size options shared by every command that draws.
+/// Chart options shared by every command that draws.
 #[derive(clap::Args)]
 struct ChartArgs {
+    /// Charts to write: none (fastest; other outputs unchanged), png, svg (vector, text
+    /// outlined in the bundled font) or both.
+    #[arg(long, default_value = "png", value_name = "none|png|svg|both")]
+    charts: ChartFormat,
     /// Chart width in pixels.
     #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
     width: u32,
@@ -35,10 +41,13 @@ struct ChartArgs {
 }
 
 impl ChartArgs {
-    fn size(&self) -> ChartSize {
-        ChartSize {
-            width: self.width,
-            height: self.height,
+    fn options(&self) -> ChartOptions {
+        ChartOptions {
+            format: self.charts,
+            size: ChartSize {
+                width: self.width,
+                height: self.height,
+            },
         }
     }
 }
@@ -195,7 +204,7 @@ struct RunOpts {
     world: World,
     out: PathBuf,
     seed: Option<u64>,
-    size: ChartSize,
+    charts: ChartOptions,
     explain: bool,
 }
 
@@ -206,7 +215,7 @@ impl RunArgs {
             out: self.out.unwrap_or_else(|| world.default_out("")),
             world,
             seed: self.seed,
-            size: self.chart.size(),
+            charts: self.chart.options(),
             explain: self.explain,
         })
     }
@@ -216,7 +225,7 @@ struct SweepOpts {
     world: World,
     cfg: SweepConfig,
     out: PathBuf,
-    size: ChartSize,
+    charts: ChartOptions,
 }
 
 impl SweepArgs {
@@ -234,7 +243,7 @@ impl SweepArgs {
                 // main.rs handles signals (see `handle_signals`).
                 handle_interrupt: false,
             },
-            size: self.chart.size(),
+            charts: self.chart.options(),
         })
     }
 }
@@ -245,7 +254,7 @@ struct CompareOpts {
     seed: u64,
     jobs: usize,
     out: PathBuf,
-    size: ChartSize,
+    charts: ChartOptions,
 }
 
 impl CompareArgs {
@@ -261,7 +270,7 @@ impl CompareArgs {
             seed: self.seed,
             jobs: jobs(self.jobs),
             out: self.out.unwrap_or_else(|| PathBuf::from("output/compare")),
-            size: self.chart.size(),
+            charts: self.chart.options(),
         })
     }
 }
@@ -316,7 +325,7 @@ fn run() -> Result<ExitCode> {
         Command::Sweep(a) => sweep(a.check()?),
         Command::Compare(a) => compare(a.check()?),
         Command::Init { template, path } => init(&template, &path),
-        Command::Merge { parts, out, chart } => merge(&parts, &out, chart.size()),
+        Command::Merge { parts, out, chart } => merge(&parts, &out, chart.options()),
     }
 }
 
@@ -346,7 +355,7 @@ fn run_world(o: RunOpts) -> Result<ExitCode> {
     retrofit::check_out(&o.out)?;
     let result = retrofit::run(s, o.seed)
         .with_context(|| format!("simulating {}", o.world.path.display()))?;
-    let dir = retrofit::write_run(&o.out, s, &result, o.size)?;
+    let dir = retrofit::write_run(&o.out, s, &result, o.charts)?;
     if o.explain {
         say(&retrofit::text::narrative(s, &result));
     }
@@ -366,7 +375,7 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
         &o.out,
         stop,
         || bar.inc(1),
-        o.size,
+        o.charts,
     )?;
     bar.finish_and_clear();
     print_sweep(&dir, &state);
@@ -380,7 +389,7 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
 fn compare(o: CompareOpts) -> Result<ExitCode> {
     retrofit::check_out(&o.out)?;
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
-    let dir = retrofit::write_compare(&o.out, &rows, &paths, o.size)?;
+    let dir = retrofit::write_compare(&o.out, &rows, &paths, o.charts)?;
     let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
         format!("{w:<45} {npv:>10} {pay:>9} {gpu:>9} {cash:>12}")
     };
@@ -421,8 +430,8 @@ fn init(template: &str, path: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn merge(parts: &[PathBuf], out: &Path, size: ChartSize) -> Result<ExitCode> {
-    let (dir, state) = retrofit::merge(parts, out, size)?;
+fn merge(parts: &[PathBuf], out: &Path, charts: ChartOptions) -> Result<ExitCode> {
+    let (dir, state) = retrofit::merge(parts, out, charts)?;
     print_sweep(&dir, &state);
     Ok(ExitCode::SUCCESS)
 }

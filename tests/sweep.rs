@@ -1,7 +1,7 @@
 //! Monte Carlo sweeps: independence from scheduling, sharding, interruption, accuracy.
 
 use retrofit::unstable::sweep::{seed_for, sketch::RELATIVE_ACCURACY};
-use retrofit::{ChartSize, Shard, SweepConfig, SweepState};
+use retrofit::{ChartFormat, ChartOptions, ChartSize, Shard, SweepConfig, SweepState};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,9 +21,12 @@ fn cfg(runs: u64, jobs: usize, shard: Option<Shard>) -> SweepConfig {
 }
 
 /// Small charts: cheap in a debug build, and enough to compare merged with unsharded.
-const SIZE: ChartSize = ChartSize {
-    width: 480,
-    height: 270,
+const SIZE: ChartOptions = ChartOptions {
+    format: ChartFormat::Png,
+    size: ChartSize {
+        width: 480,
+        height: 270,
+    },
 };
 
 fn sweep_into(out: &Path, c: &SweepConfig) -> SweepState {
