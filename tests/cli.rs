@@ -626,3 +626,36 @@ fn control_characters_in_a_site_name_are_not_sent_to_the_terminal() {
         }
     }
 }
+
+// Regression (issue 11): a read-only old output left `.NAME.old-PID` with no warning.
+// A write-protected output folder is refused, untouched; a user who may write anyway
+// (root ignores permission bits) gets it replaced. Either way nothing is left beside it.
+#[cfg(unix)]
+#[test]
+fn a_write_protected_output_is_refused_or_replaced_never_left_half_moved() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = retrofit(&[
+        "run",
+        "tests/data/valid-small.ron",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let o = retrofit(
+        &["run", "tests/data/valid-small.ron", "--seed", "3", "--out"]
+            .iter()
+            .copied()
+            .chain([out.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+    );
+    if !o.status.success() {
+        assert_clean_refusal(&o, &out, "write-protected");
+        let manifest = std::fs::read_to_string(out.join("retrofit-manifest.json")).unwrap();
+        assert!(manifest.contains("\"world_fingerprint\""));
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    assert_eq!(entries(dir.path()), ["out"], "no hidden sibling left");
+}

@@ -3,17 +3,16 @@
 //! scripts/regen-peer-fixture.sh). If this fails after a deliberate model change, the
 //! speed comparison in scripts/bench-vs-simpy.sh no longer compares like with like.
 
-use std::process::Command;
+mod common;
 
 #[test]
 fn peer_world_ledger_equals_the_simpy_ports() {
     let root = env!("CARGO_MANIFEST_DIR");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("peer");
-    let o = Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let o = common::retrofit()
         .args(["run", "benches/peer-reference.ron", "--out"])
         .arg(&out)
-        .current_dir(root)
         .output()
         .expect("the binary runs");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
