@@ -227,7 +227,10 @@ impl Subsidy {
     /// Mean of [`Subsidy::month_mean_btc`] over `len` months from `from`.
     pub fn window_mean_btc(&self, from: u32, len: u32) -> f64 {
         let len = len.max(1);
-        (from..from + len).map(|m| self.month_mean_btc(m)).sum::<f64>() / f64::from(len)
+        (from..from + len)
+            .map(|m| self.month_mean_btc(m))
+            .sum::<f64>()
+            / f64::from(len)
     }
 }
 
@@ -308,17 +311,29 @@ impl NetworkModel {
                     best_cash_cost_usd_per_ph_day: vec![0.0; months],
                 }
             }
-            NetworkModel::Supply(p) => Fleet::new(p, inputs.start_hashrate_gh_s).run(p, inputs, months),
+            NetworkModel::Supply(p) => {
+                Fleet::new(p, inputs.start_hashrate_gh_s).run(p, inputs, months)
+            }
         }
     }
 }
 
 fn price(inputs: &SupplyInputs<'_>, m: usize) -> f64 {
-    inputs.btc_price_usd.get(m).or(inputs.btc_price_usd.last()).copied().unwrap_or(0.0)
+    inputs
+        .btc_price_usd
+        .get(m)
+        .or(inputs.btc_price_usd.last())
+        .copied()
+        .unwrap_or(0.0)
 }
 
 fn fee(inputs: &SupplyInputs<'_>, m: usize) -> f64 {
-    inputs.fees_btc_per_block.get(m).or(inputs.fees_btc_per_block.last()).copied().unwrap_or(0.0)
+    inputs
+        .fees_btc_per_block
+        .get(m)
+        .or(inputs.fees_btc_per_block.last())
+        .copied()
+        .unwrap_or(0.0)
 }
 
 /// An installed block of capacity.
@@ -364,11 +379,16 @@ impl Fleet {
             let online_ph = clear(revenue, &self.blocks, power);
             out.hashrate_gh_s.push(online_ph * GH_PER_PH);
             // Nothing runs only when nothing earns anything (a zero price): hashprice 0.
-            let hashprice = if online_ph > 0.0 { revenue / online_ph } else { 0.0 };
+            let hashprice = if online_ph > 0.0 {
+                revenue / online_ph
+            } else {
+                0.0
+            };
             out.hashprice_usd_per_ph_day.push(hashprice);
             out.installed_gh_s.push(self.installed_ph() * GH_PER_PH);
             let best = self.blocks.first().map_or(0.0, |b| b.efficiency_j_per_th);
-            out.best_cash_cost_usd_per_ph_day.push(cash_cost_usd_per_ph_day(best, power));
+            out.best_cash_cost_usd_per_ph_day
+                .push(cash_cost_usd_per_ph_day(best, power));
             self.order(p, inputs, m);
         }
         out
@@ -393,12 +413,16 @@ impl Fleet {
     /// Places this month's order for the newest generation (see the module docs).
     fn order(&mut self, p: &SupplyParams, inputs: &SupplyInputs<'_>, m: usize) {
         let power = p.marginal_power_usd_per_mwh;
-        let e_new = p.new_efficiency_j_per_th * (1.0 - p.efficiency_gain_per_year).powf(m as f64 / 12.0);
+        let e_new =
+            p.new_efficiency_j_per_th * (1.0 - p.efficiency_gain_per_year).powf(m as f64 / 12.0);
         let capex_per_ph = p.capex_usd_per_th * 1000.0;
         let required = cash_cost_usd_per_ph_day(e_new, power)
             + capex_per_ph / (f64::from(p.payback_months) * DAYS_PER_MONTH);
         let arrival = m + p.lag_months as usize;
-        let expected_btc = inputs.subsidy.window_mean_btc(arrival as u32, p.payback_months) + fee(inputs, m);
+        let expected_btc = inputs
+            .subsidy
+            .window_mean_btc(arrival as u32, p.payback_months)
+            + fee(inputs, m);
         let target_ph = network_revenue_usd_per_day(expected_btc, price(inputs, m)) / required;
         // Capacity that would still run at the required hashprice, plus orders in flight.
         let running: f64 = self
@@ -490,7 +514,11 @@ mod tests {
         }
     }
 
-    fn flat_inputs<'a>(price: &'a [f64], fees: &'a [f64], subsidy: &'a Subsidy) -> SupplyInputs<'a> {
+    fn flat_inputs<'a>(
+        price: &'a [f64],
+        fees: &'a [f64],
+        subsidy: &'a Subsidy,
+    ) -> SupplyInputs<'a> {
         SupplyInputs {
             start_hashrate_gh_s: 1.1e12,
             btc_price_usd: price,
@@ -520,8 +548,10 @@ mod tests {
             start_btc: 3.125,
             halving_months: vec![],
         };
-        let path = NetworkModel::Exogenous { growth_per_year: 0.0 }
-            .path(&flat_inputs(&[91_000.0], &[0.03], &subsidy), 1);
+        let path = NetworkModel::Exogenous {
+            growth_per_year: 0.0,
+        }
+        .path(&flat_inputs(&[91_000.0], &[0.03], &subsidy), 1);
         let expect = 144.0 * 3.155 * 91_000.0 / 1.1e6;
         assert!((path.hashprice_usd_per_ph_day[0] - expect).abs() < 1e-9);
         assert!((expect - 37.6).abs() < 0.05);
@@ -634,8 +664,15 @@ mod tests {
         p.lag_months = 0;
         let problems = p.problems();
         assert!(problems.contains(&ParamProblem::BadEfficiency(1, -3.0)));
-        assert!(problems.iter().any(|q| matches!(q, ParamProblem::SharesDoNotSumToOne(s) if (s - 1.1).abs() < 1e-9)));
-        assert!(problems.contains(&ParamProblem::OutOfRange("marginal_power_usd_per_mwh", -1.0)));
+        assert!(
+            problems.iter().any(
+                |q| matches!(q, ParamProblem::SharesDoNotSumToOne(s) if (s - 1.1).abs() < 1e-9)
+            )
+        );
+        assert!(problems.contains(&ParamProblem::OutOfRange(
+            "marginal_power_usd_per_mwh",
+            -1.0
+        )));
         assert!(problems.contains(&ParamProblem::OutOfRange("build_share_per_month", 0.0)));
         assert!(problems.contains(&ParamProblem::OutOfRange("lag_months", 0.0)));
         assert_eq!(

@@ -69,8 +69,14 @@ pub fn parse(text: &str) -> Result<Vec<HistoryMonth>, String> {
         if f.len() != 7 {
             return Err(bad("expected 7 columns"));
         }
-        let num = |k: usize| f[k].parse::<f64>().map_err(|_| bad("a number was expected"));
-        let int = |k: usize| f[k].parse::<u32>().map_err(|_| bad("a whole number was expected"));
+        let num = |k: usize| {
+            f[k].parse::<f64>()
+                .map_err(|_| bad("a number was expected"))
+        };
+        let int = |k: usize| {
+            f[k].parse::<u32>()
+                .map_err(|_| bad("a whole number was expected"))
+        };
         out.push(HistoryMonth {
             month: f[0].to_string(),
             days: int(1)?,
@@ -169,7 +175,9 @@ impl Calibration {
 /// schedule's subsidy, so modelled network revenue equals the historical one.
 pub fn calibrate(params: &SupplyParams) -> Result<Calibration, String> {
     let history = monthly()?;
-    let first = history.first().ok_or("btc-monthly-2023-2025.csv has no rows")?;
+    let first = history
+        .first()
+        .ok_or("btc-monthly-2023-2025.csv has no rows")?;
     let subsidy = subsidy_from_2023();
     let prices: Vec<f64> = history.iter().map(|h| h.btc_price_usd).collect();
     let fees: Vec<f64> = history
