@@ -61,6 +61,8 @@ pub struct SupplyParams {
     pub new_efficiency_j_per_th: f64,
     /// Yearly improvement of the newest generation's efficiency (0.17: 17 % fewer J/TH a year).
     pub efficiency_gain_per_year: f64,
+    /// The newest generation never gets better than this, J/TH (chips stop shrinking).
+    pub efficiency_floor_j_per_th: f64,
     /// All-in capex of new capacity (machines and their share of site build), USD per TH/s.
     pub capex_usd_per_th: f64,
     /// Miners buy only what pays back its capex within this many months.
@@ -131,7 +133,13 @@ impl SupplyParams {
         if !self.cohorts.is_empty() && (sum - 1.0).abs() > 1e-6 {
             out.push(ParamProblem::SharesDoNotSumToOne(sum));
         }
-        let checks: [(&'static str, f64, bool); 6] = [
+        let checks: [(&'static str, f64, bool); 7] = [
+            (
+                "efficiency_floor_j_per_th",
+                self.efficiency_floor_j_per_th,
+                self.efficiency_floor_j_per_th > 0.0
+                    && self.efficiency_floor_j_per_th <= self.new_efficiency_j_per_th,
+            ),
             (
                 "marginal_power_usd_per_mwh",
                 self.marginal_power_usd_per_mwh,
@@ -189,6 +197,27 @@ pub struct Subsidy {
 }
 
 impl Subsidy {
+    /// The schedule of a run: `start_btc` halving on each of `halving_days` (simulation
+    /// days), placed within its month by the share of the month's days gone by.
+    pub fn from_calendar(
+        start_btc: f64,
+        halving_days: &[crate::calendar::Day],
+        cal: &crate::calendar::Calendar,
+    ) -> Self {
+        let halving_months = halving_days
+            .iter()
+            .map(|&d| {
+                let m = cal.month_of(d);
+                let (a, b) = (cal.month_start(m), cal.month_start(m + 1));
+                f64::from(m) + f64::from(d.saturating_sub(a)) / f64::from((b - a).max(1))
+            })
+            .collect();
+        Self {
+            start_btc,
+            halving_months,
+        }
+    }
+
     /// Months between halvings at 144 blocks a day (≈ 47.9).
     pub fn halving_interval_months() -> f64 {
         BLOCKS_PER_HALVING / BLOCKS_PER_DAY / DAYS_PER_MONTH
@@ -413,8 +442,9 @@ impl Fleet {
     /// Places this month's order for the newest generation (see the module docs).
     fn order(&mut self, p: &SupplyParams, inputs: &SupplyInputs<'_>, m: usize) {
         let power = p.marginal_power_usd_per_mwh;
-        let e_new =
-            p.new_efficiency_j_per_th * (1.0 - p.efficiency_gain_per_year).powf(m as f64 / 12.0);
+        let e_new = (p.new_efficiency_j_per_th
+            * (1.0 - p.efficiency_gain_per_year).powf(m as f64 / 12.0))
+        .max(p.efficiency_floor_j_per_th);
         let capex_per_ph = p.capex_usd_per_th * 1000.0;
         let required = cash_cost_usd_per_ph_day(e_new, power)
             + capex_per_ph / (f64::from(p.payback_months) * DAYS_PER_MONTH);

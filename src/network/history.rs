@@ -128,6 +128,9 @@ pub fn calibrated_params() -> SupplyParams {
         new_efficiency_j_per_th: 21.5,
         // Derived: S19 XP 21.5 → S21 XP 13.5 J/TH in about 2.5 years.
         efficiency_gain_per_year: 0.17,
+        // Assumption: about a third of today's best (12 J/TH); it does not bind before
+        // late 2030 at 17 %/yr from 21.5 J/TH in 2023.
+        efficiency_floor_j_per_th: 5.0,
         // $20/TH machines (S19 XP class, CoinDesk July 2023) + $3.5/TH site build
         // ($0.2 M/MW ÷ 57.1 PH/s per MW at 17.5 J/TH).
         capex_usd_per_th: 23.5,
