@@ -164,9 +164,238 @@ fn on_the_reference_median_path_hashprice_never_falls_below_the_best_cohorts_cas
         growth_per_year: s.markets.network_growth_per_year,
     }
     .path(&inputs, months);
-    assert!(exo.hashprice_usd_per_ph_day[months - 1] < 1.0);
-    assert!(path.hashprice_usd_per_ph_day[months - 1] > 15.0);
+    assert!(
+        exo.hashprice_usd_per_ph_day[months - 1] < 0.1,
+        "{}",
+        exo.hashprice_usd_per_ph_day[months - 1]
+    );
+    assert!(
+        path.hashprice_usd_per_ph_day[months - 1] >= 16.2 - 1e-9,
+        "{}",
+        path.hashprice_usd_per_ph_day[months - 1]
+    );
     // And on history too.
     let c = calibration();
     assert_hashprice_covers_the_best_cohort(&c.path, 1);
+}
+
+/// `$1,234.57` as docs/model.md writes money.
+fn cents(v: f64) -> String {
+    let c = (v * 100.0).round() as i64;
+    let (whole, frac) = (c.abs() / 100, c.abs() % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    format!("{}${grouped}.{frac:02}", if c < 0 { "-" } else { "" })
+}
+
+fn model_md() -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/model.md")).unwrap()
+}
+
+/// The figures of the worked month, by hand from the formulas.
+struct NetworkByHand {
+    btc_per_block: f64,
+    revenue_usd_per_day: f64,
+    hashprice: f64,
+    required: f64,
+    subsidy_window: f64,
+    expected_revenue: f64,
+    target_ph: f64,
+    running_ph: f64,
+    order_ph: f64,
+}
+
+fn network_by_hand() -> NetworkByHand {
+    // January 2023 of assets/data/btc-monthly-2023-2025.csv.
+    let (price, hashrate_ph, blocks, subsidy, fees) =
+        (20_239.87, 273_485.0, 4_726.0, 29_537.5, 402.9865);
+    let btc_per_block = (subsidy + fees) / blocks;
+    let revenue_usd_per_day = 144.0 * btc_per_block * price;
+    let hashprice = revenue_usd_per_day / hashrate_ph;
+    let required = 24.0 * 21.5 * 50.0 / 1000.0 + 23_500.0 / (30.0 * 30.4375);
+    // Months 1..=30: 14 at 6.25, April 2024 (19 of 30 days at 6.25), 15 at 3.125.
+    let april = 6.25 * 19.0 / 30.0 + 3.125 * 11.0 / 30.0;
+    let subsidy_window = (14.0 * 6.25 + april + 15.0 * 3.125) / 30.0;
+    let expected_revenue = 144.0 * (subsidy_window + btc_per_block - 6.25) * price;
+    let target_ph = expected_revenue / required;
+    // Cohorts whose cash cost is at most the required hashprice: 21.5, 29.5, 34.5 J/TH.
+    let running_ph = (0.10 + 0.45 + 0.30) * hashrate_ph;
+    let order_ph = 0.3 * (target_ph - running_ph);
+    NetworkByHand {
+        btc_per_block,
+        revenue_usd_per_day,
+        hashprice,
+        required,
+        subsidy_window,
+        expected_revenue,
+        target_ph,
+        running_ph,
+        order_ph,
+    }
+}
+
+#[test]
+fn the_worked_network_month_matches_the_model_and_the_page() {
+    let h = network_by_hand();
+    let c = calibration();
+    let p = history::calibrated_params();
+    let close = |a: f64, b: f64| (a - b).abs() < 0.005;
+    assert!(close(c.path.hashprice_usd_per_ph_day[0], h.hashprice));
+    // Every cohort covers its cash cost at $67.51: all of January's fleet runs.
+    for cohort in &p.cohorts {
+        assert!(cash_cost_usd_per_ph_day(cohort.efficiency_j_per_th, 50.0) < h.hashprice);
+    }
+    assert!(close(c.path.hashrate_gh_s[0] / 1e6, 273_485.0));
+    assert!(close(
+        history::subsidy_from_2023().window_mean_btc(1, 30),
+        h.subsidy_window
+    ));
+    assert!(close(
+        cash_cost_usd_per_ph_day(21.5, 50.0) + 23_500.0 / (30.0 * DAYS_PER_MONTH),
+        h.required
+    ));
+    // The order arrives in February as a 21.5 J/TH cohort: February's fleet is January's
+    // plus the order (February's hashprice, $75.52, still covers every cohort).
+    assert!(close(
+        c.path.installed_gh_s[1] / 1e6,
+        273_485.0 + h.order_ph
+    ));
+    assert!(close(c.path.hashrate_gh_s[1] / 1e6, 273_485.0 + h.order_ph));
+    let page = model_md();
+    for (v, what) in [
+        (h.revenue_usd_per_day, "network revenue per day"),
+        (h.hashprice, "hashprice"),
+        (h.required, "required hashprice"),
+        (h.expected_revenue, "expected revenue per day"),
+    ] {
+        assert!(
+            page.contains(&format!("**{}**", cents(v))),
+            "docs/model.md should show {what} {}",
+            cents(v)
+        );
+    }
+    for (v, what) in [
+        (h.target_ph, "target"),
+        (h.running_ph, "running"),
+        (h.order_ph, "order"),
+        (273_485.0 + h.order_ph, "February hashrate"),
+    ] {
+        let text = format!("**{:.1} PH/s**", v);
+        assert!(
+            page.contains(&text),
+            "docs/model.md should show {what} {text}"
+        );
+    }
+    assert!(page.contains(&format!("**{:.6} BTC**", h.btc_per_block)));
+    assert!(page.contains(&format!("**{:.6} BTC**", h.subsidy_window)));
+}
+
+/// The site's worked month: a 720-hour month cut from the shipped ERCOT curve.
+struct SiteByHand {
+    revenue_usd_per_mwh: f64,
+    hours_run: f64,
+    flexible_cost: f64,
+    flexible_revenue: f64,
+    curtailed_mwh: f64,
+    mean_price_paid: f64,
+    firm_cost: f64,
+    dr_credit: f64,
+    four_cp_month: f64,
+}
+
+/// What being flexible is worth in the month against running the same fleet firm: the
+/// margin kept by not mining through the spikes, the DR credit and the 4CP charge avoided.
+fn flexibility_value(h: &SiteByHand) -> f64 {
+    (h.firm_cost - h.flexible_cost - h.revenue_usd_per_mwh * h.curtailed_mwh)
+        + h.dr_credit
+        + h.four_cp_month
+}
+
+fn site_by_hand() -> SiteByHand {
+    let k = 720.0 / 8_760.0;
+    // 100 MW of 17.5 J/TH miners at PUE 1.1, 2 % pool fee, hashprice $45/PH/day.
+    let revenue_usd_per_mwh = 45.0 * 0.98 / (24.0 * 17.5 * 1.1 / 1000.0);
+    // Levels at or below that: $5, $25, $30, $60 (8,600 of the year's 8,760 hours).
+    let hours_run = 8_600.0 * k;
+    let cost_per_mw = (1_000.0 * 5.0 + 4_736.0 * 25.0 + 2_264.0 * 30.0 + 600.0 * 60.0) * k;
+    SiteByHand {
+        revenue_usd_per_mwh,
+        hours_run,
+        flexible_cost: 100.0 * cost_per_mw,
+        flexible_revenue: 100.0 * hours_run * revenue_usd_per_mwh,
+        curtailed_mwh: 100.0 * 160.0 * k,
+        mean_price_paid: cost_per_mw / hours_run,
+        firm_cost: 100.0 * 32.0 * 720.0,
+        dr_credit: 100.0 * 3_000.0,
+        four_cp_month: 100.0 * 1_000.0 * 100.0 / 12.0,
+    }
+}
+
+#[test]
+fn the_worked_site_month_matches_the_library_and_the_page() {
+    let h = site_by_hand();
+    let year = PriceDurationCurve::ercot_2024().unwrap();
+    let month = year.scaled_to_hours(720.0);
+    let r = price_shape::mining_revenue_usd_per_mwh(45.0, 17.5, 1.1, 0.02);
+    let close = |a: f64, b: f64| (a - b).abs() < 0.005;
+    assert!(close(r, h.revenue_usd_per_mwh));
+    let flex = price_shape::flexible_month(&month, 100.0, r);
+    assert!(close(flex.mwh_run / 100.0, h.hours_run));
+    assert!(close(flex.energy_cost_usd, h.flexible_cost));
+    assert!(close(flex.revenue_usd, h.flexible_revenue));
+    assert!(close(flex.mwh_curtailed, h.curtailed_mwh));
+    assert!(close(flex.mean_price_paid_usd_per_mwh(), h.mean_price_paid));
+    let firm = price_shape::firm_month(&month, 100.0, 0.0);
+    assert!(close(firm.energy_cost_usd, h.firm_cost));
+    let dr = flexibility::demand_response_month(
+        &DemandResponse {
+            usd_per_mw_month: 3_000.0,
+            event_hours_per_month: 4.0,
+        },
+        100.0,
+        &month,
+        r,
+    );
+    assert!(close(dr.credit_usd, h.dr_credit));
+    assert_eq!(
+        dr.forced.hours, 0.0,
+        "4 event hours fall inside the 13.15 h already off"
+    );
+    let cp = CoincidentPeak {
+        usd_per_kw_year: 100.0,
+        flexible_capture: 1.0,
+    };
+    let miners = flexibility::coincident_peak(&cp, 0.0, 100.0);
+    let gpus = flexibility::coincident_peak(&cp, 100.0, 0.0);
+    assert!(close(miners.avoided_usd_per_year / 12.0, h.four_cp_month));
+    assert!(close(gpus.charge_usd_per_year / 12.0, h.four_cp_month));
+    let page = model_md();
+    for (v, what) in [
+        (h.revenue_usd_per_mwh, "mining revenue per MWh"),
+        (h.flexible_cost, "flexible energy cost"),
+        (h.flexible_revenue, "flexible revenue"),
+        (h.mean_price_paid, "average price paid"),
+        (h.firm_cost, "firm energy cost"),
+        (h.dr_credit, "DR credit"),
+        (h.four_cp_month, "4CP per month"),
+        (
+            h.firm_cost - h.flexible_cost - h.revenue_usd_per_mwh * h.curtailed_mwh,
+            "spike margin kept",
+        ),
+        (flexibility_value(&h), "flexibility value"),
+    ] {
+        assert!(
+            page.contains(&format!("**{}**", cents(v))),
+            "docs/model.md should show {what} {}",
+            cents(v)
+        );
+    }
+    assert!(page.contains(&format!("**{:.2} h**", h.hours_run)));
+    assert!(page.contains(&format!("**{:.2} MWh**", h.curtailed_mwh)));
 }
