@@ -25,6 +25,7 @@
 //! overstates it by a similar amount after a fall.
 
 pub mod history;
+pub mod schema;
 
 use std::fmt;
 

@@ -16,6 +16,7 @@
 //! run, and those cost it the margin `revenue − price` it would have earned in them.
 
 use super::PriceDurationCurve;
+use serde::{Deserialize, Serialize};
 
 /// Hours in a (non-leap) year, for scaling yearly figures to a curve's hours.
 pub const HOURS_PER_YEAR: f64 = 8_760.0;
@@ -53,7 +54,8 @@ pub fn forced_off(
 }
 
 /// Demand-response or ancillary-service participation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DemandResponse {
     /// Credit per MW registered per month, USD.
     pub usd_per_mw_month: f64,
@@ -91,7 +93,8 @@ pub fn demand_response_month(
 
 /// A coincident-peak transmission tariff (ERCOT 4CP: the mean load in the four monthly
 /// 15-minute system peaks of June–September sets next year's charge).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CoincidentPeak {
     /// Charge per kW of peak-interval load per year, USD.
     pub usd_per_kw_year: f64,
@@ -132,7 +135,8 @@ pub fn coincident_peak(cp: &CoincidentPeak, firm_mw: f64, flexible_mw: f64) -> P
 }
 
 /// A large-load curtailment obligation (Texas SB 6, 2025: loads ≥ 75 MW).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CurtailmentObligation {
     /// Site load from which the obligation applies, MW.
     pub threshold_mw: f64,
@@ -141,7 +145,7 @@ pub struct CurtailmentObligation {
 }
 
 /// How a firm hall meets the obligation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FirmResponse {
     /// Exempt: switches to its own backup generation (its fuel and capex are not modelled
     /// here).
