@@ -9,6 +9,7 @@
 
 pub mod file;
 pub mod flexibility;
+pub mod month;
 pub mod schema;
 
 pub use file::{PriceFileError, load_hourly, parse_hourly};
