@@ -267,7 +267,8 @@ impl Subsidy {
 /// What the supply model needs from the market, month by month.
 #[derive(Debug, Clone, Copy)]
 pub struct SupplyInputs<'a> {
-    /// Network hashrate online in the first month, GH/s (it sets the starting fleet).
+    /// Installed network hashrate at the start, GH/s, split into cohorts by their shares.
+    /// Month 0 runs what pays, so it is online only where the fleet covers its costs.
     pub start_hashrate_gh_s: f64,
     /// BTC price per month, USD.
     pub btc_price_usd: &'a [f64],
@@ -523,6 +524,30 @@ impl Capacity for (f64, f64) {
     }
 }
 
+/// A run's network path under `model`: an exogenous model keeps the path `market`
+/// already has (median or sampled, so existing runs stay bit for bit the same); a supply
+/// model replaces it with the fleet's answer to the run's own BTC price path, subsidy
+/// schedule and fees.
+pub fn apply_to_market(
+    model: &NetworkModel,
+    market: &mut crate::market::MarketPath,
+    spec: &crate::scenario::MarketSpec,
+    calendar: &crate::calendar::Calendar,
+) {
+    if let NetworkModel::Supply(_) = model {
+        let months = market.btc_price_usd.len();
+        let subsidy = Subsidy::from_calendar(spec.block_subsidy_btc, &spec.halving_days, calendar);
+        let fees = [spec.fees_btc_per_block];
+        let inputs = SupplyInputs {
+            start_hashrate_gh_s: spec.network_hashrate_gh_s,
+            btc_price_usd: &market.btc_price_usd,
+            fees_btc_per_block: &fees,
+            subsidy: &subsidy,
+        };
+        market.network_hashrate_gh_s = model.path(&inputs, months).hashrate_gh_s;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -710,5 +735,32 @@ mod tests {
             ParamProblem::SharesDoNotSumToOne(1.1).to_string(),
             "cohort shares sum to 1.1, expected 1"
         );
+    }
+
+    #[test]
+    fn applying_a_model_keeps_exogenous_paths_and_replaces_them_with_supply() {
+        let s = spec(0.3);
+        let cal = crate::calendar::Calendar::new(
+            crate::calendar::YearMonth::parse("2026-01").unwrap(),
+            36,
+        );
+        let original = MarketPath::median(&s, 36);
+        let mut market = original.clone();
+        apply_to_market(
+            &NetworkModel::Exogenous {
+                growth_per_year: 0.3,
+            },
+            &mut market,
+            &s,
+            &cal,
+        );
+        assert_eq!(market, original);
+        apply_to_market(&NetworkModel::Supply(params()), &mut market, &s, &cal);
+        assert_ne!(market.network_hashrate_gh_s, original.network_hashrate_gh_s);
+        assert_eq!(market.network_hashrate_gh_s.len(), 36);
+        assert_eq!(market.btc_price_usd, original.btc_price_usd);
+        // The stated hashrate is the installed fleet; month 0 runs what pays. At $91k and
+        // 3.155 BTC/block ($37.6/PH/day) the 45 J/TH cohort ($54 at $50/MWh) is off.
+        assert!((market.network_hashrate_gh_s[0] - 0.85 * 1.1e12).abs() < 1.0);
     }
 }
