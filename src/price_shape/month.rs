@@ -122,6 +122,61 @@ pub fn site_month(
     out
 }
 
+/// What the ledger hands over at a month's close: its integrals over the month.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct LedgerMonth {
+    /// Calendar month, 1..=12.
+    pub calendar_month: u32,
+    /// Days in the month.
+    pub days: f64,
+    /// ASIC facility power (IT × PUE) of fleets that would mine, W·days.
+    pub asic_facility_w_days: f64,
+    /// All facility power, W·days.
+    pub facility_w_days: f64,
+    /// Facility power whose energy the site pays for, W·days.
+    pub billable_facility_w_days: f64,
+    /// Mining revenue if every fleet ran every hour, USD.
+    pub asic_revenue_usd: f64,
+    /// Lease revenue of the firm halls, USD.
+    pub lease_revenue_usd: f64,
+    /// The site's electricity price this month, USD/MWh.
+    pub site_usd_per_mwh: f64,
+}
+
+/// The month priced through `shape` (a flat curve at the site's price without one),
+/// with the `terms` of flexibility.
+pub fn ledger_month(
+    shape: Option<&super::schema::PriceShapeSpec>,
+    terms: &FlexibilitySpec,
+    m: &LedgerMonth,
+) -> SiteMonth {
+    let hours = m.days * 24.0;
+    let curve = match shape {
+        Some(s) => s.month_curve(m.calendar_month, hours, m.site_usd_per_mwh),
+        None => {
+            PriceDurationCurve::from_levels(&[(m.site_usd_per_mwh, hours)]).unwrap_or_else(|_| {
+                PriceDurationCurve::from_levels(&[(0.0, hours.max(1.0))])
+                    .expect("a valid flat curve")
+            })
+        }
+    };
+    let mw = |w_days: f64| w_days / m.days / 1e6;
+    let flexible_mw = mw(m.asic_facility_w_days);
+    let flexible_mwh = flexible_mw * hours;
+    let loads = SiteMonthLoads {
+        flexible_mw,
+        flexible_revenue_usd_per_mwh: if flexible_mwh > 0.0 {
+            m.asic_revenue_usd / flexible_mwh
+        } else {
+            0.0
+        },
+        firm_billed_mw: mw(m.billable_facility_w_days - m.asic_facility_w_days).max(0.0),
+        firm_mw: mw(m.facility_w_days - m.asic_facility_w_days).max(0.0),
+        firm_monthly_fee_usd: m.lease_revenue_usd,
+    };
+    site_month(&curve, &loads, terms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,5 +260,34 @@ mod tests {
         assert!((m.energy_cost_usd - (1_345_000.0 - 115_000.0)).abs() < 1e-6);
         assert_eq!(m.curtailed_mwh, 1_000.0);
         assert!((m.flexibility_net_usd() - (-400_000.0 - 1_620_000.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_ledger_month_without_a_shape_is_the_flat_price() {
+        // 30 days, 10 MW of miners earning $1.2 M, 5 MW of billed firm load, site $40/MWh.
+        let m = LedgerMonth {
+            calendar_month: 4,
+            days: 30.0,
+            asic_facility_w_days: 10e6 * 30.0,
+            facility_w_days: 15e6 * 30.0,
+            billable_facility_w_days: 15e6 * 30.0,
+            asic_revenue_usd: 1_200_000.0,
+            lease_revenue_usd: 0.0,
+            site_usd_per_mwh: 40.0,
+        };
+        let out = ledger_month(None, &FlexibilitySpec::default(), &m);
+        // r = 1.2 M / 7,200 MWh = $166.67 > $40: every hour runs.
+        assert!((out.mining_revenue_usd - 1_200_000.0).abs() < 1e-6);
+        assert!((out.energy_cost_usd - 15.0 * 720.0 * 40.0).abs() < 1e-6);
+        assert_eq!(out.curtailed_mwh, 0.0);
+        // Earning less than the price, the miners are off all month.
+        let poor = LedgerMonth {
+            asic_revenue_usd: 100_000.0,
+            ..m
+        };
+        let out = ledger_month(None, &FlexibilitySpec::default(), &poor);
+        assert_eq!(out.mining_revenue_usd, 0.0);
+        assert!((out.curtailed_mwh - 7_200.0).abs() < 1e-6);
+        assert!((out.energy_cost_usd - 5.0 * 720.0 * 40.0).abs() < 1e-6);
     }
 }
