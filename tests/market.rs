@@ -2,14 +2,14 @@
 //! and the worked month of docs/model.md ("Network supply model and flexibility"),
 //! recomputed to the cent.
 
-use retrofit::market::MarketPath;
-use retrofit::network::history::{self, Calibration};
-use retrofit::network::{
+use retrofit::unstable::market::MarketPath;
+use retrofit::unstable::network::history::{self, Calibration};
+use retrofit::unstable::network::{
     Cohort, DAYS_PER_MONTH, NetworkModel, NetworkPath, Subsidy, SupplyInputs, SupplyParams,
     cash_cost_usd_per_ph_day,
 };
-use retrofit::price_shape::flexibility::{self, CoincidentPeak, DemandResponse};
-use retrofit::price_shape::{self, PriceDurationCurve};
+use retrofit::unstable::price_shape::flexibility::{self, CoincidentPeak, DemandResponse};
+use retrofit::unstable::price_shape::{self, PriceDurationCurve};
 
 fn calibration() -> Calibration {
     history::calibrate(&history::calibrated_params()).unwrap()
