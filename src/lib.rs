@@ -184,10 +184,12 @@ impl WorldError {
     }
 }
 
-/// Parses and validates world text; `origin` names it in messages.
+/// Parses and validates world text; `origin` names it in messages, and files the world
+/// refers to (an hourly price file) are read relative to `origin`'s folder.
 pub fn load_str(text: &str, origin: &str) -> Result<Scenario, WorldError> {
     let raw = world::parse(text, origin).map_err(WorldError::Load)?;
-    world::check(&raw, Some(text)).map_err(|problems| WorldError::Invalid {
+    let base = Path::new(origin).parent();
+    world::check::check_at(&raw, Some(text), base).map_err(|problems| WorldError::Invalid {
         origin: origin.to_string(),
         problems,
     })

@@ -318,6 +318,12 @@ pub struct Scenario {
     pub markets: MarketSpec,
     /// Plan steps, in file order.
     pub plan: Vec<StepSpec>,
+    /// The network hashrate model (exogenous unless the world gives a supply model).
+    pub network: crate::network::schema::NetworkSpec,
+    /// The hourly price shape, if any.
+    pub power_prices: Option<crate::price_shape::schema::PriceShapeSpec>,
+    /// Flexibility terms, if any.
+    pub flexibility: Option<crate::price_shape::schema::FlexibilitySpec>,
 }
 
 impl Scenario {

@@ -38,6 +38,15 @@ pub struct WorldFile {
     /// The retrofit plan: a DAG of steps.
     #[serde(default)]
     pub plan: Vec<Step>,
+    /// How network hashrate evolves (default: exogenous growth from `markets`).
+    #[serde(default)]
+    pub network: crate::network::schema::NetworkSection,
+    /// An hourly shape for the site's power price (default: none, a flat monthly price).
+    #[serde(default)]
+    pub power_prices: Option<crate::price_shape::schema::PowerPricesSection>,
+    /// Demand response, coincident-peak charges and curtailment obligations (default: none).
+    #[serde(default)]
+    pub flexibility: Option<crate::price_shape::schema::FlexibilitySection>,
 }
 
 /// Site-wide settings.

@@ -330,6 +330,9 @@ fn world(sh: &Shape) -> WorldFile {
             }),
         },
         plan,
+        network: Default::default(),
+        power_prices: None,
+        flexibility: None,
     }
 }
 

@@ -155,9 +155,11 @@ pub fn check(
         ("payback_months", s.payback_months),
         ("build_share_per_month", s.build_share_per_month),
     ];
+    // A plain number is judged by the parameter's own range below (a negative price is a
+    // negative value, not a bad distribution); only a written distribution is validated.
     let dists = quantities.map(|(name, q)| {
         let d = q.dist();
-        if let Err(why) = d.validate() {
+        if let (Quantity::Dist(_), Err(why)) = (q, d.validate()) {
             problems.push(SectionProblem::BadDistribution(name, why));
         }
         d

@@ -11,6 +11,7 @@
 //! breaking each one.
 
 mod equipment;
+mod market_model;
 mod markets;
 mod physical;
 mod plan;
@@ -453,6 +454,16 @@ fn index_ids<'a>(
 
 /// Validates `world`. `text` is the file's source, used to point at declarations.
 pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Problem>> {
+    check_at(world, text, None)
+}
+
+/// [`check`] for a world whose files (an hourly price file) are named relative to
+/// `base_dir` (the world file's folder).
+pub fn check_at(
+    world: &WorldFile,
+    text: Option<&str>,
+    base_dir: Option<&std::path::Path>,
+) -> Result<Scenario, Vec<Problem>> {
     let mut c = Checker {
         text: text.map(Locator::new),
         problems: Vec::new(),
@@ -463,6 +474,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     let models = equipment::models(&mut c, &world.unit_models);
     let racks = racks::check(&mut c, &world.racks, &ids);
     let markets = markets::check(&mut c, &world.markets, &site.calendar);
+    let model = market_model::check(&mut c, world, base_dir);
     let plan = plan::check(
         &mut c,
         world,
@@ -502,6 +514,9 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             electricity_usd_per_mwh: site.electricity_usd_per_mwh,
         },
         plan,
+        network: model.network,
+        power_prices: model.power_prices,
+        flexibility: model.flexibility,
     };
     physical::check(&mut c, &scenario);
     if c.problems.is_empty() {

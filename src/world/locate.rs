@@ -108,6 +108,9 @@ fn section_key(entity: &str) -> Option<&'static str> {
         "markets" => "markets",
         "racks" => "racks",
         "plan" => "plan",
+        "network" => "network",
+        "power_prices" => "power_prices",
+        "flexibility" => "flexibility",
         "site interconnect" => "interconnect_mw",
         _ => return None,
     })
