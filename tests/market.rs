@@ -399,3 +399,78 @@ fn the_worked_site_month_matches_the_library_and_the_page() {
     assert!(page.contains(&format!("**{:.2} h**", h.hours_run)));
     assert!(page.contains(&format!("**{:.2} MWh**", h.curtailed_mwh)));
 }
+
+/// `worlds/keep-mining.ron` with the sections of issue 13 appended before its last `)`.
+fn keep_mining_with(sections: &str) -> retrofit::Scenario {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/worlds/keep-mining.ron"
+    ))
+    .unwrap();
+    let end = text.rfind(')').unwrap();
+    let text = format!("{}{sections}\n)\n", &text[..end]);
+    retrofit::load_str(&text, "keep-mining-market.ron").unwrap()
+}
+
+const SUPPLY_SECTION: &str = "network: Supply((
+    cohorts: [(efficiency_j_per_th: 13.5, share: 0.15), (efficiency_j_per_th: 17.5, share: 0.35),
+              (efficiency_j_per_th: 21.5, share: 0.25), (efficiency_j_per_th: 29.5, share: 0.25)],
+    marginal_power_usd_per_mwh: Uniform(min: 40.0, max: 60.0),
+    new_efficiency_j_per_th: 12.0,
+    efficiency_gain_per_year: 0.17,
+    capex_usd_per_th: 28.4,
+    payback_months: 30,
+    build_share_per_month: 0.3,
+)),";
+
+#[test]
+fn a_world_with_a_supply_model_runs_on_the_modelled_network_path() {
+    let s = keep_mining_with(SUPPLY_SECTION);
+    let r = retrofit::run(&s, None).unwrap();
+    // The run's network is the model's answer to the median price path.
+    let months = s.calendar.months() as usize;
+    let market = MarketPath::median(&s.markets, months as u32);
+    let subsidy = Subsidy::from_calendar(
+        s.markets.block_subsidy_btc,
+        &s.markets.halving_days,
+        &s.calendar,
+    );
+    let fees = [s.markets.fees_btc_per_block];
+    let inputs = SupplyInputs {
+        start_hashrate_gh_s: s.markets.network_hashrate_gh_s,
+        btc_price_usd: &market.btc_price_usd,
+        fees_btc_per_block: &fees,
+        subsidy: &subsidy,
+    };
+    let path = s.network.median.path(&inputs, months);
+    for (row, h) in r.ledger.iter().zip(&path.hashrate_gh_s) {
+        assert_eq!(row.network_hashrate_eh_s, h / 1e9);
+    }
+    // Unlike the exogenous 30 %/yr path, it never runs away from what pays.
+    let exogenous =
+        retrofit::run(&retrofit::load("worlds/keep-mining.ron").unwrap(), None).unwrap();
+    let last = months - 1;
+    assert!(
+        r.ledger[last].network_hashrate_eh_s < exogenous.ledger[last].network_hashrate_eh_s / 10.0
+    );
+    assert!(r.ledger[last].btc_mined > exogenous.ledger[last].btc_mined * 10.0);
+}
+
+#[test]
+fn sampled_runs_draw_the_supply_parameters_reproducibly() {
+    let s = keep_mining_with(SUPPLY_SECTION);
+    let a = retrofit::run(&s, Some(7)).unwrap();
+    let b = retrofit::run(&s, Some(7)).unwrap();
+    assert_eq!(a.ledger, b.ledger);
+    let c = retrofit::run(&s, Some(8)).unwrap();
+    assert_ne!(
+        a.ledger
+            .iter()
+            .map(|m| m.network_hashrate_eh_s)
+            .collect::<Vec<_>>(),
+        c.ledger
+            .iter()
+            .map(|m| m.network_hashrate_eh_s)
+            .collect::<Vec<_>>()
+    );
+}
