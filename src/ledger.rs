@@ -55,6 +55,11 @@ pub struct MonthRow {
     pub cumulative_cash_usd: f64,
     /// GPU IT load at the end of the month, MW.
     pub gpu_it_mw_end: f64,
+    /// Hourly pricing and flexibility columns, when the world has `power_prices` or
+    /// `flexibility` (appended to `ledger.csv` only then, so other worlds' files are
+    /// unchanged).
+    #[serde(skip)]
+    pub flexibility: Option<crate::price_shape::month::SiteMonth>,
 }
 
 /// Integrals accumulated over the current month.
@@ -66,6 +71,8 @@ struct MonthAccum {
     facility_w_days: f64,
     billable_facility_w_days: f64,
     hash_gh_days: f64,
+    /// Facility power (IT × PUE) of ASIC fleets mining, W·days.
+    asic_facility_w_days: f64,
     btc: f64,
     lease_w_days: f64,
     rental_gpu_days: f64,
@@ -152,12 +159,14 @@ impl Accountant {
         // operators do; they keep their capacity and restart when mining pays again.
         let (mut mining_w, mut mining_gh, mut curtailed_w, mut curtailed_facility_w) =
             (0u64, 0u64, 0u64, 0.0);
+        let mut mining_facility_w = 0.0;
         for (i, cell) in t.asic_cells.iter().enumerate().filter(|(_, c)| c.it_w > 0) {
             let pue = s.cooling_loops[i % loops].pue;
             let revenue =
                 cell.hashrate_gh_s as f64 * mining_btc_per_gh_day * market.btc_price_usd[m];
             let cost = cell.it_w as f64 * pue * usd_per_w_day;
-            let off = s.curtail_unprofitable_asics && revenue < cost;
+            // With an hourly price shape the hourly rule (at month close) decides instead.
+            let off = s.curtail_unprofitable_asics && s.power_prices.is_none() && revenue < cost;
             if off != self.curtailed[i] {
                 self.curtailed[i] = off;
                 self.switches.push(CurtailSwitch {
@@ -175,6 +184,7 @@ impl Accountant {
             } else {
                 mining_w += cell.it_w;
                 mining_gh += cell.hashrate_gh_s;
+                mining_facility_w += cell.it_w as f64 * pue;
             }
         }
         let a = &mut self.acc;
@@ -196,6 +206,7 @@ impl Accountant {
         a.lease_w_days += t.lease_it_w as f64 * days;
         a.rental_gpu_days += t.rental_gpus as f64 * days;
         a.hash_gh_days += mining_gh as f64 * days;
+        a.asic_facility_w_days += mining_facility_w * days;
         a.btc += mining_gh as f64 * mining_btc_per_gh_day * days;
     }
 
@@ -244,7 +255,37 @@ impl Accountant {
         let energy_cost =
             a.billable_facility_w_days * HOURS_PER_DAY / 1e6 * market.electricity_usd_per_mwh[m];
         let opex = s.fixed_opex_usd_per_month;
-        let net = asic_revenue + gpu_revenue - energy_cost - opex - a.capex_usd;
+        let mut btc_mined = a.btc;
+        let (mut asic_revenue, mut energy_cost) = (asic_revenue, energy_cost);
+        let mut energy_mwh = a.facility_w_days * HOURS_PER_DAY / 1e6;
+        let mut flex_net = 0.0;
+        let flexibility = (s.power_prices.is_some() || s.flexibility.is_some()).then(|| {
+            let month = crate::price_shape::month::ledger_month(
+                s.power_prices.as_ref(),
+                &s.flexibility.unwrap_or_default(),
+                &crate::price_shape::month::LedgerMonth {
+                    calendar_month: label.month,
+                    days,
+                    asic_facility_w_days: a.asic_facility_w_days,
+                    facility_w_days: a.facility_w_days,
+                    billable_facility_w_days: a.billable_facility_w_days,
+                    asic_revenue_usd: asic_revenue,
+                    lease_revenue_usd: lease_revenue,
+                    site_usd_per_mwh: market.electricity_usd_per_mwh[m],
+                },
+            );
+            // Mining ran only in the hours it paid: BTC scales with the revenue kept.
+            if asic_revenue > 0.0 {
+                btc_mined *= month.mining_revenue_usd / asic_revenue;
+            }
+            asic_revenue = month.mining_revenue_usd;
+            energy_cost = month.energy_cost_usd;
+            energy_mwh = month.energy_mwh
+                + (a.facility_w_days - a.billable_facility_w_days) * HOURS_PER_DAY / 1e6;
+            flex_net = month.flexibility_net_usd();
+            month
+        });
+        let net = asic_revenue + gpu_revenue - energy_cost - opex - a.capex_usd + flex_net;
         self.cumulative_usd += net;
         self.rows.push(MonthRow {
             month: label,
@@ -253,18 +294,19 @@ impl Accountant {
             facility_mw: a.facility_w_days / days / 1e6,
             hashrate_ph_s: a.hash_gh_days / days / 1e6,
             asic_curtailed_mw: a.curtailed_w_days / days / 1e6,
-            btc_mined: a.btc,
+            btc_mined,
             btc_price_usd: btc_price,
             network_hashrate_eh_s: market.network_hashrate_gh_s[m] / 1e9,
             asic_revenue_usd: asic_revenue,
             gpu_revenue_usd: gpu_revenue,
-            energy_mwh: a.facility_w_days * HOURS_PER_DAY / 1e6,
+            energy_mwh,
             energy_cost_usd: energy_cost,
             opex_usd: opex,
             capex_usd: a.capex_usd,
             net_cash_flow_usd: net,
             cumulative_cash_usd: self.cumulative_usd,
             gpu_it_mw_end: t.gpu_it_w as f64 / 1e6,
+            flexibility,
         });
         self.month += 1;
         self.rows.last().expect("row just pushed")

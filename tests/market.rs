@@ -474,3 +474,69 @@ fn sampled_runs_draw_the_supply_parameters_reproducibly() {
             .collect::<Vec<_>>()
     );
 }
+
+const FLEX_SECTIONS: &str = "power_prices: (shape: Ercot2024, mean_follows_site_price: true),
+flexibility: (
+    demand_response: Some((usd_per_mw_month: 3000.0, event_hours_per_month: 4.0)),
+    coincident_peak: Some((usd_per_kw_year: 100.0, flexible_capture: 0.75)),
+    curtailment_obligation: Some((threshold_mw: 75.0, emergency_hours_per_year: 20.0,
+                                  firm_response: BackupGeneration)),
+),";
+
+#[test]
+fn hourly_prices_and_flexibility_reach_the_ledger_and_balance() {
+    let s = keep_mining_with(FLEX_SECTIONS);
+    let r = retrofit::run(&s, None).unwrap();
+    let flat = retrofit::run(&retrofit::load("worlds/keep-mining.ron").unwrap(), None).unwrap();
+    let mut cumulative = 0.0;
+    for row in &r.ledger {
+        let f = row
+            .flexibility
+            .expect("every month has the flexibility columns");
+        // Cash balances with the credits and charges.
+        let net = row.asic_revenue_usd + row.gpu_revenue_usd
+            - row.energy_cost_usd
+            - row.opex_usd
+            - row.capex_usd
+            + f.dr_credit_usd
+            - f.peak_charge_paid_usd
+            - f.sla_credits_usd;
+        assert!((row.net_cash_flow_usd - net).abs() < 1e-6 * net.abs().max(1.0));
+        cumulative += row.net_cash_flow_usd;
+        assert!((row.cumulative_cash_usd - cumulative).abs() < 1e-6 * cumulative.abs().max(1.0));
+        // The shape's mean is the site's $40, so a fleet that runs only in the hours it
+        // can afford never pays more than that on average.
+        if f.curtailed_mwh > 0.0 && row.energy_mwh > 0.0 {
+            assert!(f.mean_price_paid_usd_per_mwh() < 40.0);
+        }
+    }
+    // The spikes are skipped: some energy is curtailed while the fleet mines.
+    assert!(
+        r.ledger
+            .iter()
+            .any(|m| m.flexibility.unwrap().curtailed_mwh > 0.0 && m.btc_mined > 0.0)
+    );
+    // The fleet (100 MW, miners only) earns DR credit and avoids three quarters of 4CP.
+    let first = r.ledger[0].flexibility.unwrap();
+    assert!(first.dr_credit_usd > 0.0 && first.peak_charge_avoided_usd > 0.0);
+    // ledger.csv carries the columns only here.
+    let csv = retrofit::unstable::report::ledger_csv(&r).unwrap();
+    let header = String::from_utf8(csv)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        header.ends_with(retrofit::unstable::report::FLEXIBILITY_COLUMNS),
+        "{header}"
+    );
+    let plain = retrofit::unstable::report::ledger_csv(&flat).unwrap();
+    let plain_header = String::from_utf8(plain)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(plain_header, retrofit::unstable::report::LEDGER_COLUMNS);
+}
