@@ -538,5 +538,8 @@ fn hourly_prices_and_flexibility_reach_the_ledger_and_balance() {
         .next()
         .unwrap()
         .to_string();
-    assert_eq!(plain_header, retrofit::unstable::report::LEDGER_COLUMNS);
+    assert_eq!(
+        plain_header,
+        retrofit::unstable::ledger::MonthRow::columns().join(",")
+    );
 }
