@@ -291,6 +291,7 @@ impl Sim<'_> {
             curtailed_it_w: op.curtailed_it_w,
             gpu_it_w: t.gpu_it_w,
             facility_w: self.f.facility_w() - op.curtailed_facility_w,
+            mining_facility_w: op.mining_facility_w,
             passthrough_w,
             lease_it_w: t.lease_it_w,
             rental_gpus: t.rental_gpus,

@@ -55,6 +55,11 @@ pub struct MonthRow {
     pub cumulative_cash_usd: f64,
     /// GPU IT load at the end of the month, MW.
     pub gpu_it_mw_end: f64,
+    /// Hourly pricing and flexibility columns, when the world has `power_prices` or
+    /// `flexibility` (appended to `ledger.csv` only then, so other worlds' files are
+    /// unchanged).
+    #[serde(skip)]
+    pub flexibility: Option<crate::price_shape::month::SiteMonth>,
 }
 
 impl MonthRow {
@@ -83,6 +88,7 @@ impl MonthRow {
             net_cash_flow_usd: 0.0,
             cumulative_cash_usd: 0.0,
             gpu_it_mw_end: 0.0,
+            flexibility: None,
         };
         let mut w = csv::Writer::from_writer(Vec::new());
         // Writing to memory cannot fail; an empty list would fail the test below.
@@ -105,6 +111,8 @@ struct MonthAccum {
     facility_w_days: f64,
     billable_facility_w_days: f64,
     hash_gh_days: f64,
+    /// Facility power (IT × PUE) of ASIC fleets mining, W·days.
+    asic_facility_w_days: f64,
     btc: f64,
     lease_w_days: f64,
     rental_gpu_days: f64,
@@ -128,6 +136,8 @@ pub struct Rates {
     pub gpu_it_w: u64,
     /// Facility power drawn (IT × PUE, switched-off ASICs excluded), W.
     pub facility_w: f64,
+    /// Facility power of ASICs mining (IT × PUE), W.
+    pub mining_facility_w: f64,
     /// Part of it the tenant pays under a lease with power pass-through, W.
     pub passthrough_w: f64,
     /// GPU IT load under lease contracts, W.
@@ -182,6 +192,7 @@ impl Accountant {
         a.gpu_w_days += r.gpu_it_w as f64 * days;
         a.facility_w_days += r.facility_w * days;
         a.billable_facility_w_days += (r.facility_w - r.passthrough_w) * days;
+        a.asic_facility_w_days += r.mining_facility_w * days;
         a.lease_w_days += r.lease_it_w as f64 * days;
         a.rental_gpu_days += r.rental_gpus as f64 * days;
         a.hash_gh_days += r.mining_gh_s as f64 * days;
@@ -236,7 +247,22 @@ impl Accountant {
             a.billable_facility_w_days * HOURS_PER_DAY / 1e6 * market.electricity_usd_per_mwh[m];
         // + 0.0 when nothing extra is booked: the fixed opex exactly.
         let opex = s.fixed_opex_usd_per_month + a.extra_opex_usd;
-        let net = asic_revenue + gpu_revenue - energy_cost - opex - a.capex_usd;
+        let mut energy_mwh = a.facility_w_days * HOURS_PER_DAY / 1e6;
+        let (mut btc_mined, mut asic_revenue, mut energy_cost) = (a.btc, asic_revenue, energy_cost);
+        let flexibility = hourly(s, market, m, label.month, days, &a, lease_revenue);
+        if let Some(f) = &flexibility {
+            // Mining ran only in the hours it paid: BTC scales with the revenue kept.
+            if asic_revenue > 0.0 {
+                btc_mined *= f.mining_revenue_usd / asic_revenue;
+            }
+            asic_revenue = f.mining_revenue_usd;
+            energy_cost = f.energy_cost_usd;
+            let passthrough_mwh =
+                (a.facility_w_days - a.billable_facility_w_days) * HOURS_PER_DAY / 1e6;
+            energy_mwh = f.energy_mwh + passthrough_mwh;
+        }
+        let flex_net = flexibility.map_or(0.0, |f| f.flexibility_net_usd());
+        let net = asic_revenue + gpu_revenue - energy_cost - opex - a.capex_usd + flex_net;
         self.cumulative_usd += net;
         self.rows.push(MonthRow {
             month: label,
@@ -245,18 +271,19 @@ impl Accountant {
             facility_mw: a.facility_w_days / days / 1e6,
             hashrate_ph_s: a.hash_gh_days / days / 1e6,
             asic_curtailed_mw: a.curtailed_w_days / days / 1e6,
-            btc_mined: a.btc,
+            btc_mined,
             btc_price_usd: btc_price,
             network_hashrate_eh_s: market.network_hashrate_gh_s[m] / 1e9,
             asic_revenue_usd: asic_revenue,
             gpu_revenue_usd: gpu_revenue,
-            energy_mwh: a.facility_w_days * HOURS_PER_DAY / 1e6,
+            energy_mwh,
             energy_cost_usd: energy_cost,
             opex_usd: opex,
             capex_usd: a.capex_usd,
             net_cash_flow_usd: net,
             cumulative_cash_usd: self.cumulative_usd,
             gpu_it_mw_end: gpu_it_w_end as f64 / 1e6,
+            flexibility,
         });
         self.month += 1;
         self.rows.last().expect("row just pushed")
@@ -266,6 +293,36 @@ impl Accountant {
     pub fn into_rows(self) -> Vec<MonthRow> {
         self.rows
     }
+}
+
+/// The month priced by the hour (`price_shape::month::ledger_month`) when the world has
+/// `power_prices` or `flexibility`; `None` otherwise, so other worlds price as before.
+fn hourly(
+    s: &Scenario,
+    market: &MarketPath,
+    m: usize,
+    calendar_month: u32,
+    days: f64,
+    a: &MonthAccum,
+    lease_revenue_usd: f64,
+) -> Option<crate::price_shape::month::SiteMonth> {
+    if s.power_prices.is_none() && s.flexibility.is_none() {
+        return None;
+    }
+    Some(crate::price_shape::month::ledger_month(
+        s.power_prices.as_ref(),
+        &s.flexibility.unwrap_or_default(),
+        &crate::price_shape::month::LedgerMonth {
+            calendar_month,
+            days,
+            asic_facility_w_days: a.asic_facility_w_days,
+            facility_w_days: a.facility_w_days,
+            billable_facility_w_days: a.billable_facility_w_days,
+            asic_revenue_usd: a.btc * market.btc_price_usd[m],
+            lease_revenue_usd,
+            site_usd_per_mwh: market.electricity_usd_per_mwh[m],
+        },
+    ))
 }
 
 /// Share of GPU-hours sold in `month`: a linear ramp from `utilisation_start` in the

@@ -23,8 +23,10 @@ mod error;
 mod facility;
 mod ledger;
 mod market;
+mod network;
 mod output;
 mod power;
+mod price_shape;
 mod report;
 mod scenario;
 mod sweep;
@@ -87,6 +89,10 @@ pub mod unstable {
     pub mod market {
         pub use crate::market::*;
     }
+    /// See the crate's `network` module.
+    pub mod network {
+        pub use crate::network::*;
+    }
     /// See the crate's `output` module.
     pub mod output {
         pub use crate::output::*;
@@ -94,6 +100,10 @@ pub mod unstable {
     /// See the crate's `power` module.
     pub mod power {
         pub use crate::power::*;
+    }
+    /// See the crate's `price_shape` module.
+    pub mod price_shape {
+        pub use crate::price_shape::*;
     }
     /// See the crate's `report` module.
     pub mod report {
@@ -176,10 +186,12 @@ impl WorldError {
     }
 }
 
-/// Parses and validates world text; `origin` names it in messages.
+/// Parses and validates world text; `origin` names it in messages, and files the world
+/// refers to (an hourly price file) are read relative to `origin`'s folder.
 pub fn load_str(text: &str, origin: &str) -> Result<Scenario, WorldError> {
     let raw = world::parse(text, origin).map_err(WorldError::Load)?;
-    world::check(&raw, Some(text)).map_err(|problems| WorldError::Invalid {
+    let base = Path::new(origin).parent();
+    world::check::check_at(&raw, Some(text), base).map_err(|problems| WorldError::Invalid {
         origin: origin.to_string(),
         problems,
     })

@@ -103,13 +103,46 @@ pub fn compare_charts(paths: &[CashPath], opts: &ChartOptions) -> Result<ExtraFi
     Ok(out)
 }
 
-/// The ledger as CSV text, one row per month.
+/// Columns appended to `ledger.csv` when the world prices power by the hour or has
+/// flexibility terms (see [`crate::price_shape::month::SiteMonth`]).
+pub const FLEXIBILITY_COLUMNS: &str = "curtailed_mwh,mean_price_paid_usd_per_mwh,dr_credit_usd,peak_charge_avoided_usd,peak_charge_paid_usd,sla_credits_usd";
+
+/// The ledger as CSV text, one row per month; the flexibility columns follow when the
+/// run has them.
 pub fn ledger_csv(result: &RunResult) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for row in &result.ledger {
         w.serialize(row)?;
     }
-    Ok(w.into_inner()?)
+    let bytes = w.into_inner()?;
+    if result.ledger.iter().all(|r| r.flexibility.is_none()) {
+        return Ok(bytes);
+    }
+    // Every cell of the base columns is a number or a month: appending is safe.
+    let text = String::from_utf8(bytes)?;
+    let mut out = String::with_capacity(text.len() * 3 / 2);
+    for (i, line) in text.lines().enumerate() {
+        out.push_str(line);
+        out.push(',');
+        match i.checked_sub(1).and_then(|k| result.ledger.get(k)) {
+            None => out.push_str(FLEXIBILITY_COLUMNS),
+            Some(row) => {
+                let f = row.flexibility.unwrap_or_default();
+                let cells = [
+                    f.curtailed_mwh,
+                    f.mean_price_paid_usd_per_mwh(),
+                    f.dr_credit_usd,
+                    f.peak_charge_avoided_usd,
+                    f.peak_charge_paid_usd,
+                    f.sla_credits_usd,
+                ];
+                let cells: Vec<String> = cells.iter().map(f64::to_string).collect();
+                out.push_str(&cells.join(","));
+            }
+        }
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
 }
 
 /// The event log as CSV text: `time,event,entity,detail` with `time` as a date.

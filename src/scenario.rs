@@ -322,6 +322,12 @@ pub struct Scenario {
     pub plan: Vec<StepSpec>,
     /// Failures, redundancy, backup power and SLA (default: none).
     pub reliability: reliability::ReliabilitySpec,
+    /// The network hashrate model (exogenous unless the world gives a supply model).
+    pub network: crate::network::schema::NetworkSpec,
+    /// The hourly price shape, if any.
+    pub power_prices: Option<crate::price_shape::schema::PriceShapeSpec>,
+    /// Flexibility terms, if any.
+    pub flexibility: Option<crate::price_shape::schema::FlexibilitySpec>,
 }
 
 impl Scenario {

@@ -42,6 +42,15 @@ pub struct WorldFile {
     /// Failures, redundancy, backup power and SLA (issue 14); absent means none.
     #[serde(default, skip_serializing_if = "reliability::Reliability::is_empty")]
     pub reliability: reliability::Reliability,
+    /// How network hashrate evolves (default: exogenous growth from `markets`).
+    #[serde(default)]
+    pub network: crate::network::schema::NetworkSection,
+    /// An hourly shape for the site's power price (default: none, a flat monthly price).
+    #[serde(default)]
+    pub power_prices: Option<crate::price_shape::schema::PowerPricesSection>,
+    /// Demand response, coincident-peak charges and curtailment obligations (default: none).
+    #[serde(default)]
+    pub flexibility: Option<crate::price_shape::schema::FlexibilitySection>,
 }
 
 /// Site-wide settings.

@@ -306,6 +306,54 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "site-exceeds-network",
         "the site's miners alone hash 0.040 EH/s",
     ),
+    (
+        "cohort-shares",
+        "network",
+        "cohort-shares",
+        "cohort shares sum to 0.8, expected 1",
+    ),
+    (
+        "negative-efficiency",
+        "network",
+        "non-positive-rating",
+        "cohort 0: efficiency -17.5 J/TH must be positive",
+    ),
+    (
+        "negative-marginal-power",
+        "network",
+        "negative-value",
+        "marginal_power_usd_per_mwh = -5",
+    ),
+    (
+        "hourly-wrong-rows",
+        "power_prices",
+        "price-file",
+        "ten-rows.csv:13: expected 8760 hourly prices, found 10",
+    ),
+    (
+        "hourly-missing",
+        "power_prices",
+        "price-file",
+        "no-such-file.csv: file not found",
+    ),
+    (
+        "hourly-non-numeric",
+        "power_prices",
+        "price-file",
+        "non-numeric.csv:7: expected a price in USD/MWh, found \"n/a\"",
+    ),
+    (
+        "capture-above-one",
+        "flexibility",
+        "curtailment-threshold",
+        "1.5 is a share of the peak intervals",
+    ),
+    (
+        "obligation-threshold-zero",
+        "flexibility",
+        "curtailment-threshold",
+        "0 MW is not a load size",
+    ),
     // Regression: an install into a hall that keeps its miners passed `check`, then
     // waited for ever.
     (

@@ -331,6 +331,9 @@ fn world(sh: &Shape) -> WorldFile {
         },
         plan,
         reliability: Default::default(),
+        network: Default::default(),
+        power_prices: None,
+        flexibility: None,
     }
 }
 

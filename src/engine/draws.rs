@@ -121,7 +121,9 @@ impl DrawSource for Medians {
         d.median()
     }
     fn market(&mut self, s: &Scenario) -> MarketPath {
-        MarketPath::median(&s.markets, s.calendar.months())
+        let mut m = MarketPath::median(&s.markets, s.calendar.months());
+        crate::network::apply_to_market(&s.network.median, &mut m, &s.markets, &s.calendar);
+        m
     }
     fn failures(&mut self, s: &Scenario) -> super::failures::FailureDraws {
         super::failures::FailureDraws::build::<rand_pcg::Pcg64Mcg>(s, None)
@@ -135,7 +137,12 @@ impl<R: Rng + ?Sized> DrawSource for Samples<'_, R> {
         d.sample(self.0)
     }
     fn market(&mut self, s: &Scenario) -> MarketPath {
-        MarketPath::sample(&s.markets, s.calendar.months(), self.0)
+        let mut m = MarketPath::sample(&s.markets, s.calendar.months(), self.0);
+        // A supply model's parameters are drawn after the market path (none otherwise, so
+        // worlds without one keep their streams), then it answers the sampled prices.
+        let model = s.network.sample(self.0);
+        crate::network::apply_to_market(&model, &mut m, &s.markets, &s.calendar);
+        m
     }
     fn failures(&mut self, s: &Scenario) -> super::failures::FailureDraws {
         super::failures::FailureDraws::build(s, Some(&mut *self.0))

@@ -47,6 +47,8 @@ pub struct Operating {
     pub curtailed_it_w: u64,
     /// Facility power of fleets switched off (IT × PUE), W.
     pub curtailed_facility_w: f64,
+    /// Facility power of fleets mining (IT × PUE), W.
+    pub mining_facility_w: f64,
 }
 
 /// An ASIC fleet switching off because mining no longer pays for its power, or back on.
@@ -79,7 +81,8 @@ pub fn operate(
         let pue = w.get::<&Cooling>(fleet.cooling).expect("loop plant").pue;
         let revenue = fleet.hashrate_gh_s as f64 * econ.btc_per_gh_day * econ.btc_price_usd;
         let cost = fleet.it_w as f64 * pue * econ.usd_per_w_day;
-        let off = s.curtail_unprofitable_asics && revenue < cost;
+        // With an hourly price shape the ledger's hourly rule decides at month close.
+        let off = s.curtail_unprofitable_asics && s.power_prices.is_none() && revenue < cost;
         if off != fleet.curtailed {
             fleet.curtailed = off;
             switches.push(CurtailSwitch {
@@ -95,6 +98,7 @@ pub fn operate(
             op.curtailed_facility_w += fleet.it_w as f64 * pue;
         } else {
             op.mining_it_w += fleet.it_w;
+            op.mining_facility_w += fleet.it_w as f64 * pue;
             op.mining_gh_s += fleet.hashrate_gh_s;
         }
     }

@@ -11,6 +11,7 @@
 //! breaking each one.
 
 mod equipment;
+mod market_model;
 mod markets;
 mod physical;
 mod plan;
@@ -454,6 +455,16 @@ fn index_ids<'a>(
 
 /// Validates `world`. `text` is the file's source, used to point at declarations.
 pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Problem>> {
+    check_at(world, text, None)
+}
+
+/// [`check`] for a world whose files (an hourly price file) are named relative to
+/// `base_dir` (the world file's folder).
+pub fn check_at(
+    world: &WorldFile,
+    text: Option<&str>,
+    base_dir: Option<&std::path::Path>,
+) -> Result<Scenario, Vec<Problem>> {
     let mut c = Checker {
         text: text.map(Locator::new),
         problems: Vec::new(),
@@ -464,6 +475,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     let models = equipment::models(&mut c, &world.unit_models);
     let racks = racks::check(&mut c, &world.racks, &ids);
     let markets = markets::check(&mut c, &world.markets, &site.calendar);
+    let model = market_model::check(&mut c, world, base_dir);
     let plan = plan::check(
         &mut c,
         world,
@@ -504,6 +516,9 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
         },
         plan,
         reliability: Default::default(),
+        network: model.network,
+        power_prices: model.power_prices,
+        flexibility: model.flexibility,
     };
     scenario.reliability = reliability::check(&mut c, &world.reliability, &ids, &scenario);
     physical::check(&mut c, &scenario);

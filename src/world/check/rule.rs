@@ -125,6 +125,14 @@ rules! {
     /// A scripted failure strikes equipment that cannot be in service on its date.
     FailureNotInService = "failure-not-in-service",
         "a scripted failure strikes equipment that can be in service on its date";
+    /// The supply model's starting cohorts do not split the network between them.
+    CohortShares = "cohort-shares", "the network supply model's cohort shares sum to 1";
+    /// An hourly price file is missing, unreadable, has a bad cell or the wrong row count.
+    PriceFile = "price-file",
+        "an hourly price file exists and holds 8,760 numeric prices under a usd_per_mwh header";
+    /// A curtailment threshold or peak-capture share that cannot describe a real site.
+    CurtailmentThreshold = "curtailment-threshold",
+        "a peak-capture share lies in 0..=1 and an obligation threshold is a positive load";
 }
 
 impl fmt::Display for Rule {
