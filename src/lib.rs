@@ -16,6 +16,7 @@ pub mod compare;
 pub mod dist;
 pub mod engine;
 pub mod facility;
+pub mod finance;
 pub mod ledger;
 pub mod market;
 pub mod output;
