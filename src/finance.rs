@@ -15,6 +15,7 @@ pub mod debt;
 pub mod lease;
 pub mod opex;
 pub mod returns;
+pub mod schema;
 pub mod tax;
 pub mod terminal;
 

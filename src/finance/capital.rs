@@ -2,10 +2,10 @@
 //! value they build, and what decommissioned ASICs fetch.
 
 use super::Timeline;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Tax asset class of a capex line item (each has its own depreciation life).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AssetClass {
     /// GPU servers bought by the site (rental halls).
     GpuServers,
@@ -37,7 +37,7 @@ impl AssetClass {
 
 /// One capex line item as the run incurred it: what, how much and its milestones
 /// (days since the start of the run). Milestones after the horizon are `None`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CapexEvent {
     /// Line-item name (equipment id, step id or "step/kind"); debt tranches name these.
     pub item: String,
@@ -65,7 +65,7 @@ impl CapexEvent {
 }
 
 /// Which milestone pays the rest of a progress-paid item.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RemainderAt {
     /// On delivery.
     Delivery,
@@ -74,7 +74,8 @@ pub enum RemainderAt {
 }
 
 /// Progress payments: a share at order, the rest at a later milestone.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProgressPayments {
     /// Share of cost paid at order, 0..=1.
     pub at_order_share: f64,
@@ -84,7 +85,7 @@ pub struct ProgressPayments {
 
 /// Resale value of decommissioned ASICs of one model: `usd_per_th × (1 − d)^(m/12)` in
 /// month `m` of the run.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SalvageCurve {
     /// Resale price at the start of the run, USD per TH/s.
     pub usd_per_th: f64,
@@ -100,7 +101,7 @@ impl SalvageCurve {
 }
 
 /// Capital terms.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapitalTerms {
     /// Progress payments; `None` pays every item in full when ordered.
     pub progress: Option<ProgressPayments>,

@@ -2,10 +2,10 @@
 //! months then annuity or straight-line amortisation over a tenor, upfront fees, and the
 //! trailing-12-month DSCR covenant.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How big a tranche is.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Sizing {
     /// A fixed commitment, USD (capped at the named capex).
     AmountUsd(f64),
@@ -14,7 +14,7 @@ pub enum Sizing {
 }
 
 /// How principal is repaid after the interest-only months.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Amortisation {
     /// Level payments (interest + principal) over the remaining months.
     Annuity,
@@ -23,7 +23,7 @@ pub enum Amortisation {
 }
 
 /// One debt tranche.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tranche {
     /// Name, for covenant events.
     pub name: String,
@@ -149,7 +149,7 @@ pub fn trailing_dscr(cfads_usd: &[f64], debt_service_usd: &[f64]) -> Vec<Option<
 }
 
 /// A month whose DSCR fell below a tranche's covenant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CovenantBreach {
     /// Month index.
     pub month: usize,

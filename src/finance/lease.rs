@@ -8,10 +8,10 @@
 //! anniversary and the end of the term fall on the commencement day-of-month.
 
 use super::Timeline;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which kW the rent is billed on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Billing {
     /// The contracted critical IT kW, from commencement, whatever is energised.
     Contracted,
@@ -20,7 +20,7 @@ pub enum Billing {
 }
 
 /// When rent starts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Commencement {
     /// The day the hall energises.
     OnEnergisation,
@@ -36,7 +36,7 @@ pub enum Commencement {
 }
 
 /// Renewal options after the initial term.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Renewal {
     /// Number of options.
     pub options: u32,
@@ -70,7 +70,7 @@ impl Renewal {
 }
 
 /// How much a tenant contributes to capex.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum ContributionAmount {
     /// A total, USD.
     TotalUsd(f64),
@@ -79,7 +79,7 @@ pub enum ContributionAmount {
 }
 
 /// Tenant capex contribution, paid on milestones (shares sum to 1).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TenantCapex {
     /// The amount.
     pub amount: ContributionAmount,
@@ -92,7 +92,8 @@ pub struct TenantCapex {
 }
 
 /// Rent paid in advance at signing and credited against rent from commencement.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Prepayment {
     /// Amount, USD.
     pub usd: f64,
@@ -101,7 +102,7 @@ pub struct Prepayment {
 }
 
 /// A lease of one GPU hall.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LeaseContract {
     /// Hall index in the input.
     pub hall: usize,
@@ -134,7 +135,7 @@ pub struct LeaseContract {
 
 /// A rental hall's contract term: revenue (from the engine) counts from energisation
 /// for the term and any renewals, scaled by the renewal rate change.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RentalContract {
     /// Hall index in the input.
     pub hall: usize,

@@ -2,10 +2,10 @@
 //! state (mining, leased GPU, rented GPU, idle/dark), pool fees, mining uptime, and
 //! insurance and property tax on gross asset value.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Opex terms.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct OpexTerms {
     /// Site costs whatever it does, USD per month.
     pub fixed_usd_per_month: f64,
@@ -59,7 +59,7 @@ pub struct StateMw {
 }
 
 /// One month of opex by kind, USD.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct OpexMonth {
     /// Fixed site opex.
     pub fixed_usd: f64,

@@ -3,10 +3,10 @@
 
 use super::Timeline;
 use super::capital::{AssetClass, CapexEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Depreciation method.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     /// Equal monthly amounts over the life, from the month placed in service.
     StraightLine,
@@ -17,7 +17,8 @@ pub enum Method {
 }
 
 /// How one asset class is depreciated.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Depreciation {
     /// Useful (or recovery) life, years.
     pub life_years: u32,
@@ -29,7 +30,7 @@ pub struct Depreciation {
 }
 
 /// When tax is paid.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TaxPayment {
     /// Each month on that month's taxable income.
     Monthly,
@@ -38,7 +39,7 @@ pub enum TaxPayment {
 }
 
 /// Tax terms.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TaxTerms {
     /// Corporate income tax rate, 0..1.
     pub rate: f64,

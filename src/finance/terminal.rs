@@ -1,9 +1,9 @@
 //! Terminal value at the horizon: what the site would sell for.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How the site is valued at the horizon.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub enum TerminalValue {
     /// No terminal value.
     #[default]
