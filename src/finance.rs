@@ -308,6 +308,36 @@ pub struct FinanceSummary {
     pub terminal_value_usd: f64,
 }
 
+impl std::fmt::Display for FinanceSummary {
+    /// The printed summary: one figure per line, money in USD millions.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let musd = |v: f64| format!("{:.1} M USD", v / 1e6);
+        writeln!(f, "NPV (project): {}", musd(self.unlevered_npv_usd))?;
+        writeln!(f, "NPV (equity): {}", musd(self.levered_npv_usd))?;
+        writeln!(f, "project IRR: {}", self.project_irr)?;
+        writeln!(f, "equity IRR: {}", self.equity_irr)?;
+        match self.moic {
+            Some(x) => writeln!(f, "equity multiple: {x:.2}x")?,
+            None => writeln!(f, "equity multiple: none (no equity went in)")?,
+        }
+        writeln!(f, "peak equity need: {}", musd(self.peak_equity_need_usd))?;
+        match self.min_dscr {
+            Some((d, m)) => writeln!(f, "minimum DSCR: {d:.2}x in month {m}")?,
+            None => writeln!(f, "minimum DSCR: none (no debt amortises)")?,
+        }
+        writeln!(
+            f,
+            "covenant breaches: {} months",
+            self.covenant_breaches.len()
+        )?;
+        match self.equity_payback_month {
+            Some(m) => writeln!(f, "equity payback: month {m}")?,
+            None => writeln!(f, "equity payback: never inside the horizon")?,
+        }
+        write!(f, "terminal value: {}", musd(self.terminal_value_usd))
+    }
+}
+
 /// Rows and summary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FinanceResult {

@@ -77,19 +77,13 @@ const GRID_CELLS: usize = 1200;
 /// overflow: every exponent is ≤ 0. For x ≥ 0 flows are discounted to month 0; for
 /// x < 0 they are compounded to the last month. Same sign and same zeros as NPV.
 fn scaled_npv(flows: &[f64], x: f64) -> f64 {
-    let last = flows.len().saturating_sub(1) as f64;
-    flows
-        .iter()
-        .enumerate()
-        .map(|(m, cf)| {
-            let m = m as f64;
-            if x >= 0.0 {
-                cf * (-x * m / 12.0).exp()
-            } else {
-                cf * (x * (last - m) / 12.0).exp()
-            }
-        })
-        .sum()
+    // Horner's rule in q = e^(−|x|/12) ≤ 1: no exp per month, and no term can grow.
+    let q = (-x.abs() / 12.0).exp();
+    if x >= 0.0 {
+        flows.iter().rev().fold(0.0, |acc, cf| acc * q + cf)
+    } else {
+        flows.iter().fold(0.0, |acc, cf| acc * q + cf)
+    }
 }
 
 /// Internal rate of return of monthly flows, annualised: the `r` with
