@@ -16,6 +16,7 @@ pub mod lease;
 pub mod opex;
 pub mod returns;
 pub mod schema;
+pub mod stats;
 pub mod tax;
 pub mod terminal;
 
