@@ -14,6 +14,7 @@ pub mod capital;
 pub mod debt;
 pub mod lease;
 pub mod opex;
+pub mod record;
 pub mod returns;
 pub mod schema;
 pub mod stats;
