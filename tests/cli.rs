@@ -1,12 +1,13 @@
 //! The `retrofit` binary as a user runs it.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
 fn retrofit(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    common::retrofit()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the binary runs")
 }
@@ -118,7 +119,7 @@ fn init_writes_a_world_that_runs_and_refuses_to_overwrite() {
 fn ctrl_c_stops_a_sweep_cleanly_and_keeps_what_finished_marked_partial() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("sweep");
-    let child = Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let child = common::retrofit()
         .args([
             "sweep",
             "worlds/teaching.ron",
@@ -129,7 +130,6 @@ fn ctrl_c_stops_a_sweep_cleanly_and_keeps_what_finished_marked_partial() {
             "--out",
         ])
         .arg(&out)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

@@ -1,13 +1,13 @@
 //! The finance layer through the public API: docs/model.md's worked financed month,
 //! recomputed from the library to the cent and checked against the page.
 
-use retrofit::calendar::days_in_month;
-use retrofit::finance::capital::{AssetClass, CapexEvent};
-use retrofit::finance::debt::{Amortisation, Sizing, Tranche};
-use retrofit::finance::lease::{Billing, Commencement, LeaseContract, Renewal};
-use retrofit::finance::opex::OpexTerms;
-use retrofit::finance::tax::{Depreciation, Method, TaxPayment, TaxTerms};
-use retrofit::finance::{
+use retrofit::unstable::calendar::days_in_month;
+use retrofit::unstable::finance::capital::{AssetClass, CapexEvent};
+use retrofit::unstable::finance::debt::{Amortisation, Sizing, Tranche};
+use retrofit::unstable::finance::lease::{Billing, Commencement, LeaseContract, Renewal};
+use retrofit::unstable::finance::opex::OpexTerms;
+use retrofit::unstable::finance::tax::{Depreciation, Method, TaxPayment, TaxTerms};
+use retrofit::unstable::finance::{
     FinanceDraws, FinanceInput, FinanceTerms, HallMilestones, HallMonth, MonthInput, compute,
 };
 

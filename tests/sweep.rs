@@ -1,8 +1,7 @@
 //! Monte Carlo sweeps: independence from scheduling, sharding, interruption, accuracy.
 
-use retrofit::report::plots::ChartSize;
-use retrofit::report::sweep_plots;
-use retrofit::sweep::{self, Shard, SweepConfig, sketch::RELATIVE_ACCURACY};
+use retrofit::unstable::sweep::{seed_for, sketch::RELATIVE_ACCURACY};
+use retrofit::{ChartSize, Shard, SweepConfig, SweepState};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -27,13 +26,9 @@ const SIZE: ChartSize = ChartSize {
     height: 270,
 };
 
-fn charts(agg: &sweep::Aggregate, sum: &sweep::SweepSummary) -> anyhow::Result<sweep::Charts> {
-    sweep_plots::sweep_charts(agg, sum, SIZE)
-}
-
-fn sweep_into(out: &Path, c: &SweepConfig) -> sweep::SweepState {
+fn sweep_into(out: &Path, c: &SweepConfig) -> SweepState {
     let stop = Arc::new(AtomicBool::new(false));
-    sweep::sweep_to_dir(teaching(), c, out, stop, || {}, charts)
+    retrofit::sweep(teaching(), c, out, stop, || {}, SIZE)
         .unwrap()
         .1
 }
@@ -75,7 +70,7 @@ fn two_merged_shards_equal_one_sweep_byte_for_byte() {
     let merged = d.path().join("merged");
     // Merge order must not matter either.
     let reversed: Vec<_> = parts.iter().rev().cloned().collect();
-    sweep::merge_dirs(&reversed, &merged, charts).unwrap();
+    retrofit::merge(&reversed, &merged, SIZE).unwrap();
     // Charts are drawn from the merged aggregate, so they match byte for byte too.
     for f in [
         "runs.csv",
@@ -95,7 +90,7 @@ fn two_merged_shards_equal_one_sweep_byte_for_byte() {
     assert!(part0.contains("\"partial\": true"), "{part0}");
     // Merging a shard twice is refused.
     let dup = vec![parts[0].clone(), parts[0].clone()];
-    assert!(sweep::merge_dirs(&dup, &d.path().join("bad"), |_, _| Ok(Vec::new())).is_err());
+    assert!(retrofit::merge(&dup, &d.path().join("bad"), SIZE).is_err());
 }
 
 #[test]
@@ -105,7 +100,7 @@ fn an_interrupted_sweep_writes_what_finished_marked_partial() {
     let stop = Arc::new(AtomicBool::new(false));
     let done = AtomicU64::new(0);
     let flag = stop.clone();
-    let (_, state) = sweep::sweep_to_dir(
+    let (_, state) = retrofit::sweep(
         teaching(),
         &cfg(500, 2, None),
         &out,
@@ -115,7 +110,7 @@ fn an_interrupted_sweep_writes_what_finished_marked_partial() {
                 flag.store(true, Ordering::SeqCst);
             }
         },
-        |_, _| Ok(Vec::new()),
+        SIZE,
     )
     .unwrap();
     assert!(state.interrupted);
@@ -161,7 +156,7 @@ fn run_i_of_a_sweep_is_reproduced_by_a_single_seeded_run() {
     let mut r = csv::Reader::from_path(out.join("runs.csv")).unwrap();
     let rec = r.records().nth(3).unwrap().unwrap();
     let seed: u64 = rec[1].parse().unwrap();
-    assert_eq!(seed, sweep::seed_for(11, 3));
+    assert_eq!(seed, seed_for(11, 3));
     let single = retrofit::run(&teaching(), Some(seed)).unwrap();
     assert_eq!(rec[2].parse::<f64>().unwrap(), single.summary.npv_usd);
 }
@@ -173,17 +168,20 @@ fn compare_puts_each_world_on_one_row_with_its_own_median_run() {
             .iter()
             .map(|f| (f.to_string(), Arc::new(retrofit::load(f).unwrap())))
             .collect();
-    let (rows, paths) = retrofit::compare::compare(&worlds, None, 1, 1).unwrap();
+    let (rows, paths) = retrofit::compare(&worlds, None, 1, 1).unwrap();
     assert_eq!(rows.len(), 2);
     let single = retrofit::run(&worlds[0].1, None).unwrap();
     assert_eq!(rows[0].npv_usd_p50, Some(single.summary.npv_usd));
-    assert_eq!(rows[0].first_gpu_month_p50.as_deref(), Some("2027-03"));
+    assert_eq!(
+        rows[0].first_gpu_month_p50,
+        Some(retrofit::YearMonth::parse("2027-03").unwrap())
+    );
     assert_eq!(rows[1].first_gpu_month_p50, None);
     assert_eq!(
         paths[0].p50.last().copied(),
         Some(single.summary.final_cumulative_cash_usd)
     );
-    let csv = String::from_utf8(retrofit::compare::compare_csv(&rows).unwrap()).unwrap();
+    let csv = String::from_utf8(retrofit::unstable::compare::compare_csv(&rows).unwrap()).unwrap();
     assert_eq!(csv.lines().count(), 3);
 }
 
@@ -191,25 +189,25 @@ fn compare_puts_each_world_on_one_row_with_its_own_median_run() {
 fn an_empty_sweep_or_an_empty_shard_is_refused() {
     let d = tempfile::tempdir().unwrap();
     let stop = || Arc::new(AtomicBool::new(false));
-    let e = sweep::sweep_to_dir(
+    let e = retrofit::sweep(
         teaching(),
         &cfg(0, 1, None),
         &d.path().join("a"),
         stop(),
         || {},
-        |_, _| Ok(Vec::new()),
+        SIZE,
     )
     .err()
     .unwrap();
     assert!(e.to_string().contains("at least one run"), "{e}");
     let shard = Some(Shard { index: 7, count: 8 });
-    let e = sweep::sweep_to_dir(
+    let e = retrofit::sweep(
         teaching(),
         &cfg(3, 1, shard),
         &d.path().join("b"),
         stop(),
         || {},
-        |_, _| Ok(Vec::new()),
+        SIZE,
     )
     .err()
     .unwrap();
@@ -229,24 +227,20 @@ fn shards_of_a_different_world_are_not_merged() {
     let other = Arc::new(retrofit::load_str(&edited, "edited").unwrap());
     let p1 = d.path().join("p1");
     let stop = Arc::new(AtomicBool::new(false));
-    sweep::sweep_to_dir(
+    retrofit::sweep(
         other,
         &cfg(6, 1, Some(Shard { index: 1, count: 2 })),
         &p1,
         stop,
         || {},
-        |_, _| Ok(Vec::new()),
+        SIZE,
     )
     .unwrap();
-    let e = sweep::merge_dirs(
-        &[p0.clone(), p1],
-        &d.path().join("m"),
-        |_, _| Ok(Vec::new()),
-    )
-    .err()
-    .unwrap();
+    let e = retrofit::merge(&[p0.clone(), p1], &d.path().join("m"), SIZE)
+        .err()
+        .unwrap();
     assert!(e.to_string().contains("its world differs"), "{e}");
-    let e = sweep::merge_dirs(&[p0], &d.path().join("m"), |_, _| Ok(Vec::new()))
+    let e = retrofit::merge(&[p0], &d.path().join("m"), SIZE)
         .err()
         .unwrap();
     assert!(e.to_string().contains("missing 1/2"), "{e}");
