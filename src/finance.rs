@@ -16,7 +16,7 @@ pub mod lease;
 pub mod opex;
 pub mod record;
 pub mod returns;
-pub mod schema;
+pub mod spec;
 pub mod stats;
 pub mod tax;
 pub mod terminal;

@@ -318,6 +318,8 @@ pub struct Scenario {
     pub markets: MarketSpec,
     /// Plan steps, in file order.
     pub plan: Vec<StepSpec>,
+    /// Deal, financing and tax terms, when the world gives them.
+    pub finance: Option<crate::finance::spec::FinanceSpec>,
 }
 
 impl Scenario {

@@ -7,6 +7,7 @@
 //! See `worlds/teaching.ron` for a small, fully commented example.
 
 pub mod check;
+pub mod finance;
 mod locate;
 
 use crate::dist::Quantity;
@@ -38,6 +39,10 @@ pub struct WorldFile {
     /// The retrofit plan: a DAG of steps.
     #[serde(default)]
     pub plan: Vec<Step>,
+    /// Deal, financing and tax terms (optional: without them the ledger's own cash flow
+    /// is the answer).
+    #[serde(default)]
+    pub finance: Option<finance::FinanceSection>,
 }
 
 /// Site-wide settings.

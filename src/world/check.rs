@@ -11,6 +11,7 @@
 //! breaking each one.
 
 mod equipment;
+mod finance;
 mod markets;
 mod physical;
 mod plan;
@@ -477,7 +478,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     }
     let s = &world.site;
     let m = &world.markets;
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         name: s.name.clone(),
         calendar: site.calendar,
         discount_rate_per_year: s.discount_rate_per_year,
@@ -502,8 +503,13 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             electricity_usd_per_mwh: site.electricity_usd_per_mwh,
         },
         plan,
+        finance: None,
     };
     physical::check(&mut c, &scenario);
+    if let Some(f) = &world.finance {
+        let spec = finance::check(&mut c, f, &finance::FinanceContext::of(&scenario));
+        scenario.finance = spec;
+    }
     if c.problems.is_empty() {
         Ok(scenario)
     } else {

@@ -109,6 +109,12 @@ fn section_key(entity: &str) -> Option<&'static str> {
         "racks" => "racks",
         "plan" => "plan",
         "site interconnect" => "interconnect_mw",
+        "finance" => "finance",
+        "finance leases" => "leases",
+        "finance opex" => "opex",
+        "finance capital" => "capital",
+        "finance tax" => "tax",
+        "finance terminal value" => "terminal_value",
         _ => return None,
     })
 }

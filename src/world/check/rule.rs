@@ -111,6 +111,13 @@ rules! {
     /// The site's miners alone out-hash the network, which includes them.
     SiteExceedsNetwork = "site-exceeds-network",
         "the site's starting hashrate is below the network's, which includes it";
+    /// A finance figure that may be given two ways is given both ways or neither
+    /// (`amount_usd` / `loan_to_cost`, `total_usd` / `usd_per_mw`).
+    OneOf = "one-of",
+        "a figure that can be given two ways (a tranche's size, a tenant contribution) is given exactly one way";
+    /// Tenant capex contributions add up to more than the plan's capex.
+    ContributionAboveCapex = "contribution-above-capex",
+        "tenant capex contributions are at most the capex the plan pays";
 }
 
 impl fmt::Display for Rule {

@@ -1,397 +1,22 @@
-//! The world file's optional `finance: (...)` section.
-//!
-//! Stage one ([`FinanceSection`] and its parts) mirrors the file, with a default for
-//! every field so a world may give only what it knows. Stage two ([`check`]) resolves
-//! names to indices and dates to days, checks every rule, and returns a [`FinanceSpec`]:
-//! the terms at their medians plus the distributions a sampled run draws from.
-//!
-//! Defaults and their sources (docs/domain.md, Part 2):
-//! - tax rate 21 % (US federal; Texas levies no corporate income tax, Tax Foundation),
-//!   paid annually, losses offsetting at most 80 % of income (IRC §172(a)(2));
-//! - depreciation: GPU servers straight-line 6 years (CoreWeave), ASICs straight-line
-//!   3 years (Greenidge), electrical MACRS 15-year (pad transformers, site work: asset
-//!   class 00.3), mechanical MACRS 5-year (CRAH/CRAC, in-row cooling: asset class 57.0),
-//!   building straight-line 39 years (nonresidential real property);
-//! - mining uptime 100 %, no pool fee, no per-MW opex: a world says what it knows.
+//! The finance section: contracts name GPU halls, tranches name capex items, and every
+//! rate, escalator, tenor, share and life is checked against its range.
 
-use super::FinanceDraws;
-use super::FinanceTerms;
-use super::capital::{AssetClass, CapitalTerms, ProgressPayments, SalvageCurve};
-use super::debt::{Amortisation, Sizing, Tranche};
-use super::lease::{
-    Billing, Commencement, ContributionAmount, LeaseContract, Prepayment, Renewal, RentalContract,
-    TenantCapex,
-};
-use super::opex::OpexTerms;
-use super::tax::{Depreciation, Method, TaxPayment, TaxTerms, macrs_half_year_percent};
-use super::terminal::TerminalValue;
+use super::{Checker, Rule};
 use crate::calendar::{Calendar, Date};
 use crate::dist::{Dist, Quantity};
-use rand::RngExt;
-use serde::{Deserialize, Serialize};
-
-/// Longest loan tenor or lease term accepted: 100 years.
-pub const MAX_MONTHS: u32 = 1200;
-/// Largest escalator accepted (exclusive): 100 % a year.
-pub const MAX_ESCALATOR_PER_YEAR: f64 = 1.0;
-
-/// `finance: (...)`: contracts, opex, capital, debt, tax and terminal value.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FinanceSection {
-    /// Leases, one per leased GPU hall.
-    #[serde(default)]
-    pub leases: Vec<LeaseSection>,
-    /// Rental contract terms, one per rented GPU hall.
-    #[serde(default)]
-    pub rentals: Vec<RentalSection>,
-    /// Opex by operating state.
-    #[serde(default)]
-    pub opex: OpexSection,
-    /// Capital: progress payments, salvage, asset classes.
-    #[serde(default)]
-    pub capital: CapitalSection,
-    /// Debt tranches.
-    #[serde(default)]
-    pub debt: Vec<TrancheSection>,
-    /// Tax and depreciation.
-    #[serde(default)]
-    pub tax: TaxSection,
-    /// Terminal value at the horizon.
-    #[serde(default)]
-    pub terminal_value: TerminalValue,
-    /// Equity IRR a sweep reports the probability of reaching, per year.
-    #[serde(default)]
-    pub equity_hurdle_per_year: Option<f64>,
-}
-
-/// When rent starts, as written.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub enum CommencementSection {
-    /// When the hall energises.
-    #[default]
-    OnEnergisation,
-    /// On a date (`YYYY-MM-DD`), with a penalty while the hall is late.
-    OnDate {
-        /// Contractual commencement date.
-        date: String,
-        /// Penalty while late, USD per month.
-        #[serde(default)]
-        late_penalty_usd_per_month: f64,
-    },
-}
-
-/// Renewal options, as written.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RenewalSection {
-    /// Number of options.
-    pub options: u32,
-    /// Months each.
-    pub length_months: u32,
-    /// Rate change at each renewal, fraction (−0.1 … +0.5).
-    #[serde(default)]
-    pub rate_change: f64,
-    /// Probability each option is taken, 0..=1 (may be a distribution).
-    pub probability: Quantity,
-}
-
-/// A tenant capex contribution, as written: `total_usd` or `usd_per_mw`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TenantCapexSection {
-    /// Total, USD.
-    #[serde(default)]
-    pub total_usd: Option<f64>,
-    /// Per MW of contracted critical IT, USD.
-    #[serde(default)]
-    pub usd_per_mw: Option<f64>,
-    /// Share paid at signing.
-    #[serde(default)]
-    pub at_signing_share: f64,
-    /// Share paid on delivery of the hall's equipment.
-    #[serde(default)]
-    pub at_delivery_share: f64,
-    /// Share paid on energisation.
-    #[serde(default)]
-    pub at_energisation_share: f64,
-}
-
-/// A lease, as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LeaseSection {
-    /// Lease id.
-    pub id: String,
-    /// The hall: an `InstallUnits` step id or its rack group id.
-    pub hall: String,
-    /// Base rate, USD per kW-month of critical IT (may be a distribution).
-    pub usd_per_kw_month: Quantity,
-    /// Billing basis (default `Contracted`).
-    #[serde(default = "contracted")]
-    pub billing: Billing,
-    /// Contracted critical IT, kW (default: the hall's IT load).
-    #[serde(default)]
-    pub contracted_kw: Option<f64>,
-    /// Rent commencement (default `OnEnergisation`).
-    #[serde(default)]
-    pub commencement: CommencementSection,
-    /// Initial term, months (default: no end).
-    #[serde(default)]
-    pub term_months: Option<u32>,
-    /// Escalator per year, compounding on anniversaries (may be a distribution).
-    #[serde(default = "zero")]
-    pub escalator_per_year: Quantity,
-    /// Renewal options.
-    #[serde(default)]
-    pub renewal: Option<RenewalSection>,
-    /// Tenant pays the hall's power (default: the `gpu_lease` market's setting).
-    #[serde(default)]
-    pub power_pass_through: Option<bool>,
-    /// Tenant capex contribution.
-    #[serde(default)]
-    pub tenant_capex: Option<TenantCapexSection>,
-    /// Rent prepayment.
-    #[serde(default)]
-    pub prepayment: Option<Prepayment>,
-    /// Refundable deposit, USD.
-    #[serde(default)]
-    pub deposit_usd: f64,
-    /// Signing date `YYYY-MM-DD` (default: the first day of the run).
-    #[serde(default)]
-    pub signed: Option<String>,
-}
-
-fn contracted() -> Billing {
-    Billing::Contracted
-}
-
-fn zero() -> Quantity {
-    Quantity::Value(0.0)
-}
-
-fn one() -> f64 {
-    1.0
-}
-
-/// A rental contract term, as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RentalSection {
-    /// Contract id.
-    pub id: String,
-    /// The hall: an `InstallUnits` step id or its rack group id.
-    pub hall: String,
-    /// Term from energisation, months (default: no end).
-    #[serde(default)]
-    pub term_months: Option<u32>,
-    /// Renewal options.
-    #[serde(default)]
-    pub renewal: Option<RenewalSection>,
-}
-
-/// Opex by operating state, as written (each figure may be a distribution).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OpexSection {
-    /// Fixed site opex, USD per month (default: the site's `fixed_opex_usd_per_month`).
-    #[serde(default)]
-    pub fixed_usd_per_month: Option<Quantity>,
-    /// USD per MW-month of mining ASICs.
-    #[serde(default = "zero")]
-    pub mining_usd_per_mw_month: Quantity,
-    /// USD per MW-month of leased GPU IT.
-    #[serde(default = "zero")]
-    pub leased_gpu_usd_per_mw_month: Quantity,
-    /// USD per MW-month of rented GPU IT.
-    #[serde(default = "zero")]
-    pub rented_gpu_usd_per_mw_month: Quantity,
-    /// USD per MW-month of idle or dark IT capacity.
-    #[serde(default = "zero")]
-    pub idle_usd_per_mw_month: Quantity,
-    /// Pool fee, share of mining revenue.
-    #[serde(default)]
-    pub pool_fee_share: f64,
-    /// Share of time energised miners hash.
-    #[serde(default = "one")]
-    pub mining_uptime_share: f64,
-    /// Insurance, share of gross asset value per year.
-    #[serde(default)]
-    pub insurance_share_per_year: f64,
-    /// Property tax, share of gross asset value per year.
-    #[serde(default)]
-    pub property_tax_share_per_year: f64,
-}
-
-impl Default for OpexSection {
-    fn default() -> Self {
-        Self {
-            fixed_usd_per_month: None,
-            mining_usd_per_mw_month: zero(),
-            leased_gpu_usd_per_mw_month: zero(),
-            rented_gpu_usd_per_mw_month: zero(),
-            idle_usd_per_mw_month: zero(),
-            pool_fee_share: 0.0,
-            mining_uptime_share: 1.0,
-            insurance_share_per_year: 0.0,
-            property_tax_share_per_year: 0.0,
-        }
-    }
-}
-
-/// ASIC resale, as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SalvageSection {
-    /// ASIC model id.
-    pub model: String,
-    /// Resale price at the start, USD per TH/s.
-    pub usd_per_th: f64,
-    /// Decline per year.
-    #[serde(default)]
-    pub decline_per_year: f64,
-}
-
-/// A capex line item's asset class, overriding the default for its kind.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClassSection {
-    /// Capex item name.
-    pub item: String,
-    /// Its class.
-    pub class: AssetClass,
-}
-
-/// Capital, as written.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CapitalSection {
-    /// Progress payments (default: everything paid at order).
-    #[serde(default)]
-    pub progress_payments: Option<ProgressPayments>,
-    /// ASIC resale by model.
-    #[serde(default)]
-    pub asic_salvage: Vec<SalvageSection>,
-    /// Gross value of the assets the site starts with, USD.
-    #[serde(default)]
-    pub existing_gross_asset_usd: f64,
-    /// Asset-class overrides.
-    #[serde(default)]
-    pub asset_classes: Vec<ClassSection>,
-}
-
-/// A debt tranche, as written: `amount_usd` or `loan_to_cost`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TrancheSection {
-    /// Tranche id.
-    pub id: String,
-    /// Commitment, USD.
-    #[serde(default)]
-    pub amount_usd: Option<f64>,
-    /// Share of the named capex, 0..=1.
-    #[serde(default)]
-    pub loan_to_cost: Option<f64>,
-    /// Capex items it funds.
-    pub against: Vec<String>,
-    /// Interest rate per year (may be a distribution).
-    pub rate_per_year: Quantity,
-    /// Interest-only months after the first draw.
-    #[serde(default)]
-    pub interest_only_months: u32,
-    /// Months from first draw to final repayment.
-    pub tenor_months: u32,
-    /// Repayment profile (default `Annuity`).
-    #[serde(default = "annuity")]
-    pub amortisation: Amortisation,
-    /// Upfront fee, share of the commitment.
-    #[serde(default)]
-    pub upfront_fee_share: f64,
-    /// Minimum trailing-12-month DSCR.
-    #[serde(default)]
-    pub min_dscr: Option<f64>,
-}
-
-fn annuity() -> Amortisation {
-    Amortisation::Annuity
-}
-
-/// Tax and depreciation, as written.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TaxSection {
-    /// Corporate income tax rate (default 21 %).
-    #[serde(default = "federal_rate")]
-    pub rate: f64,
-    /// Monthly or annually (default annually).
-    #[serde(default = "annually")]
-    pub payment: TaxPayment,
-    /// Share of income carried losses may offset (default 80 %).
-    #[serde(default = "loss_limit")]
-    pub loss_offset_limit_share: f64,
-    /// GPU servers (default straight-line 6 years).
-    #[serde(default = "gpu_servers")]
-    pub gpu_servers: Depreciation,
-    /// ASICs (default straight-line 3 years).
-    #[serde(default = "asics")]
-    pub asics: Depreciation,
-    /// Electrical (default MACRS 15-year).
-    #[serde(default = "electrical")]
-    pub electrical: Depreciation,
-    /// Mechanical (default MACRS 5-year).
-    #[serde(default = "mechanical")]
-    pub mechanical: Depreciation,
-    /// Building (default straight-line 39 years).
-    #[serde(default = "building")]
-    pub building: Depreciation,
-}
-
-fn federal_rate() -> f64 {
-    0.21
-}
-fn annually() -> TaxPayment {
-    TaxPayment::Annually
-}
-fn loss_limit() -> f64 {
-    0.8
-}
-fn dep(life_years: u32, method: Method) -> Depreciation {
-    Depreciation {
-        life_years,
-        method,
-        bonus_share: 0.0,
-    }
-}
-fn gpu_servers() -> Depreciation {
-    dep(6, Method::StraightLine)
-}
-fn asics() -> Depreciation {
-    dep(3, Method::StraightLine)
-}
-fn electrical() -> Depreciation {
-    dep(15, Method::MacrsHalfYear)
-}
-fn mechanical() -> Depreciation {
-    dep(5, Method::MacrsHalfYear)
-}
-fn building() -> Depreciation {
-    dep(39, Method::StraightLine)
-}
-
-impl Default for TaxSection {
-    fn default() -> Self {
-        Self {
-            rate: federal_rate(),
-            payment: annually(),
-            loss_offset_limit_share: loss_limit(),
-            gpu_servers: gpu_servers(),
-            asics: asics(),
-            electrical: electrical(),
-            mechanical: mechanical(),
-            building: building(),
-        }
-    }
-}
+use crate::finance::FinanceTerms;
+use crate::finance::capital::{AssetClass, CapitalTerms, SalvageCurve};
+use crate::finance::debt::{Sizing, Tranche};
+use crate::finance::lease::{
+    Commencement, ContributionAmount, LeaseContract, Prepayment, Renewal, RentalContract,
+    TenantCapex,
+};
+use crate::finance::opex::OpexTerms;
+use crate::finance::spec::{FinanceSpec, MAX_MONTHS, MAX_RATE_PER_YEAR, Slot};
+use crate::finance::tax::{Depreciation, Method, TaxTerms, macrs_half_year_percent};
+use crate::finance::terminal::TerminalValue;
+use crate::scenario::{ActionSpec, Contract, EquipmentRef, ModelKind, Scenario, SupplySpec};
+use crate::world::finance::*;
 
 /// A GPU hall a contract may name.
 #[derive(Debug, Clone, PartialEq)]
@@ -423,112 +48,94 @@ pub struct FinanceContext<'a> {
     pub lease_power_pass_through: bool,
 }
 
-/// A rule a finance section breaks.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FinanceProblem {
-    /// The entity, e.g. `lease L1`, `debt tranche senior`, `finance tax`.
-    pub entity: String,
-    /// Rule name: `negative-value`, `out-of-range`, `unknown-reference`,
-    /// `bad-distribution`, `bad-date`, `duplicate-id`, `bad-sizing`,
-    /// `contribution-above-capex`.
-    pub rule: &'static str,
-    /// What is wrong and how to fix it.
-    pub message: String,
-}
-
-/// A figure a sampled run draws.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Slot {
-    /// A lease's base rate.
-    LeaseRate(usize),
-    /// A lease's escalator.
-    LeaseEscalator(usize),
-    /// A lease's renewal probability.
-    LeaseRenewal(usize),
-    /// A rental contract's renewal probability.
-    RentalRenewal(usize),
-    /// A tranche's interest rate.
-    TrancheRate(usize),
-    /// Fixed opex.
-    FixedOpex,
-    /// Mining opex per MW.
-    MiningOpex,
-    /// Leased GPU opex per MW.
-    LeasedOpex,
-    /// Rented GPU opex per MW.
-    RentedOpex,
-    /// Idle opex per MW.
-    IdleOpex,
-}
-
-/// A checked finance section.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FinanceSpec {
-    /// Terms with every distribution at its median.
-    pub terms: FinanceTerms,
-    /// Each capex item's class, by name.
-    pub classes: Vec<(String, AssetClass)>,
-    /// Figures given as distributions, in the order a sampled run draws them.
-    pub sampled: Vec<(Slot, Dist)>,
-    /// Equity hurdle for sweeps.
-    pub equity_hurdle_per_year: Option<f64>,
-}
-
-impl FinanceSpec {
-    /// A median run's terms and renewal choices.
-    pub fn median(&self) -> (FinanceTerms, FinanceDraws) {
-        (self.terms.clone(), FinanceDraws::median(&self.terms))
-    }
-
-    /// A sampled run's terms and renewal choices: one draw per distribution in
-    /// [`FinanceSpec::sampled`] order, then one uniform per renewal option (leases, then
-    /// rentals). A world with no distributions and no options draws nothing.
-    pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> (FinanceTerms, FinanceDraws) {
-        let mut t = self.terms.clone();
-        for &(slot, d) in &self.sampled {
-            set(&mut t, slot, d.sample(rng));
+impl<'a> FinanceContext<'a> {
+    /// What the finance check needs from a checked scenario: its GPU halls, the capex
+    /// line items its plan can pay for (named as the engine names them), ASIC models.
+    pub(super) fn of(s: &'a Scenario) -> Self {
+        let mut halls = Vec::new();
+        let mut capex_items = Vec::new();
+        let equipment = (0..s.substations.len())
+            .map(EquipmentRef::Substation)
+            .chain((0..s.transformers.len()).map(EquipmentRef::Transformer))
+            .chain((0..s.cooling_loops.len()).map(EquipmentRef::CoolingLoop));
+        for e in equipment {
+            if let SupplySpec::ToOrder { cost_usd, .. } = s.equipment_supply(e) {
+                let class = match e {
+                    EquipmentRef::CoolingLoop(_) => AssetClass::Mechanical,
+                    _ => AssetClass::Electrical,
+                };
+                capex_items.push((s.equipment_id(e).to_string(), class, cost_usd));
+            }
         }
-        let mut exercised = |r: &Renewal| {
-            let u: Vec<f64> = (0..r.options).map(|_| rng.random()).collect();
-            r.exercised(u)
-        };
-        let draws = FinanceDraws {
-            lease_renewals: t.leases.iter().map(|l| exercised(&l.renewal)).collect(),
-            rental_renewals: t.rentals.iter().map(|r| exercised(&r.renewal)).collect(),
-        };
-        (t, draws)
+        for st in &s.plan {
+            if st.cost_usd > 0.0 {
+                capex_items.push((st.id.clone(), AssetClass::Building, st.cost_usd));
+            }
+            let ActionSpec::InstallUnits {
+                group,
+                model,
+                per_rack,
+                contract,
+            } = st.action
+            else {
+                continue;
+            };
+            let (g, m) = (&s.racks[group], &s.models[model]);
+            let units = f64::from(per_rack) * f64::from(g.count);
+            let gpu = matches!(m.kind, ModelKind::Gpu { .. });
+            if gpu {
+                halls.push(HallRef {
+                    step: st.id.clone(),
+                    racks: g.id.clone(),
+                    it_kw: units * m.power_w as f64 / 1e3,
+                });
+            }
+            // The site buys ASICs, and GPUs it rents out; a tenant brings leased ones.
+            if m.cost_usd > 0.0 && (!gpu || contract == Contract::Rental) {
+                let class = if gpu {
+                    AssetClass::GpuServers
+                } else {
+                    AssetClass::Asics
+                };
+                capex_items.push((units_item(&st.id), class, units * m.cost_usd));
+            }
+        }
+        Self {
+            halls,
+            capex_items,
+            asic_models: s
+                .models
+                .iter()
+                .filter(|m| matches!(m.kind, ModelKind::Asic { .. }))
+                .map(|m| m.id.clone())
+                .collect(),
+            calendar: &s.calendar,
+            fixed_opex_usd_per_month: s.fixed_opex_usd_per_month,
+            discount_rate_per_year: s.discount_rate_per_year,
+            lease_power_pass_through: s
+                .markets
+                .gpu_lease
+                .as_ref()
+                .is_some_and(|l| l.power_pass_through),
+        }
     }
 }
 
-fn set(t: &mut FinanceTerms, slot: Slot, v: f64) {
-    match slot {
-        Slot::LeaseRate(i) => t.leases[i].usd_per_kw_month = v,
-        Slot::LeaseEscalator(i) => t.leases[i].escalator_per_year = v,
-        Slot::LeaseRenewal(i) => t.leases[i].renewal.probability = v.min(1.0),
-        Slot::RentalRenewal(i) => t.rentals[i].renewal.probability = v.min(1.0),
-        Slot::TrancheRate(i) => t.tranches[i].rate_per_year = v,
-        Slot::FixedOpex => t.opex.fixed_usd_per_month = v,
-        Slot::MiningOpex => t.opex.mining_usd_per_mw_month = v,
-        Slot::LeasedOpex => t.opex.leased_gpu_usd_per_mw_month = v,
-        Slot::RentedOpex => t.opex.rented_gpu_usd_per_mw_month = v,
-        Slot::IdleOpex => t.opex.idle_usd_per_mw_month = v,
-    }
+/// The capex item name of the units a plan step buys.
+pub fn units_item(step_id: &str) -> String {
+    format!("{step_id}/units")
 }
 
 /// Collects problems and sampled slots while checking.
-struct Check<'a, 'c> {
-    ctx: &'a FinanceContext<'c>,
-    problems: Vec<FinanceProblem>,
+struct Check<'x, 'a, 'c> {
+    c: &'x mut Checker<'a>,
+    ctx: &'x FinanceContext<'c>,
     sampled: Vec<(Slot, Dist)>,
 }
 
-impl Check<'_, '_> {
-    fn push(&mut self, entity: &str, rule: &'static str, message: String) {
-        self.problems.push(FinanceProblem {
-            entity: entity.to_string(),
-            rule,
-            message,
-        });
+impl Check<'_, '_, '_> {
+    fn push(&mut self, entity: &str, rule: Rule, message: String) {
+        self.c.push(entity, rule, message);
     }
 
     /// A finite number ≥ 0.
@@ -536,7 +143,7 @@ impl Check<'_, '_> {
         if !(v.is_finite() && v >= 0.0) {
             self.push(
                 entity,
-                "negative-value",
+                Rule::NegativeValue,
                 format!("{field} must be a finite number >= 0, got {v}"),
             );
             return 0.0;
@@ -552,7 +159,7 @@ impl Check<'_, '_> {
         if !(v.is_finite() && v >= lo && v <= hi) {
             self.push(
                 entity,
-                "out-of-range",
+                Rule::OutOfRange,
                 format!("{field} must be between {lo} and {hi}, got {v}"),
             );
             return lo.max(0.0);
@@ -577,13 +184,13 @@ impl Check<'_, '_> {
             return self.non_negative(entity, field, v);
         }
         if let Err(e) = d.validate() {
-            self.push(entity, "bad-distribution", format!("{field}: {e}"));
+            self.push(entity, Rule::BadDistribution, format!("{field}: {e}"));
             return 0.0;
         }
         if d.upper() >= max_exclusive {
             self.push(
                 entity,
-                "out-of-range",
+                Rule::OutOfRange,
                 format!(
                     "{field} must stay below {max_exclusive}, but can reach {}",
                     d.upper()
@@ -601,7 +208,7 @@ impl Check<'_, '_> {
         if v == 0 || v > MAX_MONTHS {
             self.push(
                 entity,
-                "out-of-range",
+                Rule::OutOfRange,
                 format!("{field} must be 1..={MAX_MONTHS} months (100 years), got {v}"),
             );
         }
@@ -617,8 +224,8 @@ impl Check<'_, '_> {
             None => {
                 self.push(
                     entity,
-                    "bad-date",
-                    format!("{field} must be a YYYY-MM-DD date inside the run, got {date:?}"),
+                    Rule::BadDate,
+                    format!("{field} must be a YYYY-MM-DD date inside the run, got `{date}`"),
                 );
                 0
             }
@@ -633,17 +240,22 @@ impl Check<'_, '_> {
             .position(|h| h.step == name || h.racks == name);
         found.unwrap_or_else(|| {
             let known: Vec<&str> = self.ctx.halls.iter().map(|h| h.step.as_str()).collect();
-            self.push(entity, "unknown-reference", format!("hall {name:?} is not a GPU InstallUnits step or its rack group (GPU halls: {known:?})"));
+            self.push(entity, Rule::UnknownReference, format!("hall `{name}` is not a GPU `InstallUnits` step or its rack group (GPU halls: {})", known.join(", ")));
             usize::MAX
         })
     }
 }
 
-/// Checks a finance section against the world; every problem is reported.
-pub fn check(s: &FinanceSection, ctx: &FinanceContext) -> Result<FinanceSpec, Vec<FinanceProblem>> {
+/// Checks a finance section against the rest of the world; every problem is reported.
+pub(super) fn check(
+    checker: &mut Checker,
+    s: &FinanceSection,
+    ctx: &FinanceContext,
+) -> Option<FinanceSpec> {
+    let before = checker.problems.len();
     let mut c = Check {
+        c: checker,
         ctx,
-        problems: Vec::new(),
         sampled: Vec::new(),
     };
     let leases: Vec<LeaseContract> = s
@@ -671,7 +283,7 @@ pub fn check(s: &FinanceSection, ctx: &FinanceContext) -> Result<FinanceSpec, Ve
     let contributions: f64 = leases.iter().map(LeaseContract::tenant_capex_usd).sum();
     let capex_total: f64 = ctx.capex_items.iter().map(|i| i.2).sum();
     if contributions > capex_total {
-        c.push("finance leases", "contribution-above-capex", format!(
+        c.push("finance leases", Rule::ContributionAboveCapex, format!(
             "tenant capex contributions total {contributions:.0} USD, more than the {capex_total:.0} USD of capex in the plan"
         ));
     }
@@ -689,8 +301,8 @@ pub fn check(s: &FinanceSection, ctx: &FinanceContext) -> Result<FinanceSpec, Ve
     if let Some(h) = s.equity_hurdle_per_year {
         c.within("finance", "equity_hurdle_per_year", h, -0.99, 10.0);
     }
-    if !c.problems.is_empty() {
-        return Err(c.problems);
+    if c.c.problems.len() > before {
+        return None;
     }
     let terms = FinanceTerms {
         leases,
@@ -702,7 +314,7 @@ pub fn check(s: &FinanceSection, ctx: &FinanceContext) -> Result<FinanceSpec, Ve
         terminal: s.terminal_value,
         discount_rate_per_year: ctx.discount_rate_per_year,
     };
-    Ok(FinanceSpec {
+    Some(FinanceSpec {
         terms,
         classes,
         sampled: c.sampled,
@@ -717,15 +329,15 @@ fn duplicates<'a>(c: &mut Check, kind: &str, items: impl Iterator<Item = (&'a St
         if items[..i].iter().any(|(other, _)| other == id) {
             c.push(
                 &format!("{kind} {id}"),
-                "duplicate-id",
-                format!("another {kind} is also called {id:?}"),
+                Rule::DuplicateId,
+                format!("another {kind} is also called `{id}`"),
             );
         }
         if items[..i].iter().any(|(_, h)| h == hall) {
             c.push(
                 &format!("{kind} {id}"),
-                "duplicate-id",
-                format!("hall {hall:?} already has a {kind}"),
+                Rule::DuplicateId,
+                format!("hall `{hall}` already has a {kind}"),
             );
         }
     }
@@ -767,7 +379,7 @@ fn check_lease(c: &mut Check, i: usize, l: &LeaseSection) -> LeaseContract {
         &e,
         "escalator_per_year",
         l.escalator_per_year,
-        MAX_ESCALATOR_PER_YEAR,
+        MAX_RATE_PER_YEAR,
         Slot::LeaseEscalator(i),
     );
     let contracted_kw = c.non_negative(&e, "contracted_kw", l.contracted_kw.unwrap_or(it_kw));
@@ -822,7 +434,7 @@ fn check_contribution(c: &mut Check, e: &str, t: TenantCapexSection) -> TenantCa
         _ => {
             c.push(
                 e,
-                "bad-sizing",
+                Rule::OneOf,
                 "tenant_capex needs exactly one of total_usd or usd_per_mw".into(),
             );
             ContributionAmount::TotalUsd(0.0)
@@ -855,7 +467,7 @@ fn check_contribution(c: &mut Check, e: &str, t: TenantCapexSection) -> TenantCa
     if (sum - 1.0).abs() > 1e-9 {
         c.push(
             e,
-            "out-of-range",
+            Rule::OutOfRange,
             format!("tenant_capex milestone shares must add up to 1, got {sum}"),
         );
     }
@@ -967,9 +579,9 @@ fn check_capital(c: &mut Check, k: &CapitalSection) -> CapitalTerms {
             }
             None => c.push(
                 e,
-                "unknown-reference",
+                Rule::UnknownReference,
                 format!(
-                    "asic_salvage names model {:?}, which is not an ASIC model in unit_models",
+                    "asic_salvage names model `{}`, which is not an ASIC model in unit_models",
                     s.model
                 ),
             ),
@@ -998,9 +610,9 @@ fn classes(c: &mut Check, k: &CapitalSection) -> Vec<(String, AssetClass)> {
             Some(slot) => slot.1 = o.class,
             None => c.push(
                 "finance capital",
-                "unknown-reference",
+                Rule::UnknownReference,
                 format!(
-                    "asset_classes names capex item {:?}, which the plan never pays for",
+                    "asset_classes names capex item `{}`, which the plan never pays for",
                     o.item
                 ),
             ),
@@ -1017,7 +629,7 @@ fn check_tranche(c: &mut Check, i: usize, t: &TrancheSection) -> Tranche {
         _ => {
             c.push(
                 &e,
-                "bad-sizing",
+                Rule::OneOf,
                 "a tranche needs exactly one of amount_usd or loan_to_cost".into(),
             );
             Sizing::AmountUsd(0.0)
@@ -1026,14 +638,14 @@ fn check_tranche(c: &mut Check, i: usize, t: &TrancheSection) -> Tranche {
     for name in &t.against {
         if !c.ctx.capex_items.iter().any(|(n, _, _)| n == name) {
             let known: Vec<&str> = c.ctx.capex_items.iter().map(|i| i.0.as_str()).collect();
-            c.push(&e, "unknown-reference", format!("against names capex item {name:?}, which the plan never pays for (capex items: {known:?})"));
+            c.push(&e, Rule::UnknownReference, format!("against names capex item `{name}`, which the plan never pays for (capex items: {})", known.join(", ")));
         }
     }
     let tenor_months = c.months(&e, "tenor_months", t.tenor_months);
     if t.interest_only_months >= tenor_months {
         c.push(
             &e,
-            "out-of-range",
+            Rule::OutOfRange,
             format!(
                 "interest_only_months ({}) must be shorter than tenor_months ({tenor_months})",
                 t.interest_only_months
@@ -1044,7 +656,7 @@ fn check_tranche(c: &mut Check, i: usize, t: &TrancheSection) -> Tranche {
         &e,
         "rate_per_year",
         t.rate_per_year,
-        MAX_ESCALATOR_PER_YEAR,
+        MAX_RATE_PER_YEAR,
         Slot::TrancheRate(i),
     );
     Tranche {
@@ -1066,14 +678,14 @@ fn check_tax(c: &mut Check, t: &TaxSection) -> TaxTerms {
         if d.life_years == 0 || d.life_years > 100 {
             c.push(
                 e,
-                "out-of-range",
+                Rule::OutOfRange,
                 format!("{name}.life_years must be 1..=100, got {}", d.life_years),
             );
         }
         if d.method == Method::MacrsHalfYear && macrs_half_year_percent(d.life_years).is_none() {
             c.push(
                 e,
-                "out-of-range",
+                Rule::OutOfRange,
                 format!(
                     "{name}: MACRS tables exist for 3, 5, 7, 10, 15 and 20 years, not {}",
                     d.life_years
@@ -1119,7 +731,7 @@ fn check_terminal(c: &mut Check, t: &TerminalValue) {
                 && cap_rate_per_year > 0.0
                 && cap_rate_per_year < 1.0)
             {
-                c.push(e, "out-of-range", format!("cap_rate_per_year must be between 0 and 1 (exclusive), got {cap_rate_per_year}"));
+                c.push(e, Rule::OutOfRange, format!("cap_rate_per_year must be between 0 and 1 (exclusive), got {cap_rate_per_year}"));
             }
             c.within(e, "growth_per_year", growth_per_year, -0.5, 0.5);
         }
@@ -1151,6 +763,15 @@ mod tests {
         }
     }
 
+    fn run(text: &str, ctx: &FinanceContext) -> Result<FinanceSpec, Vec<super::super::Problem>> {
+        let mut c = Checker {
+            text: None,
+            problems: Vec::new(),
+        };
+        let spec = check(&mut c, &parse(text), ctx);
+        spec.ok_or(c.problems)
+    }
+
     fn parse(text: &str) -> FinanceSection {
         ron::from_str(&format!("#![enable(implicit_some)]\n{text}"))
             .unwrap_or_else(|e| panic!("{e}"))
@@ -1176,7 +797,7 @@ mod tests {
     #[test]
     fn a_full_section_checks_into_terms_with_defaults_filled_in() {
         let cal = Calendar::new(YearMonth::parse("2026-01").unwrap(), 180);
-        let spec = check(&parse(GOOD), &ctx(&cal)).unwrap_or_else(|p| panic!("{p:?}"));
+        let spec = run(GOOD, &ctx(&cal)).unwrap_or_else(|p| panic!("{p:?}"));
         let l = &spec.terms.leases[0];
         assert_eq!(
             (l.hall, l.contracted_kw, l.term_months),
@@ -1219,7 +840,7 @@ mod tests {
     #[test]
     fn an_empty_section_is_valid() {
         let cal = Calendar::new(YearMonth::parse("2026-01").unwrap(), 12);
-        let spec = check(&parse("()"), &ctx(&cal)).unwrap();
+        let spec = run("()", &ctx(&cal)).unwrap();
         assert!(spec.terms.leases.is_empty() && spec.sampled.is_empty());
     }
 
@@ -1289,11 +910,11 @@ mod tests {
             debt: [(id: "senior", loan_to_cost: 0.7, against: ["T9"], rate_per_year: 0.0775, tenor_months: 120)],
             tax: (electrical: (life_years: 15, method: MacrsHalfYear, bonus_share: 0.0)),
         )"#;
-        assert!(check(&parse(base), &ctx(&cal)).is_ok());
+        assert!(run(base, &ctx(&cal)).is_ok());
         for (from, to, entity, rule) in cases {
             assert!(base.contains(from), "{from}");
             let broken = base.replace(from, to);
-            let problems = check(&parse(&broken), &ctx(&cal)).expect_err(to);
+            let problems = run(&broken, &ctx(&cal)).expect_err(to);
             assert!(
                 problems
                     .iter()
