@@ -97,16 +97,23 @@ impl FinanceStats {
         self.runs += 1;
     }
 
-    /// Adds another aggregate of the same world.
-    pub fn merge(&mut self, o: &FinanceStats) {
-        self.project_irr_percent.merge(&o.project_irr_percent);
-        self.equity_irr_percent.merge(&o.equity_irr_percent);
-        self.levered_npv_usd.merge(&o.levered_npv_usd);
-        self.project_irr_undefined += o.project_irr_undefined;
-        self.equity_irr_undefined += o.equity_irr_undefined;
-        self.hurdle_met += o.hurdle_met;
-        self.breached += o.breached;
-        self.runs += o.runs;
+    /// Adds another aggregate of the same world; `None` if a count would overflow
+    /// (only a damaged aggregate read back from a file can cause it).
+    #[must_use]
+    pub fn merge(&mut self, o: &FinanceStats) -> Option<()> {
+        self.project_irr_percent.merge(&o.project_irr_percent)?;
+        self.equity_irr_percent.merge(&o.equity_irr_percent)?;
+        self.levered_npv_usd.merge(&o.levered_npv_usd)?;
+        for (a, b) in [
+            (&mut self.project_irr_undefined, o.project_irr_undefined),
+            (&mut self.equity_irr_undefined, o.equity_irr_undefined),
+            (&mut self.hurdle_met, o.hurdle_met),
+            (&mut self.breached, o.breached),
+            (&mut self.runs, o.runs),
+        ] {
+            *a = a.checked_add(b)?;
+        }
+        Some(())
     }
 
     /// The figures for `summary.json`.
@@ -168,7 +175,7 @@ mod tests {
             target.add(&summary(Irr::Rate(irr), i % 2), Some(0.15));
         }
         b.add(&summary(Irr::None { reason: "x".into() }, 0), Some(0.15));
-        a.merge(&b);
+        a.merge(&b).unwrap();
         let s = a.summary(Some(0.15));
         assert_eq!(s.p_equity_irr_at_least_hurdle, Some(2.0 / 5.0));
         assert_eq!(s.p_covenant_breach, 2.0 / 5.0);
