@@ -3,6 +3,8 @@
 
 use crate::calendar::Day;
 use crate::dist::Dist;
+use crate::finance::spec::FinanceSpec;
+use crate::finance::{FinanceDraws, FinanceTerms};
 use crate::market::MarketPath;
 use crate::scenario::{ActionSpec, EquipmentRef, ModelKind, Scenario, SupplySpec};
 use crate::world::Contract;
@@ -23,6 +25,10 @@ pub struct Draws {
     pub unit_lead_days: Vec<Day>,
     /// Market series.
     pub market: MarketPath,
+    /// Finance terms (sampled figures drawn) and renewal choices, for worlds with a
+    /// `finance` section. Drawn after everything else, so a world without one draws
+    /// exactly what it did before.
+    pub finance: Option<(FinanceTerms, FinanceDraws)>,
 }
 
 fn weeks_to_days(weeks: f64) -> Day {
@@ -32,7 +38,9 @@ fn weeks_to_days(weeks: f64) -> Day {
 impl Draws {
     /// Medians of every distribution and the median market path: the plain run.
     pub fn median(s: &Scenario) -> Self {
-        Self::build(s, &mut Medians)
+        let mut d = Self::build(s, &mut Medians);
+        d.finance = s.finance.as_ref().map(FinanceSpec::median);
+        d
     }
 
     /// The draws of the run with `seed`: [`Draws::median`] for `None`, else
@@ -48,7 +56,9 @@ impl Draws {
     /// substations, transformers, cooling loops, step durations, unit lead times, then
     /// the market path.
     pub fn sample<R: Rng + ?Sized>(s: &Scenario, rng: &mut R) -> Self {
-        Self::build(s, &mut Samples(rng))
+        let mut d = Self::build(s, &mut Samples(rng));
+        d.finance = s.finance.as_ref().map(|f| f.sample(rng));
+        d
     }
 
     fn build(s: &Scenario, source: &mut dyn DrawSource) -> Self {
@@ -91,6 +101,7 @@ impl Draws {
             step_days,
             unit_lead_days,
             market: source.market(s),
+            finance: None,
         }
     }
 

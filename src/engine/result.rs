@@ -68,4 +68,7 @@ pub struct RunResult {
     /// Equipment entering or leaving service, in day order; equipment in service at the
     /// start is listed at day 0.
     pub capacity_changes: Vec<CapacityChange>,
+    /// Project and equity cash flows and their figures, for worlds with a `finance`
+    /// section.
+    pub finance: Option<crate::finance::FinanceResult>,
 }

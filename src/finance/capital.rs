@@ -64,6 +64,13 @@ impl CapexEvent {
     }
 }
 
+/// The capex item name of the units a plan step buys (ASICs, or GPUs it rents out):
+/// `step-id/units`. Equipment items are named by their id, a step's own cost by the
+/// step id.
+pub fn units_item(step_id: &str) -> String {
+    format!("{step_id}/units")
+}
+
 /// Which milestone pays the rest of a progress-paid item.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RemainderAt {

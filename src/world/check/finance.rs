@@ -5,7 +5,7 @@ use super::{Checker, Rule};
 use crate::calendar::{Calendar, Date};
 use crate::dist::{Dist, Quantity};
 use crate::finance::FinanceTerms;
-use crate::finance::capital::{AssetClass, CapitalTerms, SalvageCurve};
+use crate::finance::capital::{AssetClass, CapitalTerms, SalvageCurve, units_item};
 use crate::finance::debt::{Sizing, Tranche};
 use crate::finance::lease::{
     Commencement, ContributionAmount, LeaseContract, Prepayment, Renewal, RentalContract,
@@ -121,10 +121,6 @@ impl<'a> FinanceContext<'a> {
     }
 }
 
-/// The capex item name of the units a plan step buys.
-pub fn units_item(step_id: &str) -> String {
-    format!("{step_id}/units")
-}
 
 /// Collects problems and sampled slots while checking.
 struct Check<'x, 'a, 'c> {
