@@ -204,6 +204,20 @@ fn dbg_financed() {
     let f = r.finance.unwrap();
     println!("{}", f.summary);
     for (m, row) in f.rows.iter().enumerate().step_by(6) {
-        println!("{m} rev {:?} ebitda {:.0} capex {:.0} draws {:.0} int {:.0} prin {:.0} bal {:.0} dscr {:?} tax {:.0} dep {:.0} lev {:.0} unlev {:.0}", row.contract_revenue_usd, row.ebitda_usd, row.capex_usd, row.debt_draws_usd, row.interest_usd, row.principal_usd, row.debt_balance_usd, row.dscr, row.tax_usd, row.depreciation_usd, row.levered_cash_flow_usd, row.unlevered_cash_flow_usd);
+        println!(
+            "{m} rev {:?} ebitda {:.0} capex {:.0} draws {:.0} int {:.0} prin {:.0} bal {:.0} dscr {:?} tax {:.0} dep {:.0} lev {:.0} unlev {:.0}",
+            row.contract_revenue_usd,
+            row.ebitda_usd,
+            row.capex_usd,
+            row.debt_draws_usd,
+            row.interest_usd,
+            row.principal_usd,
+            row.debt_balance_usd,
+            row.dscr,
+            row.tax_usd,
+            row.depreciation_usd,
+            row.levered_cash_flow_usd,
+            row.unlevered_cash_flow_usd
+        );
     }
 }

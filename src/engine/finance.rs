@@ -184,7 +184,12 @@ impl Sim<'_> {
     pub(super) fn fin_milestone(&mut self, item: &str, installed: bool) {
         let now = self.now;
         let Some(t) = self.fin.as_mut() else { return };
-        for e in t.rec.capex_items_mut().iter_mut().filter(|e| e.item == item) {
+        for e in t
+            .rec
+            .capex_items_mut()
+            .iter_mut()
+            .filter(|e| e.item == item)
+        {
             let day = if installed {
                 &mut e.installed_day
             } else {

@@ -49,6 +49,10 @@ pub struct FinanceSpec {
     pub sampled: Vec<(Slot, Dist)>,
     /// Equity hurdle for sweeps.
     pub equity_hurdle_per_year: Option<f64>,
+    /// Lease ids, in [`FinanceTerms::leases`] order (ledger column names).
+    pub lease_ids: Vec<String>,
+    /// Rental contract ids, in [`FinanceTerms::rentals`] order.
+    pub rental_ids: Vec<String>,
 }
 
 impl FinanceSpec {

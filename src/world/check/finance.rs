@@ -121,7 +121,6 @@ impl<'a> FinanceContext<'a> {
     }
 }
 
-
 /// Collects problems and sampled slots while checking.
 struct Check<'x, 'a, 'c> {
     c: &'x mut Checker<'a>,
@@ -315,6 +314,8 @@ pub(super) fn check(
         classes,
         sampled: c.sampled,
         equity_hurdle_per_year: s.equity_hurdle_per_year,
+        lease_ids: s.leases.iter().map(|l| l.id.clone()).collect(),
+        rental_ids: s.rentals.iter().map(|r| r.id.clone()).collect(),
     })
 }
 
