@@ -19,6 +19,7 @@ pub use merge::merge_dirs;
 
 use crate::calendar::YearMonth;
 use crate::engine::RunResult;
+use crate::finance::stats::{FinanceStats, FinanceSweepSummary};
 use crate::output::{Staging, names};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
@@ -158,6 +159,10 @@ pub struct Aggregate {
     pub first_gpu_by_month: Vec<u64>,
     /// Runs aggregated.
     pub runs: u64,
+    /// Finance figures, for worlds with a `finance` section (absent from the state file
+    /// otherwise, so other worlds' files are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finance: Option<FinanceStats>,
 }
 
 impl Aggregate {
@@ -174,6 +179,10 @@ impl Aggregate {
             payback_by_month: vec![0; n],
             first_gpu_by_month: vec![0; n],
             runs: 0,
+            finance: s
+                .finance
+                .as_ref()
+                .map(|f| FinanceStats::new(f.equity_hurdle_per_year)),
         }
     }
 
@@ -192,6 +201,9 @@ impl Aggregate {
         }
         if let Some(i) = r.summary.first_gpu_month.and_then(|m| self.index_of(m)) {
             self.first_gpu_by_month[i] += 1;
+        }
+        if let (Some(stats), Some(f)) = (self.finance.as_mut(), r.finance.as_ref()) {
+            stats.add(&f.summary);
         }
         self.runs += 1;
     }
@@ -233,6 +245,11 @@ impl Aggregate {
             }
         }
         self.runs = self.runs.checked_add(o.runs).ok_or_else(overflow)?;
+        match (self.finance.as_mut(), o.finance.as_ref()) {
+            (Some(a), Some(b)) => a.merge(b).ok_or_else(overflow)?,
+            (None, None) => {}
+            _ => return Err("cannot merge a sweep with finance figures and one without".into()),
+        }
         Ok(())
     }
 
@@ -371,6 +388,7 @@ impl Aggregate {
                     p90: None,
                 },
             ),
+            finance: self.finance.as_ref().map(FinanceStats::summary),
         }
     }
 }
@@ -422,6 +440,10 @@ pub struct SweepSummary {
     pub months_waited_on_limits: Percentiles,
     /// Cumulative cash at the horizon, USD.
     pub final_cumulative_cash_usd: Percentiles,
+    /// IRR bands, P(equity IRR ≥ hurdle) and P(any covenant breach), for worlds with a
+    /// `finance` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finance: Option<FinanceSweepSummary>,
 }
 
 /// What a shard (or whole sweep) leaves for `retrofit merge`.

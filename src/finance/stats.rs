@@ -30,6 +30,9 @@ pub struct FinanceStats {
     pub breached: u64,
     /// Runs added.
     pub runs: u64,
+    /// The world's equity hurdle, per year.
+    #[serde(default)]
+    pub hurdle_per_year: Option<f64>,
 }
 
 /// P10 / P50 / P90 of one figure; `None` when no run had it.
@@ -77,8 +80,17 @@ pub struct FinanceSweepSummary {
 }
 
 impl FinanceStats {
-    /// Adds one run's summary, counting it against `hurdle_per_year` when given.
-    pub fn add(&mut self, s: &FinanceSummary, hurdle_per_year: Option<f64>) {
+    /// An empty aggregate for a world with this equity hurdle.
+    pub fn new(hurdle_per_year: Option<f64>) -> Self {
+        Self {
+            hurdle_per_year,
+            ..Self::default()
+        }
+    }
+
+    /// Adds one run's summary, counting it against the hurdle when there is one.
+    pub fn add(&mut self, s: &FinanceSummary) {
+        let hurdle_per_year = self.hurdle_per_year;
         match s.project_irr.rate() {
             Some(r) => self.project_irr_percent.add(r * PERCENT),
             None => self.project_irr_undefined += 1,
@@ -117,7 +129,8 @@ impl FinanceStats {
     }
 
     /// The figures for `summary.json`.
-    pub fn summary(&self, hurdle_per_year: Option<f64>) -> FinanceSweepSummary {
+    pub fn summary(&self) -> FinanceSweepSummary {
+        let hurdle_per_year = self.hurdle_per_year;
         let share = |k: u64| {
             if self.runs == 0 {
                 0.0
@@ -168,20 +181,20 @@ mod tests {
 
     #[test]
     fn probabilities_count_runs_and_merge_exactly() {
-        let mut a = FinanceStats::default();
-        let mut b = FinanceStats::default();
+        let mut a = FinanceStats::new(Some(0.15));
+        let mut b = FinanceStats::new(Some(0.15));
         for (i, irr) in [0.05, 0.10, 0.20, 0.30].into_iter().enumerate() {
             let target = if i < 2 { &mut a } else { &mut b };
-            target.add(&summary(Irr::Rate(irr), i % 2), Some(0.15));
+            target.add(&summary(Irr::Rate(irr), i % 2));
         }
-        b.add(&summary(Irr::None { reason: "x".into() }, 0), Some(0.15));
+        b.add(&summary(Irr::None { reason: "x".into() }, 0));
         a.merge(&b).unwrap();
-        let s = a.summary(Some(0.15));
+        let s = a.summary();
         assert_eq!(s.p_equity_irr_at_least_hurdle, Some(2.0 / 5.0));
         assert_eq!(s.p_covenant_breach, 2.0 / 5.0);
         assert_eq!(s.runs_without_equity_irr, 1);
         let p50 = s.equity_irr.p50.unwrap();
         assert!((p50 - 0.10).abs() < 0.10 * 0.006, "{p50}");
-        assert_eq!(FinanceStats::default().summary(None).p_covenant_breach, 0.0);
+        assert_eq!(FinanceStats::default().summary().p_covenant_breach, 0.0);
     }
 }

@@ -182,6 +182,7 @@ mod tests {
             p90: None,
         };
         SweepSummary {
+            finance: None,
             world: "hand-built".into(),
             seed: 1,
             runs_planned: runs,
@@ -225,6 +226,7 @@ mod tests {
             payback_by_month: vec![0, 0, 2],
             first_gpu_by_month: Vec::new(),
             runs: 3,
+            finance: None,
         };
         let c = prepare(&agg, &summary(3, Some("2026-03"))).unwrap();
         // The median run's path (the sketch is accurate to 0.5 %), from (0, 0).

@@ -510,6 +510,7 @@ mod tests {
             payback_by_month: vec![0, 1, 0, 2, 0, 0],
             first_gpu_by_month: Vec::new(),
             runs: 4,
+            finance: None,
         };
         let none = Percentiles {
             p10: None,
@@ -517,6 +518,7 @@ mod tests {
             p90: None,
         };
         let sum = SweepSummary {
+            finance: None,
             world: "hand-built".into(),
             seed: 1,
             runs_planned: 4,
