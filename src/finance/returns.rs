@@ -117,7 +117,15 @@ pub fn irr(flows: &[f64]) -> Irr {
             Vec::new()
         }
     } else {
-        grid_roots(flows)
+        let roots = grid_roots(flows);
+        // NPV > 0 below the lowest rate and < 0 from it to the next (and last) one: a
+        // hurdle below it adds value and one above it (up to an absurd rate) does not,
+        // which is what an IRR is read for. A site that earns before it invests (mining
+        // before a retrofit's capex) has this shape; its second rate is an artefact.
+        if let [(low, true), _] = roots[..] {
+            return Irr::Rate(low.exp_m1());
+        }
+        roots.into_iter().map(|r| r.0).collect()
     };
     let rates: Vec<f64> = roots.iter().map(|x| x.exp_m1()).collect();
     match rates.len() {
@@ -139,19 +147,19 @@ fn sign_changes(flows: &[f64]) -> usize {
 
 /// Every root found by scanning [`GRID_CELLS`] cells of the band and bisecting each cell
 /// where NPV changes sign.
-fn grid_roots(flows: &[f64]) -> Vec<f64> {
+fn grid_roots(flows: &[f64]) -> Vec<(f64, bool)> {
     let step = (LOG_GROWTH_MAX - LOG_GROWTH_MIN) / GRID_CELLS as f64;
     let xs: Vec<f64> = (0..=GRID_CELLS)
         .map(|k| LOG_GROWTH_MIN + step * k as f64)
         .collect();
     let vs = scaled_npv_many(flows, &xs);
-    let mut roots: Vec<f64> = Vec::new();
+    let mut roots = Vec::new();
     for k in 0..GRID_CELLS {
         let (x0, v0, v1) = (xs[k], vs[k], vs[k + 1]);
         if v0 == 0.0 {
-            roots.push(x0);
+            roots.push((x0, false));
         } else if v0.is_finite() && v1.is_finite() && v0.signum() != v1.signum() && v1 != 0.0 {
-            roots.push(bisect(flows, x0, xs[k + 1], v0));
+            roots.push((bisect(flows, x0, xs[k + 1], v0), v0 > 0.0));
         }
     }
     roots
@@ -288,8 +296,10 @@ mod tests {
             assert!(matches!(irr(flows), Irr::None { .. }), "{flows:?}");
         }
         // +1, −3, +1 yearly: NPV ∝ d² − 3d + 1 with d = 1/(1+r); roots d = 0.382, 2.618,
-        // i.e. r = 161.8 % and −61.8 %: two sign changes, two rates.
-        assert!(matches!(irr(&yearly(&[1.0, -3.0, 1.0])), Irr::Multiple(ref v) if v.len() == 2));
+        // i.e. r = −61.8 % and 161.8 %. NPV > 0 below −61.8 % and < 0 up to 161.8 %: the
+        // lower rate is the one a hurdle is compared with.
+        let r = irr(&yearly(&[1.0, -3.0, 1.0])).rate().unwrap();
+        assert!((r + 0.618_033_988_749_895).abs() < 1e-9, "{r}");
         // +1, −1, +1 yearly: d² − d + 1 > 0 for every d: two sign changes, no rate.
         assert!(matches!(irr(&yearly(&[1.0, -1.0, 1.0])), Irr::None { .. }));
     }
@@ -326,7 +336,7 @@ mod tests {
             back in proptest::collection::vec(1.0f64..1e6, 1..150),
         ) {
             let flows: Vec<f64> = put_in.iter().chain(&back).copied().collect();
-            let grid: Vec<f64> = grid_roots(&flows).iter().map(|x| x.exp_m1()).collect();
+            let grid: Vec<f64> = grid_roots(&flows).iter().map(|x| x.0.exp_m1()).collect();
             match irr(&flows) {
                 Irr::Rate(r) => prop_assert!(grid.len() == 1 && (grid[0] - r).abs() < 1e-9),
                 _ => prop_assert!(grid.is_empty()),
