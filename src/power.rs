@@ -413,7 +413,6 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         over(LimitKind::CoolingCapacity, at, w, l.heat_rejection_w);
     }
     // Transformer and substation loads are in mW; whole watts are compared exactly.
-    let whole_w = whole_watts;
     for (i, (t, &mw)) in s
         .transformers
         .iter()
@@ -421,7 +420,12 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         .enumerate()
     {
         let at = EquipmentRef::Transformer(i);
-        over(LimitKind::TransformerRating, at, whole_w(mw), t.capacity_w);
+        over(
+            LimitKind::TransformerRating,
+            at,
+            whole_watts(mw),
+            t.capacity_w,
+        );
     }
     for (i, (b, &mw)) in s
         .substations
@@ -430,7 +434,12 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         .enumerate()
     {
         let at = EquipmentRef::Substation(i);
-        over(LimitKind::SubstationCapacity, at, whole_w(mw), b.capacity_w);
+        over(
+            LimitKind::SubstationCapacity,
+            at,
+            whole_watts(mw),
+            b.capacity_w,
+        );
     }
     let facility = loads.facility_w(s);
     if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {
@@ -442,6 +451,20 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         });
     }
     out
+}
+
+/// [`overloads`] as [`Blocked`], named (the form the run-time audit reports).
+pub fn breaches(s: &Scenario, loads: &Loads) -> Vec<Blocked> {
+    overloads(s, loads)
+        .into_iter()
+        .map(|o| Blocked {
+            limit: o.limit,
+            entity: o.at.name(s),
+            need_w: o.load_w,
+            free_w: o.capacity_w - o.load_w,
+            capacity_w: o.capacity_w,
+        })
+        .collect()
 }
 
 /// A load in mW rounded up to whole watts, to compare with a rating exactly.
