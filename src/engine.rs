@@ -14,6 +14,7 @@
 
 mod draws;
 mod failures;
+mod finance;
 pub mod queue;
 mod result;
 mod steps;
@@ -119,6 +120,8 @@ struct Sim<'a> {
     capacity_changes: Vec<CapacityChange>,
     /// Failures, downtime and SLA credits.
     rel: failures::State,
+    /// Finance bookkeeping, for worlds with a `finance` section.
+    fin: Option<finance::Track>,
 }
 
 /// Runs `s` with the given draws on a freshly spawned facility.
@@ -172,6 +175,7 @@ fn run_fresh(
         peak_facility_w: f.facility_w(),
         first_gpu_day: (f.totals.gpu_it_w > 0).then_some(0),
         capacity_changes: initial_capacity(s, f),
+        fin: finance::Track::new(s),
         f,
         rel: failures::State::new(s),
     };
@@ -298,6 +302,7 @@ impl Sim<'_> {
         };
         self.units_in_repair(&mut rates, from, now);
         self.acc.advance(now, &rates);
+        self.fin_advance(now, &op);
     }
 
     /// Logs ASIC fleets that switched off because mining stopped paying for their
@@ -353,6 +358,7 @@ impl Sim<'_> {
             Event::Delivered { step, item } => self.delivered(step, item),
             Event::UnitsDelivered(i) => {
                 let id = self.s.plan[i].id.clone();
+                self.fin_milestone(&finance::units_item(&id), false);
                 self.log("units-delivered", id, || "units delivered".into());
                 self.begin_work(i);
             }
@@ -374,6 +380,7 @@ impl Sim<'_> {
 
     fn delivered(&mut self, step: usize, item: EquipmentRef) {
         self.f.set_state(item, Lifecycle::Delivered);
+        self.fin_equipment(item, false);
         self.capacity_changed = true;
         let name = self.s.equipment_name(item);
         let weeks = self.d.lead_days(item) as f64 / 7.0;
@@ -392,6 +399,7 @@ impl Sim<'_> {
                 for &item in items {
                     self.f.set_state(item, Lifecycle::Installed);
                     self.entered_service(item);
+                    self.fin_equipment(item, true);
                     self.capacity_changes.push(CapacityChange {
                         day: self.now,
                         equipment: item,
@@ -422,6 +430,8 @@ impl Sim<'_> {
             .acc
             .close_month(s, &self.d.market, self.f.totals.gpu_it_w);
         let (label, net, cum) = (row.month, row.net_cash_flow_usd, row.cumulative_cash_usd);
+        let mining_revenue_usd = row.asic_revenue_usd;
+        self.fin_close_month(m, mining_revenue_usd);
         // Stamped with the month's last day, the day it closes.
         self.log_at(self.now.saturating_sub(1), "month-end", "site", || {
             format!("{label}: net cash flow {net:.0} USD, cumulative {cum:.0} USD")
@@ -450,6 +460,7 @@ impl Sim<'_> {
             first_gpu_day: self.first_gpu_day,
         };
         let summary = ledger::summarise(s, &ledger, &timeline, facts);
+        let finance = self.fin_finish();
         RunResult {
             ledger,
             events: self.events,
@@ -458,6 +469,7 @@ impl Sim<'_> {
             first_gpu_day: self.first_gpu_day,
             capacity_changes: self.capacity_changes,
             reliability,
+            finance,
         }
     }
 }

@@ -210,6 +210,11 @@ impl Accountant {
         self.acc.extra_opex_usd += usd;
     }
 
+    /// The month rental GPUs first ran, which starts their utilisation ramp.
+    pub fn first_rental_month(&self) -> Option<u32> {
+        self.first_rental_month
+    }
+
     /// Notes that rental GPUs are running, starting their utilisation ramp if first.
     pub fn rental_energised(&mut self) {
         self.first_rental_month.get_or_insert(self.month);

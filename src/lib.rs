@@ -21,6 +21,7 @@ mod dist;
 mod engine;
 mod error;
 mod facility;
+mod finance;
 mod ledger;
 mod market;
 mod network;
@@ -80,6 +81,10 @@ pub mod unstable {
     /// See the crate's `facility` module.
     pub mod facility {
         pub use crate::facility::*;
+    }
+    /// See the crate's `finance` module.
+    pub mod finance {
+        pub use crate::finance::*;
     }
     /// See the crate's `ledger` module.
     pub mod ledger {

@@ -12,6 +12,7 @@
 //! the same on a machine with no fonts installed.
 
 pub mod explain;
+pub mod finance;
 pub mod text;
 
 mod axes;
@@ -184,9 +185,18 @@ pub fn write_run(
 
 /// Writes `ledger.csv`, `events.csv` and `summary.json` into a folder being staged.
 pub fn stage_run(st: &Staging, s: &Scenario, result: &RunResult) -> Result<()> {
-    st.write(crate::output::names::LEDGER, ledger_csv(result)?)?;
+    let mut ledger = ledger_csv(result)?;
+    let mut json =
+        serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
+    // Finance columns and figures only for worlds that set finance terms, so every
+    // other world's outputs stay as they were.
+    if let (Some(spec), Some(f)) = (&s.finance, &result.finance) {
+        ledger = finance::append_columns(&ledger, spec, f);
+        json = finance::summary_with_finance(&result.summary, &f.summary, s.calendar.start())
+            .context("cannot encode summary")?;
+    }
+    st.write(crate::output::names::LEDGER, ledger)?;
     st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
-    let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
     st.write(crate::output::names::SUMMARY, json + "\n")?;
     if let Some(r) = &result.reliability {
         st.write(crate::output::names::RELIABILITY, r.csv())?;

@@ -328,6 +328,8 @@ pub struct Scenario {
     pub power_prices: Option<crate::price_shape::schema::PriceShapeSpec>,
     /// Flexibility terms, if any.
     pub flexibility: Option<crate::price_shape::schema::FlexibilitySpec>,
+    /// Deal, financing and tax terms, when the world gives them.
+    pub finance: Option<crate::finance::spec::FinanceSpec>,
 }
 
 impl Scenario {

@@ -20,6 +20,7 @@ pub use merge::merge_dirs;
 
 use crate::calendar::YearMonth;
 use crate::engine::RunResult;
+use crate::finance::stats::{FinanceStats, FinanceSweepSummary};
 use crate::output::{Staging, names};
 use crate::scenario::Scenario;
 use serde::{Deserialize, Serialize};
@@ -154,6 +155,10 @@ pub struct Aggregate {
     /// Failure figures, for worlds with a reliability section (issue 14).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reliability: Option<reliability::ReliabilityAggregate>,
+    /// Finance figures, for worlds with a `finance` section (absent from the state file
+    /// otherwise, so other worlds' files are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finance: Option<FinanceStats>,
 }
 
 impl Aggregate {
@@ -171,6 +176,10 @@ impl Aggregate {
             first_gpu_by_month: vec![0; n],
             runs: 0,
             reliability: reliability::ReliabilityAggregate::new(s),
+            finance: s
+                .finance
+                .as_ref()
+                .map(|f| FinanceStats::new(f.equity_hurdle_per_year)),
         }
     }
 
@@ -192,6 +201,9 @@ impl Aggregate {
         }
         if let (Some(a), Some(rel)) = (&mut self.reliability, &r.reliability) {
             a.add(rel);
+        }
+        if let (Some(stats), Some(f)) = (self.finance.as_mut(), r.finance.as_ref()) {
+            stats.add(&f.summary);
         }
         self.runs += 1;
     }
@@ -236,6 +248,11 @@ impl Aggregate {
             a.merge(b)?;
         }
         self.runs = self.runs.checked_add(o.runs).ok_or_else(overflow)?;
+        match (self.finance.as_mut(), o.finance.as_ref()) {
+            (Some(a), Some(b)) => a.merge(b).ok_or_else(overflow)?,
+            (None, None) => {}
+            _ => return Err("cannot merge a sweep with finance figures and one without".into()),
+        }
         Ok(())
     }
 
@@ -375,6 +392,7 @@ impl Aggregate {
                 },
             ),
             reliability: self.reliability.as_ref().map(|r| r.summary()),
+            finance: self.finance.as_ref().map(FinanceStats::summary),
         }
     }
 }
@@ -429,6 +447,10 @@ pub struct SweepSummary {
     /// Availability, SLA credits and longest outage (worlds with a reliability section).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reliability: Option<reliability::ReliabilitySummary>,
+    /// IRR bands, P(equity IRR ≥ hurdle) and P(any covenant breach), for worlds with a
+    /// `finance` section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finance: Option<FinanceSweepSummary>,
 }
 
 /// What a shard (or whole sweep) leaves for `retrofit merge`.

@@ -7,6 +7,7 @@
 //! See `worlds/teaching.ron` for a small, fully commented example.
 
 pub mod check;
+pub mod finance;
 mod locate;
 pub mod reliability;
 
@@ -51,6 +52,10 @@ pub struct WorldFile {
     /// Demand response, coincident-peak charges and curtailment obligations (default: none).
     #[serde(default)]
     pub flexibility: Option<crate::price_shape::schema::FlexibilitySection>,
+    /// Deal, financing and tax terms (optional: without them the ledger's own cash flow
+    /// is the answer).
+    #[serde(default)]
+    pub finance: Option<finance::FinanceSection>,
 }
 
 /// Site-wide settings.

@@ -362,6 +362,56 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "never-fits",
         "racks A keep their starting units: no step decommissions them",
     ),
+    // The finance section (issue 12): each copy of tests/data/valid-financed-small.ron
+    // breaks one rule.
+    (
+        "finance-negative-rate",
+        "debt tranche senior",
+        "negative-value",
+        "rate_per_year must be a finite number >= 0, got -0.07",
+    ),
+    (
+        "finance-escalator-100",
+        "lease L1",
+        "out-of-range",
+        "escalator_per_year must stay below 1",
+    ),
+    (
+        "finance-tenor-101-years",
+        "debt tranche senior",
+        "out-of-range",
+        "tenor_months must be 1..=1200 months (100 years), got 1212",
+    ),
+    (
+        "finance-ltc-above-100",
+        "debt tranche senior",
+        "out-of-range",
+        "loan_to_cost must be between 0 and 1, got 1.05",
+    ),
+    (
+        "finance-unknown-capex",
+        "debt tranche senior",
+        "unknown-reference",
+        "against names capex item `T9`, which the plan never pays for (capex items: T2)",
+    ),
+    (
+        "finance-contribution-above-capex",
+        "finance leases",
+        "contribution-above-capex",
+        "tenant capex contributions total 5000 USD, more than the 1000 USD of capex in the plan",
+    ),
+    (
+        "finance-zero-life",
+        "finance tax",
+        "out-of-range",
+        "gpu_servers.life_years must be 1..=100, got 0",
+    ),
+    (
+        "finance-both-sizes",
+        "debt tranche senior",
+        "one-of",
+        "exactly one of amount_usd or loan_to_cost",
+    ),
 ];
 
 fn problems(file: &str) -> (Vec<retrofit::Problem>, String) {

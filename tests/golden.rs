@@ -122,6 +122,8 @@ golden_runs! {
     keep_mining_seed7: "keep-mining", Some("7");
     full_pivot_median: "full-pivot", None;
     full_pivot_seed7: "full-pivot", Some("7");
+    financed_median: "financed", None;
+    financed_seed7: "financed", Some("7");
 }
 
 #[test]

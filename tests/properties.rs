@@ -334,6 +334,7 @@ fn world(sh: &Shape) -> WorldFile {
         network: Default::default(),
         power_prices: None,
         flexibility: None,
+        finance: None,
     }
 }
 

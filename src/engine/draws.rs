@@ -3,6 +3,8 @@
 
 use crate::calendar::Day;
 use crate::dist::Dist;
+use crate::finance::spec::FinanceSpec;
+use crate::finance::{FinanceDraws, FinanceTerms};
 use crate::market::MarketPath;
 use crate::scenario::{ActionSpec, EquipmentRef, ModelKind, Scenario, SupplySpec};
 use crate::world::Contract;
@@ -25,6 +27,10 @@ pub struct Draws {
     pub market: MarketPath,
     /// Failure times, restores, swaps and backup lead times (issue 14), drawn last.
     pub failures: super::failures::FailureDraws,
+    /// Finance terms (sampled figures drawn) and renewal choices, for worlds with a
+    /// `finance` section. Drawn after everything else, so a world without one draws
+    /// exactly what it did before.
+    pub finance: Option<(FinanceTerms, FinanceDraws)>,
 }
 
 fn weeks_to_days(weeks: f64) -> Day {
@@ -34,7 +40,9 @@ fn weeks_to_days(weeks: f64) -> Day {
 impl Draws {
     /// Medians of every distribution and the median market path: the plain run.
     pub fn median(s: &Scenario) -> Self {
-        Self::build(s, &mut Medians)
+        let mut d = Self::build(s, &mut Medians);
+        d.finance = s.finance.as_ref().map(FinanceSpec::median);
+        d
     }
 
     /// The draws of the run with `seed`: [`Draws::median`] for `None`, else
@@ -50,7 +58,9 @@ impl Draws {
     /// substations, transformers, cooling loops, step durations, unit lead times, then
     /// the market path.
     pub fn sample<R: Rng + ?Sized>(s: &Scenario, rng: &mut R) -> Self {
-        Self::build(s, &mut Samples(rng))
+        let mut d = Self::build(s, &mut Samples(rng));
+        d.finance = s.finance.as_ref().map(|f| f.sample(rng));
+        d
     }
 
     fn build(s: &Scenario, source: &mut dyn DrawSource) -> Self {
@@ -94,6 +104,7 @@ impl Draws {
             unit_lead_days,
             market: source.market(s),
             failures: source.failures(s),
+            finance: None,
         }
     }
 

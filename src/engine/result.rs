@@ -70,4 +70,7 @@ pub struct RunResult {
     pub capacity_changes: Vec<CapacityChange>,
     /// Failures, downtime and SLA credits, when the world declares a reliability section.
     pub reliability: Option<super::ReliabilityReport>,
+    /// Project and equity cash flows and their figures, for worlds with a `finance`
+    /// section.
+    pub finance: Option<crate::finance::FinanceResult>,
 }

@@ -76,8 +76,10 @@ impl Sim<'_> {
         if std::mem::replace(&mut self.steps[i].started, true) {
             return;
         }
-        let st = &self.s.plan[i];
+        let s = self.s;
+        let st = &s.plan[i];
         self.acc.book_capex(st.cost_usd);
+        self.fin_capex(&st.id, st.cost_usd);
         let (verb, cost) = (st.action.verb(), st.cost_usd);
         self.log("step-start", st.id.clone(), || {
             if cost > 0.0 {
@@ -112,6 +114,7 @@ impl Sim<'_> {
                 SupplySpec::Existing => 0.0,
             };
             self.acc.book_capex(cost);
+            self.fin_capex(s.equipment_id(item), cost);
             self.f.set_state(item, crate::facility::Lifecycle::Ordered);
             let due = self.now.saturating_add(self.d.lead_days(item));
             last = last.max(due);
@@ -167,6 +170,7 @@ impl Sim<'_> {
     fn start_decommission(&mut self, i: usize, g: usize) {
         let s = self.s;
         self.mark_started(i);
+        self.fin_decommission(g);
         let freed = self.f.decommission_group(s, g);
         // Units dark after a failure are decommissioned too, and never come back.
         self.decommission_dark(g);
@@ -197,6 +201,7 @@ impl Sim<'_> {
         if owns_units(s, model, contract) {
             let cost = units as f64 * s.models[model].cost_usd;
             self.acc.book_capex(cost);
+            self.fin_capex(&super::finance::units_item(&s.plan[i].id), cost);
             let (m, g) = (&s.models[model].id, &s.racks[group].id);
             self.log("units-ordered", s.plan[i].id.clone(), || {
                 format!("{units} × {m} for racks {g} bought for {cost:.0} USD")
@@ -221,6 +226,7 @@ impl Sim<'_> {
 
     pub(super) fn begin_work(&mut self, i: usize) {
         self.mark_started(i);
+        self.fin_work_began(i);
         let days = self.d.step_days[i];
         let run = &mut self.steps[i];
         run.phase = Phase::Working;
@@ -270,6 +276,7 @@ impl Sim<'_> {
         if let Some(prev) = self.energised_by[group].replace(i) {
             self.close_energised(prev);
         }
+        self.fin_energised(i);
         self.steps[i].energised_from = Some(self.now);
         self.log("energised", s.rack_group_name(group), || {
             format!("{units} × {} energised: {mw:.2} MW of IT load", m.id)
@@ -351,6 +358,7 @@ impl Sim<'_> {
         run.phase = Phase::Done;
         run.finished = Some(self.now);
         let id = self.s.plan[i].id.clone();
+        self.fin_milestone(&id, true);
         self.log("step-done", id, || "finished".into());
         for k in 0..self.dependents[i].len() {
             let d = self.dependents[i][k];

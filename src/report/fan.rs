@@ -182,6 +182,7 @@ mod tests {
             p90: None,
         };
         SweepSummary {
+            finance: None,
             world: "hand-built".into(),
             seed: 1,
             runs_planned: runs,
@@ -227,6 +228,7 @@ mod tests {
             first_gpu_by_month: Vec::new(),
             runs: 3,
             reliability: None,
+            finance: None,
         };
         let c = prepare(&agg, &summary(3, Some("2026-03"))).unwrap();
         // The median run's path (the sketch is accurate to 0.5 %), from (0, 0).

@@ -511,6 +511,7 @@ mod tests {
             first_gpu_by_month: Vec::new(),
             runs: 4,
             reliability: None,
+            finance: None,
         };
         let none = Percentiles {
             p10: None,
@@ -518,6 +519,7 @@ mod tests {
             p90: None,
         };
         let sum = SweepSummary {
+            finance: None,
             world: "hand-built".into(),
             seed: 1,
             runs_planned: 4,

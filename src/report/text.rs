@@ -1,6 +1,7 @@
 //! Numbers for people: `$12.4M`, `48.2 MW`, shares of runs, the phrases chart titles
 //! share, and the terminal summary of a run.
 
+use crate::calendar::YearMonth;
 use crate::engine::{RunResult, Summary};
 use crate::sweep::SweepSummary;
 use std::fmt::Write;
@@ -146,6 +147,9 @@ pub fn summary(result: &RunResult) -> String {
     out.push('\n');
     for u in &s.unfinished_steps {
         let _ = writeln!(out, "  ! step {} did not finish: {}", u.step, u.reason);
+    }
+    if let (Some(f), Ok(start)) = (&result.finance, YearMonth::parse(&s.start_month)) {
+        let _ = writeln!(out, "{}", super::finance::summary_text(&f.summary, start));
     }
     out
 }

@@ -12,6 +12,7 @@
 
 mod equipment;
 mod market_model;
+mod finance;
 mod markets;
 mod physical;
 mod plan;
@@ -519,9 +520,14 @@ pub fn check_at(
         network: model.network,
         power_prices: model.power_prices,
         flexibility: model.flexibility,
+        finance: None,
     };
     scenario.reliability = reliability::check(&mut c, &world.reliability, &ids, &scenario);
     physical::check(&mut c, &scenario);
+    if let Some(f) = &world.finance {
+        let spec = finance::check(&mut c, f, &finance::FinanceContext::of(&scenario));
+        scenario.finance = spec;
+    }
     if c.problems.is_empty() {
         Ok(scenario)
     } else {

@@ -113,6 +113,12 @@ fn section_key(entity: &str) -> Option<&'static str> {
         "flexibility" => "flexibility",
         "site interconnect" => "interconnect_mw",
         "sla" => "sla",
+        "finance" => "finance",
+        "finance leases" => "leases",
+        "finance opex" => "opex",
+        "finance capital" => "capital",
+        "finance tax" => "tax",
+        "finance terminal value" => "terminal_value",
         _ => return None,
     })
 }

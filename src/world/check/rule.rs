@@ -133,6 +133,13 @@ rules! {
     /// A curtailment threshold or peak-capture share that cannot describe a real site.
     CurtailmentThreshold = "curtailment-threshold",
         "a peak-capture share lies in 0..=1 and an obligation threshold is a positive load";
+    /// A finance figure that may be given two ways is given both ways or neither
+    /// (`amount_usd` / `loan_to_cost`, `total_usd` / `usd_per_mw`).
+    OneOf = "one-of",
+        "a figure that can be given two ways (a tranche's size, a tenant contribution) is given exactly one way";
+    /// Tenant capex contributions add up to more than the plan's capex.
+    ContributionAboveCapex = "contribution-above-capex",
+        "tenant capex contributions are at most the capex the plan pays";
 }
 
 impl fmt::Display for Rule {

@@ -1,0 +1,255 @@
+//! What the finance layer needs from a run, recorded as it goes: the site's rates
+//! between events per GPU hall, every capex line item with its order, delivery and
+//! installation days, the halls' delivery and energisation, and the ASICs retired.
+//! Only worlds with a `finance` section pay for any of it.
+
+use super::Sim;
+use crate::calendar::Day;
+use crate::facility::curtail::Operating;
+pub(super) use crate::finance::capital::units_item;
+use crate::finance::capital::{AssetClass, CapexEvent};
+use crate::finance::record::{FinanceRates, HallRates, MonthClose, Recorder};
+use crate::finance::{self, FinanceDraws, FinanceResult, FinanceTerms};
+use crate::ledger::utilisation;
+use crate::scenario::{ActionSpec, Contract, EquipmentRef, ModelKind, Scenario};
+
+/// A hall: the GPU `InstallUnits` step that fills it, its rack group, IT W and PUE.
+#[derive(Debug, Clone, Copy)]
+struct Hall {
+    step: usize,
+    group: usize,
+    it_w: u64,
+    pue: f64,
+    leased: bool,
+    gpus: u64,
+}
+
+/// Finance bookkeeping of one run.
+pub(super) struct Track {
+    rec: Recorder,
+    halls: Vec<Hall>,
+    /// Hall index of each plan step.
+    hall_of_step: Vec<Option<usize>>,
+    /// Index among ASIC models of each model.
+    asic_of_model: Vec<Option<usize>>,
+    /// Asset class of each capex item, by name.
+    classes: Vec<(String, AssetClass)>,
+}
+
+impl Track {
+    /// Bookkeeping for `s` when it has finance terms.
+    pub(super) fn new(s: &Scenario) -> Option<Self> {
+        let spec = s.finance.as_ref()?;
+        let mut halls = Vec::new();
+        let mut hall_of_step = vec![None; s.plan.len()];
+        for (i, st) in s.plan.iter().enumerate() {
+            let ActionSpec::InstallUnits {
+                group,
+                model,
+                per_rack,
+                contract,
+            } = st.action
+            else {
+                continue;
+            };
+            let m = &s.models[model];
+            let ModelKind::Gpu { gpus } = m.kind else {
+                continue;
+            };
+            let units = u64::from(per_rack) * u64::from(s.racks[group].count);
+            hall_of_step[i] = Some(halls.len());
+            halls.push(Hall {
+                step: i,
+                group,
+                it_w: units * m.power_w,
+                pue: s.cooling_loops[s.racks[group].cooling].pue,
+                leased: contract == Contract::Lease,
+                gpus: units * u64::from(gpus),
+            });
+        }
+        let mut k = 0;
+        let asic_of_model: Vec<Option<usize>> = s
+            .models
+            .iter()
+            .map(|m| {
+                matches!(m.kind, ModelKind::Asic { .. }).then(|| {
+                    k += 1;
+                    k - 1
+                })
+            })
+            .collect();
+        Some(Self {
+            rec: Recorder::new(halls.len(), k),
+            halls,
+            hall_of_step,
+            asic_of_model,
+            classes: spec.classes.clone(),
+        })
+    }
+
+    fn class_of(&self, item: &str) -> AssetClass {
+        self.classes
+            .iter()
+            .find(|(n, _)| n == item)
+            .map_or(AssetClass::Building, |c| c.1)
+    }
+}
+
+impl Sim<'_> {
+    /// Integrates finance rates up to `now` (after the accountant has).
+    pub(super) fn fin_advance(&mut self, now: Day, op: &Operating) {
+        let Some(t) = self.fin.as_mut() else { return };
+        let halls: Vec<HallRates> = t
+            .halls
+            .iter()
+            .map(|h| {
+                if self.energised_by[h.group] != Some(h.step) {
+                    return HallRates::default();
+                }
+                let facility = h.it_w as f64 * h.pue;
+                if h.leased {
+                    HallRates {
+                        leased_it_w: h.it_w,
+                        leased_facility_w: facility,
+                        ..HallRates::default()
+                    }
+                } else {
+                    HallRates {
+                        rented_it_w: h.it_w,
+                        rented_facility_w: facility,
+                        rented_gpus: h.gpus,
+                        ..HallRates::default()
+                    }
+                }
+            })
+            .collect();
+        let hall_facility: f64 = halls
+            .iter()
+            .map(|h| h.leased_facility_w + h.rented_facility_w)
+            .sum();
+        // GPUs a site starts with (no shipped world has any) count with the miners.
+        let mining_facility_w =
+            (self.f.facility_w() - op.curtailed_facility_w - hall_facility).max(0.0);
+        let busy = op.mining_it_w + self.f.totals.gpu_it_w;
+        let rates = FinanceRates {
+            mining_it_w: op.mining_it_w,
+            mining_facility_w,
+            idle_it_w: self.peak_it_w.saturating_sub(busy),
+            halls,
+        };
+        t.rec.advance(now, &rates);
+    }
+
+    /// Closes finance month `m` with the ledger's row for it.
+    pub(super) fn fin_close_month(&mut self, m: u32, mining_revenue_usd: f64) {
+        let s = self.s;
+        let Some(t) = self.fin.as_mut() else { return };
+        let label = s.calendar.label(m);
+        let rental = match &s.markets.gpu_rental {
+            Some(r) => {
+                utilisation(r, self.acc.first_rental_month(), m)
+                    * self.d.market.rental_usd_per_gpu_hour[m as usize]
+            }
+            None => 0.0,
+        };
+        t.rec.close_month(&MonthClose {
+            first_day: s.calendar.month_start(m),
+            days: label.days(),
+            month_of_year: label.month,
+            electricity_usd_per_mwh: self.d.market.electricity_usd_per_mwh[m as usize],
+            mining_revenue_usd,
+            rental_usd_per_gpu_hour: rental,
+        });
+    }
+
+    /// Books a capex line item ordered (or started) today.
+    pub(super) fn fin_capex(&mut self, item: &str, cost_usd: f64) {
+        let now = self.now;
+        let Some(t) = self.fin.as_mut() else { return };
+        if cost_usd <= 0.0 {
+            return;
+        }
+        let class = t.class_of(item);
+        t.rec.capex(CapexEvent {
+            item: item.to_string(),
+            class,
+            cost_usd,
+            ordered_day: now,
+            delivered_day: None,
+            installed_day: None,
+        });
+    }
+
+    /// Marks capex items delivered (`installed == false`) or installed today.
+    pub(super) fn fin_milestone(&mut self, item: &str, installed: bool) {
+        let now = self.now;
+        let Some(t) = self.fin.as_mut() else { return };
+        for e in t
+            .rec
+            .capex_items_mut()
+            .iter_mut()
+            .filter(|e| e.item == item)
+        {
+            let day = if installed {
+                &mut e.installed_day
+            } else {
+                &mut e.delivered_day
+            };
+            day.get_or_insert(now);
+        }
+    }
+
+    /// Equipment `e` was delivered (`installed == false`) or installed today.
+    pub(super) fn fin_equipment(&mut self, e: EquipmentRef, installed: bool) {
+        if self.fin.is_some() {
+            let id = self.s.equipment_id(e).to_string();
+            self.fin_milestone(&id, installed);
+        }
+    }
+
+    /// Plan step `i` began its work: a GPU hall's racks are handed over.
+    pub(super) fn fin_work_began(&mut self, i: usize) {
+        let now = self.now;
+        let Some(t) = self.fin.as_mut() else { return };
+        if let Some(h) = t.hall_of_step[i] {
+            t.rec.hall_delivered(h, now);
+        }
+    }
+
+    /// Plan step `i` energised its units today.
+    pub(super) fn fin_energised(&mut self, i: usize) {
+        let now = self.now;
+        let Some(t) = self.fin.as_mut() else { return };
+        if let Some(h) = t.hall_of_step[i] {
+            t.rec.hall_energised(h, now);
+        }
+        let units = units_item(&self.s.plan[i].id);
+        self.fin_milestone(&units, true);
+    }
+
+    /// Rack group `g` is being decommissioned: its ASICs go for salvage.
+    pub(super) fn fin_decommission(&mut self, g: usize) {
+        let s = self.s;
+        let Some(t) = self.fin.as_mut() else { return };
+        let units = match self.energised_by[g].map(|i| &s.plan[i].action) {
+            Some(&ActionSpec::InstallUnits {
+                model, per_rack, ..
+            }) => Some((model, per_rack)),
+            _ => s.racks[g].initial,
+        };
+        if let Some((model, per_rack)) = units
+            && let ModelKind::Asic { hashrate_gh_s } = s.models[model].kind
+            && let Some(k) = t.asic_of_model[model]
+        {
+            let n = f64::from(per_rack) * f64::from(s.racks[g].count);
+            t.rec.decommissioned(k, n * hashrate_gh_s as f64 / 1e3);
+        }
+    }
+
+    /// The finance result of the finished run.
+    pub(super) fn fin_finish(&mut self) -> Option<FinanceResult> {
+        let t = self.fin.take()?;
+        let (terms, draws): &(FinanceTerms, FinanceDraws) = self.d.finance.as_ref()?;
+        Some(finance::compute(terms, &t.rec.finish(), draws))
+    }
+}

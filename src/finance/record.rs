@@ -1,0 +1,228 @@
+//! Builds a [`FinanceInput`] while a run goes: the engine tells the [`Recorder`] the
+//! site's rates between events, the capex it books and the halls' milestones; the
+//! recorder integrates them per month exactly as the ledger does (rates × days between
+//! events), so finance sees the same months the ledger does.
+
+use super::capital::CapexEvent;
+use super::{FinanceInput, HallMilestones, HallMonth, MonthInput};
+
+/// One GPU hall's rates between two events.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct HallRates {
+    /// Leased GPU IT energised, W.
+    pub leased_it_w: u64,
+    /// Facility power of the leased IT (IT × PUE), W.
+    pub leased_facility_w: f64,
+    /// Rented (site-owned) GPU IT energised, W.
+    pub rented_it_w: u64,
+    /// Facility power of the rented IT, W.
+    pub rented_facility_w: f64,
+    /// Rented GPUs energised.
+    pub rented_gpus: u64,
+}
+
+/// The site's rates between two events, as finance needs them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FinanceRates {
+    /// ASIC IT mining, W.
+    pub mining_it_w: u64,
+    /// Facility power of the mining ASICs, W.
+    pub mining_facility_w: f64,
+    /// IT capacity built but not earning (switched-off miners, emptied halls), W.
+    pub idle_it_w: u64,
+    /// Per GPU hall.
+    pub halls: Vec<HallRates>,
+}
+
+/// What the ledger knows at a month end that finance needs too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MonthClose {
+    /// First day of the month.
+    pub first_day: u32,
+    /// Days in it.
+    pub days: u32,
+    /// Month of the year, 1..=12.
+    pub month_of_year: u32,
+    /// Electricity price, USD/MWh.
+    pub electricity_usd_per_mwh: f64,
+    /// Mining revenue the ledger booked, USD.
+    pub mining_revenue_usd: f64,
+    /// Revenue per rented GPU-hour this month (price × utilisation), USD.
+    pub rental_usd_per_gpu_hour: f64,
+}
+
+#[derive(Debug, Clone, Default)]
+struct Accum {
+    mining_w_days: f64,
+    mining_facility_w_days: f64,
+    idle_w_days: f64,
+    halls: Vec<[f64; 5]>,
+}
+
+/// Integrates a run's rates into finance months.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    last_day: u32,
+    acc: Accum,
+    input: FinanceInput,
+    decommissioned_th: Vec<f64>,
+}
+
+impl Recorder {
+    /// A recorder for `halls` GPU halls and `asic_models` ASIC models.
+    pub fn new(halls: usize, asic_models: usize) -> Self {
+        Self {
+            last_day: 0,
+            acc: Accum {
+                halls: vec![[0.0; 5]; halls],
+                ..Accum::default()
+            },
+            input: FinanceInput {
+                halls: vec![HallMilestones::default(); halls],
+                ..FinanceInput::default()
+            },
+            decommissioned_th: vec![0.0; asic_models],
+        }
+    }
+
+    /// Integrates `r` from the last update up to `now`.
+    pub fn advance(&mut self, now: u32, r: &FinanceRates) {
+        if now <= self.last_day {
+            return;
+        }
+        let days = f64::from(now - self.last_day);
+        self.last_day = now;
+        let a = &mut self.acc;
+        a.mining_w_days += r.mining_it_w as f64 * days;
+        a.mining_facility_w_days += r.mining_facility_w * days;
+        a.idle_w_days += r.idle_it_w as f64 * days;
+        for (h, hr) in a.halls.iter_mut().zip(&r.halls) {
+            h[0] += hr.leased_it_w as f64 * days;
+            h[1] += hr.leased_facility_w * days;
+            h[2] += hr.rented_it_w as f64 * days;
+            h[3] += hr.rented_facility_w * days;
+            h[4] += hr.rented_gpus as f64 * days;
+        }
+    }
+
+    /// Books a capex line item.
+    pub fn capex(&mut self, e: CapexEvent) {
+        self.input.capex.push(e);
+    }
+
+    /// The capex items booked so far, to fill in their milestones.
+    pub fn capex_items_mut(&mut self) -> &mut [CapexEvent] {
+        &mut self.input.capex
+    }
+
+    /// Hall `h`'s equipment was delivered on `day` (the first delivery counts).
+    pub fn hall_delivered(&mut self, h: usize, day: u32) {
+        if let Some(m) = self.input.halls.get_mut(h) {
+            m.delivered_day.get_or_insert(day);
+        }
+    }
+
+    /// Hall `h` energised on `day` (the first energisation counts).
+    pub fn hall_energised(&mut self, h: usize, day: u32) {
+        if let Some(m) = self.input.halls.get_mut(h) {
+            m.energised_day.get_or_insert(day);
+        }
+    }
+
+    /// ASICs of model `model` with `th` TH/s were decommissioned this month.
+    pub fn decommissioned(&mut self, model: usize, th: f64) {
+        if let Some(v) = self.decommissioned_th.get_mut(model) {
+            *v += th;
+        }
+    }
+
+    /// Closes a month (the caller has advanced to its last day + 1).
+    pub fn close_month(&mut self, c: &MonthClose) {
+        let acc = std::mem::take(&mut self.acc);
+        self.acc.halls = vec![[0.0; 5]; acc.halls.len()];
+        let days = f64::from(c.days.max(1));
+        let usd_per_w_day = 24.0 / 1e6 * c.electricity_usd_per_mwh;
+        let halls = acc
+            .halls
+            .iter()
+            .map(|h| HallMonth {
+                leased_mw: h[0] / days / 1e6,
+                leased_energy_cost_usd: h[1] * usd_per_w_day,
+                rented_mw: h[2] / days / 1e6,
+                rented_energy_cost_usd: h[3] * usd_per_w_day,
+                rental_revenue_usd: h[4] * 24.0 * c.rental_usd_per_gpu_hour,
+            })
+            .collect();
+        let decommissioned = self
+            .decommissioned_th
+            .iter_mut()
+            .map(std::mem::take)
+            .collect();
+        self.input.months.push(MonthInput {
+            first_day: c.first_day,
+            days: c.days,
+            month_of_year: c.month_of_year,
+            asic_mining_mw: acc.mining_w_days / days / 1e6,
+            idle_mw: acc.idle_w_days / days / 1e6,
+            mining_revenue_usd: c.mining_revenue_usd,
+            mining_energy_cost_usd: acc.mining_facility_w_days * usd_per_w_day,
+            other_energy_cost_usd: 0.0,
+            halls,
+            asic_decommissioned_th: decommissioned,
+        });
+    }
+
+    /// The finished input.
+    pub fn finish(self) -> FinanceInput {
+        self.input
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_integrate_into_month_averages_and_costs() {
+        let mut r = Recorder::new(1, 1);
+        let hall = HallRates {
+            leased_it_w: 10_000_000,
+            leased_facility_w: 13_000_000.0,
+            ..HallRates::default()
+        };
+        let before = FinanceRates {
+            mining_it_w: 2_000_000,
+            mining_facility_w: 2_400_000.0,
+            halls: vec![HallRates::default()],
+            ..FinanceRates::default()
+        };
+        let after = FinanceRates {
+            halls: vec![hall],
+            idle_it_w: 2_000_000,
+            ..FinanceRates::default()
+        };
+        r.advance(10, &before);
+        r.hall_energised(0, 10);
+        r.hall_energised(0, 20);
+        r.advance(30, &after);
+        r.decommissioned(0, 1_000.0);
+        r.close_month(&MonthClose {
+            first_day: 0,
+            days: 30,
+            month_of_year: 1,
+            electricity_usd_per_mwh: 40.0,
+            mining_revenue_usd: 5.0,
+            rental_usd_per_gpu_hour: 0.0,
+        });
+        let input = r.finish();
+        let m = &input.months[0];
+        assert!((m.asic_mining_mw - 2.0 / 3.0).abs() < 1e-12);
+        assert!((m.idle_mw - 4.0 / 3.0).abs() < 1e-12);
+        assert!((m.halls[0].leased_mw - 20.0 / 3.0).abs() < 1e-12);
+        // 2.4 MW × 240 h × $40 and 13 MW × 480 h × $40.
+        assert!((m.mining_energy_cost_usd - 2.4 * 240.0 * 40.0).abs() < 1e-6);
+        assert!((m.halls[0].leased_energy_cost_usd - 13.0 * 480.0 * 40.0).abs() < 1e-6);
+        assert_eq!(m.asic_decommissioned_th, vec![1_000.0]);
+        assert_eq!(input.halls[0].energised_day, Some(10));
+    }
+}
