@@ -22,6 +22,7 @@ pub mod output;
 pub mod power;
 pub mod report;
 pub mod scenario;
+pub mod sensitivity;
 pub mod sweep;
 pub mod templates;
 pub mod timeline;
