@@ -18,6 +18,7 @@ pub mod engine;
 pub mod facility;
 pub mod ledger;
 pub mod market;
+pub mod optimize;
 pub mod output;
 pub mod power;
 pub mod report;

@@ -364,6 +364,7 @@ impl Report {
         let mut out = csv::Writer::from_writer(w);
         out.write_record([
             "input",
+            "kind",
             "direction",
             "last_same",
             "first_changed",
@@ -373,6 +374,11 @@ impl Report {
         for (label, c) in &self.thresholds {
             out.write_record([
                 label.as_str(),
+                if c.is_validity_limit() {
+                    "validity"
+                } else {
+                    "decision"
+                },
                 if c.upward { "above" } else { "below" },
                 &c.last_same.to_string(),
                 &c.first_changed.to_string(),
@@ -382,6 +388,50 @@ impl Report {
         }
         out.flush()?;
         Ok(())
+    }
+
+    /// The printed summary: the largest swings, every decision threshold, the inputs
+    /// whose validity limits lie within the search range, and the Sobol' indices.
+    pub fn text(&self, top: usize) -> String {
+        use std::fmt::Write as _;
+        let mut out = String::new();
+        let m = self.metric;
+        let _ = writeln!(out, "Largest swings in {} (one at a time):", m.title());
+        for r in self.tornado.iter().take(top).filter(|r| r.swing > 0.0) {
+            let _ = writeln!(
+                out,
+                "  {:<48} {} … {}  swing {}",
+                r.input,
+                threshold::significant(r.range.low, 4),
+                threshold::significant(r.range.high, 4),
+                threshold::significant(r.swing, 4)
+            );
+        }
+        let (validity, decision): (Vec<_>, Vec<_>) = self
+            .thresholds
+            .iter()
+            .partition(|(_, c)| c.is_validity_limit());
+        let _ = writeln!(out, "Thresholds (the decision changes):");
+        if decision.is_empty() {
+            let _ = writeln!(out, "  none within the search ranges");
+        }
+        for (l, c) in &decision {
+            let _ = writeln!(out, "  {}", threshold::describe(l, c));
+        }
+        let _ = writeln!(
+            out,
+            "Validity limits within the search ranges: {} (thresholds.csv)",
+            validity.len()
+        );
+        if let SobolOutcome::Indices(ix) = &self.sobol {
+            let _ = writeln!(out, "Sobol' indices of {} (first order, total):", m.name());
+            let mut ix: Vec<_> = ix.iter().collect();
+            ix.sort_by(|a, b| b.1.total.total_cmp(&a.1.total));
+            for (l, i) in ix.iter().take(top) {
+                let _ = writeln!(out, "  {l:<48} {:>7.3} {:>7.3}", i.first, i.total);
+            }
+        }
+        out
     }
 
     /// Writes `sobol.csv`, largest total index first; empty of rows (with the reason

@@ -103,7 +103,8 @@ pub fn evaluate(tree: &Value) -> Evaluation {
 }
 
 impl Outcome {
-    fn of(r: &crate::RunResult) -> Self {
+    /// What the decision layer keeps of a run.
+    pub fn of(r: &crate::RunResult) -> Self {
         let month = |label: &Option<String>| {
             label.as_ref().and_then(|l| {
                 r.ledger

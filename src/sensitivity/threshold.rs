@@ -125,6 +125,14 @@ pub struct Crossing {
     pub detail: String,
 }
 
+impl Crossing {
+    /// True when the change is that the world stops being valid (a check rule), not a
+    /// change in what the plan achieves.
+    pub fn is_validity_limit(&self) -> bool {
+        !self.detail.is_empty()
+    }
+}
+
 /// The search range of an input: base × (1 ± [`SEARCH_FRACTION`]), P1–P99 for a
 /// distribution, a declared range if given (widened to include the base).
 pub fn search_range(input: &Input, declared: Option<(f64, f64)>) -> (f64, f64) {
@@ -198,7 +206,10 @@ fn bisect(
         } else {
             same + (changed - same) / 2.0
         };
-        if mid == same || mid == changed {
+        // Reals stop at 1e-12 relative: far below any input's precision, and 20 runs
+        // fewer per threshold than bisecting to the last bit.
+        let narrow = !integer && (changed - same).abs() <= 1e-12 * same.abs().max(changed.abs());
+        if mid == same || mid == changed || narrow {
             break;
         }
         let e = run(mid);
