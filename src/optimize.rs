@@ -9,9 +9,11 @@
 //! candidate order, so the outputs do not depend on `--jobs` or on `--shard`.
 
 pub mod choose;
+pub mod genetic;
 pub mod target;
 
 pub use choose::{Choice, ChooseError};
+pub use genetic::GaSettings;
 pub use target::{Constraint, Stat, Stats, Target};
 
 use crate::engine::RunOptions;

@@ -137,7 +137,7 @@ impl Study {
             if !inputs.iter().any(|i| &i.label == label) {
                 return Err(StudyError::Range(unknown_input(label, &inputs)));
             }
-            if !(lo <= hi) {
+            if lo.is_nan() || hi.is_nan() || lo > hi {
                 return Err(StudyError::Range(format!(
                     "range for {label}: low ({lo}) must not exceed high ({hi})"
                 )));

@@ -29,6 +29,9 @@ pub struct Choice {
     pub alternatives: Vec<String>,
     /// Index of the shipped alternative.
     pub base: usize,
+    /// True when the alternatives have an order (a range, or a list of numbers), so
+    /// a search may step between neighbours.
+    pub ordered: bool,
 }
 
 /// A `Choose(...)` that cannot be used, with its place in the file.
@@ -57,13 +60,14 @@ pub fn find(text: &str) -> Result<Vec<Choice>, ChooseError> {
         let open = start + "Choose".len() + skip_ws(&text[start + "Choose".len()..]);
         let close = matching(text, open).ok_or_else(|| err("`Choose(` is never closed".into()))?;
         let inner = text[open + 1..close].trim();
-        let (alternatives, base) = alternatives(inner).map_err(err)?;
+        let (alternatives, base, ordered) = alternatives(inner).map_err(err)?;
         out.push(Choice {
             label: label_before(text, start),
             span: (start, close + 1),
             position: (line, col),
             alternatives,
             base,
+            ordered,
         });
     }
     Ok(out)
@@ -182,8 +186,9 @@ fn split_top(s: &str) -> Vec<&str> {
     out
 }
 
-/// The alternatives of a `Choose(...)`'s inside, and the index of the base.
-fn alternatives(inner: &str) -> Result<(Vec<String>, usize), String> {
+/// The alternatives of a `Choose(...)`'s inside, the index of the base, and whether
+/// they are ordered.
+fn alternatives(inner: &str) -> Result<(Vec<String>, usize, bool), String> {
     let parts = split_top(inner);
     let mut list: Option<Vec<String>> = None;
     let mut fields: Vec<(&str, &str)> = Vec::new();
@@ -215,14 +220,20 @@ fn alternatives(inner: &str) -> Result<(Vec<String>, usize), String> {
             ));
         }
     }
-    let alts = match list {
-        Some(l) => l,
-        None => range(
-            field("from"),
-            field("to"),
-            field("step"),
-            field("step_months"),
-        )?,
+    let (alts, ordered) = match list {
+        Some(l) => {
+            let numbers = l.iter().all(|a| a.parse::<f64>().is_ok());
+            (l, numbers)
+        }
+        None => (
+            range(
+                field("from"),
+                field("to"),
+                field("step"),
+                field("step_months"),
+            )?,
+            true,
+        ),
     };
     if alts.is_empty() {
         return Err("Choose has no alternatives: list at least one value".into());
@@ -236,7 +247,7 @@ fn alternatives(inner: &str) -> Result<(Vec<String>, usize), String> {
             )
         })?,
     };
-    Ok((alts, base))
+    Ok((alts, base, ordered))
 }
 
 /// A range of months (`"YYYY-MM"` ends, `step_months`) or of numbers (`step`).

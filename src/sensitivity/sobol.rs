@@ -46,7 +46,7 @@ pub struct Design {
 impl Design {
     /// A design, or why it cannot be built.
     pub fn new(samples: usize, inputs: usize, seed: u64) -> Result<Self, String> {
-        if samples < 2 || samples > MAX_SAMPLES {
+        if !(2..=MAX_SAMPLES).contains(&samples) {
             return Err(format!(
                 "Sobol samples must be between 2 and {MAX_SAMPLES}, got {samples}"
             ));
