@@ -21,6 +21,7 @@ pub mod eval;
 pub mod inputs;
 pub mod metric;
 pub mod oat;
+pub mod parts;
 pub mod sobol;
 pub mod threshold;
 
@@ -57,6 +58,51 @@ impl Default for Settings {
             samples: 1024,
             seed: 0,
         }
+    }
+}
+
+impl Settings {
+    /// The settings and the metric as a JSON value that compares exactly (numbers by
+    /// their bits), for state files.
+    pub fn record(&self, metric: Metric) -> Value {
+        let ranges: Vec<(String, u64, u64)> = self
+            .ranges
+            .iter()
+            .map(|(k, &(lo, hi))| (k.clone(), lo.to_bits(), hi.to_bits()))
+            .collect();
+        serde_json::json!({
+            "metric": metric.name(),
+            "ranges": ranges,
+            "fraction_bits": self.fraction.to_bits(),
+            "samples": self.samples,
+            "seed": self.seed,
+        })
+    }
+
+    /// Reads [`Settings::record`] back.
+    pub fn from_record(v: &Value) -> Result<(Self, Metric), String> {
+        #[derive(Deserialize)]
+        struct Record {
+            metric: String,
+            ranges: Vec<(String, u64, u64)>,
+            fraction_bits: u64,
+            samples: usize,
+            seed: u64,
+        }
+        let r: Record = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
+        Ok((
+            Self {
+                ranges: r
+                    .ranges
+                    .into_iter()
+                    .map(|(k, lo, hi)| (k, (f64::from_bits(lo), f64::from_bits(hi))))
+                    .collect(),
+                fraction: f64::from_bits(r.fraction_bits),
+                samples: r.samples,
+                seed: r.seed,
+            },
+            Metric::parse(&r.metric)?,
+        ))
     }
 }
 

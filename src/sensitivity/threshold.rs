@@ -116,8 +116,10 @@ pub struct Crossing {
     /// True for the side above the base value.
     pub upward: bool,
     /// The last value found that keeps the base decision.
+    #[serde(with = "super::eval::f64_bits")]
     pub last_same: f64,
     /// The first value found with a different decision.
+    #[serde(with = "super::eval::f64_bits")]
     pub first_changed: f64,
     /// What changes, in words.
     pub change: Vec<String>,
