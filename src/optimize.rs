@@ -10,6 +10,7 @@
 
 pub mod choose;
 pub mod genetic;
+pub mod pareto;
 pub mod target;
 
 pub use choose::{Choice, ChooseError};

@@ -170,6 +170,13 @@ pub struct Study {
 }
 
 impl Study {
+    /// Prepares a world given as text (`origin` names it in messages).
+    pub fn from_text(text: &str, origin: &str, settings: &Settings) -> Result<Self, StudyError> {
+        let world =
+            crate::world::parse(text, origin).map_err(|e| StudyError::Base(e.to_string()))?;
+        Self::new(&world, settings)
+    }
+
     /// Prepares `world`: enumerates its inputs, runs the base case, and builds the
     /// Sobol' design.
     pub fn new(world: &WorldFile, settings: &Settings) -> Result<Self, StudyError> {

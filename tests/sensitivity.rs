@@ -8,12 +8,11 @@ use retrofit::sensitivity::{JobResult, Metric, Settings, SobolOutcome, Study};
 use retrofit::sweep::Shard;
 
 fn study(text: &str, samples: usize) -> Study {
-    let w = retrofit::world::parse(text, "test.ron").expect("parses");
     let settings = Settings {
         samples,
         ..Settings::default()
     };
-    Study::new(&w, &settings).expect("study")
+    Study::from_text(text, "test.ron", &settings).expect("study")
 }
 
 fn all_results(s: &Study, threads: usize) -> Vec<JobResult> {
