@@ -8,7 +8,7 @@ mod campus;
 
 use campus::campus;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use retrofit::engine::queue::EventQueue;
+use retrofit::unstable::engine::queue::EventQueue;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
@@ -88,20 +88,20 @@ fn single_run(c: &mut Criterion) {
         b.iter(|| black_box(retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap()))
     });
     g.bench_function("reference_with_pngs", |b| {
-        let size = retrofit::report::plots::ChartSize {
+        let size = retrofit::unstable::report::ChartSize {
             width: 1600,
             height: 900,
         };
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            black_box(retrofit::report::plots::all_charts(&s, &r, size).unwrap())
+            black_box(retrofit::unstable::report::all_charts(&s, &r, size).unwrap())
         })
     });
     g.bench_function("reference_with_csv_outputs", |b| {
         let dir = tempfile_dir();
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            retrofit::report::write_run(&dir.join("out"), &s, &r, Vec::new()).unwrap()
+            retrofit::unstable::report::write_run(&dir.join("out"), &s, &r, Vec::new()).unwrap()
         })
     });
     g.finish();
@@ -146,7 +146,7 @@ fn sweep_throughput(c: &mut Criterion) {
             &jobs,
             |b, &jobs| {
                 b.iter(|| {
-                    let cfg = retrofit::sweep::SweepConfig {
+                    let cfg = retrofit::unstable::sweep::SweepConfig {
                         runs: RUNS,
                         seed: 1,
                         jobs,
@@ -155,7 +155,14 @@ fn sweep_throughput(c: &mut Criterion) {
                     };
                     let stop = Arc::new(AtomicBool::new(false));
                     black_box(
-                        retrofit::sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {}).unwrap(),
+                        retrofit::unstable::sweep::execute(
+                            s.clone(),
+                            &cfg,
+                            stop,
+                            |_| Ok(()),
+                            || {},
+                        )
+                        .unwrap(),
                     )
                 })
             },

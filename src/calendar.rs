@@ -113,6 +113,12 @@ impl YearMonth {
         }
     }
 
+    /// Whole months from `origin` to this month (negative if before it).
+    pub fn months_since(self, origin: YearMonth) -> i64 {
+        (i64::from(self.year) - i64::from(origin.year)) * 12 + i64::from(self.month)
+            - i64::from(origin.month)
+    }
+
     /// The first day of this month.
     pub fn first_day(self) -> Date {
         Date {
@@ -131,6 +137,14 @@ impl YearMonth {
 impl fmt::Display for YearMonth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+/// Written as its label, `YYYY-MM`: results carry typed months and only output makes
+/// text of them.
+impl serde::Serialize for YearMonth {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -231,6 +245,13 @@ impl Calendar {
         self.start.plus(m)
     }
 
+    /// The 0-based index of calendar month `ym` in this run; `None` outside the horizon.
+    pub fn index_of(&self, ym: YearMonth) -> Option<u32> {
+        u32::try_from(ym.months_since(self.start))
+            .ok()
+            .filter(|&m| m < self.months())
+    }
+
     /// The 0-based month that contains `day` (the last month for days at or past the end).
     pub fn month_of(&self, day: Day) -> u32 {
         let idx = self.month_starts.partition_point(|&s| s <= day);
@@ -272,6 +293,9 @@ mod tests {
         assert_eq!(cal.month_of(0), 0);
         assert_eq!(cal.month_of(31), 1);
         assert_eq!(cal.month_of(30), 0);
+        assert_eq!(cal.index_of(cal.label(27)), Some(27));
+        assert_eq!(cal.index_of(YearMonth::parse("2025-12").unwrap()), None);
+        assert_eq!(cal.index_of(cal.label(120)), None);
     }
 
     #[test]

@@ -1,12 +1,17 @@
 //! Compare what-ifs: run several worlds (each once at its medians, or as a sweep) and
 //! put their headline figures side by side.
 
+use crate::calendar::YearMonth;
+use crate::error::Error;
+use crate::output::{Staging, names};
 use crate::scenario::Scenario;
 use crate::sweep::{self, Shard, SweepConfig};
-use anyhow::Result;
 use serde::Serialize;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+
+type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// One world's line in `compare.csv`. A single run reports its value as P10 = P50 = P90.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -24,11 +29,11 @@ pub struct CompareRow {
     /// NPV P90, USD.
     pub npv_usd_p90: Option<f64>,
     /// Median payback month.
-    pub payback_month_p50: Option<String>,
+    pub payback_month_p50: Option<YearMonth>,
     /// Share of runs that pay back within the horizon.
     pub probability_payback_within_horizon: f64,
     /// Median first-GPU month.
-    pub first_gpu_month_p50: Option<String>,
+    pub first_gpu_month_p50: Option<YearMonth>,
     /// Median cumulative cash at the horizon, USD.
     pub final_cumulative_cash_usd_p50: Option<f64>,
     /// Median months waited on limits.
@@ -40,8 +45,8 @@ pub struct CompareRow {
 pub struct CashPath {
     /// World name.
     pub world: String,
-    /// Month labels.
-    pub months: Vec<String>,
+    /// The months of the path.
+    pub months: Vec<YearMonth>,
     /// P10 per month (equal to P50 for a single run).
     pub p10: Vec<f64>,
     /// P50 per month.
@@ -58,88 +63,110 @@ pub fn compare(
     seed: u64,
     jobs: usize,
 ) -> Result<(Vec<CompareRow>, Vec<CashPath>)> {
-    let mut rows = Vec::new();
-    let mut paths = Vec::new();
-    for (file, s) in worlds {
-        let agg = match runs {
-            None => {
-                let r = crate::run_with(
-                    s,
-                    None,
-                    crate::RunOptions {
-                        record_events: false,
-                        audit: false,
-                    },
-                )?;
-                // A single run is exact: report its own numbers, not sketch buckets.
-                let cash: Vec<f64> = r.ledger.iter().map(|m| m.cumulative_cash_usd).collect();
-                rows.push(CompareRow {
-                    world: s.name.clone(),
-                    file: file.clone(),
-                    runs: 1,
-                    npv_usd_p10: Some(r.summary.npv_usd),
-                    npv_usd_p50: Some(r.summary.npv_usd),
-                    npv_usd_p90: Some(r.summary.npv_usd),
-                    payback_month_p50: r.summary.payback_month.clone(),
-                    probability_payback_within_horizon: f64::from(u8::from(
-                        r.summary.payback_month.is_some(),
-                    )),
-                    first_gpu_month_p50: r.summary.first_gpu_month.clone(),
-                    final_cumulative_cash_usd_p50: Some(r.summary.final_cumulative_cash_usd),
-                    months_waited_on_limits_p50: Some(r.summary.months_waited_on_limits),
-                });
-                paths.push(CashPath {
-                    world: s.name.clone(),
-                    months: r.ledger.iter().map(|m| m.month.clone()).collect(),
-                    p10: cash.clone(),
-                    p50: cash.clone(),
-                    p90: cash,
-                });
-                continue;
-            }
-            Some(n) => {
-                let cfg = SweepConfig {
-                    runs: n,
-                    seed,
-                    jobs,
-                    shard: None::<Shard>,
-                    handle_interrupt: false,
-                };
-                let stop = Arc::new(AtomicBool::new(false));
-                sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {})?.0
-            }
-        };
-        let sum = agg.summary(&s.name, seed, agg.runs, false);
-        let q = |sk: &sweep::Sketch, p: f64| sk.quantile(p).unwrap_or(f64::NAN);
-        paths.push(CashPath {
-            world: s.name.clone(),
-            months: agg.months.clone(),
-            p10: agg.cumulative_cash_usd.iter().map(|k| q(k, 0.1)).collect(),
-            p50: agg.cumulative_cash_usd.iter().map(|k| q(k, 0.5)).collect(),
-            p90: agg.cumulative_cash_usd.iter().map(|k| q(k, 0.9)).collect(),
-        });
-        rows.push(CompareRow {
-            world: s.name.clone(),
-            file: file.clone(),
-            runs: agg.runs,
-            npv_usd_p10: sum.npv_usd.p10,
-            npv_usd_p50: sum.npv_usd.p50,
-            npv_usd_p90: sum.npv_usd.p90,
-            payback_month_p50: sum.payback_month.p50,
-            probability_payback_within_horizon: sum.probability_payback_within_horizon,
-            first_gpu_month_p50: sum.first_gpu_month.p50,
-            final_cumulative_cash_usd_p50: sum.final_cumulative_cash_usd.p50,
-            months_waited_on_limits_p50: sum.months_waited_on_limits.p50,
-        });
-    }
-    Ok((rows, paths))
+    worlds
+        .iter()
+        .map(|(file, s)| match runs {
+            None => median_run(file, s),
+            Some(n) => swept(file, s, n, seed, jobs),
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(|v| v.into_iter().unzip())
+}
+
+/// One world's median run. A single run is exact: it reports its own numbers as
+/// P10 = P50 = P90, not sketch buckets.
+fn median_run(file: &str, s: &Scenario) -> Result<(CompareRow, CashPath)> {
+    let opts = crate::RunOptions {
+        record_events: false,
+        audit: false,
+    };
+    let r = crate::run_with(s, None, opts).map_err(Error::Run)?;
+    let sm = &r.summary;
+    let cash: Vec<f64> = r.ledger.iter().map(|m| m.cumulative_cash_usd).collect();
+    let row = CompareRow {
+        world: s.name.clone(),
+        file: file.to_string(),
+        runs: 1,
+        npv_usd_p10: Some(sm.npv_usd),
+        npv_usd_p50: Some(sm.npv_usd),
+        npv_usd_p90: Some(sm.npv_usd),
+        payback_month_p50: sm.payback_month,
+        probability_payback_within_horizon: f64::from(u8::from(sm.payback_month.is_some())),
+        first_gpu_month_p50: sm.first_gpu_month,
+        final_cumulative_cash_usd_p50: Some(sm.final_cumulative_cash_usd),
+        months_waited_on_limits_p50: Some(sm.months_waited_on_limits),
+    };
+    let path = CashPath {
+        world: s.name.clone(),
+        months: r.ledger.iter().map(|m| m.month).collect(),
+        p10: cash.clone(),
+        p50: cash.clone(),
+        p90: cash,
+    };
+    Ok((row, path))
+}
+
+/// One world swept with `runs` runs.
+fn swept(
+    file: &str,
+    s: &Arc<Scenario>,
+    runs: u64,
+    seed: u64,
+    jobs: usize,
+) -> Result<(CompareRow, CashPath)> {
+    let cfg = SweepConfig {
+        runs,
+        seed,
+        jobs,
+        shard: None::<Shard>,
+        handle_interrupt: false,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let (agg, _) =
+        sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {}).map_err(Error::Sweep)?;
+    let sum = agg.summary(&s.name, seed, agg.runs, false);
+    let q = |p: f64| -> Vec<f64> {
+        let at = |k: &sweep::Sketch| k.quantile(p).unwrap_or(f64::NAN);
+        agg.cumulative_cash_usd.iter().map(at).collect()
+    };
+    let path = CashPath {
+        world: s.name.clone(),
+        months: agg.months.clone(),
+        p10: q(0.1),
+        p50: q(0.5),
+        p90: q(0.9),
+    };
+    let row = CompareRow {
+        world: s.name.clone(),
+        file: file.to_string(),
+        runs: agg.runs,
+        npv_usd_p10: sum.npv_usd.p10,
+        npv_usd_p50: sum.npv_usd.p50,
+        npv_usd_p90: sum.npv_usd.p90,
+        payback_month_p50: sum.payback_month.p50,
+        probability_payback_within_horizon: sum.probability_payback_within_horizon,
+        first_gpu_month_p50: sum.first_gpu_month.p50,
+        final_cumulative_cash_usd_p50: sum.final_cumulative_cash_usd.p50,
+        months_waited_on_limits_p50: sum.months_waited_on_limits.p50,
+    };
+    Ok((row, path))
 }
 
 /// `compare.csv` text.
 pub fn compare_csv(rows: &[CompareRow]) -> Result<Vec<u8>> {
+    let encode = |e: String| Error::Encode(e);
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r)?;
+        w.serialize(r).map_err(|e| encode(e.to_string()))?;
     }
-    Ok(w.into_inner()?)
+    w.into_inner().map_err(|e| encode(e.to_string()))
+}
+
+/// Writes a comparison's folder (`compare.csv` and the chart `png`), replacing `out`
+/// atomically.
+pub fn write_dir(out: &Path, rows: &[CompareRow], png: Vec<u8>) -> Result<PathBuf> {
+    let st = Staging::new(out)?;
+    st.write(names::COMPARE_CSV, compare_csv(rows)?)?;
+    st.write(names::COMPARE_PNG, png)?;
+    Ok(st.commit()?)
 }

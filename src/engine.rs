@@ -8,7 +8,7 @@
 
 pub mod queue;
 
-use crate::calendar::{DAYS_PER_MONTH_AVG, Day};
+use crate::calendar::{DAYS_PER_MONTH_AVG, Day, YearMonth};
 use crate::dist::Dist;
 use crate::facility::{Facility, Lifecycle};
 use crate::ledger::{self, Accountant, MonthRow};
@@ -187,9 +187,9 @@ pub struct Summary {
     /// Annual discount rate used.
     pub discount_rate_per_year: f64,
     /// First month from which cumulative cash stays ≥ 0 (`None` if it ends negative).
-    pub payback_month: Option<String>,
+    pub payback_month: Option<YearMonth>,
     /// Month the first GPU unit energised.
-    pub first_gpu_month: Option<String>,
+    pub first_gpu_month: Option<YearMonth>,
     /// Total months plan steps spent waiting on limits (days / 30.44).
     pub months_waited_on_limits: f64,
     /// The same, per limit kind.
@@ -227,6 +227,38 @@ pub struct UnfinishedStep {
     pub reason: String,
 }
 
+/// Whether a piece of equipment entered or left service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceChange {
+    /// It can carry load from this day.
+    InService,
+    /// It stops carrying load from this day (failures, issue 14; nothing takes
+    /// equipment out of service yet).
+    OutOfService,
+}
+
+/// A piece of equipment entering or leaving service: the data behind the capacity lines
+/// of the power chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CapacityChange {
+    /// Day of the change (0 for equipment in service at the start).
+    pub day: Day,
+    /// Which item.
+    pub equipment: EquipmentRef,
+    /// In or out.
+    pub change: ServiceChange,
+    /// Its rating: real power for substations and transformers, heat rejection for
+    /// cooling loops, W.
+    pub capacity_w: u64,
+}
+
+impl CapacityChange {
+    /// The rating in MW.
+    pub fn capacity_mw(&self) -> f64 {
+        self.capacity_w as f64 / 1e6
+    }
+}
+
 /// Everything one run produces.
 #[derive(Debug, Clone)]
 pub struct RunResult {
@@ -238,6 +270,11 @@ pub struct RunResult {
     pub timeline: Vec<StepTimeline>,
     /// Summary figures.
     pub summary: Summary,
+    /// Day the first GPU unit energised (0 if the site starts with GPUs).
+    pub first_gpu_day: Option<Day>,
+    /// Equipment entering or leaving service, in day order; equipment in service at the
+    /// start is listed at day 0.
+    pub capacity_changes: Vec<CapacityChange>,
 }
 
 /// A run that broke an invariant: a bug in the engine, never the user's fault.
@@ -310,6 +347,7 @@ struct Sim<'a> {
     peak_it_w: u64,
     peak_facility_w: f64,
     first_gpu_day: Option<Day>,
+    capacity_changes: Vec<CapacityChange>,
 }
 
 /// Runs `s` with the given draws.
@@ -355,10 +393,28 @@ pub fn run(
         peak_it_w: f.totals.asic_it_w + f.totals.gpu_it_w,
         peak_facility_w: f.loads.facility_w(s),
         first_gpu_day: (f.totals.gpu_it_w > 0).then_some(0),
+        capacity_changes: initial_capacity(s),
         f,
     };
     sim.execute()?;
     Ok(sim.finish(seed))
+}
+
+/// Equipment in service at the start, as day-0 capacity changes.
+fn initial_capacity(s: &Scenario) -> Vec<CapacityChange> {
+    let subs = (0..s.substations.len()).map(EquipmentRef::Substation);
+    let trs = (0..s.transformers.len()).map(EquipmentRef::Transformer);
+    let loops = (0..s.cooling_loops.len()).map(EquipmentRef::CoolingLoop);
+    subs.chain(trs)
+        .chain(loops)
+        .filter(|&e| s.equipment_supply(e) == SupplySpec::Existing)
+        .map(|equipment| CapacityChange {
+            day: 0,
+            equipment,
+            change: ServiceChange::InService,
+            capacity_w: s.equipment_capacity_w(equipment),
+        })
+        .collect()
 }
 
 impl Sim<'_> {
@@ -501,6 +557,12 @@ impl Sim<'_> {
                 ActionSpec::Install(items) => {
                     for &item in items {
                         self.f.set_state(item, Lifecycle::Installed);
+                        self.capacity_changes.push(CapacityChange {
+                            day: self.now,
+                            equipment: item,
+                            change: ServiceChange::InService,
+                            capacity_w: s.equipment_capacity_w(item),
+                        });
                         self.log("in-service", s.equipment_name(item), || {
                             format!("installed and in service (step {})", s.plan[i].id)
                         });
@@ -524,11 +586,7 @@ impl Sim<'_> {
             }
             Event::MonthEnd(m) => {
                 let row = self.acc.close_month(s, &self.d.market, &self.f.totals);
-                let (label, net, cum) = (
-                    row.month.clone(),
-                    row.net_cash_flow_usd,
-                    row.cumulative_cash_usd,
-                );
+                let (label, net, cum) = (row.month, row.net_cash_flow_usd, row.cumulative_cash_usd);
                 // Stamped with the month's last day, the day it closes.
                 let now = self.now;
                 self.now = now.saturating_sub(1);
@@ -874,6 +932,8 @@ impl Sim<'_> {
             events: self.events,
             timeline,
             summary,
+            first_gpu_day: self.first_gpu_day,
+            capacity_changes: self.capacity_changes,
         }
     }
 
@@ -928,10 +988,10 @@ impl Sim<'_> {
                 ledger.iter().map(|r| r.net_cash_flow_usd),
             ),
             discount_rate_per_year: s.discount_rate_per_year,
-            payback_month: ledger::payback_index(&cumulative).map(|i| ledger[i].month.clone()),
+            payback_month: ledger::payback_index(&cumulative).map(|i| ledger[i].month),
             first_gpu_month: self
                 .first_gpu_day
-                .map(|d| s.calendar.label(s.calendar.month_of(d)).to_string()),
+                .map(|d| s.calendar.label(s.calendar.month_of(d))),
             months_waited_on_limits: f64::from(wait_days) / DAYS_PER_MONTH_AVG,
             months_waited_by_limit: by_limit,
             final_cumulative_cash_usd: cumulative.last().copied().unwrap_or(0.0),

@@ -18,8 +18,8 @@ pub const BLOCKS_PER_DAY: f64 = 144.0;
 /// One month of the ledger. Powers are month averages (so energy = power × hours).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonthRow {
-    /// Calendar month, `YYYY-MM`.
-    pub month: String,
+    /// Calendar month, written `YYYY-MM`.
+    pub month: YearMonth,
     /// Average ASIC IT load, MW.
     pub asic_it_mw: f64,
     /// Average GPU IT load, MW.
@@ -247,7 +247,7 @@ impl Accountant {
         let net = asic_revenue + gpu_revenue - energy_cost - opex - a.capex_usd;
         self.cumulative_usd += net;
         self.rows.push(MonthRow {
-            month: label.to_string(),
+            month: label,
             asic_it_mw: a.asic_w_days / days / 1e6,
             gpu_it_mw: a.gpu_w_days / days / 1e6,
             facility_mw: a.facility_w_days / days / 1e6,

@@ -1,8 +1,12 @@
 //! `retrofit`: a discrete-event simulator of a Bitcoin-mining site converting from ASIC
 //! miners to AI GPU racks.
 //!
-//! Data flows one way: world file ([`world`]) → checked [`Scenario`] → ECS
-//! [`facility`] → [`engine`] (with [`market`] paths) → [`ledger`] → [`report`].
+//! Data flows one way: world file → checked [`Scenario`] → ECS facility → engine (with
+//! market paths) → ledger → report. This crate root is the whole supported API:
+//! [`load`] a world, [`run`] it, [`write_run`] its outputs, [`sweep`] it, [`merge`]
+//! sharded sweeps, [`compare`] worlds, and the result types they return. Everything
+//! else is private; benches and tests reach internals through [`unstable`], which
+//! promises nothing.
 //!
 //! ```no_run
 //! let scenario = retrofit::load("worlds/teaching.ron").unwrap();
@@ -11,30 +15,114 @@
 //! ```
 #![warn(missing_docs)]
 
-pub mod calendar;
-pub mod compare;
-pub mod dist;
-pub mod engine;
-pub mod facility;
-pub mod ledger;
-pub mod market;
+mod calendar;
+mod compare;
+mod dist;
+mod engine;
+mod error;
+mod facility;
+mod ledger;
+mod market;
 pub mod optimize;
-pub mod output;
-pub mod power;
-pub mod report;
-pub mod scenario;
+mod output;
+mod power;
+mod report;
+mod scenario;
 pub mod sensitivity;
-pub mod sweep;
-pub mod templates;
-pub mod timeline;
-pub mod world;
+mod sweep;
+mod templates;
+mod timeline;
+mod world;
 
-pub use engine::{Draws, RunOptions, RunResult, Summary};
-pub use world::{LoadError, Problem, Scenario};
+pub use calendar::{Day, YearMonth};
+pub use compare::{CashPath, CompareRow, compare};
+pub use engine::{
+    CapacityChange, InvariantViolation, RunOptions, RunResult, ServiceChange, Summary,
+};
+pub use error::Error;
+pub use output::{OutputError, remove_temporaries, write_new_file};
+pub use report::ChartSize;
+pub use scenario::Scenario;
+pub use sweep::{
+    MonthPercentiles, Percentiles, Shard, SweepConfig, SweepError, SweepState, SweepSummary,
+};
+pub use templates::{names as template_names, template};
+pub use world::{LoadError, Problem};
 
+/// Text for a terminal: money, the run summary and the classroom narrative.
+pub mod text {
+    pub use crate::report::explain::narrative;
+    pub use crate::report::text::{summary, usd};
+}
+
+/// Internals, public only for benches, examples and tests. No stability promise: any
+/// of it may change or vanish in any release.
+#[doc(hidden)]
+pub mod unstable {
+    /// See the crate's `calendar` module.
+    pub mod calendar {
+        pub use crate::calendar::*;
+    }
+    /// See the crate's `compare` module.
+    pub mod compare {
+        pub use crate::compare::*;
+    }
+    /// See the crate's `dist` module.
+    pub mod dist {
+        pub use crate::dist::*;
+    }
+    /// See the crate's `engine` module.
+    pub mod engine {
+        pub use crate::engine::*;
+    }
+    /// See the crate's `facility` module.
+    pub mod facility {
+        pub use crate::facility::*;
+    }
+    /// See the crate's `ledger` module.
+    pub mod ledger {
+        pub use crate::ledger::*;
+    }
+    /// See the crate's `market` module.
+    pub mod market {
+        pub use crate::market::*;
+    }
+    /// See the crate's `output` module.
+    pub mod output {
+        pub use crate::output::*;
+    }
+    /// See the crate's `power` module.
+    pub mod power {
+        pub use crate::power::*;
+    }
+    /// See the crate's `report` module.
+    pub mod report {
+        pub use crate::report::*;
+    }
+    /// See the crate's `scenario` module.
+    pub mod scenario {
+        pub use crate::scenario::*;
+    }
+    /// See the crate's `sweep` module.
+    pub mod sweep {
+        pub use crate::sweep::*;
+    }
+    /// See the crate's `timeline` module.
+    pub mod timeline {
+        pub use crate::timeline::*;
+    }
+    /// See the crate's `world` module.
+    pub mod world {
+        pub use crate::world::*;
+    }
+}
+
+use engine::Draws;
 use rand::SeedableRng;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Why a world could not be used.
 #[derive(Debug, Clone)]
@@ -123,4 +211,64 @@ pub fn run_with(
         Some(seed) => Draws::sample(s, &mut rand_pcg::Pcg64Mcg::seed_from_u64(seed)),
     };
     engine::run(s, &draws, seed, opts)
+}
+
+/// Draws a run's charts at `size` and writes its folder (`ledger.csv`, `events.csv`,
+/// `summary.json` and the charts), replacing `out` atomically.
+pub fn write_run(
+    out: &Path,
+    s: &Scenario,
+    result: &RunResult,
+    size: ChartSize,
+) -> Result<PathBuf, Error> {
+    let charts = report::all_charts(s, result, size).map_err(report_error)?;
+    report::write_run(out, s, result, charts).map_err(report_error)
+}
+
+/// Runs a sweep (or one shard of it) into `out`, replacing it atomically, with charts
+/// drawn at `size`. `on_run` is called as each run finishes; setting `stop` (or a
+/// signal, when `cfg.handle_interrupt`) ends it early, keeping what finished.
+pub fn sweep(
+    s: Arc<Scenario>,
+    cfg: &SweepConfig,
+    out: &Path,
+    stop: Arc<AtomicBool>,
+    on_run: impl Fn(),
+    size: ChartSize,
+) -> Result<(PathBuf, SweepState), SweepError> {
+    sweep::sweep_to_dir(s, cfg, out, stop, on_run, sweep_charts(size))
+}
+
+/// Merges the folders of a sharded sweep into `out`: the same files an unsharded sweep
+/// writes. Every part is checked first, and a damaged or foreign part is refused.
+pub fn merge(
+    parts: &[PathBuf],
+    out: &Path,
+    size: ChartSize,
+) -> Result<(PathBuf, SweepState), SweepError> {
+    sweep::merge_dirs(parts, out, sweep_charts(size))
+}
+
+/// Writes a comparison's folder (`compare.csv`, `compare.png`), replacing `out`
+/// atomically.
+pub fn write_compare(
+    out: &Path,
+    rows: &[CompareRow],
+    paths: &[CashPath],
+    size: ChartSize,
+) -> Result<PathBuf, Error> {
+    let png = report::compare_png(paths, size).map_err(report_error)?;
+    compare::write_dir(out, rows, png)
+}
+
+/// The sweep charts, as the sweep writer asks for them.
+fn sweep_charts(
+    size: ChartSize,
+) -> impl FnOnce(&sweep::Aggregate, &SweepSummary) -> Result<sweep::Charts, SweepError> {
+    move |agg, sum| report::sweep_charts(agg, sum, size).map_err(|e| SweepError::Charts(e.into()))
+}
+
+/// The report layer still returns `anyhow`; its errors cross the facade as [`Error`].
+fn report_error(e: anyhow::Error) -> Error {
+    Error::Report(e.into())
 }

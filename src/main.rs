@@ -1,32 +1,15 @@
-//! The `retrofit` command line: parse arguments, call the library, print, set the exit
-//! code. All logic lives in the library.
+//! The `retrofit` command line: parse arguments into checked options, call the
+//! library, print, set the exit code. The progress bar and terminal formatting live
+//! here; the simulation, the files and their safety live in the library.
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use retrofit::report::plots::ChartSize;
-use retrofit::report::sweep_plots;
-use retrofit::sweep::{self, Shard, SweepConfig};
-use std::io::IsTerminal;
+use retrofit::{ChartSize, Scenario, Shard, SweepConfig, SweepState, YearMonth};
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-
-/// Prints to stdout, ignoring a closed pipe (`retrofit run … | head` must not panic).
-macro_rules! out {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = write!(std::io::stdout(), $($t)*);
-    }};
-}
-
-/// [`out!`] with a newline.
-macro_rules! outln {
-    ($($t:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($t)*);
-    }};
-}
 
 #[derive(Parser)]
 #[command(
@@ -52,8 +35,8 @@ struct ChartArgs {
 }
 
 impl ChartArgs {
-    fn size(&self) -> retrofit::report::plots::ChartSize {
-        retrofit::report::plots::ChartSize {
+    fn size(&self) -> ChartSize {
+        ChartSize {
             width: self.width,
             height: self.height,
         }
@@ -74,23 +57,7 @@ enum Command {
     #[command(
         after_help = "Example:\n  retrofit run worlds/reference.ron --out output/reference\n  retrofit run worlds/teaching.ron --explain --width 1280 --height 720"
     )]
-    Run {
-        /// World file (RON), e.g. worlds/reference.ron.
-        world: PathBuf,
-        /// Output folder [default: output/<world file stem>]. Replaced atomically; a folder
-        /// holding files retrofit did not write is refused.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Sample every distribution and market path from this seed. Without it, each
-        /// distribution takes its median and markets follow their median path.
-        #[arg(long)]
-        seed: Option<u64>,
-        #[command(flatten)]
-        chart: ChartArgs,
-        /// Also print the event log as a month-by-month story (for classroom demos).
-        #[arg(long)]
-        explain: bool,
-    },
+    Run(RunArgs),
     /// Monte Carlo sweep: N seeded runs sampling every distribution and market path,
     /// summarised as P10/P50/P90 (runs.csv, percentiles.csv, summary.json) and charted
     /// (fan.png: cumulative cash band; payback.png: payback-month histogram).
@@ -98,51 +65,13 @@ enum Command {
         after_help = "Examples:\n  retrofit sweep worlds/reference.ron --runs 1000 --seed 1\n  \
         retrofit sweep worlds/reference.ron --runs 10000 --shard 0/4 --out output/part0"
     )]
-    Sweep {
-        /// World file (RON).
-        world: PathBuf,
-        /// Number of runs in the whole sweep.
-        #[arg(long, default_value_t = 1000)]
-        runs: u64,
-        /// Base seed; run i uses a seed derived from (seed, i), shown in runs.csv.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Worker threads [default: number of cores].
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-        jobs: Option<u64>,
-        /// Run only the runs with index ≡ K (mod M), for one batch job of many.
-        #[arg(long, value_name = "K/M")]
-        shard: Option<String>,
-        /// Output folder [default: output/<world file stem>-sweep]. Replaced atomically.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[command(flatten)]
-        chart: ChartArgs,
-    },
+    Sweep(SweepArgs),
     /// Run several worlds and compare NPV, payback, first-GPU month and cumulative cash
     /// (compare.csv, compare.png); with --runs, each world is a sweep and figures are P50s.
     #[command(
         after_help = "Example:\n  retrofit compare worlds/keep-mining.ron worlds/reference.ron worlds/full-pivot.ron"
     )]
-    Compare {
-        /// World files (RON), two or more.
-        #[arg(required = true, num_args = 2..)]
-        worlds: Vec<PathBuf>,
-        /// Sweep each world with this many runs instead of one median run.
-        #[arg(long)]
-        runs: Option<u64>,
-        /// Base seed for sweeps.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Worker threads [default: number of cores].
-        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-        jobs: Option<u64>,
-        /// Output folder [default: output/compare]. Replaced atomically.
-        #[arg(long)]
-        out: Option<PathBuf>,
-        #[command(flatten)]
-        chart: ChartArgs,
-    },
+    Compare(CompareArgs),
     /// Write a commented starter world to edit.
     #[command(
         after_help = "Examples:\n  retrofit init my-site.ron\n  retrofit init --template teaching class.ron"
@@ -172,261 +101,469 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    match run() {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
-        }
+#[derive(clap::Args)]
+struct RunArgs {
+    /// World file (RON), e.g. worlds/reference.ron.
+    world: PathBuf,
+    /// Output folder [default: output/<world file stem>]. Replaced atomically; a folder
+    /// holding files retrofit did not write is refused.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Sample every distribution and market path from this seed. Without it, each
+    /// distribution takes its median and markets follow their median path.
+    #[arg(long)]
+    seed: Option<u64>,
+    #[command(flatten)]
+    chart: ChartArgs,
+    /// Also print the event log as a month-by-month story (for classroom demos).
+    #[arg(long)]
+    explain: bool,
+}
+
+#[derive(clap::Args)]
+struct SweepArgs {
+    /// World file (RON).
+    world: PathBuf,
+    /// Number of runs in the whole sweep.
+    #[arg(long, default_value_t = 1000)]
+    runs: u64,
+    /// Base seed; run i uses a seed derived from (seed, i), shown in runs.csv.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads [default and maximum: number of cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: Option<u64>,
+    /// Run only the runs with index ≡ K (mod M), for one batch job of many.
+    #[arg(long, value_name = "K/M")]
+    shard: Option<String>,
+    /// Output folder [default: output/<world file stem>-sweep]. Replaced atomically.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    chart: ChartArgs,
+}
+
+#[derive(clap::Args)]
+struct CompareArgs {
+    /// World files (RON), two or more.
+    #[arg(required = true, num_args = 2..)]
+    worlds: Vec<PathBuf>,
+    /// Sweep each world with this many runs instead of one median run.
+    #[arg(long)]
+    runs: Option<u64>,
+    /// Base seed for sweeps.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads [default and maximum: number of cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: Option<u64>,
+    /// Output folder [default: output/compare]. Replaced atomically.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    chart: ChartArgs,
+}
+
+// ---- checked options: what each command works from once its arguments made sense ----
+
+/// A world file, loaded and checked.
+struct World {
+    path: PathBuf,
+    scenario: Scenario,
+}
+
+impl World {
+    /// Loads `path`. A world that cannot be used surfaces as a [`retrofit::WorldError`],
+    /// which [`main`] reports with its own exit status whatever the command.
+    fn load(path: PathBuf) -> Result<Self> {
+        let scenario = retrofit::load(&path)?;
+        Ok(Self { path, scenario })
+    }
+
+    /// `output/<file stem><suffix>`.
+    fn default_out(&self, suffix: &str) -> PathBuf {
+        let stem = self
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
+        Path::new("output").join(stem + suffix)
     }
 }
 
-fn default_out(world: &Path) -> PathBuf {
-    let stem = world
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    Path::new("output").join(stem)
-}
-
-fn default_jobs(jobs: Option<u64>) -> usize {
-    jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |j| j as usize,
-    )
-}
-
-fn load(world: &Path) -> Result<retrofit::Scenario, ExitCode> {
-    retrofit::load(world).map_err(|e| {
-        eprintln!("error: {e}");
-        ExitCode::from(e.exit_code())
-    })
-}
-
-/// The charts of a sweep folder, drawn at `size`.
-fn sweep_charts(
+struct RunOpts {
+    world: World,
+    out: PathBuf,
+    seed: Option<u64>,
     size: ChartSize,
-) -> impl FnOnce(&sweep::Aggregate, &sweep::SweepSummary) -> Result<sweep::Charts> {
-    move |agg, sum| sweep_plots::sweep_charts(agg, sum, size).context("drawing charts")
+    explain: bool,
 }
 
-fn print_sweep(dir: &Path, state: &sweep::SweepState) {
-    let s = state
-        .aggregate
-        .summary(&state.world, state.seed, state.runs, state.interrupted);
-    let usd = |v: Option<f64>| {
-        v.map(retrofit::report::text::usd)
-            .unwrap_or_else(|| "-".into())
-    };
-    let month = |v: &Option<String>| v.clone().unwrap_or_else(|| "never".into());
-    outln!(
-        "{} — {} of {} runs{}",
-        s.world,
-        s.runs_completed,
-        s.runs_planned,
-        if state.interrupted {
-            " (interrupted: partial results)"
-        } else {
-            ""
+impl RunArgs {
+    fn check(self) -> Result<RunOpts> {
+        let world = World::load(self.world)?;
+        Ok(RunOpts {
+            out: self.out.unwrap_or_else(|| world.default_out("")),
+            world,
+            seed: self.seed,
+            size: self.chart.size(),
+            explain: self.explain,
+        })
+    }
+}
+
+struct SweepOpts {
+    world: World,
+    cfg: SweepConfig,
+    out: PathBuf,
+    size: ChartSize,
+}
+
+impl SweepArgs {
+    fn check(self) -> Result<SweepOpts> {
+        let shard = self.shard.as_deref().map(Shard::parse).transpose()?;
+        let world = World::load(self.world)?;
+        Ok(SweepOpts {
+            out: self.out.unwrap_or_else(|| world.default_out("-sweep")),
+            world,
+            cfg: SweepConfig {
+                runs: self.runs,
+                seed: self.seed,
+                jobs: jobs(self.jobs),
+                shard,
+                handle_interrupt: true,
+            },
+            size: self.chart.size(),
+        })
+    }
+}
+
+struct CompareOpts {
+    worlds: Vec<(String, Arc<Scenario>)>,
+    runs: Option<u64>,
+    seed: u64,
+    jobs: usize,
+    out: PathBuf,
+    size: ChartSize,
+}
+
+impl CompareArgs {
+    fn check(self) -> Result<CompareOpts> {
+        let worlds = self
+            .worlds
+            .into_iter()
+            .map(|p| World::load(p).map(|w| (w.path.display().to_string(), Arc::new(w.scenario))))
+            .collect::<Result<_>>()?;
+        Ok(CompareOpts {
+            worlds,
+            runs: self.runs,
+            seed: self.seed,
+            jobs: jobs(self.jobs),
+            out: self.out.unwrap_or_else(|| PathBuf::from("output/compare")),
+            size: self.chart.size(),
+        })
+    }
+}
+
+/// Worker threads: `--jobs`, bounded by the cores available (more threads only add
+/// memory: each holds a run in flight); the number of cores without it.
+fn jobs(asked: Option<u64>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    match asked {
+        None => cores,
+        Some(j) if j > cores as u64 => {
+            warn(&format!(
+                "--jobs {j} is more than the {cores} cores available; using {cores}"
+            ));
+            cores
         }
-    );
-    outln!(
-        "  NPV            P10 {}  P50 {}  P90 {}",
-        usd(s.npv_usd.p10),
-        usd(s.npv_usd.p50),
-        usd(s.npv_usd.p90)
-    );
-    outln!(
-        "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
-        month(&s.payback_month.p10),
-        month(&s.payback_month.p50),
-        month(&s.payback_month.p90),
-        s.probability_payback_within_horizon * 100.0
-    );
-    outln!(
-        "  first GPU      P10 {}  P50 {}  P90 {}",
-        month(&s.first_gpu_month.p10),
-        month(&s.first_gpu_month.p50),
-        month(&s.first_gpu_month.p90)
-    );
-    outln!("  outputs        {}", dir.display());
+        Some(j) => j as usize,
+    }
+}
+
+// ---- the commands ----
+
+fn main() -> ExitCode {
+    // A file-size limit (ulimit -f) must fail a write, which retrofit cleans up after,
+    // not kill the process mid-write.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" has no other effect.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+    match run() {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
 }
 
 fn run() -> Result<ExitCode> {
-    let cli = Cli::parse();
-    match cli.command {
-        Command::Check { world } => match retrofit::load(&world) {
-            Ok(s) => {
-                outln!("{}: valid ({})", world.display(), s.describe());
-                Ok(ExitCode::SUCCESS)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                Ok(ExitCode::from(e.exit_code()))
-            }
-        },
-        Command::Run {
-            world,
-            out,
-            seed,
-            chart,
-            explain,
-        } => {
-            let scenario = match retrofit::load(&world) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return Ok(ExitCode::from(e.exit_code()));
-                }
+    let command = Cli::parse().command;
+    // A sweep handles signals itself: it stops and keeps what finished.
+    if !matches!(command, Command::Sweep(_) | Command::Check { .. }) {
+        clean_up_on_signal();
+    }
+    match command {
+        Command::Check { world } => check(&World::load(world)?),
+        Command::Run(a) => run_world(a.check()?),
+        Command::Sweep(a) => sweep(a.check()?),
+        Command::Compare(a) => compare(a.check()?),
+        Command::Init { template, path } => init(&template, &path),
+        Command::Merge { parts, out, chart } => merge(&parts, &out, chart.size()),
+    }
+}
+
+/// Prints an error on one line (world problems list one per line) and picks the exit
+/// status: a world that could not be read or parsed is 2, an invalid one 1, whatever
+/// the command; anything else is 1.
+fn fail(e: &anyhow::Error) -> ExitCode {
+    if let Some(w) = e.downcast_ref::<retrofit::WorldError>() {
+        warn(&format!("error: {w}"));
+        return ExitCode::from(w.exit_code());
+    }
+    warn(&format!("error: {e:#}"));
+    ExitCode::from(1)
+}
+
+fn check(world: &World) -> Result<ExitCode> {
+    say(&format!(
+        "{}: valid ({})",
+        world.path.display(),
+        world.scenario.describe()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_world(o: RunOpts) -> Result<ExitCode> {
+    let s = &o.world.scenario;
+    let result = retrofit::run(s, o.seed)
+        .with_context(|| format!("simulating {}", o.world.path.display()))?;
+    let dir = retrofit::write_run(&o.out, s, &result, o.size)?;
+    if o.explain {
+        say(&retrofit::text::narrative(s, &result));
+    }
+    say(retrofit::text::summary(&result).trim_end());
+    say(&format!("  outputs               {}", dir.display()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn sweep(o: SweepOpts) -> Result<ExitCode> {
+    let shard = o.cfg.shard.unwrap_or(Shard::all());
+    let bar = progress_bar(shard.runs_in(o.cfg.runs), std::io::stderr().is_terminal());
+    let stop = Arc::new(AtomicBool::new(false));
+    let (dir, state) = retrofit::sweep(
+        Arc::new(o.world.scenario),
+        &o.cfg,
+        &o.out,
+        stop,
+        || bar.inc(1),
+        o.size,
+    )?;
+    bar.finish_and_clear();
+    print_sweep(&dir, &state);
+    Ok(if state.interrupted {
+        ExitCode::from(130)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn compare(o: CompareOpts) -> Result<ExitCode> {
+    let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
+    let dir = retrofit::write_compare(&o.out, &rows, &paths, o.size)?;
+    let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
+        format!("{w:<45} {npv:>10} {pay:>9} {gpu:>9} {cash:>12}")
+    };
+    say(&row(
+        "world",
+        "NPV P50",
+        "payback",
+        "first GPU",
+        "final cash",
+    ));
+    for r in &rows {
+        say(&row(
+            &r.world,
+            &usd(r.npv_usd_p50),
+            &month(r.payback_month_p50),
+            &month(r.first_gpu_month_p50),
+            &usd(r.final_cumulative_cash_usd_p50),
+        ));
+    }
+    say(&format!("outputs: {}", dir.display()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn init(template: &str, path: &Path) -> Result<ExitCode> {
+    let Some(text) = retrofit::template(template) else {
+        warn(&format!(
+            "error: unknown template `{template}`; choose one of: {}",
+            retrofit::template_names().join(", ")
+        ));
+        return Ok(ExitCode::from(2));
+    };
+    retrofit::write_new_file(path, text.as_bytes())?;
+    say(&format!(
+        "wrote {} (template `{template}`); next: retrofit run {}",
+        path.display(),
+        path.display()
+    ));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn merge(parts: &[PathBuf], out: &Path, size: ChartSize) -> Result<ExitCode> {
+    let (dir, state) = retrofit::merge(parts, out, size)?;
+    print_sweep(&dir, &state);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// On Ctrl-C, SIGTERM (Slurm, `timeout`) or SIGHUP, removes the folder or file being
+/// written, says so, and exits with 128 + the signal's number: a stopped command leaves
+/// the old outputs as they were and no hidden temporary. Returns once the handlers are
+/// in place, so no signal can arrive before they are.
+fn clean_up_on_signal() {
+    #[cfg(unix)]
+    {
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                let _ = ready_tx.send(());
+                return;
             };
-            let result = retrofit::run(&scenario, seed)
-                .with_context(|| format!("simulating {}", world.display()))?;
-            let out = out.unwrap_or_else(|| default_out(&world));
-            let size = chart.size();
-            let charts = retrofit::report::plots::all_charts(&scenario, &result, size)
-                .context("drawing charts")?;
-            let dir = retrofit::report::write_run(&out, &scenario, &result, charts)?;
-            if explain {
-                out!(
-                    "{}",
-                    retrofit::report::explain::narrative(&scenario, &result)
-                );
-                outln!();
-            }
-            out!("{}", retrofit::report::text::summary(&result));
-            outln!("  outputs               {}", dir.display());
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Sweep {
-            world,
-            runs,
-            seed,
-            jobs,
-            shard,
-            out,
-            chart,
-        } => {
-            let scenario = match load(&world) {
-                Ok(s) => Arc::new(s),
-                Err(code) => return Ok(code),
-            };
-            let shard = shard.as_deref().map(Shard::parse).transpose()?;
-            let jobs = default_jobs(jobs);
-            let cfg = SweepConfig {
-                runs,
-                seed,
-                jobs,
-                shard,
-                handle_interrupt: true,
-            };
-            let mine = match shard {
-                Some(s) => (0..runs).filter(|i| i % s.count == s.index).count() as u64,
-                None => runs,
-            };
-            let bar = sweep::progress_bar(mine, std::io::stderr().is_terminal());
-            let out = out.unwrap_or_else(|| {
-                let mut p = default_out(&world).into_os_string();
-                p.push("-sweep");
-                PathBuf::from(p)
+            rt.block_on(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let listen = |k| signal(k).ok();
+                let mut int = listen(SignalKind::interrupt());
+                let mut term = listen(SignalKind::terminate());
+                let mut hup = listen(SignalKind::hangup());
+                let _ = ready_tx.send(());
+                let (name, code) = tokio::select! {
+                    _ = next_signal(&mut int) => ("Ctrl-C", 130),
+                    _ = next_signal(&mut term) => ("SIGTERM", 143),
+                    _ = next_signal(&mut hup) => ("SIGHUP", 129),
+                };
+                retrofit::remove_temporaries();
+                warn(&format!("stopped by {name}: nothing was written"));
+                std::process::exit(code);
             });
-            let stop = Arc::new(AtomicBool::new(false));
-            let (dir, state) = sweep::sweep_to_dir(
-                scenario,
-                &cfg,
-                &out,
-                stop,
-                || bar.inc(1),
-                sweep_charts(chart.size()),
-            )?;
-            bar.finish_and_clear();
-            print_sweep(&dir, &state);
-            Ok(if state.interrupted {
-                ExitCode::from(130)
-            } else {
-                ExitCode::SUCCESS
-            })
+        });
+        let _ = ready.recv();
+    }
+}
+
+/// The next delivery of a signal; never, if listening for it failed.
+#[cfg(unix)]
+async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
         }
-        Command::Compare {
-            worlds,
-            runs,
-            seed,
-            jobs,
-            out,
-            chart,
-        } => {
-            let mut loaded = Vec::new();
-            for w in &worlds {
-                match load(w) {
-                    Ok(s) => loaded.push((w.display().to_string(), Arc::new(s))),
-                    Err(code) => return Ok(code),
-                }
-            }
-            let (rows, paths) =
-                retrofit::compare::compare(&loaded, runs, seed, default_jobs(jobs))?;
-            let out = out.unwrap_or_else(|| PathBuf::from("output/compare"));
-            let size = chart.size();
-            let chart = sweep_plots::compare_png(&paths, size).context("drawing compare.png")?;
-            let st = retrofit::output::Staging::new(&out)?;
-            st.write("compare.csv", retrofit::compare::compare_csv(&rows)?)?;
-            st.write(sweep_plots::COMPARE_CHART_FILE, chart)?;
-            let dir = st.commit()?;
-            let usd = |v: Option<f64>| {
-                v.map(retrofit::report::text::usd)
-                    .unwrap_or_else(|| "-".into())
-            };
-            outln!(
-                "{:<45} {:>10} {:>9} {:>9} {:>12}",
-                "world",
-                "NPV P50",
-                "payback",
-                "first GPU",
-                "final cash"
-            );
-            for r in &rows {
-                outln!(
-                    "{:<45} {:>10} {:>9} {:>9} {:>12}",
-                    r.world,
-                    usd(r.npv_usd_p50),
-                    r.payback_month_p50.as_deref().unwrap_or("never"),
-                    r.first_gpu_month_p50.as_deref().unwrap_or("never"),
-                    usd(r.final_cumulative_cash_usd_p50)
-                );
-            }
-            outln!("outputs: {}", dir.display());
-            Ok(ExitCode::SUCCESS)
+        None => std::future::pending::<()>().await,
+    }
+}
+
+// ---- terminal output ----
+
+/// Text safe for a terminal: control characters (escape sequences in a site name, say)
+/// are shown escaped instead of being obeyed. Newlines and tabs pass.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_control() && c != '\n' && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
         }
-        Command::Init { template, path } => {
-            let Some(text) = retrofit::templates::template(&template) else {
-                eprintln!(
-                    "error: unknown template `{template}`; choose one of: {}",
-                    retrofit::templates::names().join(", ")
-                );
-                return Ok(ExitCode::from(2));
-            };
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .map_err(|e| match e.kind() {
-                    std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
-                        "{} already exists; init never overwrites a file",
-                        path.display()
-                    ),
-                    _ => anyhow::anyhow!("cannot create {}: {e}", path.display()),
-                })?;
-            std::io::Write::write_all(&mut f, text.as_bytes())?;
-            outln!(
-                "wrote {} (template `{template}`); next: retrofit run {}",
-                path.display(),
-                path.display()
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Merge { parts, out, chart } => {
-            let (dir, state) = sweep::merge_dirs(&parts, &out, sweep_charts(chart.size()))?;
-            print_sweep(&dir, &state);
-            Ok(ExitCode::SUCCESS)
-        }
+    }
+    out
+}
+
+/// Prints a line to stdout, ignoring a closed pipe (`retrofit run … | head` must not
+/// panic).
+fn say(line: &str) {
+    let _ = writeln!(std::io::stdout(), "{}", printable(line));
+}
+
+/// Prints a line to stderr, ignoring a failed write (a full device must not turn an
+/// error message into a panic).
+fn warn(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{}", printable(line));
+}
+
+fn month(m: Option<YearMonth>) -> String {
+    m.map_or_else(|| "never".into(), |m| m.to_string())
+}
+
+fn usd(v: Option<f64>) -> String {
+    v.map(retrofit::text::usd).unwrap_or_else(|| "-".into())
+}
+
+fn print_sweep(dir: &Path, state: &SweepState) {
+    let s = state.summary();
+    let interrupted = if state.interrupted {
+        " (interrupted: partial results)"
+    } else {
+        ""
+    };
+    say(&format!(
+        "{} — {} of {} runs{interrupted}",
+        s.world, s.runs_completed, s.runs_planned
+    ));
+    let p = &s.npv_usd;
+    say(&format!(
+        "  NPV            P10 {}  P50 {}  P90 {}",
+        usd(p.p10),
+        usd(p.p50),
+        usd(p.p90)
+    ));
+    let m = &s.payback_month;
+    say(&format!(
+        "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
+        month(m.p10),
+        month(m.p50),
+        month(m.p90),
+        s.probability_payback_within_horizon * 100.0
+    ));
+    let m = &s.first_gpu_month;
+    say(&format!(
+        "  first GPU      P10 {}  P50 {}  P90 {}",
+        month(m.p10),
+        month(m.p50),
+        month(m.p90)
+    ));
+    say(&format!("  outputs        {}", dir.display()));
+}
+
+/// A progress bar for `total` runs: runs done, rate and ETA on stderr when it is a
+/// terminal (`interactive`), hidden otherwise so pipes and CI logs stay clean.
+fn progress_bar(total: u64, interactive: bool) -> indicatif::ProgressBar {
+    let target = if interactive {
+        indicatif::ProgressDrawTarget::stderr()
+    } else {
+        indicatif::ProgressDrawTarget::hidden()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total), target);
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
+    {
+        bar.set_style(style);
+    }
+    bar
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_progress_bar_is_hidden_when_stderr_is_not_a_terminal() {
+        assert!(super::progress_bar(10, false).is_hidden());
+    }
+
+    #[test]
+    fn control_characters_are_escaped_not_printed() {
+        let shown = super::printable("site\u{1b}[2J\u{7}\nnext\tcol");
+        assert_eq!(shown, "site\\u{1b}[2J\\u{7}\nnext\tcol");
     }
 }

@@ -339,6 +339,16 @@ impl Scenario {
         }
     }
 
+    /// Rating of an item: real power for substations and transformers, heat rejection
+    /// for cooling loops, W.
+    pub fn equipment_capacity_w(&self, e: EquipmentRef) -> u64 {
+        match e {
+            EquipmentRef::Substation(i) => self.substations[i].capacity_w,
+            EquipmentRef::Transformer(i) => self.transformers[i].capacity_w,
+            EquipmentRef::CoolingLoop(i) => self.cooling_loops[i].heat_rejection_w,
+        }
+    }
+
     /// A readable name of an orderable item, e.g. `transformer T3`.
     pub fn equipment_name(&self, e: EquipmentRef) -> String {
         let kind = match e {

@@ -9,29 +9,25 @@
 
 pub mod sketch;
 
-use crate::engine::{RunOptions, RunResult};
-use crate::output::Staging;
+mod error;
+mod exec;
+mod merge;
+
+pub use error::SweepError;
+pub use exec::{execute, sweep_to_dir};
+pub use merge::merge_dirs;
+
+use crate::calendar::YearMonth;
+use crate::engine::RunResult;
+use crate::output::{Staging, names};
 use crate::scenario::Scenario;
-use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 pub use sketch::Sketch;
-use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-/// A stable fingerprint of a checked world: FNV-1a over its full debug form, so any
-/// change to any figure (not only the name) changes it.
-pub fn fingerprint(s: &Scenario) -> String {
-    let text = format!("{s:?}");
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
+/// A sweep result, or why there is none.
+pub type Result<T, E = SweepError> = std::result::Result<T, E>;
+
+pub use crate::output::fingerprint;
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.
 fn splitmix64(mut z: u64) -> u64 {
@@ -59,29 +55,40 @@ pub struct Shard {
 impl Shard {
     /// Parses `K/M` with `0 <= K < M`.
     pub fn parse(s: &str) -> Result<Self> {
+        let bad = |reason: &'static str| SweepError::BadShard {
+            text: s.to_string(),
+            reason,
+        };
         let (k, m) = s
             .split_once('/')
-            .with_context(|| format!("`{s}` is not a shard: expected K/M, e.g. 0/4"))?;
-        let index: u64 = k
-            .trim()
-            .parse()
-            .with_context(|| format!("bad shard index in `{s}`"))?;
-        let count: u64 = m
-            .trim()
-            .parse()
-            .with_context(|| format!("bad shard count in `{s}`"))?;
+            .ok_or_else(|| bad("expected K/M, e.g. 0/4"))?;
+        let index: u64 = k.trim().parse().map_err(|_| bad("bad shard index"))?;
+        let count: u64 = m.trim().parse().map_err(|_| bad("bad shard count"))?;
         if count == 0 || index >= count {
-            bail!("shard `{s}`: need 0 <= K < M");
+            return Err(bad("need 0 <= K < M"));
         }
         Ok(Self { index, count })
     }
 
-    fn all() -> Self {
+    /// The whole sweep as one shard.
+    pub fn all() -> Self {
         Self { index: 0, count: 1 }
     }
 
-    fn contains(self, i: u64) -> bool {
+    /// True if run `i` belongs to this shard.
+    pub fn contains(self, i: u64) -> bool {
         i % self.count == self.index
+    }
+
+    /// How many of the runs `0..total` belong to this shard, computed without counting
+    /// them (a sweep of u64::MAX runs must not take time or memory up front).
+    pub fn runs_in(self, total: u64) -> u64 {
+        total / self.count + u64::from(self.index < total % self.count)
+    }
+
+    /// The `k`-th run index of this shard (`k < runs_in(total)`).
+    pub fn nth(self, k: u64) -> u64 {
+        self.index + k * self.count
     }
 }
 
@@ -110,9 +117,9 @@ pub struct RunRecord {
     /// NPV, USD.
     pub npv_usd: f64,
     /// Payback month, empty if none.
-    pub payback_month: Option<String>,
+    pub payback_month: Option<YearMonth>,
     /// First month a GPU energised, empty if none.
-    pub first_gpu_month: Option<String>,
+    pub first_gpu_month: Option<YearMonth>,
     /// Months steps waited on limits.
     pub months_waited_on_limits: f64,
     /// Cumulative cash at the horizon, USD.
@@ -122,8 +129,9 @@ pub struct RunRecord {
 /// Streaming aggregate of many runs: sketches per month and of the summary figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aggregate {
-    /// Month labels.
-    pub months: Vec<String>,
+    /// The months of the horizon (written as `YYYY-MM` labels).
+    #[serde(with = "month_labels")]
+    pub months: Vec<YearMonth>,
     /// Cumulative cash per month, USD.
     pub cumulative_cash_usd: Vec<Sketch>,
     /// GPU IT load per month, MW.
@@ -147,9 +155,7 @@ impl Aggregate {
     pub fn new(s: &Scenario) -> Self {
         let n = s.calendar.months() as usize;
         Self {
-            months: (0..n as u32)
-                .map(|m| s.calendar.label(m).to_string())
-                .collect(),
+            months: (0..n as u32).map(|m| s.calendar.label(m)).collect(),
             cumulative_cash_usd: vec![Sketch::new(); n],
             gpu_it_mw: vec![Sketch::new(); n],
             revenue_usd: vec![Sketch::new(); n],
@@ -170,41 +176,97 @@ impl Aggregate {
         }
         self.npv_usd.add(r.summary.npv_usd);
         self.months_waited.add(r.summary.months_waited_on_limits);
-        let idx = |label: &Option<String>| {
-            label
-                .as_ref()
-                .and_then(|l| self.months.iter().position(|m| m == l))
-        };
-        if let Some(i) = idx(&r.summary.payback_month) {
+        // A month's index is its distance from the first month: no label search.
+        if let Some(i) = r.summary.payback_month.and_then(|m| self.index_of(m)) {
             self.payback_by_month[i] += 1;
         }
-        if let Some(i) = idx(&r.summary.first_gpu_month) {
+        if let Some(i) = r.summary.first_gpu_month.and_then(|m| self.index_of(m)) {
             self.first_gpu_by_month[i] += 1;
         }
         self.runs += 1;
     }
 
-    /// Adds another aggregate of the same world.
-    pub fn merge(&mut self, o: &Aggregate) -> Result<()> {
+    /// The index of month `m` in the horizon; `None` outside it.
+    pub fn index_of(&self, m: YearMonth) -> Option<usize> {
+        let first = *self.months.first()?;
+        usize::try_from(m.months_since(first))
+            .ok()
+            .filter(|&i| i < self.months.len())
+    }
+
+    /// Adds another aggregate of the same world. Fails (leaving `self` unusable) if
+    /// the months differ or a count would overflow.
+    pub fn merge(&mut self, o: &Aggregate) -> std::result::Result<(), String> {
         if o.months != self.months {
-            bail!("cannot merge sweeps over different months");
+            return Err("cannot merge sweeps over different months".into());
         }
+        let overflow = || "run counts overflow".to_string();
         for (a, b) in [
             (&mut self.cumulative_cash_usd, &o.cumulative_cash_usd),
             (&mut self.gpu_it_mw, &o.gpu_it_mw),
             (&mut self.revenue_usd, &o.revenue_usd),
         ] {
-            a.iter_mut().zip(b).for_each(|(x, y)| x.merge(y));
+            for (x, y) in a.iter_mut().zip(b) {
+                x.merge(y).ok_or_else(overflow)?;
+            }
         }
-        self.npv_usd.merge(&o.npv_usd);
-        self.months_waited.merge(&o.months_waited);
+        self.npv_usd.merge(&o.npv_usd).ok_or_else(overflow)?;
+        self.months_waited
+            .merge(&o.months_waited)
+            .ok_or_else(overflow)?;
         for (a, b) in [
             (&mut self.payback_by_month, &o.payback_by_month),
             (&mut self.first_gpu_by_month, &o.first_gpu_by_month),
         ] {
-            a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+            for (x, y) in a.iter_mut().zip(b) {
+                *x = x.checked_add(*y).ok_or_else(overflow)?;
+            }
         }
-        self.runs += o.runs;
+        self.runs = self.runs.checked_add(o.runs).ok_or_else(overflow)?;
+        Ok(())
+    }
+
+    /// Checks that the aggregate could have come from `runs` runs: one sketch and one
+    /// histogram slot per month, every sketch holding exactly one value per run, and no
+    /// more paybacks or first GPUs than runs. A damaged `sweep-state.json` fails here
+    /// instead of panicking or merging into wrong percentiles.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let n = self.months.len();
+        for (what, len) in [
+            ("cumulative_cash_usd", self.cumulative_cash_usd.len()),
+            ("gpu_it_mw", self.gpu_it_mw.len()),
+            ("revenue_usd", self.revenue_usd.len()),
+            ("payback_by_month", self.payback_by_month.len()),
+            ("first_gpu_by_month", self.first_gpu_by_month.len()),
+        ] {
+            if len != n {
+                return Err(format!("{what} has {len} entries for {n} months"));
+            }
+        }
+        let sketches = self
+            .cumulative_cash_usd
+            .iter()
+            .chain(&self.gpu_it_mw)
+            .chain(&self.revenue_usd)
+            .chain([&self.npv_usd, &self.months_waited]);
+        for k in sketches {
+            if !k.is_consistent() || k.count() != self.runs {
+                return Err(format!(
+                    "a sketch holds {} values for {} runs",
+                    k.count(),
+                    self.runs
+                ));
+            }
+        }
+        for (what, h) in [
+            ("payback_by_month", &self.payback_by_month),
+            ("first_gpu_by_month", &self.first_gpu_by_month),
+        ] {
+            let total = h.iter().try_fold(0u64, |a, &c| a.checked_add(c));
+            if total.is_none_or(|t| t > self.runs) {
+                return Err(format!("{what} counts more runs than {}", self.runs));
+            }
+        }
         Ok(())
     }
 
@@ -224,8 +286,8 @@ impl Aggregate {
             "revenue_usd_p50",
             "revenue_usd_p90",
         ])?;
-        for (m, label) in self.months.iter().enumerate() {
-            let mut rec = vec![label.clone()];
+        for (m, month) in self.months.iter().enumerate() {
+            let mut rec = vec![month.to_string()];
             for s in [
                 &self.cumulative_cash_usd[m],
                 &self.gpu_it_mw[m],
@@ -237,12 +299,13 @@ impl Aggregate {
             }
             w.write_record(&rec)?;
         }
-        Ok(w.into_inner()?)
+        w.into_inner()
+            .map_err(|e| SweepError::Encode(e.to_string()))
     }
 
     /// The month label at quantile `q` of an exact per-month histogram with `never`
     /// runs beyond the horizon (`None` if the quantile falls among them).
-    fn month_quantile(&self, hist: &[u64], q: f64) -> Option<String> {
+    fn month_quantile(&self, hist: &[u64], q: f64) -> Option<YearMonth> {
         if self.runs == 0 {
             return None;
         }
@@ -251,7 +314,7 @@ impl Aggregate {
         for (m, &c) in hist.iter().enumerate() {
             seen += c;
             if seen > rank {
-                return Some(self.months[m].clone());
+                return self.months.get(m).copied();
             }
         }
         None
@@ -317,11 +380,11 @@ pub struct Percentiles {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MonthPercentiles {
     /// 10th percentile.
-    pub p10: Option<String>,
+    pub p10: Option<YearMonth>,
     /// Median.
-    pub p50: Option<String>,
+    pub p50: Option<YearMonth>,
     /// 90th percentile.
-    pub p90: Option<String>,
+    pub p90: Option<YearMonth>,
 }
 
 /// `summary.json` of a sweep.
@@ -371,191 +434,40 @@ pub struct SweepState {
     pub aggregate: Aggregate,
 }
 
-/// File name of the merge state inside a sweep folder.
-pub const STATE_FILE: &str = "sweep-state.json";
+impl SweepState {
+    /// The summary figures its folder's `summary.json` holds. It is partial when the
+    /// sweep was interrupted or is one shard of several.
+    pub fn summary(&self) -> SweepSummary {
+        let partial = self.interrupted || self.shard.count > 1;
+        self.aggregate
+            .summary(&self.world, self.seed, self.runs, partial)
+    }
+}
 
-/// Runs the sweep on a tokio runtime and returns the aggregate and whether it was
-/// interrupted. `on_record` receives each run's record in run order; `on_run` is called
-/// as each run finishes (for progress). Setting `stop` (or Ctrl-C when
-/// `cfg.handle_interrupt`) stops after the runs in flight; what finished is kept.
-pub fn execute(
-    s: Arc<Scenario>,
-    cfg: &SweepConfig,
-    stop: Arc<AtomicBool>,
-    mut on_record: impl FnMut(&RunRecord) -> Result<()>,
-    on_run: impl Fn(),
-) -> Result<(Aggregate, bool)> {
-    if cfg.runs == 0 {
-        bail!("a sweep needs at least one run (--runs 1 or more)");
+/// File name of the merge state inside a sweep folder.
+pub const STATE_FILE: &str = names::SWEEP_STATE;
+
+/// `YYYY-MM` labels in files, typed months in memory.
+mod month_labels {
+    use crate::calendar::YearMonth;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(months: &[YearMonth], s: S) -> Result<S::Ok, S::Error> {
+        months.serialize(s)
     }
-    let shard = cfg.shard.unwrap_or(Shard::all());
-    let indices: Arc<Vec<u64>> = Arc::new((0..cfg.runs).filter(|&i| shard.contains(i)).collect());
-    if indices.is_empty() {
-        bail!(
-            "shard {}/{} of a {}-run sweep holds no runs: use at most {} shards",
-            shard.index,
-            shard.count,
-            cfg.runs,
-            cfg.runs
-        );
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<YearMonth>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|l| YearMonth::parse(l).map_err(serde::de::Error::custom))
+            .collect()
     }
-    let jobs = cfg.jobs.max(1);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .max_blocking_threads(jobs)
-        .enable_all()
-        .build()
-        .context("cannot start the tokio runtime")?;
-    let mut agg = Aggregate::new(&s);
-    let total = indices.len();
-    let base_seed = cfg.seed;
-    let record = |i: u64, r: &RunResult| RunRecord {
-        run: i,
-        seed: seed_for(base_seed, i),
-        npv_usd: r.summary.npv_usd,
-        payback_month: r.summary.payback_month.clone(),
-        first_gpu_month: r.summary.first_gpu_month.clone(),
-        months_waited_on_limits: r.summary.months_waited_on_limits,
-        final_cumulative_cash_usd: r.summary.final_cumulative_cash_usd,
-    };
-    runtime.block_on(async {
-        if cfg.handle_interrupt {
-            // On Unix the handler is registered here, before any run starts (ctrl_c()
-            // would only register when its task is first polled).
-            #[cfg(unix)]
-            let mut interrupt =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-                    .context("cannot listen for Ctrl-C")?;
-            let stop = stop.clone();
-            tokio::spawn(async move {
-                #[cfg(unix)]
-                let pressed = interrupt.recv().await.is_some();
-                #[cfg(not(unix))]
-                let pressed = tokio::signal::ctrl_c().await.is_ok();
-                if pressed {
-                    stop.store(true, Ordering::SeqCst);
-                }
-            });
-        }
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Result<(u64, RunResult), String>>(jobs * 4);
-        let next = Arc::new(AtomicU64::new(0));
-        let mut workers = tokio::task::JoinSet::new();
-        for _ in 0..jobs {
-            let (tx, next, indices, s, stop) = (
-                tx.clone(),
-                next.clone(),
-                indices.clone(),
-                s.clone(),
-                stop.clone(),
-            );
-            // CPU-bound runs go to blocking threads, one loop per job, each pulling the
-            // next run index: a bounded pool whatever N is.
-            workers.spawn_blocking(move || {
-                let opts = RunOptions {
-                    record_events: false,
-                    audit: false,
-                };
-                while !stop.load(Ordering::Relaxed) {
-                    let k = next.fetch_add(1, Ordering::Relaxed) as usize;
-                    let Some(&i) = indices.get(k) else { break };
-                    let r = crate::run_with(&s, Some(seed_for(base_seed, i)), opts)
-                        .map(|r| (i, r))
-                        .map_err(|e| e.to_string());
-                    if tx.blocking_send(r).is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-        drop(tx);
-        let mut pending: BTreeMap<u64, RunResult> = BTreeMap::new();
-        let mut next_to_write = 0usize;
-        while let Some(msg) = rx.recv().await {
-            let (i, r) = msg.map_err(anyhow::Error::msg)?;
-            on_run();
-            pending.insert(i, r);
-            // Aggregate and write in run order so outputs never depend on timing.
-            while let Some(r) = indices.get(next_to_write).and_then(|i| pending.remove(i)) {
-                let i = indices[next_to_write];
-                agg.add(&r);
-                on_record(&record(i, &r))?;
-                next_to_write += 1;
-            }
-        }
-        while workers.join_next().await.is_some() {}
-        // After an interruption, runs that finished beyond a gap are kept, in order.
-        for (i, r) in std::mem::take(&mut pending) {
-            agg.add(&r);
-            on_record(&record(i, &r))?;
-        }
-        anyhow::Ok(())
-    })?;
-    let interrupted = agg.runs < total as u64;
-    Ok((agg, interrupted))
 }
 
 /// Charts a sweep folder may carry, rendered by the caller: (file name, PNG bytes).
 pub type Charts = Vec<(String, Vec<u8>)>;
 
-/// Writes a sweep folder: `runs.csv`, `percentiles.csv`, `summary.json` and the merge
-/// state, plus `charts` made from the aggregate.
-pub fn write_outputs(
-    st: &Staging,
-    s_name: &str,
-    state: &SweepState,
-    charts: impl FnOnce(&Aggregate, &SweepSummary) -> Result<Charts>,
-) -> Result<()> {
-    let partial = state.interrupted || state.shard.count > 1;
-    let summary = state
-        .aggregate
-        .summary(s_name, state.seed, state.runs, partial);
-    st.write("percentiles.csv", state.aggregate.percentiles_csv()?)?;
-    st.write(
-        "summary.json",
-        serde_json::to_string_pretty(&summary)? + "\n",
-    )?;
-    st.write(STATE_FILE, serde_json::to_string(state)? + "\n")?;
-    for (name, bytes) in charts(&state.aggregate, &summary)? {
-        st.write(&name, bytes)?;
-    }
-    Ok(())
-}
-
-/// Runs a sweep into `out`, replacing it atomically. Returns the folder, the summary
-/// and whether the sweep was interrupted.
-pub fn sweep_to_dir(
-    s: Arc<Scenario>,
-    cfg: &SweepConfig,
-    out: &Path,
-    stop: Arc<AtomicBool>,
-    on_run: impl Fn(),
-    charts: impl FnOnce(&Aggregate, &SweepSummary) -> Result<Charts>,
-) -> Result<(PathBuf, SweepState)> {
-    let st = Staging::new(out)?;
-    let file = std::fs::File::create(st.file("runs.csv")?)?;
-    let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-    let (aggregate, interrupted) =
-        execute(s.clone(), cfg, stop, |rec| Ok(w.serialize(rec)?), on_run)?;
-    if aggregate.runs == 0 {
-        // The header is written with the first record; keep the file valid when empty.
-        w.write_record(RUNS_HEADER)?;
-    }
-    w.into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot write runs.csv: {e}"))?
-        .flush()?;
-    let state = SweepState {
-        world: s.name.clone(),
-        world_fingerprint: fingerprint(&s),
-        seed: cfg.seed,
-        runs: cfg.runs,
-        shard: cfg.shard.unwrap_or(Shard::all()),
-        interrupted,
-        aggregate,
-    };
-    write_outputs(&st, &s.name, &state, charts)?;
-    Ok((st.commit()?, state))
-}
-
+/// The header of `runs.csv` (the field order of [`RunRecord`]).
 const RUNS_HEADER: [&str; 7] = [
     "run",
     "seed",
@@ -566,86 +478,29 @@ const RUNS_HEADER: [&str; 7] = [
     "final_cumulative_cash_usd",
 ];
 
-/// Merges shard folders into one sweep folder identical to an unsharded sweep.
-pub fn merge_dirs(
-    parts: &[PathBuf],
-    out: &Path,
+/// Writes a sweep folder's `percentiles.csv`, `summary.json`, merge state and `charts`
+/// made from the aggregate (`runs.csv` is streamed by the caller).
+fn write_outputs(
+    st: &Staging,
+    s_name: &str,
+    state: &SweepState,
     charts: impl FnOnce(&Aggregate, &SweepSummary) -> Result<Charts>,
-) -> Result<(PathBuf, SweepState)> {
-    let mut merged: Option<SweepState> = None;
-    let mut rows: Vec<(u64, csv::StringRecord)> = Vec::new();
-    let mut shards_seen = Vec::new();
-    for dir in parts {
-        let path = dir.join(STATE_FILE);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("{}: not a sweep folder", path.display()))?;
-        let part: SweepState = serde_json::from_str(&text)
-            .with_context(|| format!("{}: unreadable sweep state", path.display()))?;
-        let mut r = csv::Reader::from_path(dir.join("runs.csv"))
-            .with_context(|| format!("{}: cannot read runs.csv", dir.display()))?;
-        for rec in r.records() {
-            let rec = rec?;
-            let run: u64 = rec
-                .get(0)
-                .and_then(|v| v.parse().ok())
-                .with_context(|| format!("{}: bad run index", dir.display()))?;
-            rows.push((run, rec));
-        }
-        shards_seen.push(part.shard);
-        merged = Some(match merged {
-            None => part,
-            Some(mut m) => {
-                let differs = [
-                    ("world", m.world_fingerprint != part.world_fingerprint),
-                    ("seed", m.seed != part.seed),
-                    ("run count", m.runs != part.runs),
-                    ("shard count", m.shard.count != part.shard.count),
-                ];
-                if let Some((what, _)) = differs.iter().find(|(_, d)| *d) {
-                    bail!(
-                        "{} is from a different sweep than {}: its {what} differs",
-                        dir.display(),
-                        parts[0].display()
-                    );
-                }
-                m.aggregate.merge(&part.aggregate)?;
-                m.interrupted |= part.interrupted;
-                m
-            }
-        });
+) -> Result<()> {
+    let partial = state.interrupted || state.shard.count > 1;
+    // Named after the scenario, not the state, in case a merged state's name differs.
+    let summary = state
+        .aggregate
+        .summary(s_name, state.seed, state.runs, partial);
+    st.write(names::PERCENTILES, state.aggregate.percentiles_csv()?)?;
+    st.write(
+        names::SUMMARY,
+        serde_json::to_string_pretty(&summary)? + "\n",
+    )?;
+    st.write(STATE_FILE, serde_json::to_string(state)? + "\n")?;
+    for (name, bytes) in charts(&state.aggregate, &summary)? {
+        st.write(&name, bytes)?;
     }
-    let mut state = merged.context("no sweep folders given")?;
-    shards_seen.sort_by_key(|s| s.index);
-    if let Some(w) = shards_seen.windows(2).find(|w| w[0].index == w[1].index) {
-        bail!(
-            "shard {}/{} is given more than once",
-            w[0].index,
-            w[0].count
-        );
-    }
-    let missing: Vec<String> = (0..state.shard.count)
-        .filter(|k| !shards_seen.iter().any(|s| s.index == *k))
-        .map(|k| format!("{k}/{}", state.shard.count))
-        .collect();
-    if !missing.is_empty() {
-        bail!(
-            "merge needs all {} shards; missing {}",
-            state.shard.count,
-            missing.join(", ")
-        );
-    }
-    state.shard = Shard::all();
-    rows.sort_by_key(|(run, _)| *run);
-    let st = Staging::new(out)?;
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(RUNS_HEADER)?;
-    for (_, rec) in &rows {
-        w.write_record(rec)?;
-    }
-    st.write("runs.csv", w.into_inner()?)?;
-    let name = state.world.clone();
-    write_outputs(&st, &name, &state, charts)?;
-    Ok((st.commit()?, state))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -672,29 +527,23 @@ mod tests {
         assert!(Shard::parse("3/3").is_err());
         assert!(Shard::parse("x").is_err());
     }
-}
 
-/// A progress bar for `total` runs: runs done, rate and ETA on stderr when it is a
-/// terminal (`interactive`), hidden otherwise so pipes and CI logs stay clean.
-pub fn progress_bar(total: u64, interactive: bool) -> indicatif::ProgressBar {
-    let target = if interactive {
-        indicatif::ProgressDrawTarget::stderr()
-    } else {
-        indicatif::ProgressDrawTarget::hidden()
-    };
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total), target);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
-    {
-        bar.set_style(style);
-    }
-    bar
-}
-
-#[cfg(test)]
-mod progress_tests {
     #[test]
-    fn the_progress_bar_is_hidden_when_stderr_is_not_a_terminal() {
-        assert!(super::progress_bar(10, false).is_hidden());
+    fn shard_sizes_are_computed_without_counting() {
+        for total in [0u64, 1, 2, 9, 10, 11, 1000] {
+            for count in 1..7 {
+                for index in 0..count {
+                    let s = Shard { index, count };
+                    let counted = (0..total).filter(|&i| s.contains(i)).count() as u64;
+                    assert_eq!(s.runs_in(total), counted, "{index}/{count} of {total}");
+                    let listed: Vec<u64> = (0..counted).map(|k| s.nth(k)).collect();
+                    let expected: Vec<u64> = (0..total).filter(|&i| s.contains(i)).collect();
+                    assert_eq!(listed, expected);
+                }
+            }
+        }
+        let s = Shard { index: 1, count: 2 };
+        assert_eq!(s.runs_in(u64::MAX), u64::MAX / 2);
+        assert_eq!(s.nth(s.runs_in(u64::MAX) - 1), u64::MAX - 2);
     }
 }

@@ -1,6 +1,8 @@
 //! Charts of a real run: each PNG is produced at the requested size and is not blank.
 
-use retrofit::report::plots::{self, ChartSize};
+mod common;
+
+use retrofit::unstable::report::{self, ChartSize};
 
 /// Decodes a PNG and returns (width, height, variance of the grey level).
 fn decode(bytes: &[u8]) -> (u32, u32, f64) {
@@ -26,9 +28,9 @@ fn every_chart_has_the_requested_size_and_is_not_blank() {
         width: 960,
         height: 540,
     };
-    let charts = plots::all_charts(&s, &r, size).unwrap();
+    let charts = report::all_charts(&s, &r, size).unwrap();
     let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, plots::CHART_FILES);
+    assert_eq!(names, report::CHART_FILES);
     for (name, bytes) in &charts {
         let (w, h, var) = decode(bytes);
         assert_eq!((w, h), (960, 540), "{name}");
@@ -45,7 +47,7 @@ fn every_chart_has_the_requested_size_and_is_not_blank() {
 fn a_too_small_chart_is_refused_with_a_reason() {
     let s = retrofit::load("worlds/teaching.ron").unwrap();
     let r = retrofit::run(&s, None).unwrap();
-    let err = plots::power_png(
+    let err = report::all_charts(
         &s,
         &r,
         ChartSize {
@@ -61,7 +63,7 @@ fn a_too_small_chart_is_refused_with_a_reason() {
 fn the_cli_writes_the_four_charts_and_explains() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("teach");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let o = common::retrofit()
         .args(["run", "worlds/teaching.ron", "--explain", "--width", "800"])
         .arg("--height")
         .arg("450")
@@ -76,7 +78,7 @@ fn the_cli_writes_the_four_charts_and_explains() {
         "{stdout}"
     );
     assert!(stdout.contains("Payback: 2035-02."), "{stdout}");
-    for name in plots::CHART_FILES {
+    for name in report::CHART_FILES {
         let (w, h, _) = decode(&std::fs::read(out.join(name)).unwrap());
         assert_eq!((w, h), (800, 450), "{name}");
     }
@@ -94,7 +96,6 @@ fn assert_chart(name: &str, bytes: &[u8], size: ChartSize) {
 
 #[test]
 fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
-    use retrofit::report::sweep_plots;
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
     let size = ChartSize {
@@ -103,7 +104,7 @@ fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
     };
     let d = tempfile::tempdir().unwrap();
     let s = Arc::new(retrofit::load("worlds/teaching.ron").unwrap());
-    let cfg = retrofit::sweep::SweepConfig {
+    let cfg = retrofit::SweepConfig {
         runs: 20,
         seed: 3,
         jobs: 2,
@@ -111,16 +112,9 @@ fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
         handle_interrupt: false,
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let (dir, _) = retrofit::sweep::sweep_to_dir(
-        s.clone(),
-        &cfg,
-        &d.path().join("sweep"),
-        stop,
-        || {},
-        |agg, sum| sweep_plots::sweep_charts(agg, sum, size),
-    )
-    .unwrap();
-    for name in sweep_plots::SWEEP_CHART_FILES {
+    let (dir, _) =
+        retrofit::sweep(s.clone(), &cfg, &d.path().join("sweep"), stop, || {}, size).unwrap();
+    for name in report::SWEEP_CHART_FILES {
         assert_chart(name, &std::fs::read(dir.join(name)).unwrap(), size);
     }
     let worlds = vec![
@@ -130,16 +124,16 @@ fn sweep_and_compare_charts_have_the_requested_size_and_are_not_blank() {
             Arc::new(retrofit::load("worlds/keep-mining.ron").unwrap()),
         ),
     ];
-    let (_, paths) = retrofit::compare::compare(&worlds, None, 1, 1).unwrap();
-    let png = sweep_plots::compare_png(&paths, size).unwrap();
-    assert_chart(sweep_plots::COMPARE_CHART_FILE, &png, size);
+    let (_, paths) = retrofit::compare(&worlds, None, 1, 1).unwrap();
+    let png = report::compare_png(&paths, size).unwrap();
+    assert_chart(report::COMPARE_CHART_FILE, &png, size);
 }
 
 #[test]
 fn the_cli_writes_compare_png_beside_compare_csv() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("cmp");
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let o = common::retrofit()
         .args(["compare", "worlds/teaching.ron", "worlds/keep-mining.ron"])
         .args(["--width", "640", "--height", "360", "--out"])
         .arg(&out)

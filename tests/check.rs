@@ -2,9 +2,10 @@
 //! `tests/data/broken/`, each of which must be reported naming the entity and the rule;
 //! unreadable inputs in `tests/data/unreadable/`; and the command line's exit codes.
 
+mod common;
+
 use retrofit::WorldError;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 fn data(name: &str) -> PathBuf {
@@ -470,9 +471,8 @@ fn largest_accepted_sizes_do_not_overflow() {
 // ---- the command line ----
 
 fn retrofit(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    common::retrofit()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("run retrofit")
 }

@@ -26,7 +26,11 @@ fn cents(v: f64) -> String {
 fn the_worked_example_in_the_model_reference_matches_the_engine() {
     let s = retrofit::load("worlds/teaching.ron").unwrap();
     let r = retrofit::run(&s, None).unwrap();
-    let row = r.ledger.iter().find(|m| m.month == "2027-04").unwrap();
+    let row = r
+        .ledger
+        .iter()
+        .find(|m| m.month.to_string() == "2027-04")
+        .unwrap();
 
     let network_th_s = 1100.0e6 * 1.4_f64.powf(15.0 / 12.0);
     let btc = 120_000.0 / network_th_s * 144.0 * 30.0 * (3.125 + 0.03);

@@ -1,9 +1,9 @@
 //! Behaviour tests of the core engine through the public API: closed-form economics,
 //! waits on limits, rejection of impossible worlds, determinism.
 
-use retrofit::calendar::days_in_month;
-use retrofit::power::LimitKind;
-use retrofit::timeline::SpanKind;
+use retrofit::unstable::calendar::days_in_month;
+use retrofit::unstable::power::LimitKind;
+use retrofit::unstable::timeline::SpanKind;
 use retrofit::{WorldError, load_str, run};
 
 /// A one-hall world: `asic_racks` racks of 4 × S21 (14 kW/rack) on transformer T1, and
@@ -181,7 +181,12 @@ fn lease_revenue_is_prorated_from_the_energising_day() {
     // Energy now includes the GPU hall at its own PUE (no pass-through).
     let energy = (1.4 * 1.25 + kw / 1e3 * 1.1) * 24.0 * 30.0 * 50.0;
     assert!(rel_eq(r.ledger[3].energy_cost_usd, energy));
-    assert_eq!(r.summary.first_gpu_month.as_deref(), Some("2026-03"));
+    assert_eq!(
+        r.summary.first_gpu_month.map(|m| m.to_string()).as_deref(),
+        Some("2026-03")
+    );
+    // The typed fact behind the month: the energising day itself (2026-03-11).
+    assert_eq!(r.first_gpu_day, Some(31 + 28 + 10));
     // Tenant-owned servers under a lease: no capex.
     assert_eq!(r.summary.total_capex_usd, 0.0);
 }
@@ -345,7 +350,7 @@ fn the_same_seed_reproduces_a_run_bit_for_bit() {
     let a = run(&s, Some(42)).unwrap();
     let b = run(&s, Some(42)).unwrap();
     let c = run(&s, Some(43)).unwrap();
-    let csv = |r| retrofit::report::ledger_csv(r).unwrap();
+    let csv = |r| retrofit::unstable::report::ledger_csv(r).unwrap();
     assert_eq!(csv(&a), csv(&b));
     assert_eq!(a.events, b.events);
     assert_ne!(
@@ -423,7 +428,13 @@ fn a_cooling_plant_on_the_racks_transformer_loads_it_with_it_times_pue() {
     };
     let aux = run(&load_str(&w("Auxiliary").text(), "mini").unwrap(), None).unwrap();
     assert!(aux.summary.unfinished_steps.is_empty());
-    assert_eq!(aux.summary.first_gpu_month.as_deref(), Some("2026-01"));
+    assert_eq!(
+        aux.summary
+            .first_gpu_month
+            .map(|m| m.to_string())
+            .as_deref(),
+        Some("2026-01")
+    );
     let shared = run(
         &load_str(&w("RackTransformers").text(), "mini").unwrap(),
         None,
@@ -435,4 +446,53 @@ fn a_cooling_plant_on_the_racks_transformer_loads_it_with_it_times_pue() {
         reason.contains("transformer T1 rating: needs 2.52 MW but only 2.40 MW"),
         "{reason}"
     );
+}
+
+#[test]
+fn capacity_changes_list_existing_equipment_at_day_zero_and_installs_when_they_finish() {
+    use retrofit::unstable::engine::ServiceChange;
+    use retrofit::unstable::scenario::{EquipmentRef, SupplySpec};
+    let s = retrofit::load("worlds/teaching.ron").unwrap();
+    let r = run(&s, None).unwrap();
+    let existing = s
+        .substations
+        .iter()
+        .filter(|x| x.supply == SupplySpec::Existing)
+        .count()
+        + s.transformers
+            .iter()
+            .filter(|x| x.supply == SupplySpec::Existing)
+            .count()
+        + s.cooling_loops
+            .iter()
+            .filter(|x| x.supply == SupplySpec::Existing)
+            .count();
+    let at_start = r.capacity_changes.iter().filter(|c| c.day == 0).count();
+    assert_eq!(at_start, existing);
+    assert!(
+        r.capacity_changes
+            .iter()
+            .all(|c| c.change == ServiceChange::InService)
+    );
+    // Every installed item enters service on the day its Install step finished, with its
+    // rating.
+    for (st, t) in s.plan.iter().zip(&r.timeline) {
+        if let retrofit::unstable::scenario::ActionSpec::Install(items) = &st.action {
+            for &item in items {
+                let c = r
+                    .capacity_changes
+                    .iter()
+                    .find(|c| c.equipment == item && c.day > 0)
+                    .expect("installed item listed");
+                assert_eq!(Some(c.day), t.finished, "{}", st.id);
+                let rating = match item {
+                    EquipmentRef::Substation(i) => s.substations[i].capacity_w,
+                    EquipmentRef::Transformer(i) => s.transformers[i].capacity_w,
+                    EquipmentRef::CoolingLoop(i) => s.cooling_loops[i].heat_rejection_w,
+                };
+                assert_eq!(c.capacity_w, rating);
+            }
+        }
+    }
+    assert!(r.capacity_changes.windows(2).all(|w| w[0].day <= w[1].day));
 }

@@ -9,10 +9,11 @@
 //! `RETROFIT_BLESS=1 cargo test --test golden` and say in the commit which figures
 //! changed and why a planner should believe the new ones.
 
+mod common;
+
 use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const TEXT_RUN: [&str; 3] = ["ledger.csv", "events.csv", "summary.json"];
 const PNG_RUN: [&str; 4] = ["power.png", "revenue.png", "cash.png", "timeline.png"];
@@ -26,9 +27,8 @@ fn golden_dir(case: &str) -> PathBuf {
 }
 
 fn retrofit(args: &[&str]) {
-    let o = Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let o = common::retrofit()
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .output()
         .expect("the binary runs");
     assert!(

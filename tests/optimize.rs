@@ -3,8 +3,8 @@
 //! closest candidate, bad decision variables are refused, and results do not depend on
 //! threads or shards.
 
+use retrofit::Shard;
 use retrofit::optimize::{self, Constraint, Problem, Settings, Target, best};
-use retrofit::sweep::Shard;
 
 /// A GPU hall leased at $120/kW-month on existing equipment, behind a 10 MW
 /// interconnect; when to start installing it and how many servers per rack (1 or 2, on

@@ -6,8 +6,8 @@
 //! `PROPTEST_CASES` raises the case count (default 64, to keep `cargo test` quick).
 
 use proptest::prelude::*;
-use retrofit::dist::{Dist, Quantity};
-use retrofit::world::*;
+use retrofit::unstable::dist::{Dist, Quantity};
+use retrofit::unstable::world::*;
 
 fn supply(to_order: bool, lead: Quantity) -> Supply {
     if to_order {
@@ -376,7 +376,7 @@ proptest! {
     #[test]
     fn valid_worlds_run_within_every_limit(sh in shape(), seed in any::<u64>()) {
         let w = world(&sh);
-        let s = retrofit::world::check(&w, None);
+        let s = retrofit::unstable::world::check(&w, None);
         prop_assume!(s.is_ok());
         let s = s.unwrap();
         check_run(&s, None)?;
@@ -394,7 +394,7 @@ fn most_generated_worlds_are_valid() {
     let (mut ok, mut problems) = (0, std::collections::BTreeMap::<&str, usize>::new());
     for _ in 0..200 {
         let sh = strat.new_tree(&mut runner).unwrap().current();
-        match retrofit::world::check(&world(&sh), None) {
+        match retrofit::unstable::world::check(&world(&sh), None) {
             Ok(_) => ok += 1,
             Err(ps) => {
                 for p in ps {

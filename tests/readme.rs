@@ -5,8 +5,9 @@
 //! suite fast in debug builds, and are the only ones: `--runs N` is capped at 16, and
 //! the Slurm array script runs its 8 tasks one after another.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
 /// (language, lines) of each fenced code block.
 fn code_blocks(text: &str) -> Vec<(String, Vec<String>)> {
@@ -59,7 +60,7 @@ fn cap_runs(args: &mut [String]) {
 }
 
 fn run_retrofit(dir: &Path, args: &[String]) {
-    let o = Command::new(env!("CARGO_BIN_EXE_retrofit"))
+    let o = common::retrofit()
         .args(args)
         .current_dir(dir)
         .output()

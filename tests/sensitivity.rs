@@ -3,9 +3,9 @@
 //! with no effect, invalid variants reported with their rule, and results that do not
 //! depend on the thread count or on sharding.
 
+use retrofit::Shard;
 use retrofit::sensitivity::threshold::describe;
 use retrofit::sensitivity::{JobResult, Metric, Settings, SobolOutcome, Study};
-use retrofit::sweep::Shard;
 
 fn study(text: &str, samples: usize) -> Study {
     let settings = Settings {
@@ -54,7 +54,7 @@ fn tornado_order_and_swings_match_the_closed_form() {
     for m in 0..24u32 {
         let f = 1.1_f64.powf(f64::from(m + 1) / 12.0);
         d += 1.0 / f;
-        let days = retrofit::calendar::days_in_month(2026 + (m / 12) as i32, m % 12 + 1);
+        let days = retrofit::unstable::calendar::days_in_month(2026 + (m / 12) as i32, m % 12 + 1);
         h += 24.0 * f64::from(days) / f;
     }
     // ±10 % of each input: swing = 20 % × input × |∂NPV/∂input|.

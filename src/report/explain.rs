@@ -41,7 +41,7 @@ pub fn narrative(s: &Scenario, r: &RunResult) -> String {
         .ledger
         .iter()
         .enumerate()
-        .filter(|(m, row)| row.month.ends_with("-12") || m + 1 == r.ledger.len())
+        .filter(|(m, row)| row.month.month == 12 || m + 1 == r.ledger.len())
         .map(|(_, row)| format!("{} {}", row.month, usd(row.cumulative_cash_usd)))
         .collect();
     if !years.is_empty() {
@@ -52,8 +52,7 @@ pub fn narrative(s: &Scenario, r: &RunResult) -> String {
         "Payback: {}.",
         r.summary
             .payback_month
-            .as_deref()
-            .unwrap_or("not within the horizon")
+            .map_or_else(|| "not within the horizon".to_string(), |m| m.to_string())
     );
     out
 }

@@ -1,6 +1,8 @@
-//! Numbers for people: `$12.4M`, `48.2 MW`, and the terminal summary of a run.
+//! Numbers for people: `$12.4M`, `48.2 MW`, shares of runs, the phrases chart titles
+//! share, and the terminal summary of a run.
 
 use crate::engine::{RunResult, Summary};
+use crate::sweep::SweepSummary;
 use std::fmt::Write;
 
 /// USD with a magnitude suffix: `$1.2M`, `-$350k`, `$3.50B`.
@@ -31,6 +33,62 @@ pub fn count(n: u64) -> String {
     out
 }
 
+/// A USD axis label: [`usd`], with values that round to zero shown as `$0`.
+pub(crate) fn usd_fmt(v: &f64) -> String {
+    if v.abs() < 0.5 { "$0".into() } else { usd(*v) }
+}
+
+/// An MW axis label: one decimal below 10 MW when the value is not whole.
+pub(crate) fn mw_fmt(v: &f64) -> String {
+    if v.abs() < 10.0 && v.fract().abs() > 1e-9 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+/// A share of runs as a percentage that never rounds to a misleading 0 % or 100 %.
+pub(crate) fn share_text(part: u64, total: u64) -> String {
+    if total == 0 {
+        return "–".into();
+    }
+    let p = part as f64 * 100.0 / total as f64;
+    if part > 0 && p < 1.0 {
+        "<1%".into()
+    } else if part < total && p > 99.0 {
+        ">99%".into()
+    } else {
+        format!("{p:.0}%")
+    }
+}
+
+/// The first subtitle line of a partial sweep (interrupted, or one shard), else empty.
+pub(crate) fn partial_note(sum: &SweepSummary) -> String {
+    if sum.partial {
+        format!(
+            "Partial: {} of {} planned runs (interrupted, or one shard: \
+             `retrofit merge` the shards)\n",
+            count(sum.runs_completed),
+            count(sum.runs_planned)
+        )
+    } else {
+        String::new()
+    }
+}
+
+/// `1,000 runs`, or `600 of 1,000 runs` for a partial sweep.
+pub(crate) fn runs_phrase(sum: &SweepSummary) -> String {
+    if sum.runs_completed == sum.runs_planned {
+        format!("{} runs", count(sum.runs_completed))
+    } else {
+        format!(
+            "{} of {} runs",
+            count(sum.runs_completed),
+            count(sum.runs_planned)
+        )
+    }
+}
+
 /// The short human summary printed after a run.
 pub fn summary(result: &RunResult) -> String {
     let s: &Summary = &result.summary;
@@ -54,16 +112,18 @@ pub fn summary(result: &RunResult) -> String {
     let _ = writeln!(
         out,
         "  payback month         {}",
-        s.payback_month
-            .as_deref()
-            .unwrap_or("never (within the horizon)")
+        s.payback_month.map_or_else(
+            || "never (within the horizon)".to_string(),
+            |m| m.to_string()
+        )
     );
     let _ = writeln!(
         out,
         "  first GPU energised   {}",
-        s.first_gpu_month
-            .as_deref()
-            .unwrap_or("never (within the horizon)")
+        s.first_gpu_month.map_or_else(
+            || "never (within the horizon)".to_string(),
+            |m| m.to_string()
+        )
     );
     let _ = writeln!(
         out,
@@ -92,7 +152,7 @@ pub fn summary(result: &RunResult) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{count, usd};
+    use super::{count, mw_fmt, share_text, usd, usd_fmt};
 
     #[test]
     fn counts_get_thousands_separators() {
@@ -108,5 +168,24 @@ mod tests {
         assert_eq!(usd(-350_000.0), "-$350k");
         assert_eq!(usd(3.5e9), "$3.50B");
         assert_eq!(usd(12.0), "$12");
+    }
+
+    #[test]
+    fn shares_never_round_to_a_false_zero_or_hundred() {
+        assert_eq!(share_text(1, 10_000), "<1%");
+        assert_eq!(share_text(9_999, 10_000), ">99%");
+        assert_eq!(share_text(0, 10), "0%");
+        assert_eq!(share_text(10, 10), "100%");
+        assert_eq!(share_text(1, 4), "25%");
+        assert_eq!(share_text(0, 0), "–");
+    }
+
+    #[test]
+    fn axis_labels_are_short() {
+        assert_eq!(usd_fmt(&0.3), "$0");
+        assert_eq!(usd_fmt(&-2.5e6), "-$2.5M");
+        assert_eq!(mw_fmt(&2.5), "2.5");
+        assert_eq!(mw_fmt(&12.4), "12");
+        assert_eq!(mw_fmt(&40.0), "40");
     }
 }

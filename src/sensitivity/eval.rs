@@ -105,7 +105,7 @@ pub fn evaluate(tree: &Value) -> Evaluation {
 impl Outcome {
     /// What the decision layer keeps of a run.
     pub fn of(r: &crate::RunResult) -> Self {
-        let month = |label: &Option<String>| {
+        let month = |label: &Option<crate::calendar::YearMonth>| {
             label.as_ref().and_then(|l| {
                 r.ledger
                     .iter()

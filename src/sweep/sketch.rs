@@ -61,16 +61,31 @@ impl Sketch {
         }
     }
 
-    /// Adds every count of `other`.
-    pub fn merge(&mut self, other: &Sketch) {
-        for (&k, &c) in &other.positive {
-            *self.positive.entry(k).or_default() += c;
+    /// Adds every count of `other`; `None` (with `self` part-merged) if a count would
+    /// overflow, which only a damaged sketch can cause.
+    #[must_use]
+    pub fn merge(&mut self, other: &Sketch) -> Option<()> {
+        for (mine, theirs) in [
+            (&mut self.positive, &other.positive),
+            (&mut self.negative, &other.negative),
+        ] {
+            for (&k, &c) in theirs {
+                let e = mine.entry(k).or_default();
+                *e = e.checked_add(c)?;
+            }
         }
-        for (&k, &c) in &other.negative {
-            *self.negative.entry(k).or_default() += c;
-        }
-        self.zeros += other.zeros;
-        self.count += other.count;
+        self.zeros = self.zeros.checked_add(other.zeros)?;
+        self.count = self.count.checked_add(other.count)?;
+        Some(())
+    }
+
+    /// True if the bucket counts add up to the total count (a sketch read back from a
+    /// file may have been edited).
+    pub fn is_consistent(&self) -> bool {
+        let mut buckets = self.positive.values().chain(self.negative.values());
+        buckets
+            .try_fold(self.zeros, |a, &c| a.checked_add(c))
+            .is_some_and(|sum| sum == self.count)
     }
 
     /// Number of values added.
@@ -146,7 +161,8 @@ mod tests {
             whole.add(x);
             if i % 3 == 0 { a.add(x) } else { b.add(x) }
         }
-        b.merge(&a);
+        b.merge(&a).unwrap();
         assert_eq!(b, whole);
+        assert!(b.is_consistent());
     }
 }

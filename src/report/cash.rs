@@ -1,0 +1,351 @@
+//! `cash.png`: cumulative cash at each month end, the zero line, the payback month and
+//! the lowest point (the most cash the plan needs up front).
+
+use super::axes::{MonthChart, ValueAxis, cash_range, month_chart, month_label, zero_line};
+use super::frame::{Area, Chart, Heading, Scale};
+use super::legend::{LegendEntry, tint};
+use super::marks::{Marker, draw_markers};
+use super::palette::{self, Series};
+use super::text::{usd, usd_fmt};
+use crate::calendar::Calendar;
+use crate::engine::RunResult;
+use crate::scenario::Scenario;
+use anyhow::Result;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::ops::Range;
+
+/// Opacity of the areas between the line and zero.
+const AREA_ALPHA: f64 = 0.35;
+
+/// A point called out with a dot and a text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Callout {
+    /// Position on the month axis.
+    pub x: f64,
+    /// Cumulative cash there, USD.
+    pub usd: f64,
+    /// The text.
+    pub text: String,
+    /// Text to the right of the dot (else to its left).
+    pub text_right: bool,
+    /// Text above the dot (else below).
+    pub above: bool,
+}
+
+/// Everything `cash.png` shows.
+#[derive(Debug, Clone)]
+pub struct CashChart {
+    /// Title, subtitle and legend.
+    pub heading: Heading,
+    /// The run's months.
+    pub calendar: Calendar,
+    /// Value axis, USD.
+    pub y_usd: Range<f64>,
+    /// `(0, 0)` at the start, then month `m`'s closing balance at `m + 1`.
+    pub points: Vec<(f64, f64)>,
+    /// The line clipped to ≥ 0, with its zero crossings (the green area).
+    pub above_zero: Vec<(f64, f64)>,
+    /// The line clipped to ≤ 0, with its zero crossings (the red area).
+    pub below_zero: Vec<(f64, f64)>,
+    /// Where the line crosses zero in the payback month.
+    pub payback: Option<Marker>,
+    /// The lowest balance, when below zero before the horizon's end.
+    pub lowest: Option<Callout>,
+    /// The final balance.
+    pub end: Option<Callout>,
+}
+
+/// Prepares `cash.png` from a run.
+pub fn prepare(s: &Scenario, r: &RunResult) -> CashChart {
+    let l = &r.ledger;
+    // Point m + 1 is the end of month m; the run starts at zero.
+    let points: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
+        .chain(
+            l.iter()
+                .enumerate()
+                .map(|(m, row)| (m as f64 + 1.0, row.cumulative_cash_usd)),
+        )
+        .collect();
+    let hi = points.iter().map(|p| p.1).fold(0.0, f64::max);
+    let lo = points.iter().map(|p| p.1).fold(0.0, f64::min);
+    let payback = r.summary.payback_month.and_then(|month| {
+        let i = s.calendar.index_of(month)? as usize;
+        Some(Marker {
+            x: zero_crossing(points[i], points[i + 1]),
+            label: format!("Payback {month}"),
+            colour: Series::Payback.colour(),
+        })
+    });
+    CashChart {
+        heading: heading(s, r),
+        calendar: s.calendar.clone(),
+        y_usd: cash_range(lo, hi),
+        above_zero: crossings(&points, true),
+        below_zero: crossings(&points, false),
+        payback,
+        lowest: lowest(&s.calendar, &points),
+        end: end(&points),
+        points,
+    }
+}
+
+fn heading(s: &Scenario, r: &RunResult) -> Heading {
+    let mut legend = vec![
+        LegendEntry::line("Cumulative cash (net of capex)", palette::TEXT),
+        LegendEntry::fill(
+            "Above zero",
+            tint(Series::CashPositive.colour(), AREA_ALPHA),
+        ),
+        LegendEntry::fill(
+            "Below zero",
+            tint(Series::CashNegative.colour(), AREA_ALPHA),
+        ),
+    ];
+    if r.summary.payback_month.is_some() {
+        legend.push(LegendEntry::dashed("Payback", Series::Payback.colour()));
+    }
+    let payback = match r.summary.payback_month {
+        Some(m) => format!("payback {m}"),
+        None => "no payback within the horizon".to_string(),
+    };
+    Heading {
+        title: format!("{} — cumulative cash", s.name),
+        subtitle: format!(
+            "Running sum of revenue − energy − opex − capex at each month end; {payback}; \
+             NPV {}",
+            usd(r.summary.npv_usd)
+        ),
+        legend,
+    }
+}
+
+/// Where the segment from `(x0, c0)` to `(x1, c1)` reaches zero: its start unless it
+/// rises from below zero.
+fn zero_crossing((x0, c0): (f64, f64), (x1, c1): (f64, f64)) -> f64 {
+    if c0 < 0.0 && c1 > c0 {
+        x0 + (x1 - x0) * (-c0 / (c1 - c0))
+    } else {
+        x0
+    }
+}
+
+/// The lowest point, if below zero and before the last point; its text faces the
+/// middle of the chart.
+fn lowest(cal: &Calendar, pts: &[(f64, f64)]) -> Option<Callout> {
+    let months = f64::from(cal.months());
+    let &(x, v) = pts
+        .iter()
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .filter(|p| p.1 < 0.0 && p.0 < months)?;
+    Some(Callout {
+        x,
+        usd: v,
+        text: format!("Lowest {} ({})", usd(v), month_label(cal, x - 1.0)),
+        text_right: x <= months * 0.8,
+        above: false,
+    })
+}
+
+/// The final balance, its text above the line when it ends rising, below when falling.
+fn end(pts: &[(f64, f64)]) -> Option<Callout> {
+    let &(x, v) = pts.last()?;
+    let lowest = pts.iter().all(|p| p.1 >= v) && v < 0.0;
+    let text = if lowest {
+        format!("End (lowest) {}", usd(v))
+    } else {
+        format!("End {}", usd(v))
+    };
+    Some(Callout {
+        x,
+        usd: v,
+        text,
+        text_right: false,
+        above: pts.len() < 2 || v >= pts[pts.len() - 2].1,
+    })
+}
+
+/// The polyline clipped to one side of zero (`positive` keeps values ≥ 0), with points
+/// added where it crosses zero, for filling between the line and the zero axis.
+fn crossings(pts: &[(f64, f64)], positive: bool) -> Vec<(f64, f64)> {
+    let clip = |v: f64| if positive { v.max(0.0) } else { v.min(0.0) };
+    let mut out = Vec::with_capacity(pts.len() * 2);
+    for w in pts.windows(2) {
+        let ((x0, y0), (x1, y1)) = (w[0], w[1]);
+        out.push((x0, clip(y0)));
+        if (y0 < 0.0) != (y1 < 0.0) && y1 != y0 {
+            let x = x0 + (x1 - x0) * (-y0 / (y1 - y0));
+            out.push((x, 0.0));
+        }
+    }
+    if let Some(&(x, y)) = pts.last() {
+        out.push((x, clip(y)));
+    }
+    out
+}
+
+impl Chart for CashChart {
+    fn paint<DB: DrawingBackend>(&self, root: &Area<DB>, k: Scale) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let area = self.heading.draw(root, k)?;
+        let y = ValueAxis {
+            range: self.y_usd.clone(),
+            desc: "Cumulative cash (USD)",
+            fmt: &usd_fmt,
+        };
+        let mut chart = month_chart(&area, k, &self.calendar, y, k.px(40.0))?;
+        for (pts, series) in [
+            (&self.above_zero, Series::CashPositive),
+            (&self.below_zero, Series::CashNegative),
+        ] {
+            chart.draw_series(AreaSeries::new(
+                pts.clone(),
+                0.0,
+                series.colour().mix(AREA_ALPHA).filled(),
+            ))?;
+        }
+        zero_line(&mut chart, k, f64::from(self.calendar.months()))?;
+        chart.draw_series(LineSeries::new(
+            self.points.clone(),
+            palette::TEXT.stroke_width(k.px(3.0) as u32),
+        ))?;
+        if let Some(m) = &self.payback {
+            chart.draw_series(std::iter::once(Circle::new(
+                (m.x, 0.0),
+                k.px(7.0),
+                Series::Payback.colour().filled(),
+            )))?;
+        }
+        let markers: Vec<Marker> = self.payback.iter().cloned().collect();
+        draw_markers(&mut chart, k, &markers)?;
+        if let Some(c) = &self.lowest {
+            let dx = if c.text_right {
+                k.px(10.0)
+            } else {
+                -k.px(10.0)
+            };
+            let anchor = if c.text_right {
+                HPos::Left
+            } else {
+                HPos::Right
+            };
+            callout(
+                &mut chart,
+                k,
+                c,
+                Series::CashNegative.colour(),
+                (dx, k.px(8.0)),
+                anchor,
+            )?;
+        }
+        if let Some(c) = &self.end {
+            let dy = if c.above { -k.px(12.0) } else { k.px(12.0) };
+            callout(
+                &mut chart,
+                k,
+                c,
+                palette::TEXT,
+                (-k.px(10.0), dy),
+                HPos::Right,
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Draws a callout's dot in `dot` and its text at `offset` pixels from it.
+fn callout<DB: DrawingBackend>(
+    chart: &mut MonthChart<DB>,
+    k: Scale,
+    c: &Callout,
+    dot: RGBColor,
+    offset: (i32, i32),
+    anchor: HPos,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    let font = k.note().color(&palette::TEXT);
+    let vpos = if c.above { VPos::Bottom } else { VPos::Top };
+    chart.draw_series(std::iter::once(
+        EmptyElement::at((c.x, c.usd))
+            + Circle::new((0, 0), k.px(6.0), dot.filled())
+            + Text::new(c.text.clone(), offset, font.pos(Pos::new(anchor, vpos))),
+    ))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calendar::YearMonth;
+
+    #[test]
+    fn crossings_split_the_area_at_zero() {
+        let pts = [(0.0, -2.0), (1.0, 2.0)];
+        assert_eq!(
+            crossings(&pts, true),
+            vec![(0.0, 0.0), (0.5, 0.0), (1.0, 2.0)]
+        );
+        assert_eq!(
+            crossings(&pts, false),
+            vec![(0.0, -2.0), (0.5, 0.0), (1.0, 0.0)]
+        );
+    }
+
+    #[test]
+    fn a_hand_built_dip_is_called_out_at_its_lowest_and_its_end() {
+        let cal = Calendar::new(
+            YearMonth {
+                year: 2026,
+                month: 1,
+            },
+            4,
+        );
+        let pts = [(0.0, 0.0), (1.0, -3e6), (2.0, -1e6), (3.0, 1e6), (4.0, 2e6)];
+        let low = lowest(&cal, &pts).unwrap();
+        assert_eq!((low.x, low.usd), (1.0, -3e6));
+        // The point at x = 1 is the close of month 0.
+        assert_eq!(low.text, "Lowest -$3.0M (2026-01)");
+        assert!(low.text_right);
+        let end = end(&pts).unwrap();
+        assert_eq!(
+            (end.x, end.text.as_str(), end.above),
+            (4.0, "End $2.0M", true)
+        );
+        // Payback in month 2 (point 2 → 3): the line crosses zero halfway.
+        assert_eq!(zero_crossing(pts[2], pts[3]), 2.5);
+    }
+
+    #[test]
+    fn a_run_ending_at_its_lowest_says_so() {
+        let pts = [(0.0, 0.0), (1.0, -1e6), (2.0, -2e6)];
+        let e = end(&pts).unwrap();
+        assert_eq!(e.text, "End (lowest) -$2.0M");
+        assert!(!e.above);
+        let cal = Calendar::new(
+            YearMonth {
+                year: 2026,
+                month: 1,
+            },
+            2,
+        );
+        // The lowest point is the last one: only the end is called out.
+        assert_eq!(lowest(&cal, &pts), None);
+    }
+
+    #[test]
+    fn the_teaching_run_pays_back_inside_its_range() {
+        let s = crate::load("worlds/teaching.ron").unwrap();
+        let r = crate::run(&s, None).unwrap();
+        let c = prepare(&s, &r);
+        for p in &c.points {
+            assert!(c.y_usd.contains(&p.1), "{p:?} outside {:?}", c.y_usd);
+        }
+        let payback = c.payback.unwrap();
+        let month = s.calendar.label(payback.x.floor() as u32);
+        assert_eq!(Some(month), r.summary.payback_month);
+    }
+}

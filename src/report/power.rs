@@ -1,0 +1,407 @@
+//! `power.png`: stacked ASIC IT, GPU IT and cooling/overhead MW with the interconnect and
+//! substation capacity in service; halvings and the first GPU energisation marked.
+
+use super::axes::{ValueAxis, day_x, month_chart, nice_ceiling};
+use super::frame::{Area, Chart, Heading, Scale};
+use super::legend::{LegendEntry, tint};
+use super::marks::{self, Marker, draw_markers};
+use super::palette::Series;
+use super::text::mw_fmt;
+use crate::calendar::{Calendar, Day};
+use crate::engine::{CapacityChange, RunResult, ServiceChange};
+use crate::ledger::MonthRow;
+use crate::scenario::{EquipmentRef, Scenario};
+use anyhow::Result;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+/// Opacity of the band of switched-off ASICs.
+const CURTAILED_ALPHA: f64 = 0.3;
+
+/// One filled layer of the stack: the running total up to and including it, per month.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layer {
+    /// What it stands for (and so its colour).
+    pub series: Series,
+    /// Fill opacity.
+    pub alpha: f64,
+    /// Top of the layer in each month, MW.
+    pub tops_mw: Vec<f64>,
+}
+
+/// A label at the right end of a limit line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LineLabel {
+    /// The value it sits at, MW.
+    pub mw: f64,
+    /// The text.
+    pub text: String,
+}
+
+/// Everything `power.png` shows.
+#[derive(Debug, Clone)]
+pub struct PowerChart {
+    /// Title, subtitle and legend.
+    pub heading: Heading,
+    /// The run's months.
+    pub calendar: Calendar,
+    /// Top of the value axis, MW (the axis starts at zero).
+    pub y_max_mw: f64,
+    /// Filled layers, drawn in order: the top of the stack first, so each lower layer
+    /// paints over the part of the one above that it accounts for.
+    pub layers: Vec<Layer>,
+    /// The grid interconnect limit, MW.
+    pub interconnect_mw: f64,
+    /// Substation capacity in service as a step line of (month position, MW).
+    pub substations: Vec<(f64, f64)>,
+    /// Name of the interconnect line.
+    pub interconnect_label: LineLabel,
+    /// Name of the substation line, when it ends apart from the interconnect.
+    pub substation_label: Option<LineLabel>,
+    /// Halvings and the first GPU energisation.
+    pub markers: Vec<Marker>,
+}
+
+/// Prepares `power.png` from a run.
+pub fn prepare(s: &Scenario, r: &RunResult) -> PowerChart {
+    let l = &r.ledger;
+    let curtailed = l.iter().any(|m| m.asic_curtailed_mw > 1e-9);
+    let interconnect_mw = s.interconnect_w as f64 / 1e6;
+    let subs = substation_steps(&r.capacity_changes);
+    let top = l
+        .iter()
+        .map(|m| m.facility_mw + m.asic_curtailed_mw)
+        .chain(subs.iter().map(|x| x.1))
+        .fold(interconnect_mw, f64::max);
+    let sub_end = subs.last().map_or(0.0, |x| x.1);
+    let apart = (sub_end - interconnect_mw).abs() >= 1e-9;
+    let mut markers = marks::halvings(s);
+    if let Some(d) = r.first_gpu_day {
+        markers.push(Marker {
+            x: day_x(&s.calendar, d),
+            label: format!("First GPUs energised {}", s.calendar.date(d)),
+            colour: Series::Gpu.colour(),
+        });
+    }
+    PowerChart {
+        heading: Heading {
+            title: format!("{} — site power", s.name),
+            subtitle: "Monthly average load drawn from the grid, stacked by what draws it; \
+                       switched-off miners draw nothing"
+                .into(),
+            legend: legend(curtailed),
+        },
+        calendar: s.calendar.clone(),
+        y_max_mw: nice_ceiling(top * 1.18),
+        layers: layers(l, curtailed),
+        interconnect_mw,
+        substations: substation_line(&s.calendar, &subs),
+        interconnect_label: LineLabel {
+            mw: interconnect_mw,
+            text: if apart {
+                format!("Interconnect {interconnect_mw:.0} MW")
+            } else {
+                format!("Interconnect = substations in service: {interconnect_mw:.0} MW")
+            },
+        },
+        substation_label: (apart && sub_end > 0.0).then(|| LineLabel {
+            mw: sub_end,
+            text: format!("Substations {sub_end:.0} MW"),
+        }),
+        markers,
+    }
+}
+
+fn legend(curtailed: bool) -> Vec<LegendEntry> {
+    let mut legend = vec![
+        LegendEntry::fill("ASIC IT load", Series::Asic.colour()),
+        LegendEntry::fill("GPU IT load", Series::Gpu.colour()),
+        LegendEntry::fill(
+            "Cooling & overhead: IT × (PUE − 1)",
+            Series::Overhead.colour(),
+        ),
+        LegendEntry::line("Grid interconnect limit", Series::Interconnect.colour()),
+        LegendEntry::dashed(
+            "Substation capacity in service (limits IT load)",
+            Series::Substations.colour(),
+        ),
+    ];
+    if curtailed {
+        legend.insert(
+            3,
+            LegendEntry::fill(
+                "ASICs switched off as unprofitable (idle, draw nothing)",
+                tint(Series::Asic.colour(), CURTAILED_ALPHA),
+            ),
+        );
+    }
+    legend
+}
+
+/// The stack, top layer first: idle miners (when any were switched off) above the
+/// facility load, then IT, then ASIC IT.
+fn layers(l: &[MonthRow], curtailed: bool) -> Vec<Layer> {
+    let layer = |series, alpha, tops_mw| Layer {
+        series,
+        alpha,
+        tops_mw,
+    };
+    let facility: Vec<f64> = l.iter().map(|m| m.facility_mw.max(0.0)).collect();
+    let mut out = Vec::with_capacity(4);
+    if curtailed {
+        // Idle miners sit on top of the stack as a pale band: capacity, not draw.
+        let idle = l
+            .iter()
+            .map(|m| m.facility_mw.max(0.0) + m.asic_curtailed_mw)
+            .collect();
+        out.push(layer(Series::Asic, CURTAILED_ALPHA, idle));
+    }
+    out.push(layer(Series::Overhead, 1.0, facility));
+    let it = l.iter().map(|m| m.asic_it_mw + m.gpu_it_mw).collect();
+    out.push(layer(Series::Gpu, 1.0, it));
+    out.push(layer(
+        Series::Asic,
+        1.0,
+        l.iter().map(|m| m.asic_it_mw).collect(),
+    ));
+    out
+}
+
+/// Substation capacity in service over time, MW, as `(day, MW)` steps, from the run's
+/// capacity changes (existing substations at day 0, new ones from the day they entered
+/// service); several changes on one day make one step.
+fn substation_steps(changes: &[CapacityChange]) -> Vec<(Day, f64)> {
+    let mut total = 0.0;
+    let mut out: Vec<(Day, f64)> = Vec::new();
+    let subs = changes
+        .iter()
+        .filter(|c| matches!(c.equipment, EquipmentRef::Substation(_)));
+    for c in subs {
+        match c.change {
+            ServiceChange::InService => total += c.capacity_mw(),
+            ServiceChange::OutOfService => total -= c.capacity_mw(),
+        }
+        match out.last_mut() {
+            Some(last) if last.0 == c.day => last.1 = total,
+            _ => out.push((c.day, total)),
+        }
+    }
+    out
+}
+
+/// The substation steps as a line: vertical at each change, flat to the horizon's end.
+fn substation_line(cal: &Calendar, subs: &[(Day, f64)]) -> Vec<(f64, f64)> {
+    let months = f64::from(cal.months());
+    let mut line: Vec<(f64, f64)> = Vec::new();
+    for (i, &(d, mw)) in subs.iter().enumerate() {
+        let x = day_x(cal, d);
+        if let Some(&(_, prev)) = line.last() {
+            line.push((x, prev));
+        }
+        line.push((x, mw));
+        if i + 1 == subs.len() {
+            line.push((months, mw));
+        }
+    }
+    line
+}
+
+/// Month-average values as a step line: each month is flat over `[m, m + 1)`.
+fn steps(values: &[f64]) -> Vec<(f64, f64)> {
+    values
+        .iter()
+        .enumerate()
+        .flat_map(|(m, &v)| [(m as f64, v), (m as f64 + 1.0, v)])
+        .collect()
+}
+
+impl Chart for PowerChart {
+    fn paint<DB: DrawingBackend>(&self, root: &Area<DB>, k: Scale) -> Result<()>
+    where
+        DB::ErrorType: 'static,
+    {
+        let area = self.heading.draw(root, k)?;
+        let y = ValueAxis {
+            range: 0.0..self.y_max_mw,
+            desc: "Power (MW)",
+            fmt: &mw_fmt,
+        };
+        let mut chart = month_chart(&area, k, &self.calendar, y, k.px(40.0))?;
+        // plotters has no stacked area: the layers are running totals, top first.
+        for layer in &self.layers {
+            chart.draw_series(AreaSeries::new(
+                steps(&layer.tops_mw),
+                0.0,
+                layer.series.colour().mix(layer.alpha).filled(),
+            ))?;
+        }
+        let months = f64::from(self.calendar.months());
+        let ic = self.interconnect_mw;
+        chart.draw_series(LineSeries::new(
+            vec![(0.0, ic), (months, ic)],
+            Series::Interconnect.colour().stroke_width(k.px(3.0) as u32),
+        ))?;
+        chart.draw_series(DashedLineSeries::new(
+            self.substations.clone(),
+            k.px(12.0),
+            k.px(7.0),
+            Series::Substations.colour().stroke_width(k.px(3.0) as u32),
+        ))?;
+        // Name the limit lines where they end, so they read without the legend.
+        let font = k.note();
+        let lines = [
+            (
+                Some(&self.interconnect_label),
+                Series::Interconnect,
+                -1,
+                VPos::Bottom,
+            ),
+            (
+                self.substation_label.as_ref(),
+                Series::Substations,
+                1,
+                VPos::Top,
+            ),
+        ];
+        for (label, series, dir, vpos) in lines {
+            let Some(label) = label else { continue };
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((months, label.mw))
+                    + Text::new(
+                        label.text.clone(),
+                        (-k.px(8.0), dir * k.px(6.0)),
+                        font.color(&series.colour())
+                            .pos(Pos::new(HPos::Right, vpos)),
+                    ),
+            ))?;
+        }
+        draw_markers(&mut chart, k, &self.markers)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn teaching() -> (Scenario, RunResult) {
+        let s = crate::load("worlds/teaching.ron").unwrap();
+        let r = crate::run(&s, None).unwrap();
+        (s, r)
+    }
+
+    #[test]
+    fn the_stack_sums_to_the_facility_load() {
+        let (s, r) = teaching();
+        let c = prepare(&s, &r);
+        let by = |series| {
+            c.layers
+                .iter()
+                .find(|l| l.series == series && l.alpha == 1.0)
+                .unwrap()
+        };
+        let (asic, it, all) = (by(Series::Asic), by(Series::Gpu), by(Series::Overhead));
+        for (m, row) in r.ledger.iter().enumerate() {
+            assert_eq!(all.tops_mw[m], row.facility_mw.max(0.0));
+            assert_eq!(it.tops_mw[m], row.asic_it_mw + row.gpu_it_mw);
+            assert_eq!(asic.tops_mw[m], row.asic_it_mw);
+            // Each layer lies on the one below it.
+            assert!(asic.tops_mw[m] <= it.tops_mw[m] + 1e-9);
+            assert!(it.tops_mw[m] <= all.tops_mw[m] + 1e-9);
+        }
+    }
+
+    #[test]
+    fn the_value_range_holds_every_point_and_limit() {
+        let (s, r) = teaching();
+        let c = prepare(&s, &r);
+        let all = c.layers.iter().flat_map(|l| &l.tops_mw);
+        let subs = c.substations.iter().map(|p| &p.1);
+        for &v in all.chain(subs).chain([&c.interconnect_mw]) {
+            assert!(
+                (0.0..=c.y_max_mw).contains(&v),
+                "{v} outside 0..{}",
+                c.y_max_mw
+            );
+        }
+        // Substation points run left to right within the horizon.
+        let months = f64::from(s.calendar.months());
+        for w in c.substations.windows(2) {
+            assert!(w[0].0 <= w[1].0 && w[1].0 <= months);
+        }
+    }
+
+    #[test]
+    fn the_first_gpu_marker_sits_in_the_first_gpu_month() {
+        let (s, r) = teaching();
+        let c = prepare(&s, &r);
+        let gpu = c
+            .markers
+            .iter()
+            .find(|m| m.label.starts_with("First GPUs"))
+            .unwrap();
+        let month = s.calendar.label(gpu.x.floor() as u32);
+        assert_eq!(Some(month), r.summary.first_gpu_month);
+        // It is the first month with GPU load in the ledger (load is a month average).
+        let first_load = r.ledger.iter().position(|m| m.gpu_it_mw > 0.0).unwrap();
+        assert_eq!(gpu.x.floor() as usize, first_load);
+    }
+
+    #[test]
+    fn idle_miners_are_a_layer_only_when_some_were_switched_off() {
+        let (s, r) = teaching();
+        let curtailed = r.ledger.iter().any(|m| m.asic_curtailed_mw > 1e-9);
+        let c = prepare(&s, &r);
+        assert_eq!(c.layers.len(), if curtailed { 4 } else { 3 });
+        assert_eq!(c.heading.legend.len(), if curtailed { 6 } else { 5 });
+    }
+
+    #[test]
+    fn substation_capacity_steps_with_each_change_of_service() {
+        let change = |day, i, change, mw: u64| CapacityChange {
+            day,
+            equipment: EquipmentRef::Substation(i),
+            change,
+            capacity_w: mw * 1_000_000,
+        };
+        let transformer = CapacityChange {
+            day: 5,
+            equipment: EquipmentRef::Transformer(0),
+            change: ServiceChange::InService,
+            capacity_w: 99_000_000,
+        };
+        let changes = [
+            change(0, 0, ServiceChange::InService, 40),
+            change(0, 1, ServiceChange::InService, 20),
+            transformer,
+            change(300, 2, ServiceChange::InService, 60),
+            change(500, 1, ServiceChange::OutOfService, 20),
+        ];
+        // Same-day changes make one step; transformers are not substations.
+        assert_eq!(
+            substation_steps(&changes),
+            vec![(0, 60.0), (300, 120.0), (500, 100.0)]
+        );
+    }
+
+    #[test]
+    fn a_hand_built_stack_steps_month_by_month() {
+        assert_eq!(
+            steps(&[1.0, 3.0]),
+            vec![(0.0, 1.0), (1.0, 1.0), (1.0, 3.0), (2.0, 3.0)]
+        );
+        let cal = Calendar::new(
+            crate::calendar::YearMonth {
+                year: 2026,
+                month: 1,
+            },
+            3,
+        );
+        // 10 MW from day 0, 25 MW from mid-February.
+        let line = substation_line(&cal, &[(0, 10.0), (31 + 14, 25.0)]);
+        assert_eq!(
+            line,
+            vec![(0.0, 10.0), (1.5, 10.0), (1.5, 25.0), (3.0, 25.0)]
+        );
+    }
+}
