@@ -9,6 +9,7 @@
 //! candidate order, so the outputs do not depend on `--jobs` or on `--shard`.
 
 pub mod choose;
+pub mod folder;
 pub mod genetic;
 pub mod pareto;
 pub mod target;

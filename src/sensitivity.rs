@@ -18,6 +18,7 @@
 
 pub mod chart;
 pub mod eval;
+pub mod folder;
 pub mod inputs;
 pub mod metric;
 pub mod oat;
@@ -26,6 +27,7 @@ pub mod sobol;
 pub mod threshold;
 
 pub use eval::{Evaluation, Outcome, evaluate, par_map};
+pub use folder::DecideError;
 pub use inputs::{Input, InputKind};
 pub use metric::{Metric, MetricValues};
 pub use oat::{OatPair, Range, Ranges, TornadoRow};
@@ -36,6 +38,12 @@ use crate::world::WorldFile;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::io::Write;
+
+/// Reads a world file's text, with the same limits and messages as loading it (a
+/// folder, a huge file or a file that is not UTF-8 is refused).
+pub fn read_text(path: &std::path::Path) -> Result<String, crate::LoadError> {
+    crate::world::read_text(path)
+}
 
 /// Settings of a sensitivity study.
 #[derive(Debug, Clone, PartialEq)]
@@ -222,6 +230,23 @@ impl Study {
             distributions,
             design,
         })
+    }
+
+    /// The site's name, for chart subtitles.
+    pub fn world_name(&self) -> String {
+        self.tree["site"]["name"]
+            .as_str()
+            .unwrap_or("world")
+            .to_string()
+    }
+
+    /// Jobs that `shard` does (all if `None`), for sizing a progress bar.
+    pub fn job_count(&self, shard: Option<crate::sweep::Shard>) -> u64 {
+        let n = self.jobs().len() as u64;
+        match shard {
+            None => n,
+            Some(s) => (0..n).filter(|i| i % s.count == s.index).count() as u64,
+        }
     }
 
     /// Every job, in the order results are kept.
