@@ -198,3 +198,75 @@ fn genetic_search_finds_the_optimum_of_a_large_space_with_a_fixed_seed() {
     // The same seed gives the same search for any thread count.
     assert_eq!(optimize::genetic::search(&p, &s, ga, 1, &|| {}), cands);
 }
+
+mod common;
+
+#[test]
+fn cli_writes_best_ron_and_shards_merge_to_the_unsharded_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("opt.ron");
+    std::fs::write(&world, WORLD).unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let w = world.to_string_lossy().into_owned();
+    let run = |extra: &[&str], out: &str| {
+        let o = common::retrofit()
+            .args(["optimize", &w, "--futures", "10", "--out", out])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let said = run(&["--jobs", "2"], &p("whole"));
+    assert!(
+        said.contains("Best plan: gpu-hall.start 2026-01 instead of 2026-04"),
+        "{said}"
+    );
+    let best = std::fs::read_to_string(dir.path().join("whole/best.ron")).unwrap();
+    retrofit::load_str(&best, "best.ron").expect("best.ron runs as it is");
+    for k in 0..2 {
+        run(&["--shard", &format!("{k}/2")], &p(&format!("part{k}")));
+    }
+    let o = common::retrofit()
+        .args(["merge", &p("part0"), &p("part1"), "--out", &p("merged")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for f in [
+        "candidates.csv",
+        "best.ron",
+        "pareto.png",
+        "optimize-state.json",
+        "retrofit-manifest.json",
+    ] {
+        let (a, b) = (
+            std::fs::read(dir.path().join("whole").join(f)).unwrap(),
+            std::fs::read(dir.path().join("merged").join(f)).unwrap(),
+        );
+        assert!(a == b, "{f} differs");
+    }
+}
+
+#[test]
+fn cli_answers_an_impossible_constraint_with_the_closest_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("opt.ron");
+    std::fs::write(&world, WORLD).unwrap();
+    let out = dir.path().join("out");
+    let o = common::retrofit()
+        .args(["optimize", &world.to_string_lossy(), "--futures", "0"])
+        .args(["--constraint", "p50:first-gpu-month<=-1", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("No candidate meets every constraint")
+            && said.contains("p50:first-gpu-month<=-1 (is 1)"),
+        "{said}"
+    );
+    let csv = std::fs::read_to_string(out.join("candidates.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 13);
+    assert!(out.join("best.ron").is_file());
+}

@@ -200,3 +200,111 @@ fn a_distribution_nothing_uses_has_zero_sobol_indices() {
     assert_eq!((gpu.1.first, gpu.1.total), (0.0, 0.0));
     assert!(ix.iter().any(|(_, i)| i.total > 0.1), "{ix:?}");
 }
+
+mod common;
+
+/// Every file of two folders, byte for byte (the manifest included).
+fn same_files(a: &std::path::Path, b: &std::path::Path) {
+    let names = |d: &std::path::Path| {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(names(a), names(b));
+    for n in names(a) {
+        let (x, y) = (
+            std::fs::read(a.join(&n)).unwrap(),
+            std::fs::read(b.join(&n)).unwrap(),
+        );
+        assert!(x == y, "{n} differs");
+    }
+}
+
+#[test]
+fn cli_shards_merge_to_the_unsharded_folder_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
+    let run = |extra: &[&str], out: &str| {
+        let o = common::retrofit()
+            .args([
+                "sensitivity",
+                "worlds/teaching.ron",
+                "--samples",
+                "16",
+                "--out",
+                out,
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let whole = run(&["--jobs", "2"], &p("whole"));
+    assert!(
+        whole.contains("Thresholds (the decision changes):"),
+        "{whole}"
+    );
+    for k in 0..3 {
+        let shard = format!("{k}/3");
+        let said = run(&["--jobs", "1", "--shard", &shard], &p(&format!("part{k}")));
+        assert!(
+            said.contains("combine every shard with `retrofit merge`"),
+            "{said}"
+        );
+    }
+    let o = common::retrofit()
+        .args([
+            "merge",
+            &p("part2"),
+            &p("part0"),
+            &p("part1"),
+            "--out",
+            &p("merged"),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    same_files(&dir.path().join("whole"), &dir.path().join("merged"));
+    for f in [
+        "sensitivity.csv",
+        "thresholds.csv",
+        "sobol.csv",
+        "tornado.png",
+        "sobol.png",
+    ] {
+        assert!(dir.path().join("whole").join(f).is_file(), "{f}");
+    }
+    // A missing shard is refused, naming it.
+    let o = common::retrofit()
+        .args(["merge", &p("part0"), &p("part1"), "--out", &p("bad")])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("missing 2/3"));
+}
+
+#[test]
+fn cli_refuses_an_unknown_metric_and_an_unknown_range_label() {
+    let o = common::retrofit()
+        .args(["sensitivity", "worlds/teaching.ron", "--metric", "irr"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown metric `irr`"));
+    let o = common::retrofit()
+        .args([
+            "sensitivity",
+            "worlds/teaching.ron",
+            "--range",
+            "site.interconect_mw=4..6",
+        ])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(e.contains("did you mean `site.interconnect_mw`"), "{e}");
+}
