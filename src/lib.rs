@@ -47,7 +47,7 @@ pub use sweep::{
     MonthPercentiles, Percentiles, Shard, SweepConfig, SweepError, SweepState, SweepSummary,
 };
 pub use templates::{names as template_names, template};
-pub use world::{LoadError, Problem};
+pub use world::{LoadError, Problem, Rule};
 
 /// Text for a terminal: money, the run summary and the classroom narrative.
 pub mod text {

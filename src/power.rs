@@ -9,7 +9,6 @@
 //! exact.
 
 use crate::scenario::{EquipmentRef, Scenario};
-use crate::world::Problem;
 use std::fmt;
 
 /// The kinds of limit an action can break.
@@ -266,172 +265,123 @@ pub fn check_add(
     Ok(())
 }
 
+/// Where a limit sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LimitAt {
+    /// A substation, transformer or cooling loop.
+    Equipment(EquipmentRef),
+    /// The racks of a rack group (index into [`Scenario::racks`]), whose density their
+    /// cooling loop limits.
+    Racks(usize),
+    /// The site's grid interconnect.
+    Interconnect,
+}
+
+impl LimitAt {
+    /// A readable name, e.g. `transformer T1` or `site interconnect`.
+    pub fn name(self, s: &Scenario) -> String {
+        match self {
+            LimitAt::Equipment(e) => s.equipment_name(e),
+            LimitAt::Racks(g) => format!("rack group {}", s.racks[g].id),
+            LimitAt::Interconnect => "site interconnect".into(),
+        }
+    }
+}
+
+/// A limit that a load breaks, kept typed so that the caller words it (the checker as a
+/// problem, the audit as an error).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Overload {
+    /// Which limit.
+    pub limit: LimitKind,
+    /// Where it sits.
+    pub at: LimitAt,
+    /// The load, in W (per rack for density; facility W for the interconnect).
+    pub load_w: f64,
+    /// The limit, in W.
+    pub capacity_w: f64,
+}
+
+/// The power path of rack group `group`: its cooling loop, transformer and substation.
+pub fn path(s: &Scenario, group: usize) -> [EquipmentRef; 3] {
+    let g = &s.racks[group];
+    [
+        EquipmentRef::CoolingLoop(g.cooling),
+        EquipmentRef::Transformer(g.transformer),
+        EquipmentRef::Substation(s.transformers[g.transformer].substation),
+    ]
+}
+
+/// The density limit, if racks of `group` drawing `per_rack_w` each break it.
+pub fn density_overload(s: &Scenario, group: usize, per_rack_w: u64) -> Option<Overload> {
+    let max = s.cooling_loops[s.racks[group].cooling].max_rack_w;
+    (per_rack_w > max).then_some(Overload {
+        limit: LimitKind::RackDensity,
+        at: LimitAt::Racks(group),
+        load_w: per_rack_w as f64,
+        capacity_w: max as f64,
+    })
+}
+
 /// Every aggregate limit that `loads` breaks (empty when all hold).
-pub fn breaches(s: &Scenario, loads: &Loads) -> Vec<Blocked> {
+pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
     let mut out = Vec::new();
-    let mut over = |limit, entity: String, load: u64, cap: u64| {
+    let mut over = |limit, at, load: u64, cap: u64| {
         if load > cap {
-            out.push(Blocked {
+            out.push(Overload {
                 limit,
-                entity,
-                need_w: load as f64,
-                free_w: cap as f64 - load as f64,
+                at: LimitAt::Equipment(at),
+                load_w: load as f64,
                 capacity_w: cap as f64,
             });
         }
     };
-    for (l, &w) in s.cooling_loops.iter().zip(&loads.cooling_w) {
-        over(
-            LimitKind::CoolingCapacity,
-            format!("cooling loop {}", l.id),
-            w,
-            l.heat_rejection_w,
-        );
+    for (i, (l, &w)) in s.cooling_loops.iter().zip(&loads.cooling_w).enumerate() {
+        let at = EquipmentRef::CoolingLoop(i);
+        over(LimitKind::CoolingCapacity, at, w, l.heat_rejection_w);
     }
     // Transformer and substation loads are in mW; whole watts are compared exactly.
-    for (t, &mw) in s.transformers.iter().zip(&loads.transformer_milliwatts) {
-        over(
-            LimitKind::TransformerRating,
-            format!("transformer {}", t.id),
-            u64::try_from(mw.div_ceil(1000)).unwrap_or(u64::MAX),
-            t.capacity_w,
-        );
+    let whole_w = |mw: u128| u64::try_from(mw.div_ceil(1000)).unwrap_or(u64::MAX);
+    for (i, (t, &mw)) in s
+        .transformers
+        .iter()
+        .zip(&loads.transformer_milliwatts)
+        .enumerate()
+    {
+        let at = EquipmentRef::Transformer(i);
+        over(LimitKind::TransformerRating, at, whole_w(mw), t.capacity_w);
     }
-    for (b, &mw) in s.substations.iter().zip(&loads.substation_milliwatts) {
-        over(
-            LimitKind::SubstationCapacity,
-            format!("substation {}", b.id),
-            u64::try_from(mw.div_ceil(1000)).unwrap_or(u64::MAX),
-            b.capacity_w,
-        );
+    for (i, (b, &mw)) in s
+        .substations
+        .iter()
+        .zip(&loads.substation_milliwatts)
+        .enumerate()
+    {
+        let at = EquipmentRef::Substation(i);
+        over(LimitKind::SubstationCapacity, at, whole_w(mw), b.capacity_w);
     }
     let facility = loads.facility_w(s);
     if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {
-        out.push(Blocked {
+        out.push(Overload {
             limit: LimitKind::Interconnect,
-            entity: "site interconnect".into(),
-            need_w: facility,
-            free_w: s.interconnect_w as f64 - facility,
+            at: LimitAt::Interconnect,
+            load_w: facility,
             capacity_w: s.interconnect_w as f64,
         });
     }
     out
 }
 
-/// IT W per rack of group `g` at the start, and its model.
-fn initial_rack_w(s: &Scenario, g: usize) -> Option<u64> {
-    s.racks[g]
-        .initial
-        .map(|(m, n)| s.models[m].power_w * u64::from(n))
-}
-
-/// Problems with the starting state: racks over their loop's density, units on
-/// equipment not yet in service, and any capacity already exceeded.
-pub fn check_start_state(s: &Scenario) -> Vec<Problem> {
-    let mut problems = Vec::new();
-    let mut loads = Loads::zero(s);
-    for (gi, g) in s.racks.iter().enumerate() {
-        let Some(per_rack) = initial_rack_w(s, gi) else {
-            continue;
-        };
-        let lp = &s.cooling_loops[g.cooling];
-        if per_rack > lp.max_rack_w {
-            problems.push(Problem {
-                entity: format!("rack group {}", g.id),
-                rule: "rack-density",
-                message: format!(
-                    "starts at {:.1} kW per rack but cooling loop {} ({}) allows at most {:.1} kW per rack",
-                    per_rack as f64 / 1e3,
-                    lp.id,
-                    lp.kind.name(),
-                    lp.max_rack_w as f64 / 1e3
-                ),
-                position: None,
-            });
-        }
-        let t = g.transformer;
-        let sub = s.transformers[t].substation;
-        for item in [
-            EquipmentRef::CoolingLoop(g.cooling),
-            EquipmentRef::Transformer(t),
-            EquipmentRef::Substation(sub),
-        ] {
-            if s.equipment_supply(item) != crate::scenario::SupplySpec::Existing {
-                problems.push(Problem {
-                    entity: format!("rack group {}", g.id),
-                    rule: "not-in-service",
-                    message: format!(
-                        "starts with units running but {} is not Existing",
-                        s.equipment_name(item)
-                    ),
-                    position: None,
-                });
-            }
-        }
-        loads.apply(s, gi, per_rack * u64::from(g.count), true);
-    }
-    for b in breaches(s, &loads) {
-        problems.push(Problem {
-            entity: b.entity.clone(),
-            rule: b.limit.name(),
-            message: format!(
-                "the starting load of {:.2} MW exceeds the limit of {:.2} MW",
-                b.need_w / 1e6,
-                b.capacity_w / 1e6
-            ),
-            position: None,
-        });
-    }
-    problems
-}
-
-/// Plan steps that can never energise whatever else happens: their racks alone break a
-/// density, cooling, transformer, substation or interconnect limit.
-pub fn check_plan_feasibility(s: &Scenario) -> Vec<Problem> {
-    use crate::scenario::ActionSpec;
-    let mut problems = Vec::new();
-    for st in &s.plan {
-        let ActionSpec::InstallUnits {
-            group,
-            model,
-            per_rack,
-            ..
-        } = st.action
-        else {
-            continue;
-        };
-        let per_rack_w = s.models[model].power_w * u64::from(per_rack);
-        // Units a group starts with stay unless some step decommissions that group.
-        let kept_w = if s
-            .plan
-            .iter()
-            .any(|p| p.action == ActionSpec::Decommission(group))
-        {
-            0
-        } else {
-            initial_rack_w(s, group).unwrap_or(0)
-        };
-        let mut base = Loads::zero(s);
-        base.apply(s, group, kept_w * u64::from(s.racks[group].count), true);
-        if let Err(b) = check_add(s, &base, |_| true, group, kept_w, per_rack_w) {
-            let site = if kept_w > 0 {
-                format!(
-                    "even with every other hall empty (racks {} keep their starting units: no step decommissions them)",
-                    s.racks[group].id
-                )
-            } else {
-                "even on an empty site".to_string()
-            };
-            problems.push(Problem {
-                entity: format!("plan step {}", st.id),
-                rule: "never-fits",
-                message: format!(
-                    "installing {per_rack} × {} in racks {} can never be energised, {site}: {b}",
-                    s.models[model].id, s.racks[group].id
-                ),
-                position: None,
-            });
-        }
-    }
-    problems
+/// [`overloads`] as [`Blocked`], named (the form the run-time audit reports).
+pub fn breaches(s: &Scenario, loads: &Loads) -> Vec<Blocked> {
+    overloads(s, loads)
+        .into_iter()
+        .map(|o| Blocked {
+            limit: o.limit,
+            entity: o.at.name(s),
+            need_w: o.load_w,
+            free_w: o.capacity_w - o.load_w,
+            capacity_w: o.capacity_w,
+        })
+        .collect()
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 pub use crate::scenario::{Contract, CoolingKind, Lease, PricePath, Rental, Scenario};
-pub use check::{Problem, check};
+pub use check::{Problem, Rule, check};
 
 /// A whole world file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -321,12 +321,6 @@ pub enum Action {
 /// wrong path (a disk image, a log) from being read into memory whole.
 pub const MAX_WORLD_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Reads and parses a world file. Syntax and type errors carry `file:line:col`.
-pub fn load_file(path: &Path) -> Result<WorldFile, LoadError> {
-    let text = read_text(path)?;
-    parse(&text, &path.display().to_string())
-}
-
 /// Reads a world file's text, refusing folders, files over [`MAX_WORLD_BYTES`] and
 /// files that are not UTF-8 text, each with a message saying so.
 pub fn read_text(path: &Path) -> Result<String, LoadError> {
@@ -361,8 +355,14 @@ pub fn read_text(path: &Path) -> Result<String, LoadError> {
     })
 }
 
+/// Deepest nesting of brackets accepted (ron's default). A world nests about five
+/// levels; the bound keeps a generated or hostile file from exhausting the stack.
+pub const MAX_NESTING: usize = 128;
+
 /// Parses world text; `origin` names it in error messages (usually the file path).
+/// A UTF-8 byte-order mark, which some Windows editors write, is skipped.
 pub fn parse(text: &str, origin: &str) -> Result<WorldFile, LoadError> {
+    let text = without_bom(text);
     if text.trim().is_empty() {
         return Err(LoadError::Syntax {
             origin: origin.to_string(),
@@ -375,13 +375,123 @@ pub fn parse(text: &str, origin: &str) -> Result<WorldFile, LoadError> {
     // Optional fields take a bare value (`start: "2026-06"`) as well as `Some(...)`.
     ron::Options::default()
         .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+        .with_recursion_limit(MAX_NESTING)
         .from_str::<WorldFile>(text)
-        .map_err(|e| LoadError::Syntax {
-            origin: origin.to_string(),
-            line: e.span.start.line,
-            col: e.span.start.col,
-            message: with_suggestion(&e.code.to_string()),
+        .map_err(|e| syntax_error(text, origin, &e))
+}
+
+/// `text` without a leading UTF-8 byte-order mark.
+pub(crate) fn without_bom(text: &str) -> &str {
+    text.strip_prefix('\u{feff}').unwrap_or(text)
+}
+
+/// A ron error as a [`LoadError::Syntax`], reworded where ron's own message would
+/// mislead a user.
+fn syntax_error(text: &str, origin: &str, e: &ron::error::SpannedError) -> LoadError {
+    use ron::error::Error as E;
+    let (line, mut col) = (e.span.start.line, e.span.start.col);
+    let message = match &e.code {
+        // ron suggests Rust-level fixes (`recursion_limit`, `serde_stacker`).
+        E::ExceededRecursionLimit => format!(
+            "brackets are nested more than {MAX_NESTING} levels deep here; a world file needs \
+             only a few levels (is a bracket left open, or was the file generated wrongly?)"
+        ),
+        // An integer field written with a fraction or exponent (`120.5`, `1e3`): ron
+        // reads the whole part, then stops at `.` or `e` expecting what follows a value.
+        E::ExpectedComma
+        | E::ExpectedStructLikeEnd
+        | E::ExpectedArrayEnd
+        | E::ExpectedOptionEnd
+        | E::ExpectedMapEnd
+        | E::TrailingCharacters
+        | E::InvalidIntegerDigit { .. } => match fraction_in_integer(text, line, col) {
+            Some((start_col, message)) => {
+                col = start_col;
+                message
+            }
+            None => with_suggestion(&e.code.to_string()),
+        },
+        code => with_suggestion(&code.to_string()),
+    };
+    LoadError::Syntax {
+        origin: origin.to_string(),
+        line,
+        col,
+        message,
+    }
+}
+
+/// If the parser stopped at the `.` or `e` of a number on 1-based `line`, `col`, the
+/// column where that number starts and a message saying a whole number was expected.
+fn fraction_in_integer(text: &str, line: usize, col: usize) -> Option<(usize, String)> {
+    let chars: Vec<char> = text.lines().nth(line.checked_sub(1)?)?.chars().collect();
+    // ron stops at the `.` or `e`, or (for some errors) points at the number's start.
+    let mut at = col.checked_sub(1)?;
+    while chars.get(at).is_some_and(char::is_ascii_digit) {
+        at += 1;
+    }
+    if !matches!(chars.get(at)?, '.' | 'e' | 'E') {
+        return None;
+    }
+    let digits = chars[..at]
+        .iter()
+        .rev()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    if digits == 0 {
+        return None;
+    }
+    let start = at - digits;
+    let mut end = at;
+    while end < chars.len() {
+        let c = chars[end];
+        let exponent_sign = matches!(c, '+' | '-') && matches!(chars[end - 1], 'e' | 'E');
+        if !(c.is_ascii_alphanumeric() || c == '.' || c == '_' || exponent_sign) {
+            break;
+        }
+        end += 1;
+    }
+    let number: String = chars[start..end].iter().collect();
+    // The field name, when the number directly follows `name:`.
+    let before: String = chars[..start].iter().collect();
+    let field = before
+        .trim_end()
+        .strip_suffix(':')
+        .map(|b| {
+            let b = b.trim_end();
+            let from = b
+                .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .map_or(0, |i| i + 1);
+            &b[from..]
         })
+        .filter(|f| !f.is_empty());
+    let message = match field {
+        Some(f) => format!("`{f}` takes a whole number (an integer), found `{number}`"),
+        None => format!("expected a whole number (an integer), found `{number}`"),
+    };
+    Some((start + 1, message))
+}
+
+/// `s` with control characters (terminal escape codes, newlines, NUL) and bidirectional
+/// overrides written as `\u{1b}` escapes, so text from a world file prints as one inert
+/// line whatever it contains.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Why a world file could not be read.
@@ -410,13 +520,25 @@ pub enum LoadError {
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            LoadError::Io { path, message } => write!(f, "{path}: cannot read: {message}"),
+            LoadError::Io { path, message } => {
+                write!(
+                    f,
+                    "{}: cannot read: {}",
+                    printable(path),
+                    printable(message)
+                )
+            }
             LoadError::Syntax {
                 origin,
                 line,
                 col,
                 message,
-            } => write!(f, "{origin}:{line}:{col}: {message}"),
+            } => write!(
+                f,
+                "{}:{line}:{col}: {}",
+                printable(origin),
+                printable(message)
+            ),
         }
     }
 }
@@ -466,6 +588,34 @@ mod tests {
     fn suggestion_for_a_misspelt_field() {
         let m = "Unexpected field named `capacity_mv` in `Substation`, expected one of `id`, `capacity_mw`, or `supply` instead";
         assert!(with_suggestion(m).ends_with("(did you mean `capacity_mw`?)"));
+    }
+
+    #[test]
+    fn printable_escapes_control_and_bidi_characters_only() {
+        assert!(matches!(
+            printable("T1 — café"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        assert_eq!(
+            printable("a\u{1b}[2Jb\n\u{202e}"),
+            r"a\u{1b}[2Jb\u{a}\u{202e}"
+        );
+        // Idempotent: printing twice escapes nothing more.
+        let once = printable("\u{7}\u{9b}").into_owned();
+        assert_eq!(printable(&once), once);
+    }
+
+    #[test]
+    fn a_fraction_is_found_only_after_digits() {
+        let f = |line: &str, col| fraction_in_integer(line, 1, col);
+        assert_eq!(f("  n: 12.5,", 8).map(|x| x.0), Some(6));
+        assert_eq!(f("  n: 12.5,", 6).map(|x| x.0), Some(6));
+        assert_eq!(
+            f("  n: 1e-3)", 7).unwrap().1,
+            "`n` takes a whole number (an integer), found `1e-3`"
+        );
+        assert_eq!(f("  n: x.5,", 7), None);
+        assert_eq!(f("  n: 12,", 8), None);
     }
 
     #[test]

@@ -333,6 +333,47 @@ fn every_rule_names_the_entity_and_the_rule() {
     assert_eq!(files, covered);
 }
 
+/// docs/model.md's rule table lists exactly the rules the checker knows, in the enum's
+/// order, each with its summary; and every rule has a broken world in `BROKEN`.
+#[test]
+fn the_rule_table_in_the_docs_is_the_rule_enum() {
+    use retrofit::Rule;
+    let page = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/model.md"))
+        .unwrap();
+    let section = page
+        .split("## Validation rules")
+        .nth(1)
+        .expect("docs/model.md has a `Validation rules` section");
+    let section = section.split("\n## ").next().unwrap();
+    let rows: Vec<(String, String)> = section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .map(|l| {
+            let (name, rest) = l.split_once("` | ").expect("| `name` | summary |");
+            let summary = rest.strip_suffix(" |").expect("row ends with ` |`");
+            (name.to_string(), summary.to_string())
+        })
+        .collect();
+    let rules: Vec<(String, String)> = Rule::ALL
+        .iter()
+        .map(|r| (r.name().to_string(), r.summary().to_string()))
+        .collect();
+    assert_eq!(
+        rows, rules,
+        "docs/model.md's rule table differs from Rule::ALL"
+    );
+
+    let mut broken: Vec<&str> = BROKEN.iter().map(|&(_, _, rule, _)| rule).collect();
+    broken.sort_unstable();
+    broken.dedup();
+    let mut all: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+    all.sort_unstable();
+    assert_eq!(
+        broken, all,
+        "every rule needs a world in tests/data/broken/"
+    );
+}
+
 // Positions point at the declaration (`id: "T1"`), not at the first mention of the id.
 #[test]
 fn positions_point_at_declarations() {
@@ -365,7 +406,7 @@ fn every_problem_is_listed_not_just_the_first() {
     };
     let found: Vec<(&str, &str)> = problems
         .iter()
-        .map(|p| (p.entity.as_str(), p.rule))
+        .map(|p| (p.entity.as_str(), p.rule.name()))
         .collect();
     for want in [
         ("site", "out-of-range"),
@@ -393,6 +434,10 @@ const UNREADABLE: &[(&str, &str)] = &[
     ("empty.ron", "the file is empty"),
     ("binary.ron", "is not a text file"),
     ("latin1.ron", "is not a text file: invalid UTF-8 at byte 6"),
+    (
+        "float-in-integer.ron",
+        "float-in-integer.ron:6:25: `horizon_months` takes a whole number (an integer), found `120.5`",
+    ),
 ];
 
 #[test]
@@ -407,6 +452,7 @@ fn unreadable_inputs_say_what_is_wrong() {
                     m.starts_with(&path.display().to_string()),
                     "{file}: `{m}` lacks the file name"
                 );
+                assert!(!m.contains('\n'), "{file}: `{m}` is not one line");
                 assert_eq!(e.exit_code(), 2);
             }
             other => panic!("{file}: expected a load error, got {other:?}"),
@@ -466,6 +512,158 @@ fn largest_accepted_sizes_do_not_overflow() {
     // It is invalid (it can never fit), but checking it must not panic.
     let e = retrofit::load_str(&text, "big.ron").unwrap_err();
     assert!(e.to_string().contains("never-fits"), "{e}");
+}
+
+// ---- messages that used to mislead (issue 11, item 8) ----
+
+fn small_world() -> String {
+    std::fs::read_to_string(data("valid-small.ron")).unwrap()
+}
+
+/// The message of a world that fails to parse.
+fn load_error(text: &str, origin: &str) -> String {
+    match retrofit::load_str(text, origin) {
+        Err(e @ WorldError::Load(_)) => e.to_string(),
+        other => panic!("expected a load error, got {other:?}"),
+    }
+}
+
+// `horizon_months: 120.5` said `Expected comma`; `count: 5e1` said `Invalid digit`.
+#[test]
+fn a_fraction_in_a_whole_number_field_says_a_whole_number_was_expected() {
+    let w = small_world();
+    let m = load_error(
+        &w.replace("horizon_months: 12,", "horizon_months: 120.5,"),
+        "w.ron",
+    );
+    assert_eq!(
+        m,
+        "w.ron:6:25: `horizon_months` takes a whole number (an integer), found `120.5`"
+    );
+    let m = load_error(&w.replace("count: 50,", "count: 5e1,"), "w.ron");
+    assert!(
+        m.ends_with("`count` takes a whole number (an integer), found `5e1`"),
+        "{m}"
+    );
+    // The last value before a closing bracket takes the same path.
+    let m = load_error(&w.replace("per_rack: 4)))", "per_rack: 4.5)))"), "w.ron");
+    assert!(m.contains(":29:65: `per_rack` takes a whole number"), "{m}");
+    // A float field still takes fractions.
+    retrofit::load_str(&w.replace("rating_mva: 1.0)", "rating_mva: 1.5)"), "w.ron").unwrap();
+}
+
+// Windows editors may save UTF-8 with a byte-order mark; it said `Expected opening (`.
+// It is skipped, and positions are the same as without it.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let w = small_world();
+    retrofit::load_str(&format!("\u{feff}{w}"), "bom.ron").unwrap();
+    let broken = std::fs::read_to_string(data("broken/unknown-transformer.ron")).unwrap();
+    let with = retrofit::load_str(&format!("\u{feff}{broken}"), "b.ron").unwrap_err();
+    let without = retrofit::load_str(&broken, "b.ron").unwrap_err();
+    assert_eq!(with.to_string(), without.to_string());
+    let bad = "World(site: 1)";
+    let m = load_error(&format!("\u{feff}{bad}"), "b.ron");
+    assert_eq!(m, load_error(bad, "b.ron"));
+    assert!(m.starts_with("b.ron:1:12: "), "{m}");
+}
+
+// 50,000 levels of nesting suggested `ron::Options::recursion_limit` and `serde_stacker`.
+#[test]
+fn deep_nesting_gets_a_plain_message() {
+    let deep = format!("{}{}", "[".repeat(50_000), "]".repeat(50_000));
+    let text = small_world().replace("duration_days: 10,", &format!("duration_days: {deep},"));
+    let m = load_error(&text, "deep.ron");
+    assert!(m.starts_with("deep.ron:40:"), "{m}");
+    assert!(m.contains("nested more than 128 levels deep"), "{m}");
+    for rust in ["recursion_limit", "serde_stacker", "ron::"] {
+        assert!(!m.contains(rust), "{m}");
+    }
+    assert!(!m.contains('\n'), "{m}");
+}
+
+// NaN or inf in a `Monthly([...])` series said `must be >= 0, got inf` with no index.
+#[test]
+fn a_bad_value_in_a_monthly_series_names_its_index_and_month() {
+    let text = small_world().replace(
+        "Constant(40.0)",
+        "Monthly([40, 40, 40, inf, 40, 40, 40, 40, 40, 40, 40, NaN])",
+    );
+    let (p, _) = problems_of(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        p[0].message,
+        "electricity_usd_per_mwh value #4 of 12 (2026-04) must be a number >= 0, got inf"
+    );
+    let text = small_world().replace(
+        "btc_price_usd: Constant(90000.0)",
+        "btc_price_usd: Monthly([1, 1, 1, 1, 1, 1, 1, 1, 1e300, 1, 1, 1])",
+    );
+    let (p, _) = problems_of(&text);
+    assert!(
+        p[0].message
+            .starts_with("btc_price_usd value #9 of 12 (2026-09) must be at most"),
+        "{p:?}"
+    );
+}
+
+fn problems_of(text: &str) -> (Vec<retrofit::Problem>, String) {
+    match retrofit::load_str(text, "w.ron") {
+        Err(e @ WorldError::Invalid { .. }) => {
+            let shown = e.to_string();
+            let WorldError::Invalid { problems, .. } = e else {
+                unreachable!()
+            };
+            (problems, shown)
+        }
+        other => panic!("expected an invalid world, got {other:?}"),
+    }
+}
+
+// An id written with escapes (`"T\u{31}"` is `T1`) was located at the first plain
+// mention of `T1`, a reference on line 28, not at its declaration on line 15.
+#[test]
+fn an_id_written_with_escapes_is_located_at_its_declaration() {
+    let text = small_world().replace(
+        "Transformer(id: \"T1\", substation: \"SUB\", rating_mva: 1.0)",
+        "Transformer(id: \"T\\u{31}\", substation: \"S\\x55B\", rating_mva: -1.0)",
+    );
+    let (p, _) = problems_of(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].entity, "transformer T1");
+    assert_eq!(p[0].position, Some((15, 25)));
+}
+
+/// The terminal-control characters a hostile world can carry: CSI (clear screen), OSC
+/// (set the window title, ended by BEL), a right-to-left override.
+const ESCAPES: [&str; 3] = ["\u{1b}[2J", "\u{1b}]0;owned\u{7}", "\u{202e}"];
+
+// Escape codes in names reached the terminal unfiltered.
+#[test]
+fn escape_codes_from_a_world_never_reach_the_terminal() {
+    let clean = |m: &str| !m.contains('\u{1b}') && !m.contains('\u{7}') && !m.contains('\u{202e}');
+    let evil = ESCAPES.concat();
+    // In an id named by a problem (entity and message).
+    let text = small_world()
+        .replace("name: \"small\"", &format!("name: \"{evil}\""))
+        .replace("transformer: \"T2\"", &format!("transformer: \"{evil}\""));
+    let (p, shown) = problems_of(&text);
+    assert!(clean(&shown), "{shown:?}");
+    assert!(shown.contains("\\u{1b}[2J"), "shown escaped: {shown}");
+    assert!(p.iter().all(|p| clean(&p.entity) && clean(&p.message)));
+    assert!(clean(&p[0].to_string()));
+    // In a load error: the origin, and text ron quotes back.
+    let m = load_error("World(", &format!("w{evil}.ron"));
+    assert!(clean(&m), "{m:?}");
+    // Through the command line, on stderr.
+    let f = "tests/data/fuzz-regressions/escape-codes-in-names.ron";
+    let o = retrofit(&["check", f]);
+    assert_eq!(code(&o), 1, "{o:?}");
+    assert!(
+        !o.stderr.contains(&0x1b) && !o.stderr.contains(&0x07),
+        "{o:?}"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("substation S\\u{1b}]0;owned"));
 }
 
 // ---- the command line ----

@@ -398,7 +398,7 @@ fn most_generated_worlds_are_valid() {
             Ok(_) => ok += 1,
             Err(ps) => {
                 for p in ps {
-                    *problems.entry(p.rule).or_default() += 1;
+                    *problems.entry(p.rule.name()).or_default() += 1;
                 }
             }
         }

@@ -3,12 +3,16 @@
 //! an id in a comment or in another entity's reference is never taken for its
 //! declaration.
 
+use super::check::Kind;
+use std::borrow::Cow;
+
 /// A token of the world text that matters for locating: identifiers, string literals
 /// and the punctuation around them, with its byte offset.
 #[derive(Debug, PartialEq)]
 enum Tok<'a> {
     Ident(&'a str),
-    Str(&'a str),
+    /// A string literal's value, escapes decoded (`"T\u{31}"` is `T1`).
+    Str(Cow<'a, str>),
     Punct(char),
 }
 
@@ -37,7 +41,7 @@ fn scan(text: &str) -> Vec<(usize, Tok<'_>)> {
                     i += if b[i] == b'\\' { 2 } else { 1 };
                 }
                 let end = i.min(b.len());
-                if let Some(s) = text.get(start..end) {
+                if let Some(s) = text.get(start..end).and_then(unescape) {
                     out.push((start - 1, Tok::Str(s)));
                 }
                 i += 1;
@@ -59,17 +63,42 @@ fn scan(text: &str) -> Vec<(usize, Tok<'_>)> {
     out
 }
 
-/// The struct names an entity kind is declared with in a world file.
-fn constructors(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "substation" => &["Substation"],
-        "transformer" => &["Transformer"],
-        "cooling loop" => &["CoolingLoop"],
-        "unit model" => &["Asic", "GpuServer"],
-        "rack group" => &["RackGroup"],
-        "plan step" => &["Step"],
-        _ => return None,
-    })
+/// The value of a string literal's contents, decoding ron's escapes (`\n`, `\x41`,
+/// `\u{41}`, …) as the parser does; `None` if an escape is malformed (ron refuses it).
+fn unescape(raw: &str) -> Option<Cow<'_, str>> {
+    if !raw.contains('\\') {
+        return Some(Cow::Borrowed(raw));
+    }
+    // Bytes, so that `\xC3\xA9` sequences rebuild a multi-byte character.
+    let mut out = Vec::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+            continue;
+        }
+        let decoded = match chars.next()? {
+            'n' => '\n',
+            'r' => '\r',
+            't' => '\t',
+            '0' => '\0',
+            'x' => {
+                let hex: String = chars.by_ref().take(2).collect();
+                out.push(u8::from_str_radix(&hex, 16).ok()?);
+                continue;
+            }
+            'u' => {
+                let rest = chars.as_str().strip_prefix('{')?;
+                let (hex, after) = rest.split_once('}')?;
+                chars = after.chars();
+                char::from_u32(u32::from_str_radix(hex, 16).ok()?)?
+            }
+            c @ ('\'' | '"' | '\\') => c,
+            _ => return None,
+        };
+        out.extend_from_slice(decoded.encode_utf8(&mut [0; 4]).as_bytes());
+    }
+    String::from_utf8(out).ok().map(Cow::Owned)
 }
 
 /// Sections and site-wide entities, located by their key.
@@ -108,7 +137,7 @@ pub(crate) struct Locator<'a> {
     text: &'a str,
     toks: Vec<(usize, Tok<'a>)>,
     /// Token indices of `id: "X"` strings, by id, in file order.
-    decls: std::collections::HashMap<&'a str, Vec<usize>>,
+    decls: std::collections::HashMap<Cow<'a, str>, Vec<usize>>,
     /// Byte offsets of line starts.
     lines: Vec<usize>,
 }
@@ -116,13 +145,15 @@ pub(crate) struct Locator<'a> {
 impl<'a> Locator<'a> {
     /// Scans `text` once.
     pub(crate) fn new(text: &'a str) -> Self {
+        // Columns count from after a byte-order mark, as the parser's do.
+        let text = super::without_bom(text);
         let toks = scan(text);
-        let mut decls: std::collections::HashMap<&str, Vec<usize>> = Default::default();
+        let mut decls: std::collections::HashMap<Cow<str>, Vec<usize>> = Default::default();
         for i in 2..toks.len() {
             if let (Tok::Str(id), Tok::Punct(':'), Tok::Ident("id")) =
                 (&toks[i].1, &toks[i - 1].1, &toks[i - 2].1)
             {
-                decls.entry(id).or_default().push(i);
+                decls.entry(id.clone()).or_default().push(i);
             }
         }
         let lines = std::iter::once(0)
@@ -151,11 +182,11 @@ impl<'a> Locator<'a> {
         let (kind, mut id) = split_entity(entity)?;
         // An entity without an id is named by position (`substation #2`); point at its
         // `id: ""`.
-        if id.starts_with('#') && constructors(kind).is_some() {
+        if id.starts_with('#') && kind.is_some() {
             id = "";
         }
         let decls: &[usize] = self.decls.get(id).map_or(&[], |v| v.as_slice());
-        let of_kind: Vec<usize> = match constructors(kind) {
+        let of_kind: Vec<usize> = match kind.map(Kind::constructors) {
             Some(names) => decls
                 .iter()
                 .copied()
@@ -169,8 +200,10 @@ impl<'a> Locator<'a> {
             .or_else(|| decls.first())
             .map(|&i| toks[i].0)
             .or_else(|| {
-                toks.iter()
-                    .find_map(|(at, t)| (*t == Tok::Str(id)).then_some(*at))
+                toks.iter().find_map(|(at, t)| match t {
+                    Tok::Str(s) if s == id => Some(*at),
+                    _ => None,
+                })
             })
     }
 
@@ -188,21 +221,16 @@ impl<'a> Locator<'a> {
     }
 }
 
-/// Splits `plan step gpu-1` into (`plan step`, `gpu-1`).
-fn split_entity(entity: &str) -> Option<(&str, &str)> {
-    for kind in [
-        "substation",
-        "transformer",
-        "cooling loop",
-        "unit model",
-        "rack group",
-        "plan step",
-    ] {
-        if let Some(id) = entity.strip_prefix(kind).and_then(|r| r.strip_prefix(' ')) {
-            return Some((kind, id));
+/// Splits `plan step gpu-1` into (the kind, `gpu-1`); the kind is `None` for other
+/// entities (`site interconnect`), whose last word is taken as the id.
+fn split_entity(entity: &str) -> Option<(Option<Kind>, &str)> {
+    for kind in Kind::ALL {
+        let noun = kind.noun();
+        if let Some(id) = entity.strip_prefix(noun).and_then(|r| r.strip_prefix(' ')) {
+            return Some((Some(kind), id));
         }
     }
-    entity.rsplit_once(' ')
+    entity.rsplit_once(' ').map(|(_, id)| (None, id))
 }
 
 #[cfg(test)]
@@ -240,6 +268,26 @@ mod tests {
     fn sections_point_at_their_key() {
         assert_eq!(locate(TEXT, "site", 0), Some((3, 5)));
         assert_eq!(locate(TEXT, "markets", 0), Some((10, 5)));
+    }
+
+    #[test]
+    fn string_escapes_are_decoded_as_the_parser_does() {
+        assert_eq!(unescape("T1").as_deref(), Some("T1"));
+        assert_eq!(unescape(r"T\u{31}").as_deref(), Some("T1"));
+        assert_eq!(
+            unescape(r#"\x54\x31\n\t\\\""#).as_deref(),
+            Some("T1\n\t\\\"")
+        );
+        assert_eq!(unescape(r"caf\xC3\xA9").as_deref(), Some("café"));
+        assert_eq!(unescape(r"\q"), None);
+        assert_eq!(unescape(r"\u{110000}"), None);
+    }
+
+    #[test]
+    fn a_byte_order_mark_does_not_shift_columns() {
+        let with = format!("\u{feff}{TEXT}");
+        assert_eq!(locate(&with, "transformer T1", 0), Some((6, 25)));
+        assert_eq!(locate(&with, "site", 0), Some((3, 5)));
     }
 
     #[test]
