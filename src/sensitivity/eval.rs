@@ -87,7 +87,7 @@ pub fn evaluate(tree: &Value) -> Evaluation {
         Err(problems) => {
             let first = problems.first();
             return Evaluation::Invalid {
-                rule: first.map_or("check", |p| p.rule).to_string(),
+                rule: first.map_or("check", |p| p.rule.name()).to_string(),
                 message: first.map_or_else(String::new, |p| format!("{}: {}", p.entity, p.message)),
             };
         }
