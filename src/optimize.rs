@@ -228,8 +228,9 @@ pub struct Chosen {
 
 /// Picks the best feasible candidate, or, when none meets every constraint, the one
 /// closest to meeting them (smallest sum of relative violations). Ties go to the
-/// lower index. `None` when no candidate is a valid world.
-pub fn best(candidates: &[Candidate], settings: &Settings) -> Option<Chosen> {
+/// `shipped` candidate (a plan is changed only for a real gain), then to the lower
+/// index. `None` when no candidate is a valid world.
+pub fn best(candidates: &[Candidate], settings: &Settings, shipped: Option<u64>) -> Option<Chosen> {
     let objective = |s: &Stats| settings.objective.value(s);
     let better = |a: f64, b: f64| {
         if settings.objective.metric.higher_is_better() {
@@ -240,7 +241,8 @@ pub fn best(candidates: &[Candidate], settings: &Settings) -> Option<Chosen> {
     };
     let mut best: Option<(&Candidate, f64)> = None;
     let mut closest: Option<(&Candidate, f64)> = None;
-    for c in candidates {
+    let first = candidates.iter().filter(|c| Some(c.index) == shipped);
+    for c in first.chain(candidates.iter().filter(|c| Some(c.index) != shipped)) {
         let Ok(s) = &c.stats else { continue };
         let violation: f64 = settings.constraints.iter().map(|k| k.violation(s)).sum();
         if violation == 0.0 {
@@ -371,9 +373,12 @@ pub fn explain(
     if changes.is_empty() {
         let _ = writeln!(
             out,
-            "The shipped plan is the best within the declared space ({} candidates).",
-            problem.candidates
+            "The shipped plan is the best within the declared space ({} candidates evaluated).",
+            candidates.len()
         );
+        if let Some(line) = runner_up(problem, candidates, chosen, settings) {
+            let _ = writeln!(out, "{line}");
+        }
         return out;
     }
     let _ = writeln!(out, "Best plan: {}", changes.join("; "));
@@ -410,6 +415,58 @@ pub fn explain(
         }
     }
     out
+}
+
+/// The best other candidate meeting the constraints, what it changes and by how much
+/// it trails: the evidence that no better plan exists within the space.
+fn runner_up(
+    problem: &Problem,
+    candidates: &[Candidate],
+    chosen: &Chosen,
+    settings: &Settings,
+) -> Option<String> {
+    let o = settings.objective;
+    let sign = if o.metric.higher_is_better() {
+        1.0
+    } else {
+        -1.0
+    };
+    let best_value = candidates
+        .iter()
+        .find(|c| c.index == chosen.index)?
+        .stats
+        .as_ref()
+        .ok()
+        .map(|s| o.value(s))?;
+    let (c, v) = candidates
+        .iter()
+        .filter(|c| c.index != chosen.index)
+        .filter_map(|c| {
+            let s = c.stats.as_ref().ok()?;
+            let ok = settings.constraints.iter().all(|k| k.violation(s) == 0.0);
+            ok.then(|| (c, o.value(s)))
+        })
+        .max_by(|a, b| {
+            (sign * a.1)
+                .total_cmp(&(sign * b.1))
+                .then(b.0.index.cmp(&a.0.index))
+        })?;
+    let picks = problem.picks(c.index);
+    let what: Vec<String> = picks
+        .iter()
+        .zip(problem.base_picks())
+        .zip(&problem.choices)
+        .filter(|((p, b), _)| *p != b)
+        .map(|((&p, _), ch)| format!("{} {}", ch.label, ch.alternatives[p].trim_matches('"')))
+        .collect();
+    let sig = |x: f64| crate::sensitivity::threshold::significant(x, 6);
+    Some(format!(
+        "  runner-up: {} with {} {} against {} (a tie is settled for the shipped plan)",
+        what.join("; "),
+        o.name(),
+        sig(v),
+        sig(best_value)
+    ))
 }
 
 /// The first decision variable that changes no candidate's statistics: for every

@@ -46,7 +46,7 @@ fn exhaustive_search_finds_the_known_optimum() {
     // Two per rack never passes the check: those candidates are invalid, not dropped.
     let invalid = cands.iter().filter(|c| c.stats.is_err()).count();
     assert_eq!(invalid, 6);
-    let chosen = best(&cands, &s).expect("a valid candidate");
+    let chosen = best(&cands, &s, None).expect("a valid candidate");
     assert!(chosen.feasible);
     assert_eq!(p.picks(chosen.index), [0, 0], "1 per rack, from 2026-01");
     let text = p.text_of(&p.picks(chosen.index));
@@ -72,7 +72,7 @@ fn constraints_no_candidate_meets_are_answered_with_the_closest() {
     // The hall cannot energise before month 0: no plan is that early.
     s.constraints = vec![Constraint::parse("p50:first-gpu-month<=-2").unwrap()];
     let cands = p.run(&s, None, 1, &|| {});
-    let chosen = best(&cands, &s).expect("closest");
+    let chosen = best(&cands, &s, None).expect("closest");
     assert!(!chosen.feasible);
     assert_eq!(p.picks(chosen.index), [0, 0]);
     assert_eq!(chosen.failed, ["p50:first-gpu-month<=-2 (is 1)"]);
@@ -192,7 +192,7 @@ fn genetic_search_finds_the_optimum_of_a_large_space_with_a_fixed_seed() {
     let ga = optimize::GaSettings::default();
     let cands = optimize::genetic::search(&p, &s, ga, 2, &|| {});
     assert!(cands.len() <= ga.budget, "{} evaluated", cands.len());
-    let chosen = best(&cands, &s).expect("best");
+    let chosen = best(&cands, &s, None).expect("best");
     // Choices in file order: G1..G3 counts, then hall-1..3 starts.
     assert_eq!(p.picks(chosen.index), [3, 3, 3, 0, 0, 0]);
     // The same seed gives the same search for any thread count.
@@ -269,4 +269,19 @@ fn cli_answers_an_impossible_constraint_with_the_closest_plan() {
     let csv = std::fs::read_to_string(out.join("candidates.csv")).unwrap();
     assert_eq!(csv.lines().count(), 13);
     assert!(out.join("best.ron").is_file());
+}
+
+#[test]
+fn a_tie_is_settled_for_the_shipped_plan() {
+    use retrofit::optimize::{Candidate, Stats};
+    use retrofit::sensitivity::MetricValues;
+    let c = |index, npv| Candidate {
+        index,
+        stats: Ok(Stats(vec![MetricValues(vec![npv, 0.0, 0.0, 0.0]); 5])),
+    };
+    let cands = [c(0, 5.0), c(1, 7.0), c(2, 7.0), c(3, 6.0)];
+    let s = settings(0);
+    assert_eq!(best(&cands, &s, None).unwrap().index, 1);
+    assert_eq!(best(&cands, &s, Some(2)).unwrap().index, 2);
+    assert_eq!(best(&cands, &s, Some(3)).unwrap().index, 1);
 }

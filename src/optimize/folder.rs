@@ -118,7 +118,8 @@ pub fn write_dir(
     if let Some(e) = super::unused_variable(problem, &candidates) {
         return Err(DecideError::Input(e));
     }
-    let chosen = super::best(&candidates, settings).ok_or_else(|| {
+    let base = problem.index_of(&problem.base_picks());
+    let chosen = super::best(&candidates, settings, Some(base)).ok_or_else(|| {
         DecideError::Input(format!(
             "{}: no candidate is a valid world; the first says: {}",
             problem.origin,
@@ -136,7 +137,6 @@ pub fn write_dir(
             .as_ref()
             .is_ok_and(|s| settings.constraints.iter().all(|k| k.violation(s) == 0.0))
     };
-    let base = problem.index_of(&problem.base_picks());
     let data = super::pareto::prepare(&candidates, feasible, Some(chosen.index), base);
     let world = crate::sensitivity::folder::site_name(&problem.text_of(&problem.base_picks()));
     let png = crate::report::pareto_png(
