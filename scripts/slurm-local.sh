@@ -14,7 +14,7 @@
 #
 # Environment: RETROFIT_BIN (default target/debug/retrofit, built if missing),
 # SLURM_RUNS (default 200 sweep runs), SLURM_TASKS (default 4 array tasks),
-# SLURM_SAMPLES (default 64 Sobol' rows of the sensitivity), SLURM_FUTURES (default 20
+# SLURM_SAMPLES (default 32 Sobol' rows of the sensitivity), SLURM_FUTURES (default 5
 # futures per optimize candidate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,8 +24,8 @@ tasks=${SLURM_TASKS:-4}
 bin=${RETROFIT_BIN:-$root/target/debug/retrofit}
 world=$root/worlds/reference.ron
 plan=$root/worlds/reference-plan.ron
-samples=${SLURM_SAMPLES:-64}
-futures=${SLURM_FUTURES:-20}
+samples=${SLURM_SAMPLES:-32}
+futures=${SLURM_FUTURES:-5}
 
 say() { echo "slurm-local: $*"; }
 die() { echo "slurm-local: error: $*" >&2; exit 1; }

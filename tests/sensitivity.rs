@@ -308,3 +308,43 @@ fn cli_refuses_an_unknown_metric_and_an_unknown_range_label() {
     let e = String::from_utf8_lossy(&o.stderr);
     assert!(e.contains("did you mean `site.interconnect_mw`"), "{e}");
 }
+
+/// docs/model.md, "Worked example: a tornado bar by hand": the page's figures are the
+/// engine's swings for the linear world, to the cent.
+#[test]
+fn the_worked_tornado_example_in_the_model_reference_matches_the_engine() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/model.md"),
+    )
+    .unwrap();
+    let s = study(LINEAR, 0);
+    let rows = s
+        .report(&all_results(&s, 2), Metric::Npv)
+        .expect("report")
+        .tornado;
+    let cents = |label: &str| {
+        let v = rows.iter().find(|r| r.input == label).expect(label).swing;
+        let c = (v * 100.0).round() as i64;
+        let whole = (c / 100).to_string();
+        let mut grouped = String::new();
+        for (i, ch) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(ch);
+        }
+        format!("${grouped}.{:02}", c % 100)
+    };
+    for label in [
+        "markets.gpu_lease.usd_per_kw_month",
+        "site.fixed_opex_usd_per_month",
+        "site.electricity_usd_per_mwh",
+        "cooling_loops[L].pue",
+    ] {
+        let figure = cents(label);
+        assert!(
+            page.contains(&figure),
+            "{label}: {figure} not in docs/model.md"
+        );
+    }
+}
