@@ -382,6 +382,9 @@ pub fn explain(
         return out;
     }
     let _ = writeln!(out, "Best plan: {}", changes.join("; "));
+    for line in event_changes(problem, &base, &best) {
+        let _ = writeln!(out, "  {line}");
+    }
     if let (Some(b), Some(s)) = (stats(chosen.index), stats(problem.index_of(&base))) {
         let o = settings.objective;
         let _ = writeln!(
@@ -412,6 +415,49 @@ pub fn explain(
                 ),
             };
             let _ = writeln!(out, "  P50 {}: {text}", m.title());
+        }
+    }
+    out
+}
+
+/// What the chosen plan changes in the event log of the median run, in the log's own
+/// words: milestones (deliveries, equipment in service, halls energised or
+/// decommissioned) that move to another month, appear or disappear.
+fn event_changes(problem: &Problem, base: &[usize], best: &[usize]) -> Vec<String> {
+    const MILESTONES: [&str; 4] = ["delivered", "in-service", "energised", "decommissioned"];
+    let log = |picks: &[usize]| {
+        let s = crate::load_str(&problem.text_of(picks), &problem.origin).ok()?;
+        let r = crate::run(&s, None).ok()?;
+        let mut first: Vec<((&'static str, String), String)> = Vec::new();
+        for e in r.events.iter().filter(|e| MILESTONES.contains(&e.event)) {
+            let key = (e.event, e.entity.clone());
+            if !first.iter().any(|(k, _)| *k == key) {
+                first.push((
+                    key,
+                    s.calendar.label(s.calendar.month_of(e.day)).to_string(),
+                ));
+            }
+        }
+        Some(first)
+    };
+    let (Some(old), Some(new)) = (log(base), log(best)) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for ((event, entity), month) in &new {
+        match old.iter().find(|(k, _)| k.0 == *event && k.1 == *entity) {
+            Some((_, was)) if was != month => {
+                out.push(format!("{entity} {event} {month} instead of {was}"));
+            }
+            None => out.push(format!(
+                "{entity} {event} {month} (never in the shipped plan)"
+            )),
+            _ => {}
+        }
+    }
+    for ((event, entity), was) in &old {
+        if !new.iter().any(|(k, _)| k.0 == *event && k.1 == *entity) {
+            out.push(format!("{entity} no longer {event} (was {was})"));
         }
     }
     out

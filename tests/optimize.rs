@@ -62,6 +62,13 @@ fn exhaustive_search_finds_the_known_optimum() {
         why.contains("P50 first GPU month (months from start): ") && why.contains("months earlier"),
         "{why}"
     );
+    // In the event log's words, on the median run: the install's median is
+    // 60 − √(40 × 30 / 2) = 35.5 days (Triangular(20, 30, 60)), so a start on 1 January
+    // energises in February and one on 1 April in May.
+    assert!(
+        why.contains("rack group G energised 2026-02 instead of 2026-05"),
+        "{why}"
+    );
     assert!(optimize::unused_variable(&p, &cands).is_none());
 }
 
