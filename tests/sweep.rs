@@ -293,8 +293,7 @@ fn assert_refused(root: &Path, parts: &[PathBuf], culprit: &Path, what: &str) {
         .map(|e| e.unwrap().file_name())
         .collect();
     let e = retrofit::merge(parts, &out, SIZE)
-        .err()
-        .expect("must refuse")
+        .expect_err("must refuse")
         .to_string();
     assert!(
         e.contains(&culprit.display().to_string()),
