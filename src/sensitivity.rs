@@ -215,7 +215,10 @@ impl Study {
         let distributions: Vec<usize> = (0..inputs.len())
             .filter(|&i| matches!(inputs[i].kind, InputKind::Quantity(_)))
             .collect();
+        // A world without distributions has nothing to decompose: Sobol' is skipped
+        // (and says so) rather than refusing the whole analysis.
         let design = match settings.samples {
+            _ if distributions.is_empty() => None,
             0 => None,
             n => Some(
                 Design::new(n, distributions.len(), settings.seed).map_err(StudyError::Design)?,
@@ -501,6 +504,25 @@ impl Report {
             "Validity limits within the search ranges: {} (thresholds.csv)",
             validity.len()
         );
+        match &self.sobol {
+            SobolOutcome::NotRun => {
+                let _ = writeln!(
+                    out,
+                    "Sobol' indices: not computed (--samples 0, or the world has no distributions)"
+                );
+            }
+            SobolOutcome::NoVariance => {
+                let _ = writeln!(
+                    out,
+                    "Sobol' indices: undefined ({} does not vary)",
+                    m.name()
+                );
+            }
+            SobolOutcome::Failed(e) => {
+                let _ = writeln!(out, "Sobol' indices: not computed: {e}");
+            }
+            SobolOutcome::Indices(_) => {}
+        }
         if let SobolOutcome::Indices(ix) = &self.sobol {
             let _ = writeln!(out, "Sobol' indices of {} (first order, total):", m.name());
             let mut ix: Vec<_> = ix.iter().collect();

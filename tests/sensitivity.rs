@@ -348,3 +348,12 @@ fn the_worked_tornado_example_in_the_model_reference_matches_the_engine() {
         );
     }
 }
+
+#[test]
+fn a_world_without_distributions_skips_sobol_and_says_so() {
+    let s = study(LINEAR, 64);
+    assert!(s.design.is_none());
+    let r = s.report(&all_results(&s, 2), Metric::Npv).expect("report");
+    assert_eq!(r.sobol, SobolOutcome::NotRun);
+    assert!(r.text(5).contains("Sobol' indices: not computed"));
+}
