@@ -394,12 +394,22 @@ pub fn explain(
             crate::sensitivity::threshold::significant(o.value(b), 6),
             crate::sensitivity::threshold::significant(o.value(s), 6)
         );
-        for m in Metric::ALL {
-            let (x, y) = (b.get(Stat::P50, m), s.get(Stat::P50, m));
-            let d = x - y;
-            // Differences that round to nothing in the printed unit are not news.
+        for line in p50_deltas(b, s) {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
+    out
+}
+
+/// The P50 of every metric under `best` against `base`, in words; differences that
+/// round to nothing in the printed unit are left out.
+fn p50_deltas(best: &Stats, base: &Stats) -> Vec<String> {
+    Metric::ALL
+        .iter()
+        .filter_map(|&m| {
+            let d = best.get(Stat::P50, m) - base.get(Stat::P50, m);
             if (m.unit() == "USD" && d.abs() < 5e4) || d == 0.0 {
-                continue;
+                return None;
             }
             let text = match m.unit() {
                 "USD" => format!(
@@ -414,10 +424,9 @@ pub fn explain(
                     if d < 0.0 { "earlier" } else { "later" }
                 ),
             };
-            let _ = writeln!(out, "  P50 {}: {text}", m.title());
-        }
-    }
-    out
+            Some(format!("P50 {}: {text}", m.title()))
+        })
+        .collect()
 }
 
 /// What the chosen plan changes in the event log of the median run, in the log's own

@@ -77,18 +77,7 @@ pub fn search(
         }
     };
     let size = ga.population.max(2);
-    let mut first = vec![problem.index_of(&problem.base_picks())];
-    while first.len() < size.min(budget) {
-        let picks: Vec<usize> = problem
-            .choices
-            .iter()
-            .map(|c| rng.random_range(0..c.alternatives.len()))
-            .collect();
-        let i = problem.index_of(&picks);
-        if !first.contains(&i) {
-            first.push(i);
-        }
-    }
+    let first = first_population(problem, size.min(budget), &mut rng);
     evaluate(&mut seen, first.clone());
     let mut population = first;
     let mut stale = 0;
@@ -184,6 +173,23 @@ fn polish(
             return;
         }
     }
+}
+
+/// The shipped plan and `size − 1` other distinct candidates drawn uniformly.
+fn first_population(problem: &Problem, size: usize, rng: &mut Pcg64Mcg) -> Vec<u64> {
+    let mut first = vec![problem.index_of(&problem.base_picks())];
+    while first.len() < size {
+        let picks: Vec<usize> = problem
+            .choices
+            .iter()
+            .map(|c| rng.random_range(0..c.alternatives.len()))
+            .collect();
+        let i = problem.index_of(&picks);
+        if !first.contains(&i) {
+            first.push(i);
+        }
+    }
+    first
 }
 
 /// Uniform crossover of two parents, then mutation of each gene with probability

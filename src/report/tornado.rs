@@ -11,6 +11,7 @@ use super::text::usd_fmt;
 use crate::sensitivity::Metric;
 use crate::sensitivity::chart::TornadoData;
 use anyhow::Result;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use std::ops::Range;
@@ -119,31 +120,7 @@ where
         .x_desc(b.x_desc)
         .set_all_tick_mark_size(k.px(6.0))
         .draw()?;
-    for (i, (_, segments, _)) in rows.iter().enumerate() {
-        let y = n - i as f64 - 1.0;
-        let m = segments.len().max(1) as f64;
-        let mut order: Vec<usize> = (0..segments.len()).collect();
-        if !lanes {
-            let len = |j: usize| (segments[j].1 - segments[j].0).abs();
-            order.sort_by(|&a, &b| len(b).total_cmp(&len(a)));
-        }
-        chart.draw_series(order.into_iter().map(|j| {
-            let (a, b, c) = segments[j];
-            let (top, bottom) = if lanes {
-                let h = 0.64 / m;
-                (y + 0.82 - h * j as f64, y + 0.82 - h * (j as f64 + 1.0))
-            } else {
-                (y + 0.82, y + 0.18)
-            };
-            Rectangle::new([(a.min(b), bottom), (a.max(b), top)], c.filled())
-        }))?;
-    }
-    if let Some(v) = base {
-        chart.draw_series(std::iter::once(PathElement::new(
-            vec![(v, 0.0), (v, n)],
-            palette::TEXT.stroke_width(k.px(2.0) as u32),
-        )))?;
-    }
+    draw_bars(&mut chart, k, rows, n, base, lanes)?;
     // Chart coordinates map to absolute pixels; text drawn on `area` is relative to it.
     let (ox, oy) = area.get_base_pixel();
     let at = |x: f64, y: f64| {
@@ -177,6 +154,46 @@ where
                     .pos(Pos::new(HPos::Left, VPos::Center)),
             ))?;
         }
+    }
+    Ok(())
+}
+
+/// The bars of [`draw_rows`] and its base line.
+fn draw_bars<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    k: Scale,
+    rows: &[Row],
+    n: f64,
+    base: Option<f64>,
+    lanes: bool,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    for (i, (_, segments, _)) in rows.iter().enumerate() {
+        let y = n - i as f64 - 1.0;
+        let m = segments.len().max(1) as f64;
+        let mut order: Vec<usize> = (0..segments.len()).collect();
+        if !lanes {
+            let len = |j: usize| (segments[j].1 - segments[j].0).abs();
+            order.sort_by(|&a, &b| len(b).total_cmp(&len(a)));
+        }
+        chart.draw_series(order.into_iter().map(|j| {
+            let (a, b, c) = segments[j];
+            let (top, bottom) = if lanes {
+                let h = 0.64 / m;
+                (y + 0.82 - h * j as f64, y + 0.82 - h * (j as f64 + 1.0))
+            } else {
+                (y + 0.82, y + 0.18)
+            };
+            Rectangle::new([(a.min(b), bottom), (a.max(b), top)], c.filled())
+        }))?;
+    }
+    if let Some(v) = base {
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(v, 0.0), (v, n)],
+            palette::TEXT.stroke_width(k.px(2.0) as u32),
+        )))?;
     }
     Ok(())
 }
