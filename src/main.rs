@@ -4,7 +4,9 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use retrofit::{ChartSize, Scenario, Shard, SweepConfig, SweepState, YearMonth};
+use retrofit::{
+    ChartFormat, ChartOptions, ChartSize, Scenario, Shard, SweepConfig, SweepState, YearMonth,
+};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,9 +25,13 @@ struct Cli {
     command: Command,
 }
 
-/// Chart size options shared by every command that draws.
+/// Chart options shared by every command that draws.
 #[derive(clap::Args)]
 struct ChartArgs {
+    /// Charts to write: none (fastest; other outputs unchanged), png, svg (vector, text
+    /// outlined in the bundled font) or both.
+    #[arg(long, default_value = "png", value_name = "none|png|svg|both")]
+    charts: ChartFormat,
     /// Chart width in pixels.
     #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
     width: u32,
@@ -35,10 +41,13 @@ struct ChartArgs {
 }
 
 impl ChartArgs {
-    fn size(&self) -> ChartSize {
-        ChartSize {
-            width: self.width,
-            height: self.height,
+    fn options(&self) -> ChartOptions {
+        ChartOptions {
+            format: self.charts,
+            size: ChartSize {
+                width: self.width,
+                height: self.height,
+            },
         }
     }
 }
@@ -313,7 +322,7 @@ struct RunOpts {
     world: World,
     out: PathBuf,
     seed: Option<u64>,
-    size: ChartSize,
+    charts: ChartOptions,
     explain: bool,
 }
 
@@ -324,7 +333,7 @@ impl RunArgs {
             out: self.out.unwrap_or_else(|| world.default_out("")),
             world,
             seed: self.seed,
-            size: self.chart.size(),
+            charts: self.chart.options(),
             explain: self.explain,
         })
     }
@@ -334,7 +343,7 @@ struct SweepOpts {
     world: World,
     cfg: SweepConfig,
     out: PathBuf,
-    size: ChartSize,
+    charts: ChartOptions,
 }
 
 impl SweepArgs {
@@ -349,9 +358,10 @@ impl SweepArgs {
                 seed: self.seed,
                 jobs: jobs(self.jobs),
                 shard,
-                handle_interrupt: true,
+                // main.rs handles signals (see `handle_signals`).
+                handle_interrupt: false,
             },
-            size: self.chart.size(),
+            charts: self.chart.options(),
         })
     }
 }
@@ -362,7 +372,7 @@ struct CompareOpts {
     seed: u64,
     jobs: usize,
     out: PathBuf,
-    size: ChartSize,
+    charts: ChartOptions,
 }
 
 impl CompareArgs {
@@ -378,7 +388,7 @@ impl CompareArgs {
             seed: self.seed,
             jobs: jobs(self.jobs),
             out: self.out.unwrap_or_else(|| PathBuf::from("output/compare")),
-            size: self.chart.size(),
+            charts: self.chart.options(),
         })
     }
 }
@@ -409,7 +419,13 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    match run() {
+    let result = run();
+    // A signal handler removing the temporaries makes writes fail; it exits the
+    // process with the signal's status, so this thread reports nothing.
+    while retrofit::stopping() {
+        std::thread::park();
+    }
+    match result {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
@@ -417,9 +433,9 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let command = Cli::parse().command;
-    // A sweep handles signals itself: it stops and keeps what finished.
+    // A sweep installs its own handlers: a first signal stops it gracefully.
     if !matches!(command, Command::Sweep(_) | Command::Check { .. }) {
-        clean_up_on_signal();
+        handle_signals(None);
     }
     match command {
         Command::Check { world } => check(&World::load(world)?),
@@ -429,7 +445,7 @@ fn run() -> Result<ExitCode> {
         Command::Init { template, path } => init(&template, &path),
         Command::Sensitivity(a) => sensitivity(a),
         Command::Optimize(a) => optimize(a),
-        Command::Merge { parts, out, chart } => merge(&parts, &out, chart.size()),
+        Command::Merge { parts, out, chart } => merge(&parts, &out, chart.options()),
     }
 }
 
@@ -456,9 +472,10 @@ fn check(world: &World) -> Result<ExitCode> {
 
 fn run_world(o: RunOpts) -> Result<ExitCode> {
     let s = &o.world.scenario;
+    retrofit::check_out(&o.out)?;
     let result = retrofit::run(s, o.seed)
         .with_context(|| format!("simulating {}", o.world.path.display()))?;
-    let dir = retrofit::write_run(&o.out, s, &result, o.size)?;
+    let dir = retrofit::write_run(&o.out, s, &result, o.charts)?;
     if o.explain {
         say(&retrofit::text::narrative(s, &result));
     }
@@ -475,13 +492,14 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
         std::io::stderr().is_terminal(),
     );
     let stop = Arc::new(AtomicBool::new(false));
+    handle_signals(Some(stop.clone()));
     let (dir, state) = retrofit::sweep(
         Arc::new(o.world.scenario),
         &o.cfg,
         &o.out,
         stop,
         || bar.inc(1),
-        o.size,
+        o.charts,
     )?;
     bar.finish_and_clear();
     print_sweep(&dir, &state);
@@ -493,8 +511,9 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
 }
 
 fn compare(o: CompareOpts) -> Result<ExitCode> {
+    retrofit::check_out(&o.out)?;
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
-    let dir = retrofit::write_compare(&o.out, &rows, &paths, o.size)?;
+    let dir = retrofit::write_compare(&o.out, &rows, &paths, o.charts)?;
     let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
         format!("{w:<45} {npv:>10} {pay:>9} {gpu:>9} {cash:>12}")
     };
@@ -535,7 +554,8 @@ fn init(template: &str, path: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn merge(parts: &[PathBuf], out: &Path, size: ChartSize) -> Result<ExitCode> {
+fn merge(parts: &[PathBuf], out: &Path, charts: ChartOptions) -> Result<ExitCode> {
+    let size = charts.size;
     use retrofit::{optimize::folder::is_optimize_dir, sensitivity::folder::is_sensitivity_dir};
     if parts.iter().all(|p| is_sensitivity_dir(p)) {
         let (dir, _, report) = retrofit::sensitivity::folder::merge_dirs(parts, out, size)?;
@@ -548,7 +568,7 @@ fn merge(parts: &[PathBuf], out: &Path, size: ChartSize) -> Result<ExitCode> {
         print_found(&dir, &found);
         return Ok(ExitCode::SUCCESS);
     }
-    let (dir, state) = retrofit::merge(parts, out, size)?;
+    let (dir, state) = retrofit::merge(parts, out, charts)?;
     print_sweep(&dir, &state);
     Ok(ExitCode::SUCCESS)
 }
@@ -582,7 +602,7 @@ fn sensitivity(a: SensitivityArgs) -> Result<ExitCode> {
     bar.finish_and_clear();
     let part = folder::part(&study, &text, &origin, &settings, metric, shard, results);
     let out = a.out.unwrap_or_else(|| out_for(&a.world, "-sensitivity"));
-    let (dir, report) = folder::write_dir(&out, &study, &part, a.chart.size())?;
+    let (dir, report) = folder::write_dir(&out, &study, &part, a.chart.options().size)?;
     match report {
         Some(r) => say(r.text(15).trim_end()),
         None => say(&format!(
@@ -659,7 +679,7 @@ fn optimize(a: OptimizeArgs) -> Result<ExitCode> {
     };
     let part = folder::part(&problem, &settings, &search, shard, total, candidates);
     let out = a.out.unwrap_or_else(|| out_for(&a.world, "-optimize"));
-    let (dir, found) = folder::write_dir(&out, &problem, &settings, &part, a.chart.size())?;
+    let (dir, found) = folder::write_dir(&out, &problem, &settings, &part, a.chart.options().size)?;
     match found {
         Some(f) => print_found(&dir, &f),
         None => {
@@ -684,11 +704,15 @@ fn print_found(dir: &Path, f: &retrofit::optimize::folder::Found) {
     ));
 }
 
-/// On Ctrl-C, SIGTERM (Slurm, `timeout`) or SIGHUP, removes the folder or file being
-/// written, says so, and exits with 128 + the signal's number: a stopped command leaves
-/// the old outputs as they were and no hidden temporary. Returns once the handlers are
-/// in place, so no signal can arrive before they are.
-fn clean_up_on_signal() {
+/// Installs handlers for Ctrl-C, SIGTERM (Slurm, `timeout`) and SIGHUP, and returns
+/// once they are in place, so no signal can arrive before they are.
+///
+/// With `graceful` (a sweep), the first signal sets it: the sweep stops after the runs
+/// in flight and writes what finished, marked partial. Otherwise, or on a second
+/// signal, the handler removes the folder or file being written, says so, and exits
+/// with 128 + the signal's number: the old outputs stay as they were and no hidden
+/// temporary is left.
+fn handle_signals(graceful: Option<Arc<AtomicBool>>) {
     #[cfg(unix)]
     {
         let (ready_tx, ready) = std::sync::mpsc::channel();
@@ -707,18 +731,27 @@ fn clean_up_on_signal() {
                 let mut term = listen(SignalKind::terminate());
                 let mut hup = listen(SignalKind::hangup());
                 let _ = ready_tx.send(());
-                let (name, code) = tokio::select! {
-                    _ = next_signal(&mut int) => ("Ctrl-C", 130),
-                    _ = next_signal(&mut term) => ("SIGTERM", 143),
-                    _ = next_signal(&mut hup) => ("SIGHUP", 129),
-                };
-                retrofit::remove_temporaries();
-                warn(&format!("stopped by {name}: nothing was written"));
-                std::process::exit(code);
+                let mut graceful = graceful;
+                loop {
+                    let (name, code) = tokio::select! {
+                        _ = next_signal(&mut int) => ("Ctrl-C", 130),
+                        _ = next_signal(&mut term) => ("SIGTERM", 143),
+                        _ = next_signal(&mut hup) => ("SIGHUP", 129),
+                    };
+                    if let Some(stop) = graceful.take() {
+                        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                        continue;
+                    }
+                    retrofit::remove_temporaries();
+                    warn(&format!("stopped by {name}: nothing was written"));
+                    std::process::exit(code);
+                }
             });
         });
         let _ = ready.recv();
     }
+    #[cfg(not(unix))]
+    let _ = graceful;
 }
 
 /// The next delivery of a signal; never, if listening for it failed.

@@ -9,7 +9,7 @@
 mod fsops;
 pub mod manifest;
 
-pub use fsops::{remove_temporaries, write_new_file};
+pub use fsops::{remove_temporaries, stopping, write_new_file};
 pub use manifest::{Manifest, verify};
 
 use fsops::{Mode, register, rename, temp_sibling, unregister, writable};
@@ -71,17 +71,56 @@ pub mod names {
     pub const PARETO: &str = "pareto.png";
     /// What an optimize run (or shard) leaves for `retrofit merge`.
     pub const OPTIMIZE_STATE: &str = "optimize-state.json";
+    /// `power.png` as SVG (`--charts svg` or `both`).
+    pub const POWER_SVG: &str = "power.svg";
+    /// `revenue.png` as SVG.
+    pub const REVENUE_SVG: &str = "revenue.svg";
+    /// `cash.png` as SVG.
+    pub const CASH_SVG: &str = "cash.svg";
+    /// `timeline.png` as SVG.
+    pub const TIMELINE_SVG: &str = "timeline.svg";
+    /// `fan.png` as SVG.
+    pub const FAN_SVG: &str = "fan.svg";
+    /// `payback.png` as SVG.
+    pub const PAYBACK_SVG: &str = "payback.svg";
+    /// `compare.png` as SVG.
+    pub const COMPARE_SVG: &str = "compare.svg";
 
     /// The charts of a single run, in drawing order.
     pub const RUN_CHARTS: [&str; 4] = [POWER, REVENUE, CASH, TIMELINE];
     /// The charts of a sweep, in drawing order.
     pub const SWEEP_CHARTS: [&str; 2] = [FAN, PAYBACK];
-    /// Every file of a run's folder.
-    pub const RUN: [&str; 7] = [LEDGER, EVENTS, SUMMARY, POWER, REVENUE, CASH, TIMELINE];
-    /// Every file of a sweep's folder.
-    pub const SWEEP: [&str; 6] = [RUNS, PERCENTILES, SUMMARY, SWEEP_STATE, FAN, PAYBACK];
-    /// Every file of a comparison's folder.
-    pub const COMPARE: [&str; 2] = [COMPARE_CSV, COMPARE_PNG];
+    /// [`RUN_CHARTS`] as SVG.
+    pub const RUN_CHARTS_SVG: [&str; 4] = [POWER_SVG, REVENUE_SVG, CASH_SVG, TIMELINE_SVG];
+    /// [`SWEEP_CHARTS`] as SVG.
+    pub const SWEEP_CHARTS_SVG: [&str; 2] = [FAN_SVG, PAYBACK_SVG];
+    /// Every file a run's folder may hold (charts in the formats asked for).
+    pub const RUN: [&str; 11] = [
+        LEDGER,
+        EVENTS,
+        SUMMARY,
+        POWER,
+        REVENUE,
+        CASH,
+        TIMELINE,
+        POWER_SVG,
+        REVENUE_SVG,
+        CASH_SVG,
+        TIMELINE_SVG,
+    ];
+    /// Every file a sweep's folder may hold.
+    pub const SWEEP: [&str; 8] = [
+        RUNS,
+        PERCENTILES,
+        SUMMARY,
+        SWEEP_STATE,
+        FAN,
+        PAYBACK,
+        FAN_SVG,
+        PAYBACK_SVG,
+    ];
+    /// Every file a comparison's folder may hold.
+    pub const COMPARE: [&str; 3] = [COMPARE_CSV, COMPARE_PNG, COMPARE_SVG];
 
     /// Every file of a sensitivity folder (a shard holds only the state).
     pub const SENSITIVITY: [&str; 6] = [
@@ -259,6 +298,11 @@ fn check_replaceable_settled(target: &Path) -> Result<(), OutputError> {
         std::thread::sleep(std::time::Duration::from_millis(10 * (attempt + 1)));
     }
     last
+}
+
+/// Refuses at once an output folder that could not be replaced at the end.
+pub fn check_out(target: &Path) -> Result<(), OutputError> {
+    check_replaceable_settled(target)
 }
 
 /// A folder being written; becomes `target` on [`Staging::commit`], and is removed if
@@ -576,6 +620,13 @@ mod tests {
         }
         assert!(names::RUN_CHARTS.iter().all(|n| names::RUN.contains(n)));
         assert!(names::SWEEP_CHARTS.iter().all(|n| names::SWEEP.contains(n)));
+        assert!(names::RUN_CHARTS_SVG.iter().all(|n| names::RUN.contains(n)));
+        assert!(
+            names::SWEEP_CHARTS_SVG
+                .iter()
+                .all(|n| names::SWEEP.contains(n))
+        );
+        assert!(names::COMPARE.contains(&names::COMPARE_SVG));
         assert!(!names::is_output(names::MANIFEST));
     }
 }

@@ -1,7 +1,7 @@
 //! Monte Carlo sweeps: independence from scheduling, sharding, interruption, accuracy.
 
 use retrofit::unstable::sweep::{seed_for, sketch::RELATIVE_ACCURACY};
-use retrofit::{ChartSize, Shard, SweepConfig, SweepState};
+use retrofit::{ChartFormat, ChartOptions, ChartSize, Shard, SweepConfig, SweepState};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,9 +21,12 @@ fn cfg(runs: u64, jobs: usize, shard: Option<Shard>) -> SweepConfig {
 }
 
 /// Small charts: cheap in a debug build, and enough to compare merged with unsharded.
-const SIZE: ChartSize = ChartSize {
-    width: 480,
-    height: 270,
+const SIZE: ChartOptions = ChartOptions {
+    format: ChartFormat::Png,
+    size: ChartSize {
+        width: 480,
+        height: 270,
+    },
 };
 
 fn sweep_into(out: &Path, c: &SweepConfig) -> SweepState {
@@ -454,8 +457,9 @@ proptest! {
         let out = tempfile::tempdir().unwrap();
         let merged = out.path().join("m");
         retrofit::merge(&parts, &merged, SIZE).unwrap();
-        for f in ["runs.csv", "percentiles.csv", "summary.json", "fan.png", "payback.png"] {
-            prop_assert_eq!(read(whole, f), read(&merged, f), "{}", f);
+        // Every file, the merge state and the manifest included.
+        for f in entries(whole) {
+            prop_assert_eq!(read(whole, &f), read(&merged, &f), "{}", f);
         }
     }
 }
