@@ -550,7 +550,7 @@ pub fn unused_variable(problem: &Problem, candidates: &[Candidate]) -> Option<St
         (!used).then(|| {
             let (line, col) = c.position;
             format!(
-                "{}:{line}:{col}: decision variable {} changes no result: every alternative                  ({}) gives the same figures in every future",
+                "{}:{line}:{col}: decision variable {} changes no result: every alternative ({}) gives the same figures in every future evaluated (with --futures 0, only the median run)",
                 problem.origin,
                 c.label,
                 c.alternatives.join(", ")
