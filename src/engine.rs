@@ -13,12 +13,14 @@
 //! - `result`: what a run produces.
 
 mod draws;
+mod failures;
 pub mod queue;
 mod result;
 mod steps;
 
 pub use crate::ledger::{Summary, UnfinishedStep};
 pub use draws::{Draws, owns_units};
+pub use failures::{FailureDraws, Outage, ReliabilityMonth, ReliabilityReport};
 pub use result::{CapacityChange, EventRecord, RunResult, ServiceChange};
 
 use crate::calendar::Day;
@@ -73,11 +75,23 @@ impl std::error::Error for InvariantViolation {}
 #[derive(Debug, Clone, Copy)]
 enum Event {
     StepReady(usize),
-    Delivered { step: usize, item: EquipmentRef },
+    Delivered {
+        step: usize,
+        item: EquipmentRef,
+    },
     UnitsDelivered(usize),
     WorkDone(usize),
     Halving,
     MonthEnd(u32),
+    /// An item fails (issue 14).
+    Fail {
+        item: EquipmentRef,
+        scripted: bool,
+    },
+    /// A failed item is back in service.
+    Restored(EquipmentRef),
+    /// A generator or UPS enters service.
+    BackupInService(usize),
 }
 
 struct Sim<'a> {
@@ -103,6 +117,8 @@ struct Sim<'a> {
     peak_facility_w: f64,
     first_gpu_day: Option<Day>,
     capacity_changes: Vec<CapacityChange>,
+    /// Failures, downtime and SLA credits.
+    rel: failures::State,
 }
 
 /// Runs `s` with the given draws on a freshly spawned facility.
@@ -157,6 +173,7 @@ fn run_fresh(
         first_gpu_day: (f.totals.gpu_it_w > 0).then_some(0),
         capacity_changes: initial_capacity(s, f),
         f,
+        rel: failures::State::new(s),
     };
     sim.execute()?;
     Ok(sim.finish(seed))
@@ -212,6 +229,7 @@ impl Sim<'_> {
         if self.opts.audit {
             self.audit()?;
         }
+        self.start_reliability();
         for (i, st) in s.plan.iter().enumerate() {
             if st.after.is_empty() {
                 self.q.push(st.start.unwrap_or(0), Event::StepReady(i));
@@ -232,6 +250,7 @@ impl Sim<'_> {
             self.account_until(t);
             let last = self.handle(ev);
             if std::mem::take(&mut self.capacity_changed) {
+                self.retry_dark();
                 self.retry_waiting();
             }
             self.peak_it_w = self.peak_it_w.max(self.f.it_w());
@@ -254,6 +273,7 @@ impl Sim<'_> {
         if now <= from {
             return;
         }
+        self.account_reliability(from, now);
         let s = self.s;
         let market = &self.d.market;
         let econ = MiningEconomics::new(s, market, self.acc.month() as usize, self.subsidy_btc);
@@ -264,7 +284,7 @@ impl Sim<'_> {
             _ => 0.0,
         };
         let t = &self.f.totals;
-        let rates = Rates {
+        let mut rates = Rates {
             mining_it_w: op.mining_it_w,
             mining_gh_s: op.mining_gh_s,
             btc_per_gh_day: econ.btc_per_gh_day,
@@ -275,6 +295,7 @@ impl Sim<'_> {
             lease_it_w: t.lease_it_w,
             rental_gpus: t.rental_gpus,
         };
+        self.units_in_repair(&mut rates, from, now);
         self.acc.advance(now, &rates);
     }
 
@@ -343,6 +364,9 @@ impl Sim<'_> {
                 });
             }
             Event::MonthEnd(m) => return self.month_end(m),
+            Event::Fail { item, scripted } => self.fail(item, scripted),
+            Event::Restored(item) => self.restored(item),
+            Event::BackupInService(i) => self.backup_in_service(i),
         }
         false
     }
@@ -366,6 +390,7 @@ impl Sim<'_> {
             ActionSpec::Install(items) => {
                 for &item in items {
                     self.f.set_state(item, Lifecycle::Installed);
+                    self.entered_service(item);
                     self.capacity_changes.push(CapacityChange {
                         day: self.now,
                         equipment: item,
@@ -391,6 +416,7 @@ impl Sim<'_> {
     /// Closes month `m`; returns true after the last one.
     fn month_end(&mut self, m: u32) -> bool {
         let s = self.s;
+        self.close_reliability_month(m);
         let row = self
             .acc
             .close_month(s, &self.d.market, self.f.totals.gpu_it_w);
@@ -414,6 +440,7 @@ impl Sim<'_> {
         // Close open bars at the horizon without logging: nothing happened then.
         self.opts.record_events = false;
         let timeline = self.timeline();
+        let reliability = self.reliability_report();
         let ledger = std::mem::replace(&mut self.acc, Accountant::new(s)).into_rows();
         let facts = RunFacts {
             seed,
@@ -429,6 +456,7 @@ impl Sim<'_> {
             summary,
             first_gpu_day: self.first_gpu_day,
             capacity_changes: self.capacity_changes,
+            reliability,
         }
     }
 }

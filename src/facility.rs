@@ -16,6 +16,7 @@
 
 mod audit;
 pub mod curtail;
+pub mod failure;
 
 pub use audit::audit;
 
@@ -174,6 +175,9 @@ pub struct Facility {
     /// [`Facility::site_power`] whenever a load changes, because accounting and the
     /// peak tracker read them after every event and loads change far less often.
     site_power_w: (f64, f64),
+    /// Counts changes of energised units, so that per-group figures derived from them
+    /// (reliability accounting) are recomputed only when they can have changed.
+    pub units_changed: u64,
 }
 
 fn start_state(supply: SupplySpec) -> Lifecycle {
@@ -247,6 +251,7 @@ impl Facility {
             fleets,
             totals: Totals::default(),
             site_power_w: (0.0, 0.0),
+            units_changed: 0,
         };
         f.reset(s);
         f
@@ -259,6 +264,7 @@ impl Facility {
     /// after a reset is bit-identical to one on a freshly spawned facility (nothing a
     /// run computes depends on entity ids or on the order of unit batches).
     pub fn reset(&mut self, s: &Scenario) {
+        self.reset_failures();
         for (g, units) in self.units.iter_mut().enumerate() {
             let keep = match s.racks[g].initial {
                 Some(_) => s.racks[g].count as usize,
@@ -368,7 +374,8 @@ impl Facility {
         let (eq, state, rating, load) = q.get().expect("equipment components");
         PathItem {
             equipment: eq.0,
-            in_service: state.in_service(),
+            // A failed item (issue 14) carries no load until restored.
+            in_service: state.in_service() && self.world.get::<&failure::Failed>(e).is_err(),
             load_milliwatts: load.milliwatts,
             rating_w: rating.w,
         }
@@ -408,7 +415,8 @@ impl Facility {
         per_rack: u32,
     ) -> Result<(), Blocked> {
         let per_rack_w = s.models[model].power_w * u64::from(per_rack);
-        power::check_path(s, group, &self.path(group), per_rack_w)
+        power::check_path(s, group, &self.path(group), per_rack_w)?;
+        self.check_pools(s, group, per_rack_w)
     }
 
     /// Installs and energises `per_rack` units of `model` in every rack of `group`.
@@ -482,6 +490,7 @@ impl Facility {
         kinds: &[(usize, Contract, u64)],
         add: bool,
     ) {
+        self.units_changed += 1;
         let upd = |x: &mut u64, d: u64| *x = if add { *x + d } else { *x - d };
         let g = &s.racks[group];
         let loops = s.cooling_loops.len();

@@ -109,6 +109,8 @@ struct MonthAccum {
     lease_w_days: f64,
     rental_gpu_days: f64,
     capex_usd: f64,
+    /// Opex beyond the fixed site opex: repairs, SLA credits, backup upkeep (issue 14).
+    extra_opex_usd: f64,
 }
 
 /// The site's rates over a stretch of days in which nothing changes.
@@ -191,6 +193,12 @@ impl Accountant {
         self.acc.capex_usd += usd;
     }
 
+    /// Books opex now (in the current month), on top of the fixed site opex: repairs,
+    /// SLA credits and backup upkeep.
+    pub fn book_opex(&mut self, usd: f64) {
+        self.acc.extra_opex_usd += usd;
+    }
+
     /// Notes that rental GPUs are running, starting their utilisation ramp if first.
     pub fn rental_energised(&mut self) {
         self.first_rental_month.get_or_insert(self.month);
@@ -226,7 +234,8 @@ impl Accountant {
         let gpu_revenue = lease_revenue + rental_revenue;
         let energy_cost =
             a.billable_facility_w_days * HOURS_PER_DAY / 1e6 * market.electricity_usd_per_mwh[m];
-        let opex = s.fixed_opex_usd_per_month;
+        // + 0.0 when nothing extra is booked: the fixed opex exactly.
+        let opex = s.fixed_opex_usd_per_month + a.extra_opex_usd;
         let net = asic_revenue + gpu_revenue - energy_cost - opex - a.capex_usd;
         self.cumulative_usd += net;
         self.rows.push(MonthRow {

@@ -37,12 +37,14 @@ mod world;
 pub use calendar::{Day, YearMonth};
 pub use compare::{CashPath, CompareRow, compare};
 pub use engine::{
-    CapacityChange, InvariantViolation, RunOptions, RunResult, ServiceChange, Summary,
+    CapacityChange, InvariantViolation, Outage, ReliabilityMonth, ReliabilityReport, RunOptions,
+    RunResult, ServiceChange, Summary,
 };
 pub use error::Error;
 pub use output::{OutputError, remove_temporaries, write_new_file};
 pub use report::{ChartFormat, ChartOptions, ChartSize};
 pub use scenario::Scenario;
+pub use sweep::reliability::{GroupAvailability, ReliabilitySummary};
 pub use sweep::{
     MonthPercentiles, Percentiles, Shard, SweepConfig, SweepError, SweepState, SweepSummary,
 };

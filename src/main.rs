@@ -467,6 +467,9 @@ fn check(world: &World) -> Result<ExitCode> {
         world.path.display(),
         world.scenario.describe()
     ));
+    for line in world.scenario.reliability.explain(&world.scenario) {
+        say(&format!("  {line}"));
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -480,6 +483,18 @@ fn run_world(o: RunOpts) -> Result<ExitCode> {
         say(&retrofit::text::narrative(s, &result));
     }
     say(retrofit::text::summary(&result).trim_end());
+    if let Some(r) = &result.reliability {
+        let how = if r.sampled {
+            "sampled from the seed"
+        } else {
+            "scripted only: a plain run samples no random failures"
+        };
+        say(&format!(
+            "  failures              {} ({how}); longest dark {} days",
+            r.failures(),
+            r.longest_dark_days
+        ));
+    }
     say(&format!("  outputs               {}", dir.display()));
     Ok(ExitCode::SUCCESS)
 }

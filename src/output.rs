@@ -85,6 +85,9 @@ pub mod names {
     pub const PAYBACK_SVG: &str = "payback.svg";
     /// `compare.png` as SVG.
     pub const COMPARE_SVG: &str = "compare.svg";
+    /// A run's availability, downtime and SLA credits per month (worlds with a
+    /// reliability section only).
+    pub const RELIABILITY: &str = "reliability.csv";
 
     /// The charts of a single run, in drawing order.
     pub const RUN_CHARTS: [&str; 4] = [POWER, REVENUE, CASH, TIMELINE];
@@ -95,7 +98,7 @@ pub mod names {
     /// [`SWEEP_CHARTS`] as SVG.
     pub const SWEEP_CHARTS_SVG: [&str; 2] = [FAN_SVG, PAYBACK_SVG];
     /// Every file a run's folder may hold (charts in the formats asked for).
-    pub const RUN: [&str; 11] = [
+    pub const RUN: [&str; 12] = [
         LEDGER,
         EVENTS,
         SUMMARY,
@@ -107,6 +110,7 @@ pub mod names {
         REVENUE_SVG,
         CASH_SVG,
         TIMELINE_SVG,
+        RELIABILITY,
     ];
     /// Every file a sweep's folder may hold.
     pub const SWEEP: [&str; 8] = [

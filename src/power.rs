@@ -453,20 +453,6 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
     out
 }
 
-/// [`overloads`] as [`Blocked`], named (the form the run-time audit reports).
-pub fn breaches(s: &Scenario, loads: &Loads) -> Vec<Blocked> {
-    overloads(s, loads)
-        .into_iter()
-        .map(|o| Blocked {
-            limit: o.limit,
-            entity: o.at.name(s),
-            need_w: o.load_w,
-            free_w: o.capacity_w - o.load_w,
-            capacity_w: o.capacity_w,
-        })
-        .collect()
-}
-
 /// A load in mW rounded up to whole watts, to compare with a rating exactly.
 pub fn whole_watts(milliwatts: u128) -> u64 {
     u64::try_from(milliwatts.div_ceil(1000)).unwrap_or(u64::MAX)

@@ -158,6 +158,9 @@ pub fn stage_run(st: &Staging, s: &Scenario, result: &RunResult) -> Result<()> {
     st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
     let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
     st.write(crate::output::names::SUMMARY, json + "\n")?;
+    if let Some(r) = &result.reliability {
+        st.write(crate::output::names::RELIABILITY, r.csv())?;
+    }
     Ok(())
 }
 

@@ -5,6 +5,8 @@
 //! value types that a world file spells the same way (cooling kinds, price paths, lease
 //! and rental terms, contracts) are defined here and reused by the file schema.
 
+pub mod reliability;
+
 use crate::calendar::{Calendar, Day};
 use crate::dist::Dist;
 use serde::{Deserialize, Serialize};
@@ -318,6 +320,8 @@ pub struct Scenario {
     pub markets: MarketSpec,
     /// Plan steps, in file order.
     pub plan: Vec<StepSpec>,
+    /// Failures, redundancy, backup power and SLA (default: none).
+    pub reliability: reliability::ReliabilitySpec,
 }
 
 impl Scenario {

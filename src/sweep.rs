@@ -7,6 +7,7 @@
 //! the outputs do not depend on `--jobs`, on the order runs finish, or on how the sweep
 //! was split into shards.
 
+pub mod reliability;
 pub mod sketch;
 
 mod error;
@@ -150,6 +151,9 @@ pub struct Aggregate {
     pub first_gpu_by_month: Vec<u64>,
     /// Runs aggregated.
     pub runs: u64,
+    /// Failure figures, for worlds with a reliability section (issue 14).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reliability: Option<reliability::ReliabilityAggregate>,
 }
 
 impl Aggregate {
@@ -166,6 +170,7 @@ impl Aggregate {
             payback_by_month: vec![0; n],
             first_gpu_by_month: vec![0; n],
             runs: 0,
+            reliability: reliability::ReliabilityAggregate::new(s),
         }
     }
 
@@ -184,6 +189,9 @@ impl Aggregate {
         }
         if let Some(i) = r.summary.first_gpu_month.and_then(|m| self.index_of(m)) {
             self.first_gpu_by_month[i] += 1;
+        }
+        if let (Some(a), Some(rel)) = (&mut self.reliability, &r.reliability) {
+            a.add(rel);
         }
         self.runs += 1;
     }
@@ -223,6 +231,9 @@ impl Aggregate {
             for (x, y) in a.iter_mut().zip(b) {
                 *x = x.checked_add(*y).ok_or_else(overflow)?;
             }
+        }
+        if let (Some(a), Some(b)) = (&mut self.reliability, &o.reliability) {
+            a.merge(b)?;
         }
         self.runs = self.runs.checked_add(o.runs).ok_or_else(overflow)?;
         Ok(())
@@ -363,6 +374,7 @@ impl Aggregate {
                     p90: None,
                 },
             ),
+            reliability: self.reliability.as_ref().map(|r| r.summary()),
         }
     }
 }
@@ -414,6 +426,9 @@ pub struct SweepSummary {
     pub months_waited_on_limits: Percentiles,
     /// Cumulative cash at the horizon, USD.
     pub final_cumulative_cash_usd: Percentiles,
+    /// Availability, SLA credits and longest outage (worlds with a reliability section).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reliability: Option<reliability::ReliabilitySummary>,
 }
 
 /// What a shard (or whole sweep) leaves for `retrofit merge`.

@@ -8,6 +8,7 @@
 
 pub mod check;
 mod locate;
+pub mod reliability;
 
 use crate::dist::Quantity;
 use serde::{Deserialize, Serialize};
@@ -38,6 +39,9 @@ pub struct WorldFile {
     /// The retrofit plan: a DAG of steps.
     #[serde(default)]
     pub plan: Vec<Step>,
+    /// Failures, redundancy, backup power and SLA (issue 14); absent means none.
+    #[serde(default, skip_serializing_if = "reliability::Reliability::is_empty")]
+    pub reliability: reliability::Reliability,
 }
 
 /// Site-wide settings.

@@ -16,6 +16,49 @@ fn data(name: &str) -> PathBuf {
 
 /// (file in tests/data/broken, entity, rule, words the message must contain)
 const BROKEN: &[(&str, &str, &str, &str)] = &[
+    // Reliability section (issue 14).
+    (
+        "mtbf-zero",
+        "failure model of T3",
+        "bad-failure-model",
+        "Mtbf years must be a number > 0",
+    ),
+    (
+        "redundancy-one-transformer",
+        "hall GH",
+        "redundancy-scheme",
+        "N+1 needs at least two items, got 1",
+    ),
+    (
+        "redundancy-missing",
+        "hall GH",
+        "unknown-reference",
+        "equipment `T9` is not a declared",
+    ),
+    (
+        "redundancy-mismatched",
+        "hall GH",
+        "redundancy-scheme",
+        "mixes transformer T3 and cooling loop DLC-1",
+    ),
+    (
+        "availability-over-100",
+        "sla",
+        "out-of-range",
+        "availability_target must be between 0 and 1",
+    ),
+    (
+        "overlapping-credit-bands",
+        "sla",
+        "overlapping-credit-bands",
+        "[0.99, 0.9995) overlaps [0.999, 0.99982)",
+    ),
+    (
+        "failure-not-in-service",
+        "scripted failure of T3",
+        "failure-not-in-service",
+        "transformer T3 is not in service on 2026-03",
+    ),
     (
         "unknown-transformer",
         "rack group G",

@@ -330,6 +330,7 @@ fn world(sh: &Shape) -> WorldFile {
             }),
         },
         plan,
+        reliability: Default::default(),
     }
 }
 

@@ -23,6 +23,8 @@ pub struct Draws {
     pub unit_lead_days: Vec<Day>,
     /// Market series.
     pub market: MarketPath,
+    /// Failure times, restores, swaps and backup lead times (issue 14), drawn last.
+    pub failures: super::failures::FailureDraws,
 }
 
 fn weeks_to_days(weeks: f64) -> Day {
@@ -91,6 +93,7 @@ impl Draws {
             step_days,
             unit_lead_days,
             market: source.market(s),
+            failures: source.failures(s),
         }
     }
 
@@ -108,6 +111,7 @@ impl Draws {
 trait DrawSource {
     fn value(&mut self, d: Dist) -> f64;
     fn market(&mut self, s: &Scenario) -> MarketPath;
+    fn failures(&mut self, s: &Scenario) -> super::failures::FailureDraws;
 }
 
 struct Medians;
@@ -119,6 +123,9 @@ impl DrawSource for Medians {
     fn market(&mut self, s: &Scenario) -> MarketPath {
         MarketPath::median(&s.markets, s.calendar.months())
     }
+    fn failures(&mut self, s: &Scenario) -> super::failures::FailureDraws {
+        super::failures::FailureDraws::build::<rand_pcg::Pcg64Mcg>(s, None)
+    }
 }
 
 struct Samples<'a, R: ?Sized>(&'a mut R);
@@ -129,6 +136,9 @@ impl<R: Rng + ?Sized> DrawSource for Samples<'_, R> {
     }
     fn market(&mut self, s: &Scenario) -> MarketPath {
         MarketPath::sample(&s.markets, s.calendar.months(), self.0)
+    }
+    fn failures(&mut self, s: &Scenario) -> super::failures::FailureDraws {
+        super::failures::FailureDraws::build(s, Some(&mut *self.0))
     }
 }
 

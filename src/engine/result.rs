@@ -68,4 +68,6 @@ pub struct RunResult {
     /// Equipment entering or leaving service, in day order; equipment in service at the
     /// start is listed at day 0.
     pub capacity_changes: Vec<CapacityChange>,
+    /// Failures, downtime and SLA credits, when the world declares a reliability section.
+    pub reliability: Option<super::ReliabilityReport>,
 }

@@ -168,6 +168,8 @@ impl Sim<'_> {
         let s = self.s;
         self.mark_started(i);
         let freed = self.f.decommission_group(s, g);
+        // Units dark after a failure are decommissioned too, and never come back.
+        self.decommission_dark(g);
         self.capacity_changed = true;
         if let Some(installer) = self.energised_by[g].take() {
             self.close_energised(installer);
@@ -246,6 +248,10 @@ impl Sim<'_> {
         else {
             return true;
         };
+        if let Some(b) = self.backup_blocks(group) {
+            self.set_wait(i, b);
+            return false;
+        }
         if let Err(b) = self.f.can_energise(s, group, model, per_rack) {
             self.set_wait(i, b);
             return false;

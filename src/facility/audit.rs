@@ -123,6 +123,7 @@ pub fn audit(f: &Facility, s: &Scenario) -> Vec<String> {
             f.site_power()
         ));
     }
+    errors.extend(f.pool_overloads(s));
     let facility = f.facility_w();
     if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {
         errors.push(format!(

@@ -201,6 +201,7 @@ mod tests {
             },
             months_waited_on_limits: none.clone(),
             final_cumulative_cash_usd: none,
+            reliability: None,
         }
     }
 
@@ -225,6 +226,7 @@ mod tests {
             payback_by_month: vec![0, 0, 2],
             first_gpu_by_month: Vec::new(),
             runs: 3,
+            reliability: None,
         };
         let c = prepare(&agg, &summary(3, Some("2026-03"))).unwrap();
         // The median run's path (the sketch is accurate to 0.5 %), from (0, 0).

@@ -510,6 +510,7 @@ mod tests {
             payback_by_month: vec![0, 1, 0, 2, 0, 0],
             first_gpu_by_month: Vec::new(),
             runs: 4,
+            reliability: None,
         };
         let none = Percentiles {
             p10: None,
@@ -536,6 +537,7 @@ mod tests {
             },
             months_waited_on_limits: none.clone(),
             final_cumulative_cash_usd: none,
+            reliability: None,
         };
         let c = prepare(&agg, &sum).unwrap();
         assert_eq!(c.bars_pct, vec![(1, 25.0), (3, 50.0)]);

@@ -15,6 +15,7 @@ mod markets;
 mod physical;
 mod plan;
 mod racks;
+mod reliability;
 mod rule;
 mod site;
 
@@ -477,7 +478,7 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
     }
     let s = &world.site;
     let m = &world.markets;
-    let scenario = Scenario {
+    let mut scenario = Scenario {
         name: s.name.clone(),
         calendar: site.calendar,
         discount_rate_per_year: s.discount_rate_per_year,
@@ -502,7 +503,9 @@ pub fn check(world: &WorldFile, text: Option<&str>) -> Result<Scenario, Vec<Prob
             electricity_usd_per_mwh: site.electricity_usd_per_mwh,
         },
         plan,
+        reliability: Default::default(),
     };
+    scenario.reliability = reliability::check(&mut c, &world.reliability, &ids, &scenario);
     physical::check(&mut c, &scenario);
     if c.problems.is_empty() {
         Ok(scenario)

@@ -109,6 +109,7 @@ fn section_key(entity: &str) -> Option<&'static str> {
         "racks" => "racks",
         "plan" => "plan",
         "site interconnect" => "interconnect_mw",
+        "sla" => "sla",
         _ => return None,
     })
 }

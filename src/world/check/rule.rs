@@ -111,6 +111,20 @@ rules! {
     /// The site's miners alone out-hash the network, which includes them.
     SiteExceedsNetwork = "site-exceeds-network",
         "the site's starting hashrate is below the network's, which includes it";
+    /// A failure model's MTBF, Weibull shape or scale is not > 0, or an `Existing`
+    /// item's `Replace` lacks a cost or lead time.
+    BadFailureModel = "bad-failure-model",
+        "failure models have MTBF, Weibull shape and scale > 0, and replacements a cost and lead time";
+    /// A redundancy group mixes kinds, reuses an item, or has too few items for its
+    /// scheme (N+1 with one transformer).
+    RedundancyScheme = "redundancy-scheme",
+        "a redundancy group holds transformers or cooling loops of one kind, enough for its scheme";
+    /// Two bands of the SLA credit schedule overlap.
+    OverlappingCreditBands = "overlapping-credit-bands",
+        "the SLA's credit bands do not overlap";
+    /// A scripted failure strikes equipment that cannot be in service on its date.
+    FailureNotInService = "failure-not-in-service",
+        "a scripted failure strikes equipment that can be in service on its date";
 }
 
 impl fmt::Display for Rule {

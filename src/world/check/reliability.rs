@@ -1,0 +1,500 @@
+//! The `reliability` section (issue 14): failure models, spares, redundancy groups,
+//! backup power, the SLA and scripted failures. Checked on the assembled [`Scenario`],
+//! because whether a scripted failure strikes equipment in service needs the plan.
+
+use super::{Checker, Ids, Kind, MAX_LEAD_TIME_WEEKS, MAX_RATING_MW, MAX_USD, Rule, mw_to_w};
+use crate::calendar::Date;
+use crate::dist::Dist;
+use crate::scenario::reliability::{
+    BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LifeSpec, RedundancySpec,
+    ReliabilitySpec, RestoreSpec, Scheme, SlaSpec, SpareSpec, UnitFailureSpec,
+};
+use crate::scenario::{ActionSpec, EquipmentRef, Scenario, SupplySpec};
+use crate::world::reliability::{Life, Reliability, Restore};
+
+/// Longest repair or swap accepted, days (ten years).
+const MAX_REPAIR_DAYS: f64 = 3652.0;
+
+/// Checks the section and returns it resolved.
+pub(super) fn check(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> ReliabilitySpec {
+    let failures = failures(c, r, ids, s);
+    let units = r
+        .units
+        .iter()
+        .filter_map(|u| {
+            let e = format!("unit failures of {}", u.model);
+            let model = c.lookup(&e, Kind::UnitModel, ids, &u.model);
+            c.within(&e, "annual_failure_rate", u.annual_failure_rate, 0.0, 10.0);
+            c.within(&e, "repair_days", u.repair_days, 0.0, MAX_REPAIR_DAYS);
+            Some(UnitFailureSpec {
+                model: model?,
+                annual_failure_rate: u.annual_failure_rate,
+                repair_days: u.repair_days,
+            })
+        })
+        .collect();
+    let spares = r
+        .spares
+        .iter()
+        .map(|sp| {
+            let e = format!("spare {}", sp.id);
+            c.within(&e, "cost_usd", sp.cost_usd, 0.0, MAX_USD);
+            let replaces = refs(c, &e, ids, &sp.replaces);
+            same_kind(c, &e, s, &replaces);
+            let swap_days = c.dist(&e, "swap_days", sp.swap_days, MAX_REPAIR_DAYS);
+            SpareSpec {
+                id: sp.id.clone(),
+                replaces,
+                cost_usd: sp.cost_usd,
+                swap_days,
+            }
+        })
+        .collect();
+    let redundancy = redundancy(c, r, ids, s);
+    let backup = backup(c, r, &redundancy);
+    let sla = r.sla.as_ref().map(|sla| {
+        let e = "sla";
+        let t = sla.availability_target;
+        if !(t.is_finite() && (0.0..=1.0).contains(&t)) {
+            c.push(
+                e,
+                Rule::OutOfRange,
+                format!(
+                    "availability_target must be between 0 and 1 (100 %), got {t} ({:.2} %)",
+                    t * 100.0
+                ),
+            );
+        }
+        SlaSpec {
+            availability_target: t,
+            credits: credit_bands(c, sla),
+        }
+    });
+    let scripted = scripted(c, r, ids, s);
+    ReliabilitySpec {
+        failures,
+        units,
+        spares,
+        redundancy,
+        backup,
+        sla,
+        scripted,
+    }
+}
+
+/// The substation, transformer or cooling loop with this id.
+fn equipment_ref(ids: &Ids, id: &str) -> Option<EquipmentRef> {
+    let find = |kind| ids.of(kind).get(id).copied();
+    find(Kind::Substation)
+        .map(EquipmentRef::Substation)
+        .or_else(|| find(Kind::Transformer).map(EquipmentRef::Transformer))
+        .or_else(|| find(Kind::CoolingLoop).map(EquipmentRef::CoolingLoop))
+}
+
+/// Resolves equipment ids, with an `unknown-reference` problem per missing one.
+fn refs(c: &mut Checker, entity: &str, ids: &Ids, list: &[String]) -> Vec<EquipmentRef> {
+    list.iter()
+        .filter_map(|id| {
+            let found = equipment_ref(ids, id);
+            if found.is_none() {
+                c.push(
+                    entity,
+                    Rule::UnknownReference,
+                    format!(
+                        "equipment `{id}` is not a declared substation, transformer or cooling loop"
+                    ),
+                );
+            }
+            found
+        })
+        .collect()
+}
+
+/// The kind of an item, for "one kind per group" checks.
+fn kind_of(e: EquipmentRef) -> u8 {
+    match e {
+        EquipmentRef::Substation(_) => 0,
+        EquipmentRef::Transformer(_) => 1,
+        EquipmentRef::CoolingLoop(_) => 2,
+    }
+}
+
+/// A `redundancy-scheme` problem unless every item is of one kind.
+fn same_kind(c: &mut Checker, entity: &str, s: &Scenario, items: &[EquipmentRef]) -> bool {
+    let Some(&first) = items.first() else {
+        return true;
+    };
+    if let Some(&other) = items.iter().find(|&&e| kind_of(e) != kind_of(first)) {
+        c.push(
+            entity,
+            Rule::RedundancyScheme,
+            format!(
+                "mixes {} and {}: a group holds equipment of one kind",
+                s.equipment_name(first),
+                s.equipment_name(other)
+            ),
+        );
+        return false;
+    }
+    true
+}
+
+fn failures(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<FailureSpec> {
+    let mut out: Vec<FailureSpec> = Vec::new();
+    for f in &r.failures {
+        let e = format!(
+            "failure model of {}",
+            f.equipment.first().map_or("reliability", String::as_str)
+        );
+        let life = match f.life {
+            Life::Mtbf { years } => {
+                failure_positive(c, &e, "Mtbf years", years);
+                LifeSpec::Exponential {
+                    mtbf_days: years * DAYS_PER_YEAR,
+                }
+            }
+            Life::Weibull { shape, scale_years } => {
+                failure_positive(c, &e, "Weibull shape", shape);
+                failure_positive(c, &e, "Weibull scale_years", scale_years);
+                LifeSpec::Weibull {
+                    shape,
+                    scale_days: scale_years * DAYS_PER_YEAR,
+                }
+            }
+        };
+        for item in refs(c, &e, ids, &f.equipment) {
+            let name = s.equipment_name(item);
+            let Some(restore) = restore(c, &name, f.restore, s.equipment_supply(item)) else {
+                continue;
+            };
+            if out.iter().any(|o| o.equipment == item) {
+                c.push(
+                    &e,
+                    Rule::DuplicateId,
+                    format!("{name} has more than one failure model"),
+                );
+                continue;
+            }
+            out.push(FailureSpec {
+                equipment: item,
+                life,
+                restore,
+            });
+        }
+    }
+    out
+}
+
+fn failure_positive(c: &mut Checker, entity: &str, field: &str, v: f64) {
+    if !(v.is_finite() && v > 0.0) {
+        c.push(
+            entity,
+            Rule::BadFailureModel,
+            format!("{field} must be a number > 0, got {v}"),
+        );
+    }
+}
+
+/// The restore rule of one item: a replacement defaults to the item's own order terms.
+fn restore(c: &mut Checker, name: &str, r: Restore, supply: SupplySpec) -> Option<RestoreSpec> {
+    match r {
+        Restore::Repair { days, cost_usd } => {
+            c.within(name, "repair cost_usd", cost_usd, 0.0, MAX_USD);
+            Some(RestoreSpec::Repair {
+                days: c.dist(name, "repair days", days, MAX_REPAIR_DAYS),
+                cost_usd,
+            })
+        }
+        Restore::Replace {
+            cost_usd,
+            lead_time_weeks,
+        } => {
+            let (own_cost, own_lead) = match supply {
+                SupplySpec::ToOrder {
+                    cost_usd,
+                    lead_time_weeks,
+                } => (Some(cost_usd), Some(lead_time_weeks)),
+                SupplySpec::Existing => (None, None),
+            };
+            let lead = match lead_time_weeks {
+                Some(q) => Some(c.dist(name, "lead_time_weeks", q, MAX_LEAD_TIME_WEEKS)),
+                None => own_lead,
+            };
+            let cost = cost_usd.or(own_cost);
+            if let Some(v) = cost_usd {
+                c.within(name, "replacement cost_usd", v, 0.0, MAX_USD);
+            }
+            match (cost, lead) {
+                (Some(cost_usd), Some(lead_time_weeks)) => Some(RestoreSpec::Replace {
+                    cost_usd,
+                    lead_time_weeks,
+                }),
+                _ => {
+                    c.push(
+                        name,
+                        Rule::BadFailureModel,
+                        "is Existing, so its Replace needs cost_usd and lead_time_weeks",
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+fn redundancy(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<RedundancySpec> {
+    let mut out: Vec<RedundancySpec> = Vec::new();
+    for g in &r.redundancy {
+        let e = format!("hall {}", g.hall);
+        let members = refs(c, &e, ids, &g.equipment);
+        if members.len() != g.equipment.len() || !same_kind(c, &e, s, &members) {
+            continue;
+        }
+        if members
+            .iter()
+            .any(|m| matches!(m, EquipmentRef::Substation(_)))
+        {
+            c.push(
+                &e,
+                Rule::RedundancyScheme,
+                "groups transformers or cooling loops, not substations",
+            );
+            continue;
+        }
+        let n = members.len();
+        let need = match g.scheme {
+            Scheme::N => (n >= 1, "N needs at least one item"),
+            Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
+            Scheme::TwoN => (
+                n >= 2 && n % 2 == 0,
+                "2N needs an even number of items, at least two",
+            ),
+        };
+        if !need.0 {
+            c.push(&e, Rule::RedundancyScheme, format!("{}, got {n}", need.1));
+            continue;
+        }
+        if let Some(m) = members
+            .iter()
+            .find(|m| out.iter().any(|o| o.members.contains(m)))
+        {
+            c.push(
+                &e,
+                Rule::RedundancyScheme,
+                format!(
+                    "{} is already in another hall's group",
+                    s.equipment_name(*m)
+                ),
+            );
+            continue;
+        }
+        if let Some(msg) = starts_over_sellable(s, g.scheme, &members) {
+            c.push(&e, Rule::RedundancyScheme, msg);
+            continue;
+        }
+        out.push(RedundancySpec {
+            hall: g.hall.clone(),
+            scheme: g.scheme,
+            members,
+            requires_backup: g.requires_backup,
+        });
+    }
+    out
+}
+
+/// A message if the racks' starting load on `members` exceeds what `scheme` sells.
+fn starts_over_sellable(s: &Scenario, scheme: Scheme, members: &[EquipmentRef]) -> Option<String> {
+    let mut load_mw: u128 = 0;
+    for g in &s.racks {
+        let Some((model, per_rack)) = g.initial else {
+            continue;
+        };
+        let it = u128::from(s.models[model].power_w * u64::from(per_rack)) * u128::from(g.count);
+        let lp = &s.cooling_loops[g.cooling];
+        if members.contains(&EquipmentRef::Transformer(g.transformer)) {
+            load_mw += it * u128::from(lp.path_milli);
+        }
+        if members.contains(&EquipmentRef::CoolingLoop(g.cooling)) {
+            load_mw += it * 1000;
+        }
+    }
+    let ratings: Vec<u64> = members.iter().map(|&m| s.equipment_capacity_w(m)).collect();
+    let sellable = crate::scenario::reliability::sellable_w(scheme, &ratings);
+    (load_mw > u128::from(sellable) * 1000).then(|| {
+        format!(
+            "starts with {:.2} MW on its equipment but its scheme sells only {:.2} MW",
+            load_mw as f64 / 1e9,
+            sellable as f64 / 1e6
+        )
+    })
+}
+
+fn backup(c: &mut Checker, r: &Reliability, halls: &[RedundancySpec]) -> Vec<BackupSpec> {
+    r.backup
+        .iter()
+        .filter_map(|b| {
+            let e = format!("backup {}", b.id);
+            c.rating(&e, "rating_mw", b.rating_mw, MAX_RATING_MW);
+            c.within(&e, "cost_usd", b.cost_usd, 0.0, MAX_USD);
+            c.within(&e, "opex_usd_per_month", b.opex_usd_per_month, 0.0, MAX_USD);
+            let lead = c.dist(
+                &e,
+                "lead_time_weeks",
+                b.lead_time_weeks,
+                MAX_LEAD_TIME_WEEKS,
+            );
+            let Some(hall) = halls.iter().position(|h| h.hall == b.hall) else {
+                c.push(
+                    &e,
+                    Rule::UnknownReference,
+                    format!("hall `{}` is not declared by a redundancy group", b.hall),
+                );
+                return None;
+            };
+            Some(BackupSpec {
+                id: b.id.clone(),
+                kind: b.kind,
+                hall,
+                rating_w: mw_to_w(b.rating_mw),
+                cost_usd: b.cost_usd,
+                lead_time_weeks: lead,
+                opex_usd_per_month: b.opex_usd_per_month,
+            })
+        })
+        .collect()
+}
+
+fn credit_bands(c: &mut Checker, sla: &crate::world::reliability::Sla) -> Vec<CreditBandSpec> {
+    let mut bands: Vec<CreditBandSpec> = Vec::new();
+    for (i, b) in sla.credits.iter().enumerate() {
+        let unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
+        if !(unit(b.min_availability)
+            && unit(b.max_availability)
+            && unit(b.credit_share)
+            && b.min_availability < b.max_availability)
+        {
+            c.push(
+                "sla",
+                Rule::OutOfRange,
+                format!(
+                    "credit band #{} needs 0 <= min_availability < max_availability <= 1 and 0 <= credit_share <= 1, got [{}, {}) → {}",
+                    i + 1,
+                    b.min_availability,
+                    b.max_availability,
+                    b.credit_share
+                ),
+            );
+            continue;
+        }
+        if let Some(o) = bands.iter().find(|o| {
+            b.min_availability < o.max_availability && o.min_availability < b.max_availability
+        }) {
+            c.push(
+                "sla",
+                Rule::OverlappingCreditBands,
+                format!(
+                    "credit band #{} [{}, {}) overlaps [{}, {})",
+                    i + 1,
+                    b.min_availability,
+                    b.max_availability,
+                    o.min_availability,
+                    o.max_availability
+                ),
+            );
+            continue;
+        }
+        bands.push(CreditBandSpec {
+            min_availability: b.min_availability,
+            max_availability: b.max_availability,
+            credit_share: b.credit_share,
+        });
+    }
+    bands
+}
+
+fn scripted(
+    c: &mut Checker,
+    r: &Reliability,
+    ids: &Ids,
+    s: &Scenario,
+) -> Vec<(EquipmentRef, crate::calendar::Day)> {
+    let mut out = Vec::new();
+    for f in &r.scripted {
+        let e = format!("scripted failure of {}", f.equipment);
+        let Some(item) = refs(c, &e, ids, std::slice::from_ref(&f.equipment))
+            .first()
+            .copied()
+        else {
+            continue;
+        };
+        let day = match Date::parse(&f.at) {
+            Ok(d) => s.calendar.day_of(d).filter(|&d| d < s.calendar.end()),
+            Err(err) => {
+                c.push(&e, Rule::BadDate, format!("at: {err}"));
+                continue;
+            }
+        };
+        let Some(day) = day else {
+            c.push(
+                &e,
+                Rule::BadDate,
+                format!("at {} is outside the simulated horizon", f.at),
+            );
+            continue;
+        };
+        if let Some(why) = not_in_service(s, item, day) {
+            c.push(
+                &e,
+                Rule::FailureNotInService,
+                format!(
+                    "{} is not in service on {}: {why}",
+                    s.equipment_name(item),
+                    f.at
+                ),
+            );
+            continue;
+        }
+        out.push((item, day));
+    }
+    out
+}
+
+/// Why `item` cannot be in service on `day`, if it cannot: it is to order and no step
+/// installs it, or the installing step cannot have finished by then (its earliest start
+/// plus the shortest lead time is later).
+fn not_in_service(s: &Scenario, item: EquipmentRef, day: crate::calendar::Day) -> Option<String> {
+    let SupplySpec::ToOrder {
+        lead_time_weeks, ..
+    } = s.equipment_supply(item)
+    else {
+        return None;
+    };
+    let orders = s
+        .plan
+        .iter()
+        .find(|st| matches!(&st.action, ActionSpec::Order(v) if v.contains(&item)));
+    let installs = s
+        .plan
+        .iter()
+        .any(|st| matches!(&st.action, ActionSpec::Install(v) if v.contains(&item)));
+    if !installs {
+        return Some("it is ToOrder and no step installs it".into());
+    }
+    let order_day = orders.and_then(|st| st.start).unwrap_or(0);
+    let earliest = f64::from(order_day) + lower_bound(lead_time_weeks) * 7.0;
+    (f64::from(day) < earliest).then(|| {
+        format!(
+            "it is ordered on day {order_day} with a lead time of at least {:.0} weeks",
+            lower_bound(lead_time_weeks)
+        )
+    })
+}
+
+/// The smallest value a distribution can take (0 when unbounded below).
+fn lower_bound(d: Dist) -> f64 {
+    match d {
+        Dist::Fixed(v) => v,
+        Dist::Uniform { min, .. } | Dist::Triangular { min, .. } => min,
+        _ => 0.0,
+    }
+}

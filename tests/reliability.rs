@@ -1,0 +1,510 @@
+//! Failures, redundancy and SLAs (issue 14): behaviour on whole worlds.
+
+use retrofit::{ReliabilityReport, RunOptions};
+use retrofit::{RunResult, Scenario};
+
+fn world(name: &str) -> String {
+    std::fs::read_to_string(format!("{}/worlds/{name}.ron", env!("CARGO_MANIFEST_DIR")))
+        .expect("world file")
+}
+
+fn load(text: &str) -> Scenario {
+    retrofit::load_str(text, "test.ron").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(s: &Scenario, seed: Option<u64>) -> RunResult {
+    // Debug builds audit every event: loads recomputed from the entities, no limit
+    // exceeded, failures on or off.
+    retrofit::run(s, seed).expect("run")
+}
+
+fn rel(r: &RunResult) -> &ReliabilityReport {
+    r.reliability.as_ref().expect("reliability report")
+}
+
+fn month_index(r: &RunResult, label: &str) -> usize {
+    r.ledger
+        .iter()
+        .position(|m| m.month.to_string() == label)
+        .expect("month in ledger")
+}
+
+/// IT kW of the teaching world's GPU hall G: 24 racks × 4 DGX B200 × 14.3 kW.
+const HALL_G_KW: f64 = 24.0 * 4.0 * 14.3;
+/// The teaching lease, USD per kW-month.
+const LEASE_USD_PER_KW_MONTH: f64 = 121.5;
+
+#[test]
+fn a_scripted_transformer_failure_darkens_exactly_its_racks_for_the_repair_time() {
+    let base = run(&load(&world("teaching")), None);
+    let s = load(&world("teaching-failure"));
+    let r = run(&s, None);
+    let rep = rel(&r);
+    assert!(!rep.sampled, "a plain run samples no random failures");
+    assert_eq!(rep.failures(), 1);
+    let o = &rep.outages[0];
+    assert_eq!(s.calendar.date(o.from).to_string(), "2029-06-01");
+    assert_eq!(o.to, Some(o.from + 30), "repaired after exactly 30 days");
+    assert_eq!(rep.longest_dark_days, 30);
+    // Only hall G went dark, and only in June 2029, for the whole month.
+    let june = month_index(&r, "2029-06");
+    for (m, row) in rep.months.iter().enumerate() {
+        let g = rep.groups.iter().position(|g| g == "G").unwrap();
+        for (k, a) in row.availability.iter().enumerate() {
+            let expect = if m == june && k == g { 0.0 } else { 1.0 };
+            assert_eq!(*a, expect, "{} group {}", row.month, rep.groups[k]);
+        }
+    }
+    let dark: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| e.event == "de-energised" || e.event == "re-energised")
+        .map(|e| (e.event, e.entity.as_str(), e.day - o.from))
+        .collect();
+    assert_eq!(
+        dark,
+        vec![
+            ("de-energised", "rack group G", 0),
+            ("re-energised", "rack group G", 30)
+        ]
+    );
+    // Lost rent: the hall's kW × rate × 30/30 days of June; every other month equal.
+    for (m, (a, b)) in base.ledger.iter().zip(&r.ledger).enumerate() {
+        let lost = a.gpu_revenue_usd - b.gpu_revenue_usd;
+        let expect = if m == june {
+            HALL_G_KW * LEASE_USD_PER_KW_MONTH
+        } else {
+            0.0
+        };
+        assert!((lost - expect).abs() < 1e-6, "{}: lost {lost}", a.month);
+        assert_eq!(a.asic_revenue_usd, b.asic_revenue_usd, "{}", a.month);
+    }
+    // Availability 0 → the 50 % band: credit half the month's rent, plus the repair.
+    let rent = HALL_G_KW * LEASE_USD_PER_KW_MONTH;
+    let row = &rep.months[june];
+    assert!((row.sla_credits_usd - 0.5 * rent).abs() < 1e-6);
+    assert_eq!(row.repair_cost_usd, 150_000.0);
+    let extra_opex = r.ledger[june].opex_usd - base.ledger[june].opex_usd;
+    assert!((extra_opex - (0.5 * rent + 150_000.0)).abs() < 1e-6);
+}
+
+#[test]
+fn n_plus_1_survives_one_failure_with_no_downtime() {
+    let text = world("teaching-failure")
+        .replace(
+            "        Transformer(id: \"T3\",",
+            "        Transformer(id: \"T4\", substation: \"SUB-1\", rating_mva: 2.5),\n        Transformer(id: \"T3\",",
+        )
+        .replace(
+            "        scripted: [",
+            "        redundancy: [(hall: \"GH\", scheme: NPlus1, equipment: [\"T3\", \"T4\"])],\n        scripted: [",
+        );
+    let r = run(&load(&text), None);
+    let rep = rel(&r);
+    assert_eq!(rep.failures(), 1);
+    assert!(
+        rep.months
+            .iter()
+            .all(|m| m.availability.iter().all(|&a| a == 1.0))
+    );
+    assert!(rep.months.iter().all(|m| m.sla_credits_usd == 0.0));
+    assert_eq!(rep.longest_dark_days, 0);
+    assert!(r.events.iter().any(|e| e.event == "redundancy"));
+    assert!(!r.events.iter().any(|e| e.event == "de-energised"));
+}
+
+/// The teaching world with its GPU hall split in two halves of 12 racks (0.6864 MW
+/// each), G1 on T3 and G2 on a new existing T4, both 1.0 MVA (0.95 MW), pooled as one
+/// hall under `scheme`.
+fn split_hall(scheme: &str) -> String {
+    let text = world("teaching")
+        .replace(
+            "Transformer(id: \"T3\", substation: \"SUB-1\", rating_mva: 2.5,",
+            "Transformer(id: \"T4\", substation: \"SUB-1\", rating_mva: 1.0),\n        Transformer(id: \"T3\", substation: \"SUB-1\", rating_mva: 1.0,",
+        )
+        .replace(
+            "RackGroup(id: \"G\", count: 24, transformer: \"T3\", cooling: \"DLC-1\"),",
+            "RackGroup(id: \"G1\", count: 12, transformer: \"T3\", cooling: \"DLC-1\"),\n        RackGroup(id: \"G2\", count: 12, transformer: \"T4\", cooling: \"DLC-1\"),",
+        )
+        .replace(
+            "InstallUnits(racks: \"G\",",
+            "InstallUnits(racks: \"G1\",",
+        );
+    let gpu2 = "        Step(id: \"gpu-hall-2\", action: InstallUnits(racks: \"G2\", model: \"DGX-B200\", per_rack: 4, contract: Lease), duration_days: 30, after: [\"gpu-hall\"]),\n    ],";
+    let i = text.rfind("    ],").expect("end of plan");
+    let text = format!("{}{gpu2}{}", &text[..i], &text[i + "    ],".len()..]);
+    let body = text.trim_end().strip_suffix(')').unwrap().to_string();
+    format!(
+        "{body}\n    reliability: (redundancy: [(hall: \"GH\", scheme: {scheme}, equipment: [\"T3\", \"T4\"])]),\n)\n"
+    )
+}
+
+#[test]
+fn two_n_halves_sellable_capacity_and_the_limit_check_holds_to_it() {
+    let gpu_mw = |text: &str| {
+        let r = run(&load(text), None);
+        r.ledger.last().unwrap().gpu_it_mw_end
+    };
+    let half_mw = 12.0 * 4.0 * 14.3 / 1e3;
+    // N sells 1.9 MW: both halves energise. 2N sells 0.95 MW: only the first does.
+    assert!((gpu_mw(&split_hall("N")) - 2.0 * half_mw).abs() < 1e-9);
+    assert!((gpu_mw(&split_hall("TwoN")) - half_mw).abs() < 1e-9);
+    let s = load(&split_hall("TwoN"));
+    let g = &s.reliability.redundancy[0];
+    let ratings: Vec<u64> = g
+        .members
+        .iter()
+        .map(|&m| s.equipment_capacity_w(m))
+        .collect();
+    assert_eq!(ratings, vec![950_000, 950_000]);
+    assert_eq!(
+        retrofit::unstable::scenario::reliability::sellable_w(g.scheme, &ratings),
+        950_000
+    );
+    let r = run(&s, None);
+    assert!(
+        r.events
+            .iter()
+            .any(|e| e.entity == "gpu-hall-2" && e.detail.contains("sellable capacity")),
+        "the wait names the redundancy group's sellable capacity"
+    );
+}
+
+#[test]
+fn without_a_spare_the_replacement_waits_its_lead_time_with_one_the_swap_time() {
+    let none = run(&load(&world("no-spare-transformer")), None);
+    let spare = run(&load(&world("spare-transformer")), None);
+    let o = &rel(&none).outages[0];
+    assert_eq!(o.restore, "replacement");
+    assert_eq!(o.to.unwrap() - o.from, 128 * 7, "128 weeks");
+    let o = &rel(&spare).outages[0];
+    assert_eq!(o.restore, "spare");
+    assert_eq!(o.to.unwrap() - o.from, 14, "the 14-day swap");
+    // The replacement capex is booked in the month of the failure; the spare on day 0.
+    let june = month_index(&none, "2029-06");
+    assert_eq!(rel(&none).months[june].replacement_capex_usd, 400_000.0);
+    assert_eq!(rel(&spare).months[june].replacement_capex_usd, 0.0);
+    assert_eq!(
+        spare.ledger[0].capex_usd - none.ledger[0].capex_usd,
+        400_000.0
+    );
+}
+
+#[test]
+fn worlds_without_a_reliability_section_report_none() {
+    let r = run(&load(&world("teaching")), Some(7));
+    assert!(r.reliability.is_none());
+}
+
+/// The number of failures of an always-in-service item with MTBF m and a repair of r
+/// days over a horizon T is a renewal count with mean ≈ T / (m + r) (exponential lives,
+/// the item as good as new after each repair). Over n seeded runs the total has
+/// standard deviation ≈ sqrt(n · T/(m + r)) (a Poisson count: the exponential renewal
+/// process is Poisson in up-time); we allow 4 standard deviations, which a correct
+/// sampler fails with probability < 1e-4, and the seeds are fixed so the test is
+/// deterministic. A sampler off by 10 % in its MTBF misses by > 5 σ.
+#[test]
+fn sampled_failure_counts_match_the_mtbf() {
+    let text = world("teaching")
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string()
+        + "\n    reliability: (failures: [(equipment: [\"T2\"], life: Mtbf(years: 2.0), restore: Repair(days: 1))]),\n)\n";
+    let s = load(&text);
+    let n = 200u64;
+    let opts = RunOptions {
+        record_events: false,
+        audit: cfg!(debug_assertions),
+    };
+    let total: usize = (0..n)
+        .map(|i| {
+            let r =
+                retrofit::run_with(&s, Some(retrofit::unstable::sweep::seed_for(2026, i)), opts)
+                    .expect("run (audited in debug builds)");
+            let rep = rel(&r);
+            assert!(rep.sampled);
+            rep.failures()
+        })
+        .sum();
+    let horizon_days = f64::from(s.calendar.end());
+    // Each cycle is the life plus the repair; lives are rounded up to whole days
+    // (+0.5 day on average).
+    let per_run = horizon_days / (2.0 * 365.25 + 1.0 + 0.5);
+    let mean = per_run * n as f64;
+    let sd = mean.sqrt();
+    assert!(
+        (total as f64 - mean).abs() < 4.0 * sd,
+        "{total} failures over {n} runs, expected {mean:.0} ± {:.0}",
+        4.0 * sd
+    );
+}
+
+#[test]
+fn failures_do_not_shift_the_other_draws() {
+    // The same seed draws the same lead times and markets with or without a failure
+    // model: failure draws come last.
+    let plain = load(&world("teaching"));
+    let text = world("teaching")
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string()
+        + "\n    reliability: (failures: [(equipment: [\"T2\"], life: Mtbf(years: 2.0), restore: Repair(days: 1))]),\n)\n";
+    let with = load(&text);
+    use rand::SeedableRng;
+    let a = retrofit::unstable::engine::Draws::sample(
+        &plain,
+        &mut rand_pcg::Pcg64Mcg::seed_from_u64(7),
+    );
+    let b =
+        retrofit::unstable::engine::Draws::sample(&with, &mut rand_pcg::Pcg64Mcg::seed_from_u64(7));
+    assert_eq!(a.transformer_lead_days, b.transformer_lead_days);
+    assert_eq!(a.step_days, b.step_days);
+    assert_eq!(a.market, b.market);
+    assert!(a.failures.lives.is_empty());
+    assert!(!b.failures.lives[0].is_empty());
+}
+
+/// docs/model.md's worked example and docs/teaching.md's exercise 4, recomputed from
+/// the two runs to the cent.
+#[test]
+fn the_docs_worked_example_and_exercise_match_the_runs() {
+    let base = run(&load(&world("teaching")), None);
+    let r = run(&load(&world("teaching-failure")), None);
+    let june = month_index(&r, "2029-06");
+    let lost = base.ledger[june].gpu_revenue_usd - r.ledger[june].gpu_revenue_usd;
+    let row = &rel(&r).months[june];
+    let drop = base.ledger[june].net_cash_flow_usd - r.ledger[june].net_cash_flow_usd;
+    let root = env!("CARGO_MANIFEST_DIR");
+    let model = std::fs::read_to_string(format!("{root}/docs/model.md")).unwrap();
+    let teaching = std::fs::read_to_string(format!("{root}/docs/teaching.md")).unwrap();
+    let with_commas = |v: f64| {
+        let s = format!("{v:.2}");
+        let (int, frac) = s.split_once('.').unwrap();
+        let mut out = String::new();
+        for (i, c) in int.chars().enumerate() {
+            if i > 0 && (int.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        format!("${out}.{frac}")
+    };
+    for v in [lost, row.sla_credits_usd, row.repair_cost_usd, drop] {
+        let plain = format!("**{v:.2} USD**");
+        assert!(model.contains(&plain), "docs/model.md should say {plain}");
+        let money = format!("**{}**", with_commas(v));
+        assert!(
+            teaching.contains(&money),
+            "docs/teaching.md should say {money}"
+        );
+    }
+    assert!(teaching.contains("**30 days**"));
+    assert_eq!(rel(&r).longest_dark_days, 30);
+    let none = run(&load(&world("no-spare-transformer")), None);
+    assert!(teaching.contains(&format!("dark for {} days", rel(&none).longest_dark_days)));
+}
+
+/// Every substation, transformer and cooling loop of the reference world fails about
+/// once a year (Weibull, wear-out) and none is redundant, so racks go dark often.
+/// Debug builds audit after every event: loads recomputed from the entities agree with
+/// the incremental ones and no limit is ever exceeded, with racks going dark and coming
+/// back (and waiting to come back) throughout.
+#[test]
+fn the_audit_holds_with_frequent_failures() {
+    let s = load(&world("reference"));
+    let ids: Vec<String> = s
+        .transformers
+        .iter()
+        .map(|t| format!("\"{}\"", t.id))
+        .chain(s.substations.iter().map(|b| format!("\"{}\"", b.id)))
+        .chain(s.cooling_loops.iter().map(|l| format!("\"{}\"", l.id)))
+        .collect();
+    let text = world("reference")
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string()
+        + &format!(
+            "\n    reliability: (failures: [(equipment: [{}], life: Weibull(shape: 1.5, scale_years: 1.0), restore: Repair(days: Uniform(min: 1, max: 90), cost_usd: 1000.0))]),\n)\n",
+            ids.join(", ")
+        );
+    let s = load(&text);
+    let opts = RunOptions {
+        record_events: false,
+        audit: true,
+    };
+    let mut failures = 0;
+    let mut dark = 0;
+    for seed in 0..3 {
+        let r = retrofit::run_with(&s, Some(seed), opts).expect("audit holds");
+        let rep = rel(&r);
+        failures += rep.failures();
+        dark += rep.months.iter().filter(|m| m.lost_it_mwh > 0.0).count();
+    }
+    assert!(
+        failures > 20,
+        "{failures} failures: the test must exercise them"
+    );
+    assert!(dark > 4, "{dark} dark months");
+}
+
+/// A hall that requires Tier III-class backup waits for generators and UPS rated for
+/// its sellable capacity, like any other limit, and the log says so. (Lead times here
+/// are stretched to bind: domain.md gives generators 12–20 weeks, UPS 20–40 weeks.)
+#[test]
+fn a_tier_iii_hall_waits_for_its_backup_power() {
+    let body = world("teaching")
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string();
+    let text = body
+        + r#"
+    reliability: (
+        redundancy: [(hall: "GH", scheme: N, equipment: ["T3"], requires_backup: true)],
+        backup: [
+            (id: "GEN-1", kind: Generator, hall: "GH", rating_mw: 2.5, cost_usd: 1000000.0,
+             lead_time_weeks: 120, opex_usd_per_month: 5000.0),
+            (id: "UPS-1", kind: Ups, hall: "GH", rating_mw: 2.5, cost_usd: 500000.0,
+             lead_time_weeks: 30),
+        ],
+    ),
+)
+"#;
+    let s = load(&text);
+    let r = run(&s, None);
+    assert_eq!(
+        r.first_gpu_day,
+        Some(120 * 7),
+        "energises the day the generator does"
+    );
+    let wait = r
+        .events
+        .iter()
+        .find(|e| e.event == "wait" && e.entity == "gpu-hall")
+        .expect("the GPU hall waits");
+    assert!(
+        wait.detail.contains("generators of hall GH"),
+        "{}",
+        wait.detail
+    );
+    // Backup capex on day 0; generator opex from the month it is in service.
+    let base = run(&load(&world("teaching")), None);
+    assert_eq!(
+        r.ledger[0].capex_usd - base.ledger[0].capex_usd,
+        1_500_000.0
+    );
+    let rep = rel(&r);
+    let on = s.calendar.date(120 * 7).to_string();
+    let m = month_index(&r, &on[..7]);
+    assert_eq!(rep.months[m - 1].backup_opex_usd, 0.0);
+    assert_eq!(rep.months[m].backup_opex_usd, 5000.0);
+}
+
+/// Unit failures: with AFR 10 %/yr and 36.525 days out, p = 1 % of the miners are in
+/// repair on average, so a seeded run mines 1 % less than the same seed without them
+/// (every other draw is the same: failure draws come last). Per month the count of
+/// units in repair is B(n, p) with n ≈ 520–600 miners per model: σ(share) ≈ 0.44 %;
+/// over ≥ 30 model-months of mining the mean share has σ < 0.1 %, and we allow 0.3 %.
+/// A plain run samples no unit failures and mines exactly as before.
+#[test]
+fn unit_failures_take_their_share_of_hashrate_out() {
+    let body = world("teaching")
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string();
+    let text = body
+        + r#"
+    reliability: (units: [
+        (model: "S19-XP", annual_failure_rate: 0.10, repair_days: 36.525),
+        (model: "S21", annual_failure_rate: 0.10, repair_days: 36.525),
+    ]),
+)
+"#;
+    let with = load(&text);
+    let without = load(&world("teaching"));
+    let plain_a = run(&with, None);
+    let plain_b = run(&without, None);
+    for (a, b) in plain_a.ledger.iter().zip(&plain_b.ledger) {
+        assert_eq!(a.btc_mined, b.btc_mined, "{}", a.month);
+    }
+    let a = run(&with, Some(11));
+    let b = run(&without, Some(11));
+    let mined = |r: &RunResult| r.ledger.iter().map(|m| m.btc_mined).sum::<f64>();
+    let mining_months = b.ledger.iter().filter(|m| m.btc_mined > 0.0).count();
+    assert!(mining_months >= 15, "{mining_months} months of mining");
+    let share = 1.0 - mined(&a) / mined(&b);
+    assert!(
+        (share - 0.01).abs() < 0.003,
+        "share of hashrate in repair {share}"
+    );
+    let rep = rel(&a);
+    assert!(rep.sampled);
+    assert!(rep.months.iter().any(|m| m.units_in_repair_it_mwh > 0.0));
+}
+
+/// A sweep of the scripted-failure world: every run loses hall G for the 30-day repair
+/// in June 2029 (and nothing else, the T3 MTBF being 333 years), so every run pays a
+/// credit, halls A and B stay fully available, and the longest outage is 30 days (to
+/// the sketch's 1 % relative accuracy).
+#[test]
+fn a_sweep_reports_availability_credits_and_the_longest_outage() {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicBool;
+    let s = Arc::new(load(&world("teaching-failure")));
+    let cfg = retrofit::SweepConfig {
+        runs: 24,
+        seed: 5,
+        jobs: 2,
+        shard: None,
+        handle_interrupt: false,
+    };
+    let (agg, _) = retrofit::unstable::sweep::execute(
+        s,
+        &cfg,
+        Arc::new(AtomicBool::new(false)),
+        |_| Ok(()),
+        || {},
+    )
+    .expect("sweep");
+    let summary = agg.summary("t", 5, 24, false);
+    let r = summary.reliability.expect("reliability figures");
+    assert_eq!(r.probability_any_sla_credit, 1.0);
+    assert!(r.expected_sla_credits_usd > 0.0);
+    let a = &r.availability[0];
+    assert_eq!((a.group.as_str(), a.availability.p10), ("A", Some(1.0)));
+    let g = &r.availability[2];
+    assert!(g.availability.p50.unwrap() < 1.0);
+    let longest = r.longest_outage_days.p50.unwrap();
+    assert!((longest - 30.0).abs() <= 0.3, "{longest}");
+}
+
+/// Hall A's transformer fails in January 2027 for 90 days; hall A is decommissioned in
+/// March, while dark: its miners must not come back when T1 does.
+#[test]
+fn a_hall_decommissioned_while_dark_stays_off() {
+    let body = world("teaching")
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string();
+    let text = body
+        + r#"
+    reliability: (
+        failures: [(equipment: ["T1"], life: Mtbf(years: 333.0), restore: Repair(days: 90))],
+        scripted: [Fail(equipment: "T1", at: "2027-01-15")],
+    ),
+)
+"#;
+    let r = run(&load(&text), None);
+    assert!(!r.events.iter().any(|e| e.event == "re-energised"));
+    let april = month_index(&r, "2027-05");
+    let base = run(&load(&world("teaching")), None);
+    // From May on (T1 back in mid-April) the site runs exactly as the teaching world.
+    for (a, b) in r.ledger[april..].iter().zip(&base.ledger[april..]) {
+        assert_eq!(a.asic_it_mw, b.asic_it_mw, "{}", a.month);
+    }
+}
