@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real one-node Slurm cluster on this machine, used for what README's Slurm section
-# shows: an array job of sharded sweeps, then a dependent merge job. Checks that the
-# merged outputs equal one unsharded sweep byte for byte.
+# shows: array jobs of sharded sweeps, sensitivity analyses and plan searches, each with
+# a dependent merge job. Checks that each merged folder equals the same command run
+# unsharded, byte for byte.
 #
 #   scripts/slurm-local.sh            (from anywhere; needs root or sudo for apt-get)
 #
@@ -12,7 +13,9 @@
 # fails loudly (exit 1) if the cluster cannot start: it never skips silently.
 #
 # Environment: RETROFIT_BIN (default target/debug/retrofit, built if missing),
-# SLURM_RUNS (default 200 runs), SLURM_TASKS (default 4 array tasks).
+# SLURM_RUNS (default 200 sweep runs), SLURM_TASKS (default 4 array tasks),
+# SLURM_SAMPLES (default 32 Sobol' rows of the sensitivity), SLURM_FUTURES (default 5
+# futures per optimize candidate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -20,6 +23,9 @@ runs=${SLURM_RUNS:-200}
 tasks=${SLURM_TASKS:-4}
 bin=${RETROFIT_BIN:-$root/target/debug/retrofit}
 world=$root/worlds/reference.ron
+plan=$root/worlds/reference-plan.ron
+samples=${SLURM_SAMPLES:-32}
+futures=${SLURM_FUTURES:-5}
 
 say() { echo "slurm-local: $*"; }
 die() { echo "slurm-local: error: $*" >&2; exit 1; }
@@ -106,29 +112,55 @@ for i in $(seq 100); do
 done
 say "one-node cluster up ($host, $(nproc) CPUs)"
 
-# README's array job and dependent merge job, for real.
-mkdir -p "$dir/parts"
-last=$((tasks - 1))
-array=$(sbatch --parsable --array=0-$last --cpus-per-task=1 --chdir="$root" \
-    --output="$dir/parts/task-%a.log" \
-    --wrap "'$bin' sweep '$world' --runs $runs --seed 1 --jobs 1 --shard \${SLURM_ARRAY_TASK_ID}/$tasks --out '$dir/parts/part'\${SLURM_ARRAY_TASK_ID}") \
-    || die "sbatch of the array job failed"
-parts=$(for k in $(seq 0 $last); do printf "'%s' " "$dir/parts/part$k"; done)
-merge=$(sbatch --parsable --dependency=afterok:$array --chdir="$root" --output="$dir/merge.log" \
-    --wrap "'$bin' merge $parts --out '$dir/merged'") || die "sbatch of the merge job failed"
-say "submitted array job $array ($tasks tasks) and merge job $merge"
-for i in $(seq 600); do
-    [ -z "$(squeue -h -j "$array,$merge" 2>/dev/null)" ] && break
-    [ "$i" = 600 ] && die "jobs still queued or running after 10 minutes: $(squeue -h 2>&1)"
+# README's array jobs and dependent merge jobs, for real: one array of shards per
+# command (sweep, sensitivity, optimize), each merged by a job that waits for its array,
+# and each merge compared byte for byte with the same command run unsharded.
+# shards NAME "COMMAND ARGS" submits both jobs; the shard's --shard/--out are appended.
+shards() {
+    local name=$1 cmd=$2 last=$((tasks - 1))
+    mkdir -p "$dir/$name"
+    local array merge parts
+    array=$(sbatch --parsable --array=0-$last --cpus-per-task=1 --chdir="$root" \
+        --output="$dir/$name/task-%a.log" \
+        --wrap "'$bin' $cmd --jobs 1 --shard \${SLURM_ARRAY_TASK_ID}/$tasks --out '$dir/$name/part'\${SLURM_ARRAY_TASK_ID}") \
+        || die "sbatch of the $name array job failed"
+    parts=$(for k in $(seq 0 $last); do printf "'%s' " "$dir/$name/part$k"; done)
+    merge=$(sbatch --parsable --dependency=afterok:$array --chdir="$root" \
+        --output="$dir/$name/merge.log" \
+        --wrap "'$bin' merge $parts --out '$dir/$name/merged'") \
+        || die "sbatch of the $name merge job failed"
+    say "submitted $name: array job $array ($tasks tasks) and merge job $merge"
+    jobs_submitted="$jobs_submitted,$array,$merge"
+}
+
+# Compares NAME's merged folder with COMMAND run unsharded, file by file.
+compare_whole() {
+    local name=$1 cmd=$2 n=0
+    [ -f "$dir/$name/merged/retrofit-manifest.json" ] \
+        || { cat "$dir/$name"/*.log >&2 2>/dev/null; die "the $name merge job wrote no outputs"; }
+    eval "'$bin' $cmd --jobs 2 --out '$dir/$name/whole'" >/dev/null
+    for f in "$dir/$name"/whole/*; do
+        local base; base=$(basename "$f")
+        cmp -s "$f" "$dir/$name/merged/$base" || die "merged $name: $base differs from the unsharded run's"
+        n=$((n + 1))
+    done
+    say "merged $name of $tasks Slurm tasks equals the unsharded run byte for byte ($n files)"
+}
+
+jobs_submitted=""
+sweep_cmd="sweep '$world' --runs $runs --seed 1"
+# The teaching world keeps the debug-build check short; byte identity does not depend
+# on the world's size.
+sens_cmd="sensitivity '$root/worlds/teaching.ron' --samples $samples --seed 1"
+opt_cmd="optimize '$plan' --futures $futures --seed 1"
+shards sweep "$sweep_cmd"
+shards sensitivity "$sens_cmd"
+shards optimize "$opt_cmd"
+for i in $(seq 900); do
+    [ -z "$(squeue -h -j "${jobs_submitted#,}" 2>/dev/null)" ] && break
+    [ "$i" = 900 ] && die "jobs still queued or running after 15 minutes: $(squeue -h 2>&1)"
     sleep 1
 done
-[ -f "$dir/merged/summary.json" ] || { cat "$dir/merge.log" "$dir"/parts/task-*.log >&2 2>/dev/null; die "the merge job wrote no outputs"; }
-
-"$bin" sweep "$world" --runs "$runs" --seed 1 --jobs 2 --out "$dir/whole" >/dev/null
-n=0
-for f in "$dir"/whole/*; do
-    name=$(basename "$f")
-    cmp -s "$f" "$dir/merged/$name" || die "merged $name differs from the unsharded sweep's"
-    n=$((n + 1))
-done
-say "merged outputs of $tasks Slurm tasks equal the unsharded sweep byte for byte ($n files)"
+compare_whole sweep "$sweep_cmd"
+compare_whole sensitivity "$sens_cmd"
+compare_whole optimize "$opt_cmd"

@@ -93,13 +93,29 @@ enum Command {
         #[arg(default_value = "world.ron")]
         path: PathBuf,
     },
+    /// Which inputs matter: every numeric input one at a time (sensitivity.csv,
+    /// tornado.png), the values at which the decision changes (thresholds.csv), and
+    /// Sobol' indices over the world's distributions (sobol.csv, sobol.png).
+    #[command(
+        after_help = "Examples:\n  retrofit sensitivity worlds/reference.ron\n  \
+        retrofit sensitivity worlds/reference.ron --metric first-gpu-month --range 'cooling_loops[DLC-2].pue=1.2..1.5'\n  \
+        retrofit sensitivity worlds/reference.ron --shard 0/4 --out output/sens0"
+    )]
+    Sensitivity(SensitivityArgs),
+    /// Which plan is best: every combination of the world's Choose(...) decision
+    /// variables over the same sampled futures (candidates.csv, best.ron, pareto.png).
+    #[command(
+        after_help = "Examples:\n  retrofit optimize worlds/reference-plan.ron\n  \
+        retrofit optimize worlds/reference-plan.ron --objective cvar10:npv --constraint 'p90:first-gpu-month<=24'"
+    )]
+    Optimize(OptimizeArgs),
     /// Combine the folders of sharded sweeps into the outputs of one sweep (charts
-    /// included).
+    /// included); likewise shards of `sensitivity` and of `optimize`.
     #[command(
         after_help = "Example (after `retrofit sweep … --shard 0/2 --out output/part0` and `--shard 1/2 --out output/part1`):\n  retrofit merge output/part0 output/part1 --out output/sweep"
     )]
     Merge {
-        /// Shard folders written by `retrofit sweep --shard K/M`.
+        /// Shard folders written by `retrofit sweep|sensitivity|optimize --shard K/M`.
         #[arg(required = true)]
         parts: Vec<PathBuf>,
         /// Output folder.
@@ -171,6 +187,108 @@ struct CompareArgs {
     out: Option<PathBuf>,
     #[command(flatten)]
     chart: ChartArgs,
+}
+
+#[derive(clap::Args)]
+struct SensitivityArgs {
+    /// World file (RON).
+    world: PathBuf,
+    /// Metric of the tornado and the Sobol' indices: npv, first-gpu-month,
+    /// peak-funding or payback-month.
+    #[arg(long, default_value = "npv")]
+    metric: String,
+    /// A declared one-at-a-time range, LABEL=LOW..HIGH (labels as in sensitivity.csv);
+    /// also bounds that input's threshold search. Repeatable.
+    #[arg(long, value_name = "LABEL=LOW..HIGH")]
+    range: Vec<String>,
+    /// Half-width of the default one-at-a-time range, in % of the base value.
+    #[arg(long, default_value_t = 10.0)]
+    percent: f64,
+    /// Rows N of the Sobol' design (N × (distributions + 2) runs); 0 skips it.
+    #[arg(long, default_value_t = 1024)]
+    samples: usize,
+    /// Seed of the Sobol' sequence's scrambling.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Worker threads [default and maximum: number of cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: Option<u64>,
+    /// Do only the jobs with index ≡ K (mod M); `retrofit merge` combines the shards.
+    #[arg(long, value_name = "K/M")]
+    shard: Option<String>,
+    /// Output folder [default: output/<world file stem>-sensitivity].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    chart: ChartArgs,
+}
+
+#[derive(clap::Args)]
+struct OptimizeArgs {
+    /// World file (RON) with Choose(...) decision variables.
+    world: PathBuf,
+    /// What to maximise (minimise, for months and funding): STAT:METRIC with STAT one
+    /// of p10, p50, p90, mean, cvar10.
+    #[arg(long, default_value = "p50:npv")]
+    objective: String,
+    /// A constraint, STAT:METRIC<=BOUND or >=BOUND (months from the start month; USD),
+    /// e.g. p90:first-gpu-month<=30. Repeatable.
+    #[arg(long)]
+    constraint: Vec<String>,
+    /// Sampled futures per candidate, the same for every candidate; 0 uses the median
+    /// run.
+    #[arg(long, default_value_t = 200)]
+    futures: u64,
+    /// Base seed of the futures (and of the genetic search).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// exhaustive, genetic, or auto (exhaustive up to --max-candidates, else genetic).
+    #[arg(long, default_value = "auto")]
+    search: String,
+    /// Largest space searched exhaustively.
+    #[arg(long, default_value_t = 5000)]
+    max_candidates: u64,
+    /// Genetic search: distinct candidates evaluated at most.
+    #[arg(long, default_value_t = 400)]
+    budget: usize,
+    /// Worker threads [default and maximum: number of cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: Option<u64>,
+    /// Evaluate only the candidates with index ≡ K (mod M) (exhaustive search only).
+    #[arg(long, value_name = "K/M")]
+    shard: Option<String>,
+    /// Output folder [default: output/<world file stem>-optimize].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    chart: ChartArgs,
+}
+
+/// `output/<file stem><suffix>` for a world path.
+fn out_for(world: &Path, suffix: &str) -> PathBuf {
+    let stem = world
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    Path::new("output").join(stem + suffix)
+}
+
+/// Parses `LABEL=LOW..HIGH`.
+fn parse_range(s: &str) -> Result<(String, (f64, f64))> {
+    let (label, r) = s
+        .rsplit_once('=')
+        .with_context(|| format!("`{s}` is not LABEL=LOW..HIGH"))?;
+    let (lo, hi) = r
+        .split_once("..")
+        .with_context(|| format!("`{s}`: the range must be LOW..HIGH"))?;
+    let num = |v: &str| {
+        v.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .with_context(|| format!("`{s}`: `{v}` is not a number"))
+    };
+    Ok((label.trim().to_string(), (num(lo)?, num(hi)?)))
 }
 
 // ---- checked options: what each command works from once its arguments made sense ----
@@ -325,6 +443,8 @@ fn run() -> Result<ExitCode> {
         Command::Sweep(a) => sweep(a.check()?),
         Command::Compare(a) => compare(a.check()?),
         Command::Init { template, path } => init(&template, &path),
+        Command::Sensitivity(a) => sensitivity(a),
+        Command::Optimize(a) => optimize(a),
         Command::Merge { parts, out, chart } => merge(&parts, &out, chart.options()),
     }
 }
@@ -381,7 +501,11 @@ fn run_world(o: RunOpts) -> Result<ExitCode> {
 
 fn sweep(o: SweepOpts) -> Result<ExitCode> {
     let shard = o.cfg.shard.unwrap_or(Shard::all());
-    let bar = progress_bar(shard.runs_in(o.cfg.runs), std::io::stderr().is_terminal());
+    let bar = progress_bar(
+        shard.runs_in(o.cfg.runs),
+        "runs",
+        std::io::stderr().is_terminal(),
+    );
     let stop = Arc::new(AtomicBool::new(false));
     handle_signals(Some(stop.clone()));
     let (dir, state) = retrofit::sweep(
@@ -446,9 +570,153 @@ fn init(template: &str, path: &Path) -> Result<ExitCode> {
 }
 
 fn merge(parts: &[PathBuf], out: &Path, charts: ChartOptions) -> Result<ExitCode> {
+    let size = charts.size;
+    use retrofit::{optimize::folder::is_optimize_dir, sensitivity::folder::is_sensitivity_dir};
+    if parts.iter().all(|p| is_sensitivity_dir(p)) {
+        let (dir, _, report) = retrofit::sensitivity::folder::merge_dirs(parts, out, size)?;
+        say(report.text(15).trim_end());
+        say(&format!("outputs: {}", dir.display()));
+        return Ok(ExitCode::SUCCESS);
+    }
+    if parts.iter().all(|p| is_optimize_dir(p)) {
+        let (dir, found) = retrofit::optimize::folder::merge_dirs(parts, out, size)?;
+        print_found(&dir, &found);
+        return Ok(ExitCode::SUCCESS);
+    }
     let (dir, state) = retrofit::merge(parts, out, charts)?;
     print_sweep(&dir, &state);
     Ok(ExitCode::SUCCESS)
+}
+
+fn sensitivity(a: SensitivityArgs) -> Result<ExitCode> {
+    use retrofit::sensitivity::{Metric, Settings, Study, folder};
+    let metric = Metric::parse(&a.metric).map_err(anyhow::Error::msg)?;
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+    if !(a.percent > 0.0 && a.percent < 100.0) {
+        anyhow::bail!("--percent must be between 0 and 100, got {}", a.percent);
+    }
+    let settings = Settings {
+        ranges: a
+            .range
+            .iter()
+            .map(|r| parse_range(r))
+            .collect::<Result<_>>()?,
+        fraction: a.percent / 100.0,
+        samples: a.samples,
+        seed: a.seed,
+    };
+    let origin = a.world.display().to_string();
+    let text = retrofit::sensitivity::read_text(&a.world)?;
+    let study = Study::from_text(&text, &origin, &settings)?;
+    let bar = progress_bar(
+        study.job_count(shard),
+        "jobs",
+        std::io::stderr().is_terminal(),
+    );
+    let results = study.run(shard, jobs(a.jobs), &|| bar.inc(1));
+    bar.finish_and_clear();
+    let part = folder::part(&study, &text, &origin, &settings, metric, shard, results);
+    let out = a.out.unwrap_or_else(|| out_for(&a.world, "-sensitivity"));
+    let (dir, report) = folder::write_dir(&out, &study, &part, a.chart.options().size)?;
+    match report {
+        Some(r) => say(r.text(15).trim_end()),
+        None => say(&format!(
+            "shard {}/{}: {} jobs done; combine every shard with `retrofit merge`",
+            part.shard.index,
+            part.shard.count,
+            part.results.len()
+        )),
+    }
+    say(&format!("outputs: {}", dir.display()));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn optimize(a: OptimizeArgs) -> Result<ExitCode> {
+    use retrofit::optimize::{self, Constraint, GaSettings, Problem, Settings, Target, folder};
+    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
+    let settings = Settings {
+        objective: Target::parse(&a.objective).map_err(anyhow::Error::msg)?,
+        constraints: a
+            .constraint
+            .iter()
+            .map(|c| Constraint::parse(c).map_err(anyhow::Error::msg))
+            .collect::<Result<_>>()?,
+        futures: a.futures,
+        seed: a.seed,
+        max_candidates: u64::MAX,
+    };
+    let origin = a.world.display().to_string();
+    let text = retrofit::sensitivity::read_text(&a.world)?;
+    let problem = Problem::new(&text, &origin, u64::MAX).map_err(anyhow::Error::msg)?;
+    let genetic = match a.search.as_str() {
+        "exhaustive" if problem.candidates > a.max_candidates => anyhow::bail!(
+            "{} candidates exceed --max-candidates {}: raise it, or use --search genetic",
+            problem.candidates,
+            a.max_candidates
+        ),
+        "exhaustive" => false,
+        "genetic" => true,
+        "auto" => problem.candidates > a.max_candidates,
+        other => anyhow::bail!("unknown --search `{other}`: exhaustive, genetic or auto"),
+    };
+    if genetic && shard.is_some() {
+        anyhow::bail!("--shard splits an exhaustive search; the genetic search runs as one job");
+    }
+    let jobs = jobs(a.jobs);
+    let (candidates, search, total) = if genetic {
+        let ga = GaSettings {
+            budget: a.budget,
+            ..GaSettings::default()
+        };
+        let bar = progress_bar(
+            ga.budget as u64,
+            "candidates",
+            std::io::stderr().is_terminal(),
+        );
+        let c = optimize::genetic::search(&problem, &settings, ga, jobs, &|| bar.inc(1));
+        bar.finish_and_clear();
+        let n = c.len();
+        (
+            c,
+            format!("genetic budget {} population {}", ga.budget, ga.population),
+            n,
+        )
+    } else {
+        let mine = shard.map_or(problem.candidates, |s| {
+            (0..problem.candidates)
+                .filter(|i| i % s.count == s.index)
+                .count() as u64
+        });
+        let bar = progress_bar(mine, "candidates", std::io::stderr().is_terminal());
+        let c = problem.run(&settings, shard, jobs, &|| bar.inc(1));
+        bar.finish_and_clear();
+        (c, "exhaustive".to_string(), problem.candidates as usize)
+    };
+    let part = folder::part(&problem, &settings, &search, shard, total, candidates);
+    let out = a.out.unwrap_or_else(|| out_for(&a.world, "-optimize"));
+    let (dir, found) = folder::write_dir(&out, &problem, &settings, &part, a.chart.options().size)?;
+    match found {
+        Some(f) => print_found(&dir, &f),
+        None => {
+            say(&format!(
+                "shard {}/{}: {} candidates done; combine every shard with `retrofit merge`",
+                part.shard.index,
+                part.shard.count,
+                part.results.len()
+            ));
+            say(&format!("outputs: {}", dir.display()));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_found(dir: &Path, f: &retrofit::optimize::folder::Found) {
+    say(f.explanation.trim_end());
+    say(&format!("candidates evaluated: {}", f.evaluated));
+    say(&format!(
+        "outputs: {} (best.ron: the chosen plan)",
+        dir.display()
+    ));
 }
 
 /// Installs handlers for Ctrl-C, SIGTERM (Slurm, `timeout`) and SIGHUP, and returns
@@ -586,16 +854,16 @@ fn print_sweep(dir: &Path, state: &SweepState) {
 
 /// A progress bar for `total` runs: runs done, rate and ETA on stderr when it is a
 /// terminal (`interactive`), hidden otherwise so pipes and CI logs stay clean.
-fn progress_bar(total: u64, interactive: bool) -> indicatif::ProgressBar {
+fn progress_bar(total: u64, unit: &str, interactive: bool) -> indicatif::ProgressBar {
     let target = if interactive {
         indicatif::ProgressDrawTarget::stderr()
     } else {
         indicatif::ProgressDrawTarget::hidden()
     };
     let bar = indicatif::ProgressBar::with_draw_target(Some(total), target);
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {per_sec}  ETA {eta}")
-    {
+    if let Ok(style) = indicatif::ProgressStyle::with_template(&format!(
+        "{{bar:40}} {{pos}}/{{len}} {unit}  {{per_sec}}  ETA {{eta}}"
+    )) {
         bar.set_style(style);
     }
     bar
@@ -605,7 +873,7 @@ fn progress_bar(total: u64, interactive: bool) -> indicatif::ProgressBar {
 mod tests {
     #[test]
     fn the_progress_bar_is_hidden_when_stderr_is_not_a_terminal() {
-        assert!(super::progress_bar(10, false).is_hidden());
+        assert!(super::progress_bar(10, "runs", false).is_hidden());
     }
 
     #[test]

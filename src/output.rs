@@ -51,6 +51,26 @@ pub mod names {
     pub const COMPARE_PNG: &str = "compare.png";
     /// What retrofit wrote in the folder, with checksums: its mark of ownership.
     pub const MANIFEST: &str = "retrofit-manifest.json";
+    /// One-at-a-time sensitivity, largest swing first.
+    pub const SENSITIVITY_CSV: &str = "sensitivity.csv";
+    /// Input values at which the decision changes.
+    pub const THRESHOLDS_CSV: &str = "thresholds.csv";
+    /// Sobol' first-order and total indices.
+    pub const SOBOL_CSV: &str = "sobol.csv";
+    /// The tornado chart.
+    pub const TORNADO: &str = "tornado.png";
+    /// The Sobol' bar chart.
+    pub const SOBOL_PNG: &str = "sobol.png";
+    /// What a sensitivity run (or shard) leaves for `retrofit merge`.
+    pub const SENSITIVITY_STATE: &str = "sensitivity-state.json";
+    /// Every candidate plan evaluated.
+    pub const CANDIDATES: &str = "candidates.csv";
+    /// The world with the chosen plan filled in.
+    pub const BEST: &str = "best.ron";
+    /// Candidates' NPV against peak funding need.
+    pub const PARETO: &str = "pareto.png";
+    /// What an optimize run (or shard) leaves for `retrofit merge`.
+    pub const OPTIMIZE_STATE: &str = "optimize-state.json";
     /// `power.png` as SVG (`--charts svg` or `both`).
     pub const POWER_SVG: &str = "power.svg";
     /// `revenue.png` as SVG.
@@ -106,9 +126,26 @@ pub mod names {
     /// Every file a comparison's folder may hold.
     pub const COMPARE: [&str; 3] = [COMPARE_CSV, COMPARE_PNG, COMPARE_SVG];
 
+    /// Every file of a sensitivity folder (a shard holds only the state).
+    pub const SENSITIVITY: [&str; 6] = [
+        SENSITIVITY_CSV,
+        THRESHOLDS_CSV,
+        SOBOL_CSV,
+        TORNADO,
+        SOBOL_PNG,
+        SENSITIVITY_STATE,
+    ];
+    /// Every file of an optimize folder (a shard holds only the state).
+    pub const OPTIMIZE: [&str; 4] = [CANDIDATES, BEST, PARETO, OPTIMIZE_STATE];
+
     /// True if retrofit writes a file of this name.
     pub fn is_output(name: &str) -> bool {
-        RUN.iter().chain(&SWEEP).chain(&COMPARE).any(|n| *n == name)
+        RUN.iter()
+            .chain(&SWEEP)
+            .chain(&COMPARE)
+            .chain(&SENSITIVITY)
+            .chain(&OPTIMIZE)
+            .any(|n| *n == name)
     }
 }
 

@@ -25,12 +25,15 @@ mod legend;
 mod marks;
 mod months;
 mod palette;
+mod pareto;
 mod payback;
 mod png;
 mod power;
 mod revenue;
+mod sobol;
 mod svg;
 mod timeline;
+mod tornado;
 
 pub use frame::{ChartFormat, ChartOptions, ChartSize, MIN_SIZE};
 
@@ -202,4 +205,35 @@ pub fn stage_run(st: &Staging, s: &Scenario, result: &RunResult) -> Result<()> {
         st.write(crate::output::names::RELIABILITY, r.csv())?;
     }
     Ok(())
+}
+
+/// Draws `tornado.png` from a sensitivity report's tornado.
+pub fn tornado_png(
+    data: &crate::sensitivity::chart::TornadoData,
+    metric: crate::sensitivity::Metric,
+    world: &str,
+    size: ChartSize,
+) -> Result<Vec<u8>> {
+    frame::png(&tornado::prepare(data, metric, world)?, size)
+}
+
+/// Draws `sobol.png` from a sensitivity report's Sobol' indices.
+pub fn sobol_png(
+    data: &crate::sensitivity::chart::SobolData,
+    world: &str,
+    samples: usize,
+    size: ChartSize,
+) -> Result<Vec<u8>> {
+    frame::png(&sobol::prepare(data, world, samples), size)
+}
+
+/// Draws `pareto.png` from an optimize run's candidates.
+pub fn pareto_png(
+    data: &crate::optimize::pareto::ParetoData,
+    world: &str,
+    futures: u64,
+    objective: &str,
+    size: ChartSize,
+) -> Result<Vec<u8>> {
+    frame::png(&pareto::prepare(data, world, futures, objective), size)
 }

@@ -26,13 +26,21 @@ pub enum Kind {
     Sweep,
     /// `retrofit compare`.
     Compare,
+    /// `retrofit sensitivity` (or its merge).
+    Sensitivity,
+    /// `retrofit optimize` (or its merge).
+    Optimize,
 }
 
 impl Kind {
     /// The kind of a folder holding these files.
     fn of(files: &[FileEntry]) -> Kind {
         let has = |n: &str| files.iter().any(|f| f.name == n);
-        if has(names::RUNS) {
+        if has(names::SENSITIVITY_STATE) {
+            Kind::Sensitivity
+        } else if has(names::OPTIMIZE_STATE) {
+            Kind::Optimize
+        } else if has(names::RUNS) {
             Kind::Sweep
         } else if has(names::COMPARE_CSV) {
             Kind::Compare
