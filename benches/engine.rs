@@ -88,20 +88,21 @@ fn single_run(c: &mut Criterion) {
         b.iter(|| black_box(retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap()))
     });
     g.bench_function("reference_with_pngs", |b| {
-        let size = retrofit::unstable::report::ChartSize {
-            width: 1600,
-            height: 900,
-        };
+        let opts = retrofit::ChartOptions::default();
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            black_box(retrofit::unstable::report::all_charts(&s, &r, size).unwrap())
+            black_box(retrofit::unstable::report::run_charts(&s, &r, &opts).unwrap())
         })
     });
     g.bench_function("reference_with_csv_outputs", |b| {
         let dir = tempfile_dir();
         b.iter(|| {
             let r = retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap();
-            retrofit::unstable::report::write_run(&dir.join("out"), &s, &r, Vec::new()).unwrap()
+            let none = retrofit::ChartOptions {
+                format: retrofit::ChartFormat::None,
+                ..Default::default()
+            };
+            retrofit::unstable::report::write_run(&dir.join("out"), &s, &r, &none).unwrap()
         })
     });
     g.finish();

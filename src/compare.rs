@@ -162,11 +162,17 @@ pub fn compare_csv(rows: &[CompareRow]) -> Result<Vec<u8>> {
     w.into_inner().map_err(|e| encode(e.to_string()))
 }
 
-/// Writes a comparison's folder (`compare.csv` and the chart `png`), replacing `out`
-/// atomically.
-pub fn write_dir(out: &Path, rows: &[CompareRow], png: Vec<u8>) -> Result<PathBuf> {
+/// Writes a comparison's folder (`compare.csv` and the `charts`, as (name, bytes)),
+/// replacing `out` atomically.
+pub fn write_dir(
+    out: &Path,
+    rows: &[CompareRow],
+    charts: Vec<(String, Vec<u8>)>,
+) -> Result<PathBuf> {
     let st = Staging::new(out)?;
     st.write(names::COMPARE_CSV, compare_csv(rows)?)?;
-    st.write(names::COMPARE_PNG, png)?;
+    for (name, bytes) in charts {
+        st.write(&name, bytes)?;
+    }
     Ok(st.commit()?)
 }

@@ -38,8 +38,8 @@ pub use engine::{
     CapacityChange, InvariantViolation, RunOptions, RunResult, ServiceChange, Summary,
 };
 pub use error::Error;
-pub use output::OutputError;
-pub use report::ChartSize;
+pub use output::{OutputError, remove_temporaries, write_new_file};
+pub use report::{ChartFormat, ChartOptions, ChartSize};
 pub use scenario::Scenario;
 pub use sweep::{
     MonthPercentiles, Percentiles, Shard, SweepConfig, SweepError, SweepState, SweepSummary,
@@ -211,20 +211,19 @@ pub fn run_with(
     engine::run(s, &draws, seed, opts)
 }
 
-/// Draws a run's charts at `size` and writes its folder (`ledger.csv`, `events.csv`,
-/// `summary.json` and the charts), replacing `out` atomically.
+/// Draws a run's charts as `charts` asks and writes its folder (`ledger.csv`,
+/// `events.csv`, `summary.json` and the charts), replacing `out` atomically.
 pub fn write_run(
     out: &Path,
     s: &Scenario,
     result: &RunResult,
-    size: ChartSize,
+    charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
-    let charts = report::all_charts(s, result, size).map_err(report_error)?;
-    report::write_run(out, s, result, charts).map_err(report_error)
+    report::write_run(out, s, result, &charts).map_err(report_error)
 }
 
 /// Runs a sweep (or one shard of it) into `out`, replacing it atomically, with charts
-/// drawn at `size`. `on_run` is called as each run finishes; setting `stop` (or a
+/// drawn as `charts` asks. `on_run` is called as each run finishes; setting `stop` (or a
 /// signal, when `cfg.handle_interrupt`) ends it early, keeping what finished.
 pub fn sweep(
     s: Arc<Scenario>,
@@ -232,9 +231,9 @@ pub fn sweep(
     out: &Path,
     stop: Arc<AtomicBool>,
     on_run: impl Fn(),
-    size: ChartSize,
+    charts: ChartOptions,
 ) -> Result<(PathBuf, SweepState), SweepError> {
-    sweep::sweep_to_dir(s, cfg, out, stop, on_run, sweep_charts(size))
+    sweep::sweep_to_dir(s, cfg, out, stop, on_run, sweep_charts(charts))
 }
 
 /// Merges the folders of a sharded sweep into `out`: the same files an unsharded sweep
@@ -242,28 +241,30 @@ pub fn sweep(
 pub fn merge(
     parts: &[PathBuf],
     out: &Path,
-    size: ChartSize,
+    charts: ChartOptions,
 ) -> Result<(PathBuf, SweepState), SweepError> {
-    sweep::merge_dirs(parts, out, sweep_charts(size))
+    sweep::merge_dirs(parts, out, sweep_charts(charts))
 }
 
-/// Writes a comparison's folder (`compare.csv`, `compare.png`), replacing `out`
-/// atomically.
+/// Writes a comparison's folder (`compare.csv` and the chart as `charts` asks),
+/// replacing `out` atomically.
 pub fn write_compare(
     out: &Path,
     rows: &[CompareRow],
     paths: &[CashPath],
-    size: ChartSize,
+    charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
-    let png = report::compare_png(paths, size).map_err(report_error)?;
-    compare::write_dir(out, rows, png)
+    let files = report::compare_charts(paths, &charts).map_err(report_error)?;
+    compare::write_dir(out, rows, files)
 }
 
 /// The sweep charts, as the sweep writer asks for them.
 fn sweep_charts(
-    size: ChartSize,
+    charts: ChartOptions,
 ) -> impl FnOnce(&sweep::Aggregate, &SweepSummary) -> Result<sweep::Charts, SweepError> {
-    move |agg, sum| report::sweep_charts(agg, sum, size).map_err(|e| SweepError::Charts(e.into()))
+    move |agg, sum| {
+        report::sweep_charts(agg, sum, &charts).map_err(|e| SweepError::Charts(e.into()))
+    }
 }
 
 /// The report layer still returns `anyhow`; its errors cross the facade as [`Error`].

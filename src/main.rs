@@ -4,7 +4,9 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use retrofit::{ChartSize, Scenario, Shard, SweepConfig, SweepState, YearMonth};
+use retrofit::{
+    ChartFormat, ChartOptions, ChartSize, Scenario, Shard, SweepConfig, SweepState, YearMonth,
+};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -23,9 +25,13 @@ struct Cli {
     command: Command,
 }
 
-/// Chart size options shared by every command that draws.
+/// Chart options shared by every command that draws.
 #[derive(clap::Args)]
 struct ChartArgs {
+    /// Charts to write: none (fastest; other outputs unchanged), png, svg (vector, text
+    /// outlined in the bundled font) or both.
+    #[arg(long, default_value = "png", value_name = "none|png|svg|both")]
+    charts: ChartFormat,
     /// Chart width in pixels.
     #[arg(long, default_value_t = 1600, value_parser = clap::value_parser!(u32).range(480..=10_000))]
     width: u32,
@@ -35,10 +41,13 @@ struct ChartArgs {
 }
 
 impl ChartArgs {
-    fn size(&self) -> ChartSize {
-        ChartSize {
-            width: self.width,
-            height: self.height,
+    fn options(&self) -> ChartOptions {
+        ChartOptions {
+            format: self.charts,
+            size: ChartSize {
+                width: self.width,
+                height: self.height,
+            },
         }
     }
 }
@@ -195,7 +204,7 @@ struct RunOpts {
     world: World,
     out: PathBuf,
     seed: Option<u64>,
-    size: ChartSize,
+    charts: ChartOptions,
     explain: bool,
 }
 
@@ -206,7 +215,7 @@ impl RunArgs {
             out: self.out.unwrap_or_else(|| world.default_out("")),
             world,
             seed: self.seed,
-            size: self.chart.size(),
+            charts: self.chart.options(),
             explain: self.explain,
         })
     }
@@ -216,7 +225,7 @@ struct SweepOpts {
     world: World,
     cfg: SweepConfig,
     out: PathBuf,
-    size: ChartSize,
+    charts: ChartOptions,
 }
 
 impl SweepArgs {
@@ -233,7 +242,7 @@ impl SweepArgs {
                 shard,
                 handle_interrupt: true,
             },
-            size: self.chart.size(),
+            charts: self.chart.options(),
         })
     }
 }
@@ -244,7 +253,7 @@ struct CompareOpts {
     seed: u64,
     jobs: usize,
     out: PathBuf,
-    size: ChartSize,
+    charts: ChartOptions,
 }
 
 impl CompareArgs {
@@ -260,7 +269,7 @@ impl CompareArgs {
             seed: self.seed,
             jobs: jobs(self.jobs),
             out: self.out.unwrap_or_else(|| PathBuf::from("output/compare")),
-            size: self.chart.size(),
+            charts: self.chart.options(),
         })
     }
 }
@@ -284,6 +293,13 @@ fn jobs(asked: Option<u64>) -> usize {
 // ---- the commands ----
 
 fn main() -> ExitCode {
+    // A file-size limit (ulimit -f) must fail a write, which retrofit cleans up after,
+    // not kill the process mid-write.
+    #[cfg(unix)]
+    // SAFETY: setting a signal's disposition to "ignore" has no other effect.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     match run() {
         Ok(code) => code,
         Err(e) => fail(&e),
@@ -291,13 +307,18 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<ExitCode> {
-    match Cli::parse().command {
+    let command = Cli::parse().command;
+    // A sweep handles signals itself: it stops and keeps what finished.
+    if !matches!(command, Command::Sweep(_) | Command::Check { .. }) {
+        clean_up_on_signal();
+    }
+    match command {
         Command::Check { world } => check(&World::load(world)?),
         Command::Run(a) => run_world(a.check()?),
         Command::Sweep(a) => sweep(a.check()?),
         Command::Compare(a) => compare(a.check()?),
         Command::Init { template, path } => init(&template, &path),
-        Command::Merge { parts, out, chart } => merge(&parts, &out, chart.size()),
+        Command::Merge { parts, out, chart } => merge(&parts, &out, chart.options()),
     }
 }
 
@@ -326,7 +347,7 @@ fn run_world(o: RunOpts) -> Result<ExitCode> {
     let s = &o.world.scenario;
     let result = retrofit::run(s, o.seed)
         .with_context(|| format!("simulating {}", o.world.path.display()))?;
-    let dir = retrofit::write_run(&o.out, s, &result, o.size)?;
+    let dir = retrofit::write_run(&o.out, s, &result, o.charts)?;
     if o.explain {
         say(&retrofit::text::narrative(s, &result));
     }
@@ -345,7 +366,7 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
         &o.out,
         stop,
         || bar.inc(1),
-        o.size,
+        o.charts,
     )?;
     bar.finish_and_clear();
     print_sweep(&dir, &state);
@@ -358,7 +379,7 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
 
 fn compare(o: CompareOpts) -> Result<ExitCode> {
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
-    let dir = retrofit::write_compare(&o.out, &rows, &paths, o.size)?;
+    let dir = retrofit::write_compare(&o.out, &rows, &paths, o.charts)?;
     let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
         format!("{w:<45} {npv:>10} {pay:>9} {gpu:>9} {cash:>12}")
     };
@@ -390,18 +411,7 @@ fn init(template: &str, path: &Path) -> Result<ExitCode> {
         ));
         return Ok(ExitCode::from(2));
     };
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => anyhow::anyhow!(
-                "{} already exists; init never overwrites a file",
-                path.display()
-            ),
-            _ => anyhow::anyhow!("cannot create {}: {e}", path.display()),
-        })?;
-    f.write_all(text.as_bytes())?;
+    retrofit::write_new_file(path, text.as_bytes())?;
     say(&format!(
         "wrote {} (template `{template}`); next: retrofit run {}",
         path.display(),
@@ -410,10 +420,58 @@ fn init(template: &str, path: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn merge(parts: &[PathBuf], out: &Path, size: ChartSize) -> Result<ExitCode> {
-    let (dir, state) = retrofit::merge(parts, out, size)?;
+fn merge(parts: &[PathBuf], out: &Path, charts: ChartOptions) -> Result<ExitCode> {
+    let (dir, state) = retrofit::merge(parts, out, charts)?;
     print_sweep(&dir, &state);
     Ok(ExitCode::SUCCESS)
+}
+
+/// On Ctrl-C, SIGTERM (Slurm, `timeout`) or SIGHUP, removes the folder or file being
+/// written, says so, and exits with 128 + the signal's number: a stopped command leaves
+/// the old outputs as they were and no hidden temporary. Returns once the handlers are
+/// in place, so no signal can arrive before they are.
+fn clean_up_on_signal() {
+    #[cfg(unix)]
+    {
+        let (ready_tx, ready) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                let _ = ready_tx.send(());
+                return;
+            };
+            rt.block_on(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let listen = |k| signal(k).ok();
+                let mut int = listen(SignalKind::interrupt());
+                let mut term = listen(SignalKind::terminate());
+                let mut hup = listen(SignalKind::hangup());
+                let _ = ready_tx.send(());
+                let (name, code) = tokio::select! {
+                    _ = next_signal(&mut int) => ("Ctrl-C", 130),
+                    _ = next_signal(&mut term) => ("SIGTERM", 143),
+                    _ = next_signal(&mut hup) => ("SIGHUP", 129),
+                };
+                retrofit::remove_temporaries();
+                warn(&format!("stopped by {name}: nothing was written"));
+                std::process::exit(code);
+            });
+        });
+        let _ = ready.recv();
+    }
+}
+
+/// The next delivery of a signal; never, if listening for it failed.
+#[cfg(unix)]
+async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {
+    match s {
+        Some(s) => {
+            s.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }
 
 // ---- terminal output ----

@@ -1,7 +1,18 @@
-//! Atomic output folders: a run writes into a temporary sibling folder and renames it
-//! into place only when every file is complete, so an interrupted or failed run never
-//! leaves a mixture of old and new files.
+//! Output folders that are atomic and never take a user's files.
+//!
+//! A command writes its folder into a short-named hidden sibling, adds a manifest
+//! ([`manifest`]) listing every file with its SHA-256, and swaps it into place in one
+//! rename only when all of it is complete: an interrupted or failed command leaves the
+//! old folder as it was and no temporary behind. An existing folder is replaced only if
+//! its manifest proves retrofit wrote it and nothing in it changed since.
 
+mod fsops;
+pub mod manifest;
+
+pub use fsops::{remove_temporaries, write_new_file};
+pub use manifest::{Manifest, verify};
+
+use fsops::{Mode, register, rename, temp_sibling, unregister, writable};
 use std::fmt;
 use std::fs;
 use std::io;
@@ -38,17 +49,58 @@ pub mod names {
     pub const COMPARE_CSV: &str = "compare.csv";
     /// The compared worlds' cumulative cash.
     pub const COMPARE_PNG: &str = "compare.png";
+    /// What retrofit wrote in the folder, with checksums: its mark of ownership.
+    pub const MANIFEST: &str = "retrofit-manifest.json";
+    /// `power.png` as SVG (`--charts svg` or `both`).
+    pub const POWER_SVG: &str = "power.svg";
+    /// `revenue.png` as SVG.
+    pub const REVENUE_SVG: &str = "revenue.svg";
+    /// `cash.png` as SVG.
+    pub const CASH_SVG: &str = "cash.svg";
+    /// `timeline.png` as SVG.
+    pub const TIMELINE_SVG: &str = "timeline.svg";
+    /// `fan.png` as SVG.
+    pub const FAN_SVG: &str = "fan.svg";
+    /// `payback.png` as SVG.
+    pub const PAYBACK_SVG: &str = "payback.svg";
+    /// `compare.png` as SVG.
+    pub const COMPARE_SVG: &str = "compare.svg";
 
     /// The charts of a single run, in drawing order.
     pub const RUN_CHARTS: [&str; 4] = [POWER, REVENUE, CASH, TIMELINE];
     /// The charts of a sweep, in drawing order.
     pub const SWEEP_CHARTS: [&str; 2] = [FAN, PAYBACK];
-    /// Every file of a run's folder.
-    pub const RUN: [&str; 7] = [LEDGER, EVENTS, SUMMARY, POWER, REVENUE, CASH, TIMELINE];
-    /// Every file of a sweep's folder.
-    pub const SWEEP: [&str; 6] = [RUNS, PERCENTILES, SUMMARY, SWEEP_STATE, FAN, PAYBACK];
-    /// Every file of a comparison's folder.
-    pub const COMPARE: [&str; 2] = [COMPARE_CSV, COMPARE_PNG];
+    /// [`RUN_CHARTS`] as SVG.
+    pub const RUN_CHARTS_SVG: [&str; 4] = [POWER_SVG, REVENUE_SVG, CASH_SVG, TIMELINE_SVG];
+    /// [`SWEEP_CHARTS`] as SVG.
+    pub const SWEEP_CHARTS_SVG: [&str; 2] = [FAN_SVG, PAYBACK_SVG];
+    /// Every file a run's folder may hold (charts in the formats asked for).
+    pub const RUN: [&str; 11] = [
+        LEDGER,
+        EVENTS,
+        SUMMARY,
+        POWER,
+        REVENUE,
+        CASH,
+        TIMELINE,
+        POWER_SVG,
+        REVENUE_SVG,
+        CASH_SVG,
+        TIMELINE_SVG,
+    ];
+    /// Every file a sweep's folder may hold.
+    pub const SWEEP: [&str; 8] = [
+        RUNS,
+        PERCENTILES,
+        SUMMARY,
+        SWEEP_STATE,
+        FAN,
+        PAYBACK,
+        FAN_SVG,
+        PAYBACK_SVG,
+    ];
+    /// Every file a comparison's folder may hold.
+    pub const COMPARE: [&str; 3] = [COMPARE_CSV, COMPARE_PNG, COMPARE_SVG];
 
     /// True if retrofit writes a file of this name.
     pub fn is_output(name: &str) -> bool {
@@ -77,6 +129,15 @@ pub enum OutputError {
     },
     /// A writer asked for a file name that is not one of retrofit's outputs.
     BadName(String),
+    /// A folder or file retrofit wrote is not as its manifest says.
+    Damaged {
+        /// The file or folder.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A new file would overwrite an existing one.
+    Exists(PathBuf),
 }
 
 impl fmt::Display for OutputError {
@@ -91,6 +152,12 @@ impl fmt::Display for OutputError {
             OutputError::BadName(name) => {
                 write!(f, "`{name}` is not one of retrofit's output files")
             }
+            OutputError::Damaged { path, problem } => write!(f, "{}: {problem}", path.display()),
+            OutputError::Exists(path) => write!(
+                f,
+                "{} already exists; retrofit never overwrites a file",
+                path.display()
+            ),
         }
     }
 }
@@ -108,72 +175,133 @@ pub(crate) fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Err
     }
 }
 
-/// Refuses to replace an existing folder that holds anything retrofit did not write
-/// (a typo in `--out` must never delete a user's files).
+/// A stable fingerprint of a checked world: FNV-1a over its full debug form, so any
+/// change to any figure (not only the name) changes it.
+pub fn fingerprint(s: &crate::scenario::Scenario) -> String {
+    let text = format!("{s:?}");
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+fn refused(target: &Path, reason: impl Into<String>) -> OutputError {
+    OutputError::Refused {
+        path: target.to_path_buf(),
+        reason: reason.into(),
+    }
+}
+
+/// Decides whether `target` may be replaced: it does not exist, or it is an empty
+/// folder, or a folder retrofit wrote ([`verify`]) that this process may change. A
+/// symbolic link is refused rather than followed or replaced, so a link never ends up
+/// as a real folder with the old outputs left at its target.
 fn check_replaceable(target: &Path) -> Result<(), OutputError> {
-    if !target.exists() {
-        return Ok(());
+    let meta = match fs::symlink_metadata(target) {
+        Ok(m) => m,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error("read", target)(e)),
+    };
+    if meta.file_type().is_symlink() {
+        let to = fs::read_link(target).map_or_else(|_| "?".into(), |p| p.display().to_string());
+        return Err(refused(
+            target,
+            format!(
+                "is a symbolic link (to {to}); retrofit does not write through links, so \
+                 give the folder itself as --out"
+            ),
+        ));
     }
-    if !target.is_dir() {
-        return Err(OutputError::Refused {
-            path: target.to_path_buf(),
-            reason: "exists and is not a folder".into(),
-        });
+    if !meta.is_dir() {
+        return Err(refused(target, "exists and is not a folder"));
     }
-    let entries = fs::read_dir(target).map_err(io_error("read output folder", target))?;
-    for entry in entries {
-        let entry = entry.map_err(io_error("read output folder", target))?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let ours =
-            names::is_output(&name) && entry.file_type().map(|t| t.is_file()).unwrap_or(false);
-        if !ours {
-            return Err(OutputError::Refused {
-                path: target.to_path_buf(),
-                reason: format!(
-                    "holds `{name}`, which retrofit did not write; it replaces whole \
-                     folders, so choose a new or empty folder (or one of its own outputs)"
-                ),
-            });
-        }
+    let empty = fs::read_dir(target)
+        .map_err(io_error("read", target))?
+        .next()
+        .is_none();
+    if !empty {
+        verify(target).map_err(|e| match e {
+            OutputError::Damaged { path, problem } => {
+                let what = match path.strip_prefix(target) {
+                    Ok(inside) if !inside.as_os_str().is_empty() => {
+                        format!("{} {problem}", inside.display())
+                    }
+                    _ => problem,
+                };
+                refused(
+                    target,
+                    format!("{what}; it is left untouched: choose a new or empty folder"),
+                )
+            }
+            other => other,
+        })?;
+    }
+    if !writable(target) {
+        return Err(refused(
+            target,
+            "is write-protected; retrofit will not replace it (make it writable or choose \
+             another folder)",
+        ));
     }
     Ok(())
 }
 
+/// [`check_replaceable`], asked again after a pause when it fails: another retrofit
+/// process replacing the same folder can make a file vanish mid-check. A real problem
+/// persists and is reported.
+fn check_replaceable_settled(target: &Path) -> Result<(), OutputError> {
+    let mut last = Ok(());
+    for attempt in 0..4u64 {
+        last = check_replaceable(target);
+        if last.is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10 * (attempt + 1)));
+    }
+    last
+}
+
 /// A folder being written; becomes `target` on [`Staging::commit`], and is removed if
-/// dropped before that.
+/// dropped before that (or by [`remove_temporaries`] on a signal).
 pub struct Staging {
     tmp: PathBuf,
     target: PathBuf,
+    world: Option<String>,
     committed: bool,
 }
 
 impl Staging {
-    /// Starts writing the folder `target` (its parent is created if needed).
+    /// Starts writing the folder `target` (its parent is created if needed). Refuses
+    /// at once if `target` could not be replaced at the end.
     pub fn new(target: &Path) -> Result<Self, OutputError> {
         let name = target
             .file_name()
-            .ok_or_else(|| OutputError::Refused {
-                path: target.to_path_buf(),
-                reason: "has no folder name".into(),
-            })?
+            .ok_or_else(|| refused(target, "has no folder name"))?
             .to_string_lossy()
             .into_owned();
         let parent = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        check_replaceable(target)?;
+        check_replaceable_settled(target)?;
         fs::create_dir_all(&parent).map_err(io_error("create output folder", &parent))?;
-        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(io_error("clear", &tmp))?;
-        }
-        fs::create_dir(&tmp).map_err(io_error("create", &tmp))?;
+        let tmp = temp_sibling(&parent, &name);
+        fs::create_dir(&tmp).map_err(io_error("create a folder in", &parent))?;
+        register(&tmp);
         Ok(Self {
             tmp,
             target: target.to_path_buf(),
+            world: None,
             committed: false,
         })
+    }
+
+    /// Records the world behind the outputs (its [`fingerprint`]) in the manifest.
+    pub fn for_world(mut self, fingerprint: String) -> Self {
+        self.world = Some(fingerprint);
+        self
     }
 
     /// Path of a file inside the staging folder. `name` must be one of retrofit's
@@ -185,40 +313,75 @@ impl Staging {
         Ok(self.tmp.join(name))
     }
 
-    /// Writes a whole file inside the staging folder.
+    /// Writes a whole file inside the staging folder. Errors name the file as the
+    /// user will know it (inside `target`), not the temporary folder.
     pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> Result<(), OutputError> {
         let p = self.file(name)?;
-        fs::write(&p, bytes).map_err(io_error("write", &p))
+        fs::write(&p, bytes).map_err(io_error("write", &self.target.join(name)))
     }
 
-    /// Replaces `target` with the finished folder. The old folder (if any) is moved
-    /// aside first and removed only after the new one is in place.
+    /// Writes the manifest and puts the folder in place of `target` in one atomic step.
+    /// Where the system can swap two folders atomically, concurrent writers to one
+    /// `target` all succeed and the last one wins; the old folder is removed.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        // Checked again: the folder may have changed while the run was going.
-        check_replaceable(&self.target)?;
-        let old = self.target.with_file_name(format!(
-            ".{}.old-{}",
-            self.target
-                .file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default(),
-            std::process::id()
-        ));
+        let m = Manifest::of_dir(&self.tmp, self.world.clone())?;
+        let mp = self.tmp.join(names::MANIFEST);
+        fs::write(&mp, m.text()).map_err(io_error("write", &self.target.join(names::MANIFEST)))?;
+        // A racing writer can create or replace `target` between two steps: retry.
+        for _ in 0..16 {
+            // Checked again: the folder may have changed while the run was going.
+            check_replaceable_settled(&self.target)?;
+            match rename(&self.tmp, &self.target, Mode::NoReplace) {
+                Ok(()) => return Ok(self.done(false)),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                Err(e) if e.kind() == io::ErrorKind::Unsupported => return self.commit_by_moves(),
+                Err(e) => return Err(io_error("create", &self.target)(e)),
+            }
+            match rename(&self.tmp, &self.target, Mode::Exchange) {
+                Ok(()) => return Ok(self.done(true)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io_error("replace", &self.target)(e)),
+            }
+        }
+        Err(refused(
+            &self.target,
+            "kept changing while retrofit replaced it",
+        ))
+    }
+
+    /// Marks the folder in place; `swapped` if the old folder now sits at `tmp`.
+    fn done(&mut self, swapped: bool) -> PathBuf {
+        self.committed = true;
+        if swapped {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+        unregister(&self.tmp);
+        self.target.clone()
+    }
+
+    /// Without an atomic swap: move the old folder aside, rename the new one in, then
+    /// remove the old one (or put it back if the rename failed).
+    fn commit_by_moves(mut self) -> Result<PathBuf, OutputError> {
+        let parent = self
+            .tmp
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let old = temp_sibling(&parent, "old");
         let had_old = self.target.exists();
         if had_old {
+            register(&old);
             fs::rename(&self.target, &old).map_err(io_error("move aside", &self.target))?;
         }
-        if let Err(e) = fs::rename(&self.tmp, &self.target) {
-            if had_old {
-                let _ = fs::rename(&old, &self.target);
-            }
-            return Err(io_error("create", &self.target)(e));
-        }
-        self.committed = true;
+        let moved = fs::rename(&self.tmp, &self.target);
         if had_old {
-            let _ = fs::remove_dir_all(&old);
+            let _ = match &moved {
+                Ok(()) => fs::remove_dir_all(&old),
+                Err(_) => fs::rename(&old, &self.target),
+            };
+            unregister(&old);
         }
-        Ok(self.target.clone())
+        moved.map_err(io_error("create", &self.target))?;
+        Ok(self.done(false))
     }
 }
 
@@ -226,6 +389,7 @@ impl Drop for Staging {
     fn drop(&mut self) {
         if !self.committed {
             let _ = fs::remove_dir_all(&self.tmp);
+            unregister(&self.tmp);
         }
     }
 }
@@ -234,25 +398,41 @@ impl Drop for Staging {
 mod tests {
     use super::*;
 
+    /// Every entry of `dir`, sorted.
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn write_folder(target: &Path, files: &[(&str, &str)]) -> PathBuf {
+        let st = Staging::new(target).unwrap();
+        for (n, t) in files {
+            st.write(n, t).unwrap();
+        }
+        st.commit().unwrap()
+    }
+
     #[test]
-    fn replaces_the_old_folder_whole_and_cleans_up_on_drop() {
+    fn replaces_its_own_folder_whole_and_cleans_up_on_drop() {
         let root = tempfile::tempdir().unwrap();
         let target = root.path().join("out");
-        fs::create_dir(&target).unwrap();
-        fs::write(target.join("events.csv"), "old").unwrap();
+        write_folder(&target, &[("events.csv", "old"), ("ledger.csv", "old")]);
         let st = Staging::new(&target).unwrap();
         st.write("ledger.csv", "new").unwrap();
         assert!(st.write("../escape.csv", "x").is_err());
         assert!(st.write("notes.txt", "x").is_err());
+        assert!(st.write(names::MANIFEST, "x").is_err());
         st.commit().unwrap();
-        assert!(
-            !target.join("events.csv").exists(),
-            "old files must not be merged in"
-        );
+        assert_eq!(entries(&target), [names::LEDGER, names::MANIFEST]);
         assert_eq!(
             fs::read_to_string(target.join("ledger.csv")).unwrap(),
             "new"
         );
+        verify(&target).unwrap();
 
         let st = Staging::new(&target).unwrap();
         st.write("ledger.csv", "half").unwrap();
@@ -261,27 +441,131 @@ mod tests {
             fs::read_to_string(target.join("ledger.csv")).unwrap(),
             "new"
         );
-        let leftovers: Vec<_> = fs::read_dir(root.path()).unwrap().collect();
-        assert_eq!(leftovers.len(), 1, "no partial folder is left behind");
+        assert_eq!(entries(root.path()), ["out"], "no temporary left behind");
     }
 
-    // Regression: `--out` pointing at a folder of the user's deleted their files.
+    // Regression (issue 11): a user's summary.json in --out was overwritten because its
+    // name looked like an output.
     #[test]
-    fn a_folder_with_files_retrofit_did_not_write_is_never_replaced() {
+    fn a_folder_without_a_manifest_is_never_replaced_whatever_its_file_names() {
         let root = tempfile::tempdir().unwrap();
-        fs::write(root.path().join("world.ron"), "World()").unwrap();
-        let e = Staging::new(root.path())
-            .err()
-            .expect("must refuse")
-            .to_string();
-        assert!(e.contains("world.ron"), "{e}");
-        assert!(root.path().join("world.ron").exists());
-        let sub = root.path().join("out");
-        fs::create_dir_all(sub.join("nested")).unwrap();
-        assert!(
-            Staging::new(&sub).is_err(),
-            "a sub-folder is not an output either"
+        let mine = root.path().join("mydocs");
+        fs::create_dir(&mine).unwrap();
+        fs::write(mine.join("summary.json"), "mine").unwrap();
+        let e = Staging::new(&mine).err().expect("must refuse").to_string();
+        assert!(e.contains("mydocs") && e.contains(names::MANIFEST), "{e}");
+        assert_eq!(
+            fs::read_to_string(mine.join("summary.json")).unwrap(),
+            "mine"
         );
+        assert_eq!(entries(root.path()), ["mydocs"]);
+        fs::write(root.path().join("world.ron"), "World()").unwrap();
+        assert!(Staging::new(root.path()).is_err());
+    }
+
+    #[test]
+    fn a_file_added_or_changed_in_an_output_folder_makes_it_the_users() {
+        let root = tempfile::tempdir().unwrap();
+        let out = write_folder(&root.path().join("out"), &[("ledger.csv", "a,b\n")]);
+        fs::write(out.join("notes.txt"), "mine").unwrap();
+        let e = Staging::new(&out).err().unwrap().to_string();
+        assert!(e.contains("notes.txt"), "{e}");
+        fs::remove_file(out.join("notes.txt")).unwrap();
+        fs::write(out.join("ledger.csv"), "a,c\n").unwrap();
+        let e = Staging::new(&out).err().unwrap().to_string();
+        assert!(e.contains("ledger.csv") && e.contains("changed"), "{e}");
+        assert_eq!(fs::read_to_string(out.join("ledger.csv")).unwrap(), "a,c\n");
+    }
+
+    #[test]
+    fn every_single_byte_change_in_a_folder_is_detected() {
+        let root = tempfile::tempdir().unwrap();
+        let out = write_folder(&root.path().join("out"), &[("runs.csv", "run,seed\n0,7\n")]);
+        for name in [names::RUNS, names::MANIFEST] {
+            let p = out.join(name);
+            let good = fs::read(&p).unwrap();
+            for i in 0..good.len() {
+                let mut bad = good.clone();
+                bad[i] ^= 0x01;
+                fs::write(&p, &bad).unwrap();
+                assert!(
+                    verify(&out).is_err(),
+                    "{name} byte {i} flipped went unnoticed"
+                );
+            }
+            fs::write(&p, &good).unwrap();
+            verify(&out).unwrap();
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_as_output_is_refused_and_both_ends_are_left_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let real = write_folder(&root.path().join("real"), &[("ledger.csv", "x")]);
+        let link = root.path().join("link");
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let e = Staging::new(&link).err().unwrap().to_string();
+        assert!(e.contains("symbolic link") && e.contains("link"), "{e}");
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        verify(&real).unwrap();
+        assert_eq!(entries(root.path()), ["link", "real"]);
+    }
+
+    // Regression (issue 11): a legal 250-byte folder name failed because the hidden
+    // temporary's name grew past the 255-byte limit.
+    #[test]
+    fn a_long_folder_name_gets_a_short_temporary() {
+        let root = tempfile::tempdir().unwrap();
+        let target = root.path().join("x".repeat(250));
+        write_folder(&target, &[("ledger.csv", "1")]);
+        write_folder(&target, &[("ledger.csv", "2")]);
+        assert_eq!(fs::read_to_string(target.join("ledger.csv")).unwrap(), "2");
+        assert_eq!(entries(root.path()), ["x".repeat(250)]);
+    }
+
+    #[test]
+    fn a_new_file_is_written_whole_or_not_at_all_and_never_over_another() {
+        let root = tempfile::tempdir().unwrap();
+        let p = root.path().join("site.ron");
+        write_new_file(&p, b"World()").unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "World()");
+        let e = write_new_file(&p, b"other").unwrap_err().to_string();
+        assert!(
+            e.contains("site.ron") && e.contains("already exists"),
+            "{e}"
+        );
+        assert_eq!(fs::read_to_string(&p).unwrap(), "World()");
+        let missing = root.path().join("no-such-dir").join("w.ron");
+        let e = write_new_file(&missing, b"x").unwrap_err().to_string();
+        assert!(e.contains("w.ron"), "{e}");
+        assert_eq!(
+            entries(root.path()),
+            ["site.ron"],
+            "no temporary left behind"
+        );
+    }
+
+    // What a signal handler removes (the removal itself is tested on the binary:
+    // removing every temporary here would pull folders from under parallel tests).
+    #[test]
+    fn a_folder_being_written_is_registered_until_it_is_committed_or_dropped() {
+        let root = tempfile::tempdir().unwrap();
+        let st = Staging::new(&root.path().join("out")).unwrap();
+        let tmp = root.path().join(&entries(root.path())[0]);
+        assert!(fsops::is_registered(&tmp));
+        st.commit().unwrap();
+        assert!(!fsops::is_registered(&tmp));
+        let st = Staging::new(&root.path().join("out")).unwrap();
+        let tmp = st.tmp.clone();
+        assert!(fsops::is_registered(&tmp));
+        drop(st);
+        assert!(!fsops::is_registered(&tmp) && !tmp.exists());
     }
 
     #[test]
@@ -294,5 +578,13 @@ mod tests {
         }
         assert!(names::RUN_CHARTS.iter().all(|n| names::RUN.contains(n)));
         assert!(names::SWEEP_CHARTS.iter().all(|n| names::SWEEP.contains(n)));
+        assert!(names::RUN_CHARTS_SVG.iter().all(|n| names::RUN.contains(n)));
+        assert!(
+            names::SWEEP_CHARTS_SVG
+                .iter()
+                .all(|n| names::SWEEP.contains(n))
+        );
+        assert!(names::COMPARE.contains(&names::COMPARE_SVG));
+        assert!(!names::is_output(names::MANIFEST));
     }
 }

@@ -28,69 +28,80 @@ mod payback;
 mod png;
 mod power;
 mod revenue;
+mod svg;
 mod timeline;
 
-pub use frame::{ChartSize, MIN_SIZE};
+pub use frame::{ChartFormat, ChartOptions, ChartSize, MIN_SIZE};
 
 use crate::compare::CashPath;
 use crate::engine::RunResult;
-use crate::output::Staging;
+use crate::output::{Staging, names};
 use crate::scenario::Scenario;
 use crate::sweep::{Aggregate, SweepSummary};
 use anyhow::{Context, Result};
-use frame::png as draw_png;
+use frame::Chart;
 use std::path::{Path, PathBuf};
 
-/// File names of the charts [`all_charts`] produces, in order.
-pub const CHART_FILES: [&str; 4] = crate::output::names::RUN_CHARTS;
-
-/// File names of the charts [`sweep_charts`] produces, in order.
-pub const SWEEP_CHART_FILES: [&str; 2] = crate::output::names::SWEEP_CHARTS;
-
-/// File name of the chart [`compare_png`] produces.
-pub const COMPARE_CHART_FILE: &str = crate::output::names::COMPARE_PNG;
-
-/// Renders every chart of a run as `(file name, PNG bytes)`, ready for [`write_run`].
-pub fn all_charts(s: &Scenario, r: &RunResult, size: ChartSize) -> Result<ExtraFiles> {
-    Ok(vec![
-        (
-            CHART_FILES[0].into(),
-            draw_png(&power::prepare(s, r), size)?,
-        ),
-        (
-            CHART_FILES[1].into(),
-            draw_png(&revenue::prepare(s, r), size)?,
-        ),
-        (CHART_FILES[2].into(), draw_png(&cash::prepare(s, r), size)?),
-        (
-            CHART_FILES[3].into(),
-            draw_png(&timeline::prepare(s, r), size)?,
-        ),
-    ])
+/// File names of the run charts as (PNG, SVG), in drawing order.
+fn run_chart_files() -> [(&'static str, &'static str); 4] {
+    let (png, svg) = (names::RUN_CHARTS, names::RUN_CHARTS_SVG);
+    [0, 1, 2, 3].map(|i| (png[i], svg[i]))
 }
 
-/// Renders every chart of a sweep as `(file name, PNG bytes)`, for
+/// Prepares a chart (only when some format is asked for) and adds its files, named
+/// `(png, svg)`, to `out`.
+fn add_chart<C: Chart>(
+    out: &mut ExtraFiles,
+    (png, svg): (&str, &str),
+    opts: &ChartOptions,
+    prepare: impl FnOnce() -> Result<C>,
+) -> Result<()> {
+    if opts.format == ChartFormat::None {
+        return Ok(());
+    }
+    let chart = prepare()?;
+    if opts.format.png() {
+        out.push((png.to_string(), frame::png(&chart, opts.size)?));
+    }
+    if opts.format.svg() {
+        out.push((svg.to_string(), frame::svg(&chart, opts.size)?));
+    }
+    Ok(())
+}
+
+/// Draws every chart of a run in the asked formats, as `(file name, bytes)`: nothing
+/// at all for [`ChartFormat::None`].
+pub fn run_charts(s: &Scenario, r: &RunResult, opts: &ChartOptions) -> Result<ExtraFiles> {
+    let mut out = ExtraFiles::new();
+    let [power, revenue, cash, timeline] = run_chart_files();
+    add_chart(&mut out, power, opts, || Ok(power::prepare(s, r)))?;
+    add_chart(&mut out, revenue, opts, || Ok(revenue::prepare(s, r)))?;
+    add_chart(&mut out, cash, opts, || Ok(cash::prepare(s, r)))?;
+    add_chart(&mut out, timeline, opts, || Ok(timeline::prepare(s, r)))?;
+    Ok(out)
+}
+
+/// Draws every chart of a sweep in the asked formats, for
 /// [`crate::sweep::sweep_to_dir`] and [`crate::sweep::merge_dirs`].
-pub fn sweep_charts(agg: &Aggregate, sum: &SweepSummary, size: ChartSize) -> Result<ExtraFiles> {
-    Ok(vec![
-        (
-            SWEEP_CHART_FILES[0].into(),
-            draw_png(&fan::prepare(agg, sum)?, size)?,
-        ),
-        (
-            SWEEP_CHART_FILES[1].into(),
-            draw_png(&payback::prepare(agg, sum)?, size)?,
-        ),
-    ])
+pub fn sweep_charts(
+    agg: &Aggregate,
+    sum: &SweepSummary,
+    opts: &ChartOptions,
+) -> Result<ExtraFiles> {
+    let mut out = ExtraFiles::new();
+    let [fan, payback] = [0, 1].map(|i| (names::SWEEP_CHARTS[i], names::SWEEP_CHARTS_SVG[i]));
+    add_chart(&mut out, fan, opts, || fan::prepare(agg, sum))?;
+    add_chart(&mut out, payback, opts, || payback::prepare(agg, sum))?;
+    Ok(out)
 }
 
-/// `compare.png` of compared worlds' cumulative cash, as PNG bytes.
-pub fn compare_png(paths: &[CashPath], size: ChartSize) -> Result<Vec<u8>> {
-    draw_png(&compare::prepare(paths)?, size)
+/// Draws the comparison of worlds' cumulative cash in the asked formats.
+pub fn compare_charts(paths: &[CashPath], opts: &ChartOptions) -> Result<ExtraFiles> {
+    let mut out = ExtraFiles::new();
+    let files = (names::COMPARE_PNG, names::COMPARE_SVG);
+    add_chart(&mut out, files, opts, || compare::prepare(paths))?;
+    Ok(out)
 }
-
-/// Column order of `ledger.csv` (also the field order of [`crate::ledger::MonthRow`]).
-pub const LEDGER_COLUMNS: &str = "month,asic_it_mw,gpu_it_mw,facility_mw,hashrate_ph_s,asic_curtailed_mw,btc_mined,btc_price_usd,network_hashrate_eh_s,asic_revenue_usd,gpu_revenue_usd,energy_mwh,energy_cost_usd,opex_usd,capex_usd,net_cash_flow_usd,cumulative_cash_usd,gpu_it_mw_end";
 
 /// The ledger as CSV text, one row per month.
 pub fn ledger_csv(result: &RunResult) -> Result<Vec<u8>> {
@@ -116,22 +127,24 @@ pub fn events_csv(s: &Scenario, result: &RunResult) -> Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
-/// Extra files a caller adds to a run's folder (e.g. charts), as (name, bytes).
+/// Files beside the text outputs (charts), as (name, bytes).
 pub type ExtraFiles = Vec<(String, Vec<u8>)>;
 
-/// Writes `ledger.csv`, `events.csv`, `summary.json` and any `extra` files into `dir`,
-/// replacing it atomically.
+/// Writes `ledger.csv`, `events.csv`, `summary.json` and the run's charts in the asked
+/// formats into `dir`, replacing it atomically. The text outputs do not depend on the
+/// chart options.
 pub fn write_run(
     dir: &Path,
     s: &Scenario,
     result: &RunResult,
-    extra: ExtraFiles,
+    charts: &ChartOptions,
 ) -> Result<PathBuf> {
-    let st = Staging::new(dir)?;
-    st.write(crate::output::names::LEDGER, ledger_csv(result)?)?;
-    st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
+    let extra = run_charts(s, result, charts).context("drawing charts")?;
+    let st = Staging::new(dir)?.for_world(crate::output::fingerprint(s));
+    st.write(names::LEDGER, ledger_csv(result)?)?;
+    st.write(names::EVENTS, events_csv(s, result)?)?;
     let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
-    st.write(crate::output::names::SUMMARY, json + "\n")?;
+    st.write(names::SUMMARY, json + "\n")?;
     for (name, bytes) in extra {
         st.write(&name, bytes)?;
     }

@@ -27,17 +27,7 @@ pub use sketch::Sketch;
 /// A sweep result, or why there is none.
 pub type Result<T, E = SweepError> = std::result::Result<T, E>;
 
-/// A stable fingerprint of a checked world: FNV-1a over its full debug form, so any
-/// change to any figure (not only the name) changes it.
-pub fn fingerprint(s: &Scenario) -> String {
-    let text = format!("{s:?}");
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
+pub use crate::output::fingerprint;
 
 /// SplitMix64 finaliser: a bijective mix of 64 bits.
 fn splitmix64(mut z: u64) -> u64 {

@@ -1,7 +1,7 @@
 //! Monte Carlo sweeps: independence from scheduling, sharding, interruption, accuracy.
 
 use retrofit::unstable::sweep::{seed_for, sketch::RELATIVE_ACCURACY};
-use retrofit::{ChartSize, Shard, SweepConfig, SweepState};
+use retrofit::{ChartFormat, ChartOptions, ChartSize, Shard, SweepConfig, SweepState};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -21,9 +21,12 @@ fn cfg(runs: u64, jobs: usize, shard: Option<Shard>) -> SweepConfig {
 }
 
 /// Small charts: cheap in a debug build, and enough to compare merged with unsharded.
-const SIZE: ChartSize = ChartSize {
-    width: 480,
-    height: 270,
+const SIZE: ChartOptions = ChartOptions {
+    format: ChartFormat::Png,
+    size: ChartSize {
+        width: 480,
+        height: 270,
+    },
 };
 
 fn sweep_into(out: &Path, c: &SweepConfig) -> SweepState {
@@ -244,4 +247,263 @@ fn shards_of_a_different_world_are_not_merged() {
         .err()
         .unwrap();
     assert!(e.to_string().contains("missing 1/2"), "{e}");
+}
+
+// ---- merge trusts nothing: every part is checked against its manifest ----
+
+use proptest::prelude::*;
+use retrofit::unstable::output::manifest::Manifest;
+use std::path::PathBuf;
+
+/// Shards `0..count` of a `runs`-run sweep, written under `dir`.
+fn shards(dir: &Path, runs: u64, count: u64) -> Vec<PathBuf> {
+    (0..count)
+        .map(|k| {
+            let p = dir.join(format!("part{k}of{count}"));
+            sweep_into(&p, &cfg(runs, 1, Some(Shard { index: k, count })));
+            p
+        })
+        .collect()
+}
+
+/// Rewrites a part's manifest to match its edited files: a forged part, so the tests
+/// reach the checks behind the checksums.
+fn reseal(dir: &Path) {
+    let mp = dir.join("retrofit-manifest.json");
+    let old: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&mp).unwrap()).unwrap();
+    std::fs::remove_file(&mp).unwrap();
+    let fp = old["world_fingerprint"].as_str().map(String::from);
+    let m = Manifest::of_dir(dir, fp).unwrap();
+    std::fs::write(&mp, m.text()).unwrap();
+}
+
+/// Edits a part's sweep-state.json as JSON.
+fn edit_state(dir: &Path, f: impl FnOnce(&mut serde_json::Value)) {
+    let p = dir.join("sweep-state.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    f(&mut v);
+    std::fs::write(&p, serde_json::to_string(&v).unwrap() + "\n").unwrap();
+}
+
+/// Merges `parts` into `<root>/merged`, expecting a refusal that names `culprit` and
+/// says `what`; nothing is written and nothing is left beside the output.
+fn assert_refused(root: &Path, parts: &[PathBuf], culprit: &Path, what: &str) {
+    let out = root.join("merged");
+    let before: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    let e = retrofit::merge(parts, &out, SIZE)
+        .expect_err("must refuse")
+        .to_string();
+    assert!(
+        e.contains(&culprit.display().to_string()),
+        "names {culprit:?}: {e}"
+    );
+    assert!(e.contains(what), "says `{what}`: {e}");
+    assert_eq!(e.lines().count(), 1, "{e}");
+    let after: Vec<_> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(before, after, "merge wrote nothing");
+}
+
+/// Copies a part folder.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+// Regression (issue 11): shortening `aggregate.cumulative_cash_usd` in part 0 panicked
+// (index out of bounds); in a later part it merged silently into wrong percentiles.
+#[test]
+fn a_shortened_aggregate_is_refused_in_any_part_without_a_panic() {
+    for damaged in 0..2 {
+        let d = tempfile::tempdir().unwrap();
+        let parts = shards(d.path(), 40, 2);
+        edit_state(&parts[damaged], |v| {
+            v["aggregate"]["cumulative_cash_usd"]
+                .as_array_mut()
+                .unwrap()
+                .truncate(10);
+        });
+        assert_refused(
+            d.path(),
+            &parts,
+            &parts[damaged].join("sweep-state.json"),
+            "changed",
+        );
+        reseal(&parts[damaged]);
+        assert_refused(
+            d.path(),
+            &parts,
+            &parts[damaged].join("sweep-state.json"),
+            "10 entries",
+        );
+    }
+}
+
+// Regression (issue 11): a part whose runs.csv was emptied, duplicated or given foreign
+// rows merged with exit 0 (11 lines while reporting runs_completed 20).
+#[test]
+fn a_part_whose_runs_were_emptied_duplicated_or_replaced_is_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let parts = shards(d.path(), 20, 2);
+    let runs = parts[1].join("runs.csv");
+    let good = std::fs::read_to_string(&runs).unwrap();
+    let header = good.lines().next().unwrap().to_string();
+    let rows: Vec<&str> = good.lines().skip(1).collect();
+    let foreign = good.replace(
+        &format!("\n{},", rows[0].split(',').next().unwrap()),
+        "\n0,",
+    );
+    let cases = [
+        (format!("{header}\n"), "holds 0 runs"),
+        (format!("{good}{}\n", rows[3]), "does not belong here"),
+        (foreign, "does not belong here"),
+    ];
+    for (text, what) in cases {
+        std::fs::write(&runs, &text).unwrap();
+        assert_refused(d.path(), &parts, &runs, "changed since retrofit wrote it");
+        reseal(&parts[1]);
+        assert_refused(d.path(), &parts, &runs, what);
+    }
+}
+
+// Regression (issue 11): counts near u64::MAX gave `probability_payback 1.14`.
+#[test]
+fn counts_that_cannot_be_true_are_refused() {
+    let d = tempfile::tempdir().unwrap();
+    let parts = shards(d.path(), 20, 2);
+    edit_state(&parts[0], |v| {
+        let hist = v["aggregate"]["payback_by_month"].as_array_mut().unwrap();
+        hist[3] = serde_json::json!(u64::MAX - 1);
+    });
+    reseal(&parts[0]);
+    assert_refused(
+        d.path(),
+        &parts,
+        &parts[0].join("sweep-state.json"),
+        "counts more runs",
+    );
+    let d = tempfile::tempdir().unwrap();
+    let parts = shards(d.path(), 20, 2);
+    edit_state(&parts[1], |v| {
+        v["aggregate"]["runs"] = serde_json::json!(u64::MAX)
+    });
+    reseal(&parts[1]);
+    assert_refused(
+        d.path(),
+        &parts,
+        &parts[1].join("sweep-state.json"),
+        "holds 18446744073709551615 runs",
+    );
+}
+
+// Regression (issue 11): `merge --out` naming one of its inputs replaced that part.
+#[test]
+fn merging_into_one_of_the_parts_is_refused_and_the_part_kept() {
+    let d = tempfile::tempdir().unwrap();
+    let parts = shards(d.path(), 10, 2);
+    let before = std::fs::read(parts[1].join("runs.csv")).unwrap();
+    let spelt_otherwise = d.path().join(".").join(parts[1].file_name().unwrap());
+    let e = retrofit::merge(&parts, &spelt_otherwise, SIZE)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("also a part being merged"), "{e}");
+    assert_eq!(std::fs::read(parts[1].join("runs.csv")).unwrap(), before);
+    retrofit::unstable::output::verify(&parts[1]).unwrap();
+}
+
+/// A whole 12-run sweep and its shards for 1 to 4 shards, made once for the property
+/// tests below.
+fn fixture() -> &'static (tempfile::TempDir, PathBuf, Vec<Vec<PathBuf>>) {
+    static F: std::sync::OnceLock<(tempfile::TempDir, PathBuf, Vec<Vec<PathBuf>>)> =
+        std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        let d = tempfile::tempdir().unwrap();
+        let whole = d.path().join("whole");
+        sweep_into(&whole, &cfg(12, 2, None));
+        let by_count = (1..=4).map(|m| shards(d.path(), 12, m)).collect();
+        (d, whole, by_count)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 8, ..ProptestConfig::default() })]
+
+    // Issue 11: merge(shards) = unsharded, for any shard count and part order.
+    #[test]
+    fn merged_shards_equal_the_unsharded_sweep_in_any_order(
+        count in 1usize..=4,
+        order in Just(()).prop_perturb(|_, mut rng| {
+            let mut v: Vec<usize> = (0..4).collect();
+            for i in (1..v.len()).rev() {
+                v.swap(i, rng.random_range(0..=i));
+            }
+            v
+        }),
+    ) {
+        let (_, whole, by_count) = fixture();
+        let parts: Vec<PathBuf> =
+            order.iter().filter(|&&k| k < count).map(|&k| by_count[count - 1][k].clone()).collect();
+        let out = tempfile::tempdir().unwrap();
+        let merged = out.path().join("m");
+        retrofit::merge(&parts, &merged, SIZE).unwrap();
+        for f in ["runs.csv", "percentiles.csv", "summary.json", "fan.png", "payback.png"] {
+            prop_assert_eq!(read(whole, f), read(&merged, f), "{}", f);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    // Issue 11: any single-byte corruption of any file of a part is refused.
+    #[test]
+    fn any_single_byte_corruption_of_a_part_is_refused(
+        file in 0usize..7,
+        at in any::<prop::sample::Index>(),
+        flip in 1u8..=255,
+        which in 0usize..2,
+    ) {
+        let (_, _, by_count) = fixture();
+        let d = tempfile::tempdir().unwrap();
+        let parts: Vec<PathBuf> = by_count[1]
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let to = d.path().join(format!("p{k}"));
+                copy_dir(p, &to);
+                to
+            })
+            .collect();
+        let mut names = entries(&parts[which]);
+        names.sort();
+        let victim = parts[which].join(&names[file % names.len()]);
+        let mut bytes = std::fs::read(&victim).unwrap();
+        let i = at.index(bytes.len());
+        bytes[i] ^= flip;
+        std::fs::write(&victim, &bytes).unwrap();
+        let out = d.path().join("m");
+        let e = retrofit::merge(&parts, &out, SIZE).err();
+        prop_assert!(e.is_some(), "{:?} byte {} ^ {:#x} was merged", victim, i, flip);
+        let e = e.unwrap().to_string();
+        prop_assert!(e.contains(&parts[which].display().to_string()), "{}", e);
+        prop_assert!(!out.exists());
+    }
+}
+
+fn entries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect()
 }

@@ -5,10 +5,13 @@ use anyhow::{Result, anyhow};
 use plotters::style::FontStyle;
 use std::sync::OnceLock;
 
-const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
+pub(crate) const FONT_REGULAR: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(crate) const FONT_BOLD: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
-/// The family every chart draws its text in.
+/// The bundled font's own family name.
+pub(crate) const FONT_NAME: &str = "DejaVu Sans";
+
+/// The family every chart draws its text in (plotters' name for the registered font).
 pub(crate) const FAMILY: &str = "sans-serif";
 
 static FONTS: OnceLock<bool> = OnceLock::new();

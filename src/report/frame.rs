@@ -2,7 +2,7 @@
 //! title block, and rendering a [`Chart`] to PNG.
 
 use super::legend::{self, LegendEntry};
-use super::{fonts, palette, png};
+use super::{fonts, palette, png, svg};
 use anyhow::{Result, anyhow};
 use plotters::coord::{CoordTranslate, Shift};
 use plotters::prelude::*;
@@ -31,6 +31,58 @@ pub const MIN_SIZE: ChartSize = ChartSize {
     width: 480,
     height: 270,
 };
+
+/// Which chart files a command writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChartFormat {
+    /// No charts: nothing is drawn (the fastest run); every other output is unchanged.
+    None,
+    /// PNG, as always (the default).
+    #[default]
+    Png,
+    /// SVG, with text drawn as outlines of the bundled font.
+    Svg,
+    /// Both PNG and SVG.
+    Both,
+}
+
+impl ChartFormat {
+    /// Whether PNG files are written.
+    pub fn png(self) -> bool {
+        matches!(self, ChartFormat::Png | ChartFormat::Both)
+    }
+
+    /// Whether SVG files are written.
+    pub fn svg(self) -> bool {
+        matches!(self, ChartFormat::Svg | ChartFormat::Both)
+    }
+}
+
+impl std::str::FromStr for ChartFormat {
+    type Err = String;
+
+    /// Reads `none`, `png`, `svg` or `both`.
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "none" => Ok(ChartFormat::None),
+            "png" => Ok(ChartFormat::Png),
+            "svg" => Ok(ChartFormat::Svg),
+            "both" => Ok(ChartFormat::Both),
+            other => Err(format!(
+                "unknown chart format `{other}`; choose none, png, svg or both"
+            )),
+        }
+    }
+}
+
+/// How a command draws its charts: which formats, at what size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChartOptions {
+    /// Which files.
+    pub format: ChartFormat,
+    /// Pixel size (an SVG's width, height and viewBox).
+    pub size: ChartSize,
+}
 
 /// A drawing surface of any plotters backend, in pixel coordinates.
 pub(crate) type Area<DB> = DrawingArea<DB, Shift>;
@@ -119,6 +171,22 @@ pub(crate) fn png(chart: &impl Chart, size: ChartSize) -> Result<Vec<u8>> {
         root.present()?;
     }
     png::encode(&buf, w, h)
+}
+
+/// Draws `chart` as SVG, its text outlined in the bundled font (see [`super::svg`]).
+pub(crate) fn svg(chart: &impl Chart, size: ChartSize) -> Result<Vec<u8>> {
+    fonts::register()?;
+    check_size(size)?;
+    let mut buf = String::new();
+    let mut outlines = svg::Outlines::default();
+    {
+        let backend = svg::OutlinedSvg::new(&mut buf, (size.width, size.height), &mut outlines);
+        let root = backend.into_drawing_area();
+        root.fill(&palette::BACKGROUND)?;
+        chart.paint(&root, Scale::of(size))?;
+        root.present()?;
+    }
+    Ok(svg::finish(&buf, &outlines)?.into_bytes())
 }
 
 /// The title block above a chart: title, subtitle (lines separated by `\n`, long lines
@@ -227,6 +295,22 @@ mod tests {
             vec!["aaa bbb", "ccc", "dddddddddddd", "e"]
         );
         assert_eq!(wrap_words("short", &fits), vec!["short"]);
+    }
+
+    #[test]
+    fn chart_formats_read_from_their_names() {
+        for (name, png, svg) in [
+            ("none", false, false),
+            ("png", true, false),
+            ("svg", false, true),
+            ("both", true, true),
+        ] {
+            let f: ChartFormat = name.parse().unwrap();
+            assert_eq!((f.png(), f.svg()), (png, svg), "{name}");
+        }
+        let err = "jpeg".parse::<ChartFormat>().unwrap_err();
+        assert!(err.contains("none, png, svg or both"), "{err}");
+        assert_eq!(ChartFormat::default(), ChartFormat::Png);
     }
 
     #[test]

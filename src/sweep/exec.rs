@@ -213,7 +213,7 @@ pub fn sweep_to_dir(
     on_run: impl Fn(),
     charts: impl FnOnce(&Aggregate, &SweepSummary) -> Result<Charts>,
 ) -> Result<(PathBuf, SweepState)> {
-    let st = Staging::new(out)?;
+    let st = Staging::new(out)?.for_world(fingerprint(&s));
     let runs_path = st.file(names::RUNS)?;
     let file = std::fs::File::create(&runs_path).map_err(io_error("create", &runs_path))?;
     let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));

@@ -3,7 +3,8 @@
 
 use super::{Aggregate, RUNS_HEADER, write_outputs};
 use super::{Charts, Result, STATE_FILE, Shard, SweepError, SweepState, SweepSummary, seed_for};
-use crate::output::{Staging, io_error, names};
+use crate::output::manifest::{Kind, written_by};
+use crate::output::{OutputError, Staging, io_error, names, verify};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::io::Write;
@@ -17,9 +18,31 @@ fn part_error(path: &Path, problem: impl Into<String>) -> SweepError {
     }
 }
 
-/// Reads and checks one part's merge state: it must describe a possible shard of a
-/// possible sweep before any of its figures are used.
+/// Checks a part against its manifest: every file as retrofit wrote it, nothing
+/// added, written by this version of retrofit as a sweep of the world its state names.
+fn verify_part(dir: &Path) -> Result<crate::output::Manifest> {
+    let m = verify(dir).map_err(|e| match e {
+        OutputError::Damaged { path, problem } => part_error(&path, problem),
+        other => SweepError::Output(other),
+    })?;
+    let mp = dir.join(names::MANIFEST);
+    if m.kind != Kind::Sweep {
+        return Err(part_error(dir, "is not a sweep folder"));
+    }
+    if m.written_by != written_by() {
+        return Err(part_error(
+            &mp,
+            format!("written by {}; this is {}", m.written_by, written_by()),
+        ));
+    }
+    Ok(m)
+}
+
+/// Reads and checks one part: its files against its manifest, then its merge state,
+/// which must describe a possible shard of a possible sweep before any of its figures
+/// are used.
 fn read_state(dir: &Path) -> Result<SweepState> {
+    let manifest = verify_part(dir)?;
     let path = dir.join(STATE_FILE);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| part_error(&path, format!("not a sweep folder ({e})")))?;
@@ -44,6 +67,9 @@ fn read_state(dir: &Path) -> Result<SweepState> {
         .aggregate
         .check()
         .map_err(|e| part_error(&path, format!("damaged aggregate: {e}")))?;
+    if manifest.world_fingerprint.as_ref() != Some(&state.world_fingerprint) {
+        return Err(part_error(&path, "names another world than its manifest"));
+    }
     Ok(state)
 }
 
@@ -190,6 +216,26 @@ fn merge_rows(
     Ok(())
 }
 
+/// Refuses an output folder that is one of the parts: replacing it would destroy an
+/// input (same folder however it is spelt: paths are compared once resolved).
+fn refuse_out_among_parts(parts: &[PathBuf], out: &Path) -> Result<()> {
+    let Ok(out_real) = std::fs::canonicalize(out) else {
+        return Ok(()); // It does not exist yet, so it is no part.
+    };
+    for p in parts {
+        if std::fs::canonicalize(p).is_ok_and(|r| r == out_real) {
+            return Err(part_error(
+                out,
+                format!(
+                    "is also a part being merged ({}); choose another --out",
+                    p.display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Merges shard folders into one sweep folder identical to an unsharded sweep. Every
 /// part is checked first; a damaged or foreign part is refused, naming it.
 pub fn merge_dirs(
@@ -200,6 +246,7 @@ pub fn merge_dirs(
     if parts.is_empty() {
         return Err(SweepError::Parts("no sweep folders given".into()));
     }
+    refuse_out_among_parts(parts, out)?;
     let states: Vec<SweepState> = parts.iter().map(|d| read_state(d)).collect::<Result<_>>()?;
     check_parts_fit(parts, &states)?;
     let mut merged = states[0].clone();
@@ -216,7 +263,7 @@ pub fn merge_dirs(
         .zip(&states)
         .map(|(d, s)| RunsReader::open(d, s))
         .collect::<Result<_>>()?;
-    let st = Staging::new(out)?;
+    let st = Staging::new(out)?.for_world(merged.world_fingerprint.clone());
     let runs_path = st.file(names::RUNS)?;
     let file = std::fs::File::create(&runs_path).map_err(io_error("create", &runs_path))?;
     let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
