@@ -27,6 +27,7 @@ mod output;
 mod power;
 mod report;
 mod scenario;
+pub mod serve;
 mod sweep;
 mod templates;
 mod timeline;
@@ -219,7 +220,19 @@ pub fn write_run(
     result: &RunResult,
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
-    report::write_run(out, s, result, &charts).map_err(report_error)
+    report::write_run(out, s, result, &charts, None).map_err(report_error)
+}
+
+/// [`write_run`], with the world's text for `report.html`'s assumptions table (each
+/// input with its unit and the comment written beside it).
+pub fn write_run_with_world(
+    out: &Path,
+    s: &Scenario,
+    result: &RunResult,
+    charts: ChartOptions,
+    world_text: &str,
+) -> Result<PathBuf, Error> {
+    report::write_run(out, s, result, &charts, Some(world_text)).map_err(report_error)
 }
 
 /// Runs a sweep (or one shard of it) into `out`, replacing it atomically, with charts
@@ -233,7 +246,21 @@ pub fn sweep(
     on_run: impl Fn(),
     charts: ChartOptions,
 ) -> Result<(PathBuf, SweepState), SweepError> {
-    sweep::sweep_to_dir(s, cfg, out, stop, on_run, sweep_charts(charts))
+    sweep::sweep_to_dir(s, cfg, out, stop, on_run, sweep_charts(charts, None))
+}
+
+/// [`sweep`], with the world's text for `report.html`'s assumptions table.
+pub fn sweep_with_world(
+    s: Arc<Scenario>,
+    cfg: &SweepConfig,
+    out: &Path,
+    stop: Arc<AtomicBool>,
+    on_run: impl Fn(),
+    charts: ChartOptions,
+    world_text: &str,
+) -> Result<(PathBuf, SweepState), SweepError> {
+    let html = sweep_charts(charts, Some(world_text.to_string()));
+    sweep::sweep_to_dir(s, cfg, out, stop, on_run, html)
 }
 
 /// Merges the folders of a sharded sweep into `out`: the same files an unsharded sweep
@@ -243,7 +270,7 @@ pub fn merge(
     out: &Path,
     charts: ChartOptions,
 ) -> Result<(PathBuf, SweepState), SweepError> {
-    sweep::merge_dirs(parts, out, sweep_charts(charts))
+    sweep::merge_dirs(parts, out, sweep_charts(charts, None))
 }
 
 /// Writes a comparison's folder (`compare.csv` and the chart as `charts` asks),
@@ -254,16 +281,18 @@ pub fn write_compare(
     paths: &[CashPath],
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
-    let files = report::compare_charts(paths, &charts).map_err(report_error)?;
+    let files = report::compare_outputs(rows, paths, &charts).map_err(report_error)?;
     compare::write_dir(out, rows, files)
 }
 
-/// The sweep charts, as the sweep writer asks for them.
+/// The sweep charts and `report.html`, as the sweep writer asks for them.
 fn sweep_charts(
     charts: ChartOptions,
+    world_text: Option<String>,
 ) -> impl FnOnce(&sweep::Aggregate, &SweepSummary) -> Result<sweep::Charts, SweepError> {
     move |agg, sum| {
-        report::sweep_charts(agg, sum, &charts).map_err(|e| SweepError::Charts(e.into()))
+        report::sweep_outputs(agg, sum, &charts, world_text.as_deref())
+            .map_err(|e| SweepError::Charts(e.into()))
     }
 }
 

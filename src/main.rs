@@ -179,6 +179,8 @@ struct CompareArgs {
 struct World {
     path: PathBuf,
     scenario: Scenario,
+    /// The file's text, for report.html's assumptions table.
+    text: String,
 }
 
 impl World {
@@ -186,7 +188,12 @@ impl World {
     /// which [`main`] reports with its own exit status whatever the command.
     fn load(path: PathBuf) -> Result<Self> {
         let scenario = retrofit::load(&path)?;
-        Ok(Self { path, scenario })
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        Ok(Self {
+            path,
+            scenario,
+            text,
+        })
     }
 
     /// `output/<file stem><suffix>`.
@@ -347,7 +354,7 @@ fn run_world(o: RunOpts) -> Result<ExitCode> {
     let s = &o.world.scenario;
     let result = retrofit::run(s, o.seed)
         .with_context(|| format!("simulating {}", o.world.path.display()))?;
-    let dir = retrofit::write_run(&o.out, s, &result, o.charts)?;
+    let dir = retrofit::write_run_with_world(&o.out, s, &result, o.charts, &o.world.text)?;
     if o.explain {
         say(&retrofit::text::narrative(s, &result));
     }
@@ -360,13 +367,14 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
     let shard = o.cfg.shard.unwrap_or(Shard::all());
     let bar = progress_bar(shard.runs_in(o.cfg.runs), std::io::stderr().is_terminal());
     let stop = Arc::new(AtomicBool::new(false));
-    let (dir, state) = retrofit::sweep(
+    let (dir, state) = retrofit::sweep_with_world(
         Arc::new(o.world.scenario),
         &o.cfg,
         &o.out,
         stop,
         || bar.inc(1),
         o.charts,
+        &o.world.text,
     )?;
     bar.finish_and_clear();
     print_sweep(&dir, &state);
