@@ -93,6 +93,20 @@ enum Command {
         #[arg(default_value = "world.ron")]
         path: PathBuf,
     },
+    /// The classroom page: a local web server showing the world's charts and headline
+    /// numbers, with controls (BTC price, network growth, lease rate, order and
+    /// decommission dates, capex per MW) that re-run the simulation. Ctrl-C stops it.
+    #[command(after_help = "Example:\n  retrofit serve worlds/teaching.ron --port 8080")]
+    Serve {
+        /// World file (RON).
+        world: PathBuf,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to bind; the default serves this machine only.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+    },
     /// Combine the folders of sharded sweeps into the outputs of one sweep (charts
     /// included).
     #[command(
@@ -316,7 +330,11 @@ fn main() -> ExitCode {
 fn run() -> Result<ExitCode> {
     let command = Cli::parse().command;
     // A sweep handles signals itself: it stops and keeps what finished.
-    if !matches!(command, Command::Sweep(_) | Command::Check { .. }) {
+    // `serve` stops gracefully on Ctrl-C itself and writes no files.
+    if !matches!(
+        command,
+        Command::Sweep(_) | Command::Check { .. } | Command::Serve { .. }
+    ) {
         clean_up_on_signal();
     }
     match command {
@@ -326,7 +344,25 @@ fn run() -> Result<ExitCode> {
         Command::Compare(a) => compare(a.check()?),
         Command::Init { template, path } => init(&template, &path),
         Command::Merge { parts, out, chart } => merge(&parts, &out, chart.options()),
+        Command::Serve { world, port, host } => serve(World::load(world)?, (host, port).into()),
     }
+}
+
+fn serve(world: World, addr: std::net::SocketAddr) -> Result<ExitCode> {
+    let origin = world.path.display().to_string();
+    let classroom = retrofit::serve::Classroom::new(world.text, origin)?;
+    let rt = tokio::runtime::Runtime::new().context("starting the server's runtime")?;
+    rt.block_on(async move {
+        let listener = retrofit::serve::bind(addr).await?;
+        let local = listener.local_addr().context("reading the bound address")?;
+        say(&format!("serving {} at http://{local}/ (Ctrl-C stops)", world.path.display()));
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        retrofit::serve::serve(listener, classroom, stop).await?;
+        say("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Prints an error on one line (world problems list one per line) and picks the exit
