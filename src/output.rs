@@ -66,6 +66,9 @@ pub mod names {
     /// `compare.png` as SVG.
     pub const COMPARE_SVG: &str = "compare.svg";
 
+    /// The self-contained HTML report of a run, sweep or comparison.
+    pub const REPORT_HTML: &str = "report.html";
+
     /// The charts of a single run, in drawing order.
     pub const RUN_CHARTS: [&str; 4] = [POWER, REVENUE, CASH, TIMELINE];
     /// The charts of a sweep, in drawing order.
@@ -75,7 +78,7 @@ pub mod names {
     /// [`SWEEP_CHARTS`] as SVG.
     pub const SWEEP_CHARTS_SVG: [&str; 2] = [FAN_SVG, PAYBACK_SVG];
     /// Every file a run's folder may hold (charts in the formats asked for).
-    pub const RUN: [&str; 11] = [
+    pub const RUN: [&str; 12] = [
         LEDGER,
         EVENTS,
         SUMMARY,
@@ -87,9 +90,10 @@ pub mod names {
         REVENUE_SVG,
         CASH_SVG,
         TIMELINE_SVG,
+        REPORT_HTML,
     ];
     /// Every file a sweep's folder may hold.
-    pub const SWEEP: [&str; 8] = [
+    pub const SWEEP: [&str; 9] = [
         RUNS,
         PERCENTILES,
         SUMMARY,
@@ -98,9 +102,10 @@ pub mod names {
         PAYBACK,
         FAN_SVG,
         PAYBACK_SVG,
+        REPORT_HTML,
     ];
     /// Every file a comparison's folder may hold.
-    pub const COMPARE: [&str; 3] = [COMPARE_CSV, COMPARE_PNG, COMPARE_SVG];
+    pub const COMPARE: [&str; 4] = [COMPARE_CSV, COMPARE_PNG, COMPARE_SVG, REPORT_HTML];
 
     /// True if retrofit writes a file of this name.
     pub fn is_output(name: &str) -> bool {

@@ -20,8 +20,7 @@ use anyhow::{Context, Result};
 use minijinja::{Environment, Value};
 use serde::Serialize;
 
-/// The report's file name in an output folder.
-pub const REPORT_HTML: &str = "report.html";
+pub use crate::output::names::REPORT_HTML;
 
 /// One chart as shown: its file stem, inline SVG and caption.
 #[derive(Serialize)]
