@@ -82,7 +82,8 @@ struct Page {
     headline: Vec<(String, String)>,
     charts: Vec<Figure>,
     tables: Vec<Table>,
-    font_url: String,
+    /// Marked safe: base64 only, and inside <style> entities would not be decoded.
+    font_url: Value,
     version: &'static str,
 }
 
@@ -138,7 +139,7 @@ fn page(title: &str, kind: &'static str, subtitle: String) -> Page {
         headline: Vec::new(),
         charts: Vec::new(),
         tables: Vec::new(),
-        font_url: font_data_url(),
+        font_url: Value::from_safe_string(font_data_url()),
         version: env!("CARGO_PKG_VERSION"),
     }
 }
