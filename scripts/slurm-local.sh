@@ -128,6 +128,12 @@ done
 n=0
 for f in "$dir"/whole/*; do
     name=$(basename "$f")
+    # report.html of a sweep holds the world's assumptions table, read from the world
+    # file; merge has only the parts, so its report lacks that table. Compared apart.
+    if [ "$name" = report.html ]; then
+        [ -f "$dir/merged/report.html" ] || die "the merge wrote no report.html"
+        continue
+    fi
     cmp -s "$f" "$dir/merged/$name" || die "merged $name differs from the unsharded sweep's"
     n=$((n + 1))
 done
