@@ -355,7 +355,10 @@ fn serve(world: World, addr: std::net::SocketAddr) -> Result<ExitCode> {
     rt.block_on(async move {
         let listener = retrofit::serve::bind(addr).await?;
         let local = listener.local_addr().context("reading the bound address")?;
-        say(&format!("serving {} at http://{local}/ (Ctrl-C stops)", world.path.display()));
+        say(&format!(
+            "serving {} at http://{local}/ (Ctrl-C stops)",
+            world.path.display()
+        ));
         let stop = async {
             let _ = tokio::signal::ctrl_c().await;
         };

@@ -60,14 +60,20 @@ pub enum ServeError {
 impl std::fmt::Display for ServeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ServeError::Bind { addr, source } if source.kind() == std::io::ErrorKind::AddrInUse => write!(
-                f,
-                "port {} is already in use on {}: choose another with --port",
-                addr.port(),
-                addr.ip()
-            ),
+            ServeError::Bind { addr, source } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                write!(
+                    f,
+                    "port {} is already in use on {}: choose another with --port",
+                    addr.port(),
+                    addr.ip()
+                )
+            }
             ServeError::Bind { addr, source } => {
-                write!(f, "cannot listen on {addr} (port {}): {source}", addr.port())
+                write!(
+                    f,
+                    "cannot listen on {addr} (port {}): {source}",
+                    addr.port()
+                )
             }
             ServeError::Io(e) => write!(f, "serving failed: {e}"),
         }
@@ -230,11 +236,7 @@ async fn not_found() -> Response {
 async fn index(State(c): State<Classroom>) -> Response {
     let page = page::index(&c.inner.name);
     match page {
-        Ok(html) => (
-            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-            html,
-        )
-            .into_response(),
+        Ok(html) => ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], html).into_response(),
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
     }
 }
@@ -267,7 +269,10 @@ async fn run(State(c): State<Classroom>, body: Bytes) -> Response {
     match answer {
         Ok(Ok(v)) => axum::Json(v).into_response(),
         Ok(Err(msg)) => error(StatusCode::UNPROCESSABLE_ENTITY, msg),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("the run failed: {e}")),
+        Err(e) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the run failed: {e}"),
+        ),
     }
 }
 
@@ -280,7 +285,10 @@ async fn download(State(c): State<Classroom>, body: Bytes) -> Response {
         Ok((text, _)) => (
             [
                 (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
-                (header::CONTENT_DISPOSITION, "attachment; filename=\"world.ron\""),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"world.ron\"",
+                ),
             ],
             text,
         )
@@ -296,14 +304,20 @@ async fn start_sweep(State(c): State<Classroom>, body: Bytes) -> Response {
     };
     let runs = edit.runs.unwrap_or(200);
     if runs == 0 || runs > MAX_SWEEP_RUNS {
-        return error(StatusCode::BAD_REQUEST, format!("runs must be 1 to {MAX_SWEEP_RUNS}"));
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("runs must be 1 to {MAX_SWEEP_RUNS}"),
+        );
     }
     let s = match c.edited(&edit.values) {
         Ok((_, s)) => s,
         Err(msg) => return error(StatusCode::UNPROCESSABLE_ENTITY, msg),
     };
     let Ok(permit) = c.inner.runs.clone().try_acquire_owned() else {
-        return error(StatusCode::SERVICE_UNAVAILABLE, "busy: too many runs at once, try again");
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy: too many runs at once, try again",
+        );
     };
     let job = Arc::new(SweepJob {
         total: runs,
@@ -338,9 +352,15 @@ fn sweep_view(s: Arc<Scenario>, runs: u64, job: &SweepJob) -> Result<serde_json:
         handle_interrupt: false,
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let (agg, _) = crate::sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {
-        job.done.fetch_add(1, Ordering::Relaxed);
-    })
+    let (agg, _) = crate::sweep::execute(
+        s.clone(),
+        &cfg,
+        stop,
+        |_| Ok(()),
+        || {
+            job.done.fetch_add(1, Ordering::Relaxed);
+        },
+    )
     .map_err(|e| e.to_string())?;
     let sum = agg.summary(&s.name, cfg.seed, runs, false);
     let opts = ChartOptions {

@@ -67,7 +67,9 @@ fn chromium(profile: &Path) -> (Stopper, u16) {
             }
         }
     });
-    let port = rx.recv_timeout(WAIT).expect("chromium printed no DevTools address");
+    let port = rx
+        .recv_timeout(WAIT)
+        .expect("chromium printed no DevTools address");
     (stopper, port)
 }
 
@@ -152,7 +154,11 @@ impl Page {
                 json!({ "expression": expr, "returnByValue": true, "awaitPromise": true }),
             )
             .await;
-        assert!(r.get("exceptionDetails").is_none(), "{expr}: {}", r["exceptionDetails"]);
+        assert!(
+            r.get("exceptionDetails").is_none(),
+            "{expr}: {}",
+            r["exceptionDetails"]
+        );
         r["result"]["value"].clone()
     }
 
@@ -176,16 +182,27 @@ impl Page {
         let doc = self.call("DOM.getDocument", json!({})).await;
         let root = doc["root"]["nodeId"].clone();
         let node = self
-            .call("DOM.querySelector", json!({ "nodeId": root, "selector": selector }))
+            .call(
+                "DOM.querySelector",
+                json!({ "nodeId": root, "selector": selector }),
+            )
             .await;
         let f = self
-            .call("CSS.getPlatformFontsForNode", json!({ "nodeId": node["nodeId"] }))
+            .call(
+                "CSS.getPlatformFontsForNode",
+                json!({ "nodeId": node["nodeId"] }),
+            )
             .await;
         f["fonts"]
             .as_array()
             .unwrap()
             .iter()
-            .map(|f| (f["familyName"].as_str().unwrap().to_string(), f["isCustomFont"] == true))
+            .map(|f| {
+                (
+                    f["familyName"].as_str().unwrap().to_string(),
+                    f["isCustomFont"] == true,
+                )
+            })
             .collect()
     }
 
@@ -210,10 +227,16 @@ fn base64_decode(s: &str) -> Vec<u8> {
         b'+' => 62,
         _ => 63,
     };
-    let clean: Vec<u8> = s.bytes().filter(|&c| c != b'=' && !c.is_ascii_whitespace()).collect();
+    let clean: Vec<u8> = s
+        .bytes()
+        .filter(|&c| c != b'=' && !c.is_ascii_whitespace())
+        .collect();
     let mut out = Vec::with_capacity(clean.len() * 3 / 4);
     for chunk in clean.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, &c)| n | u32::from(val(c)) << (18 - 6 * i));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &c)| n | u32::from(val(c)) << (18 - 6 * i));
         out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
     }
     out
@@ -237,7 +260,10 @@ async fn check_charts(page: &mut Page) -> u64 {
         .await;
     let charts = v.as_array().unwrap();
     for c in charts {
-        assert!(c["w"].as_f64().unwrap() > 100.0 && c["h"].as_f64().unwrap() > 50.0, "{c}");
+        assert!(
+            c["w"].as_f64().unwrap() > 100.0 && c["h"].as_f64().unwrap() > 50.0,
+            "{c}"
+        );
         assert_eq!(c["texts"], 0, "{c}");
         assert!(c["glyphs"].as_u64().unwrap() > 20, "{c}");
         assert!(c["drawn"].as_u64().unwrap() > 20, "{c}");
@@ -251,8 +277,15 @@ async fn check_charts(page: &mut Page) -> u64 {
 async fn check_page_font(page: &mut Page) {
     page.wait_for("document.fonts.status === 'loaded'").await;
     let fonts = page.fonts_of(".lede").await;
-    assert_eq!(fonts.first().map(|f| f.0.as_str()), Some("DejaVu Sans"), "{fonts:?}");
-    assert!(fonts[0].1, "DejaVu Sans is the page's own font, not a system one: {fonts:?}");
+    assert_eq!(
+        fonts.first().map(|f| f.0.as_str()),
+        Some("DejaVu Sans"),
+        "{fonts:?}"
+    );
+    assert!(
+        fonts[0].1,
+        "DejaVu Sans is the page's own font, not a system one: {fonts:?}"
+    );
 }
 
 fn keep_screenshot(from: &Path, name: &str) {
@@ -265,7 +298,9 @@ fn keep_screenshot(from: &Path, name: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn report_and_classroom_page_render_in_headless_chromium() {
     if std::env::var("RETROFIT_BROWSER_TEST").as_deref() != Ok("1") {
-        eprintln!("skipped: set RETROFIT_BROWSER_TEST=1 (scripts/test.sh does) to run the browser test");
+        eprintln!(
+            "skipped: set RETROFIT_BROWSER_TEST=1 (scripts/test.sh does) to run the browser test"
+        );
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -294,7 +329,9 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     page.wait_for("!!document.getElementById('npv') && document.querySelectorAll('figure.chart svg').length === 4").await;
     assert_eq!(check_charts(&mut page).await, 4);
     check_page_font(&mut page).await;
-    let before = page.eval("document.getElementById('npv').textContent").await;
+    let before = page
+        .eval("document.getElementById('npv').textContent")
+        .await;
     page.eval(
         "(() => { const i = document.querySelector('[data-control=lease_usd_per_kw_month]');
                   i.value = '100'; i.dispatchEvent(new Event('input')); return true; })()",
@@ -313,7 +350,9 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
         json!(want)
     ))
     .await;
-    let shown = page.eval("Number(document.getElementById('npv').dataset.npvUsd)").await;
+    let shown = page
+        .eval("Number(document.getElementById('npv').dataset.npvUsd)")
+        .await;
     assert_eq!(shown.as_f64().unwrap(), npv);
     let shot = tmp.path().join("classroom.png");
     page.screenshot(&shot).await;

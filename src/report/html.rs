@@ -37,7 +37,10 @@ impl Figure {
         let stem = name.trim_end_matches(".svg").to_string();
         let text = String::from_utf8_lossy(bytes);
         // Drop the XML declaration: the SVG is inlined in HTML.
-        let svg = text.find("<svg").map_or(&text[..], |i| &text[i..]).to_string();
+        let svg = text
+            .find("<svg")
+            .map_or(&text[..], |i| &text[i..])
+            .to_string();
         Figure {
             caption: caption(&stem).to_string(),
             name: stem,
@@ -49,7 +52,9 @@ impl Figure {
 /// What each chart shows, in one sentence.
 fn caption(stem: &str) -> &'static str {
     match stem {
-        "power" => "Power: IT load of ASIC and GPU racks and facility load against the interconnect, month by month.",
+        "power" => {
+            "Power: IT load of ASIC and GPU racks and facility load against the interconnect, month by month."
+        }
         "revenue" => "Revenue: mining and GPU revenue per month, with energy cost.",
         "cash" => "Cumulative cash: discounted and undiscounted, with the payback month marked.",
         "timeline" => "Plan (Gantt): each step's procurement, work and waits on limits.",
@@ -110,7 +115,10 @@ fn render(page: &Page) -> Result<String> {
 
 /// The bundled regular font as a `data:` URL, so the page needs no fetch.
 fn font_data_url() -> String {
-    format!("data:font/ttf;base64,{}", base64(super::fonts::FONT_REGULAR))
+    format!(
+        "data:font/ttf;base64,{}",
+        base64(super::fonts::FONT_REGULAR)
+    )
 }
 
 /// Standard base64 with padding.
@@ -118,7 +126,11 @@ fn base64(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for k in 0..4 {
             if k <= chunk.len() {
@@ -196,15 +208,27 @@ pub(crate) fn run_headline(r: &RunResult) -> Vec<(String, String)> {
         ("NPV", usd(s.npv_usd)),
         ("Payback month", month_text(s.payback_month)),
         ("First GPU month", month_text(s.first_gpu_month)),
-        ("Cumulative cash at horizon", usd(s.final_cumulative_cash_usd)),
+        (
+            "Cumulative cash at horizon",
+            usd(s.final_cumulative_cash_usd),
+        ),
         ("Total capex", usd(s.total_capex_usd)),
         ("ASIC revenue", usd(s.total_asic_revenue_usd)),
         ("GPU revenue", usd(s.total_gpu_revenue_usd)),
         ("Energy cost", usd(s.total_energy_cost_usd)),
-        ("Months waited on limits", format!("{:.1}", s.months_waited_on_limits)),
-        ("Peak IT / facility", format!("{} / {}", mw(s.peak_it_mw), mw(s.peak_facility_mw))),
+        (
+            "Months waited on limits",
+            format!("{:.1}", s.months_waited_on_limits),
+        ),
+        (
+            "Peak IT / facility",
+            format!("{} / {}", mw(s.peak_it_mw), mw(s.peak_facility_mw)),
+        ),
         ("Interconnect", mw(s.interconnect_mw)),
-        ("Discount rate", format!("{:.1} % per year", s.discount_rate_per_year * 100.0)),
+        (
+            "Discount rate",
+            format!("{:.1} % per year", s.discount_rate_per_year * 100.0),
+        ),
     ]
     .map(|(k, v)| (k.to_string(), v))
     .to_vec()
@@ -293,7 +317,11 @@ pub fn run_report(
         .summary
         .seed
         .map_or_else(|| "median run".to_string(), |k| format!("seed {k}"));
-    let mut p = page(&s.name, "run", format!("{seed}, from {}", r.summary.start_month));
+    let mut p = page(
+        &s.name,
+        "run",
+        format!("{seed}, from {}", r.summary.start_month),
+    );
     p.headline = run_headline(r);
     p.charts = svgs.iter().map(|(n, b)| Figure::from_file(n, b)).collect();
     p.tables = vec![
@@ -343,11 +371,27 @@ pub fn sweep_report(
 fn sweep_headline(sum: &SweepSummary) -> Vec<(String, String)> {
     [
         ("NPV P50", opt_usd(sum.npv_usd.p50)),
-        ("NPV P10 – P90", format!("{} – {}", opt_usd(sum.npv_usd.p10), opt_usd(sum.npv_usd.p90))),
+        (
+            "NPV P10 – P90",
+            format!(
+                "{} – {}",
+                opt_usd(sum.npv_usd.p10),
+                opt_usd(sum.npv_usd.p90)
+            ),
+        ),
         ("Payback month P50", month_text(sum.payback_month.p50)),
-        ("Pays back within horizon", format!("{:.0} % of runs", sum.probability_payback_within_horizon * 100.0)),
+        (
+            "Pays back within horizon",
+            format!(
+                "{:.0} % of runs",
+                sum.probability_payback_within_horizon * 100.0
+            ),
+        ),
         ("First GPU month P50", month_text(sum.first_gpu_month.p50)),
-        ("Cash at horizon P50", opt_usd(sum.final_cumulative_cash_usd.p50)),
+        (
+            "Cash at horizon P50",
+            opt_usd(sum.final_cumulative_cash_usd.p50),
+        ),
     ]
     .map(|(k, v)| (k.to_string(), v))
     .to_vec()
@@ -359,7 +403,12 @@ fn summary_percentiles(sum: &SweepSummary) -> Table {
         vec![name.to_string(), f(p.p10), f(p.p50), f(p.p90)]
     };
     let m = |name: &str, p: &crate::sweep::MonthPercentiles| {
-        vec![name.to_string(), month_text(p.p10), month_text(p.p50), month_text(p.p90)]
+        vec![
+            name.to_string(),
+            month_text(p.p10),
+            month_text(p.p50),
+            month_text(p.p90),
+        ]
     };
     let months = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.1}"));
     Table {
@@ -370,8 +419,16 @@ fn summary_percentiles(sum: &SweepSummary) -> Table {
             q("NPV", &sum.npv_usd, &opt_usd),
             m("payback month", &sum.payback_month),
             m("first GPU month", &sum.first_gpu_month),
-            q("months waited on limits", &sum.months_waited_on_limits, &months),
-            q("cumulative cash at horizon", &sum.final_cumulative_cash_usd, &opt_usd),
+            q(
+                "months waited on limits",
+                &sum.months_waited_on_limits,
+                &months,
+            ),
+            q(
+                "cumulative cash at horizon",
+                &sum.final_cumulative_cash_usd,
+                &opt_usd,
+            ),
         ],
         empty: "No runs.",
         ..Table::default()
@@ -384,7 +441,11 @@ pub fn compare_report(
     _paths: &[CashPath],
     svgs: &[(String, Vec<u8>)],
 ) -> Result<String> {
-    let mut p = page("Comparison of worlds", "compare", format!("{} worlds", rows.len()));
+    let mut p = page(
+        "Comparison of worlds",
+        "compare",
+        format!("{} worlds", rows.len()),
+    );
     p.headline = rows
         .iter()
         .map(|r| (format!("{} — NPV P50", r.world), opt_usd(r.npv_usd_p50)))

@@ -17,7 +17,10 @@ enum Target {
     Month(usize),
     /// Every step's `cost_usd`, scaled so capex per MW of GPU IT becomes the value
     /// (in millions of USD); `base` is the world's own figure.
-    CapexPerMw { spans: Vec<usize>, base_musd_per_mw: f64 },
+    CapexPerMw {
+        spans: Vec<usize>,
+        base_musd_per_mw: f64,
+    },
 }
 
 /// One control on the page.
@@ -50,18 +53,34 @@ pub fn controls(text: &str, s: &Scenario) -> Vec<Control> {
     let all = inputs(text);
     let find = |p: &dyn Fn(&str) -> bool| all.iter().position(|i| p(&i.path));
     let mut out = Vec::new();
-    let btc = find(&|p| {
-        p == "markets.btc_price_usd.start" || p == "markets.btc_price_usd.0"
-    });
+    let btc = find(&|p| p == "markets.btc_price_usd.start" || p == "markets.btc_price_usd.0");
     if let Some(i) = btc {
-        out.push(number(&all, i, "btc_price_usd", "BTC price", (10_000.0, 300_000.0, 1_000.0)));
+        out.push(number(
+            &all,
+            i,
+            "btc_price_usd",
+            "BTC price",
+            (10_000.0, 300_000.0, 1_000.0),
+        ));
     }
     if let Some(i) = find(&|p| p == "markets.network_growth_per_year") {
-        let c = number(&all, i, "network_growth_per_year", "Network hashrate growth", (0.0, 1.0, 0.01));
+        let c = number(
+            &all,
+            i,
+            "network_growth_per_year",
+            "Network hashrate growth",
+            (0.0, 1.0, 0.01),
+        );
         out.push(c);
     }
     if let Some(i) = find(&|p| p == "markets.gpu_lease.usd_per_kw_month") {
-        out.push(number(&all, i, "lease_usd_per_kw_month", "GPU lease rate", (40.0, 250.0, 0.5)));
+        out.push(number(
+            &all,
+            i,
+            "lease_usd_per_kw_month",
+            "GPU lease rate",
+            (40.0, 250.0, 0.5),
+        ));
     }
     for (k, step) in s.plan.iter().enumerate() {
         let label = match step.action {
@@ -128,7 +147,10 @@ fn capex_control(all: &[Input], s: &Scenario) -> Option<Control> {
             p.starts_with("plan[") && p.ends_with("].cost_usd")
         })
         .collect();
-    let cost: f64 = spans.iter().filter_map(|&i| all[i].value.parse::<f64>().ok()).sum();
+    let cost: f64 = spans
+        .iter()
+        .filter_map(|&i| all[i].value.parse::<f64>().ok())
+        .sum();
     if gpu_it_w <= 0.0 || cost <= 0.0 {
         return None;
     }
@@ -203,11 +225,16 @@ fn month(c: &Control, v: &str) -> Result<String, BadValue> {
     let b = v.as_bytes();
     let ok = b.len() == 7
         && b[4] == b'-'
-        && b.iter().enumerate().all(|(i, ch)| i == 4 || ch.is_ascii_digit());
+        && b.iter()
+            .enumerate()
+            .all(|(i, ch)| i == 4 || ch.is_ascii_digit());
     if ok {
         Ok(v.to_string())
     } else {
-        Err(BadValue(format!("{}: `{v}` is not a month like 2027-06", c.label)))
+        Err(BadValue(format!(
+            "{}: `{v}` is not a month like 2027-06",
+            c.label
+        )))
     }
 }
 
@@ -230,7 +257,14 @@ mod tests {
     fn the_reference_world_offers_every_kind_of_control() {
         let (text, s) = reference();
         let ids: Vec<String> = controls(&text, &s).into_iter().map(|c| c.id).collect();
-        for id in ["btc_price_usd", "network_growth_per_year", "lease_usd_per_kw_month", "start:order-T-G2", "start:decommission-B", "capex_musd_per_mw"] {
+        for id in [
+            "btc_price_usd",
+            "network_growth_per_year",
+            "lease_usd_per_kw_month",
+            "start:order-T-G2",
+            "start:decommission-B",
+            "capex_musd_per_mw",
+        ] {
             assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
         }
     }
@@ -265,7 +299,12 @@ mod tests {
     fn bad_values_are_refused_with_the_control_named() {
         let (text, s) = reference();
         let cs = controls(&text, &s);
-        for (id, v) in [("lease_usd_per_kw_month", "abc"), ("lease_usd_per_kw_month", "NaN"), ("start:decommission-B", "2028-4"), ("nope", "1")] {
+        for (id, v) in [
+            ("lease_usd_per_kw_month", "abc"),
+            ("lease_usd_per_kw_month", "NaN"),
+            ("start:decommission-B", "2028-4"),
+            ("nope", "1"),
+        ] {
             let values = BTreeMap::from([(id.to_string(), v.to_string())]);
             assert!(apply(&text, &cs, &values).is_err(), "{id}={v}");
         }

@@ -124,7 +124,8 @@ fn scan(text: &str) -> Scanned {
                 {
                     i += 1;
                 }
-                out.toks.push(lex(Tok::Num(text[start..i].into()), start, i, line));
+                out.toks
+                    .push(lex(Tok::Num(text[start..i].into()), start, i, line));
                 line_has_token = true;
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
@@ -202,7 +203,9 @@ impl Walker<'_> {
             return;
         };
         // The file's header comment describes the whole world, not each input.
-        let own = (!path.is_empty()).then(|| self.comment_above(first.line)).flatten();
+        let own = (!path.is_empty())
+            .then(|| self.comment_above(first.line))
+            .flatten();
         let context = own.as_deref().unwrap_or(context).to_string();
         match &first.tok {
             Tok::Punct('[') => {
@@ -255,7 +258,11 @@ impl Walker<'_> {
                 Tok::Ident(name) if self.peek(1) == Some(&Tok::Punct(':')) => {
                     self.pos += 2;
                     let child = join(path, &name);
-                    let entity = if entity.is_empty() { name.clone() } else { entity.into() };
+                    let entity = if entity.is_empty() {
+                        name.clone()
+                    } else {
+                        entity.into()
+                    };
                     self.value(&child, &entity, context);
                 }
                 _ => {
@@ -413,14 +420,26 @@ World(
         let get = |p: &str| all.iter().find(|i| i.path == p).unwrap();
         assert_eq!(get("site.name").value, "Site <b>");
         let h = get("site.horizon_months");
-        assert_eq!((h.value.as_str(), h.unit.as_str(), h.source.as_str()), ("180", "months", "15 years"));
+        assert_eq!(
+            (h.value.as_str(), h.unit.as_str(), h.source.as_str()),
+            ("180", "months", "15 years")
+        );
         let d = get("site.discount_rate_per_year");
         assert_eq!(d.source, "Hurdle rate: assumption.");
         let t = get("transformers[0].rating_mva");
-        assert_eq!((t.unit.as_str(), t.entity.as_str(), t.source.as_str()), ("MVA", "T-A", "One per hall."));
+        assert_eq!(
+            (t.unit.as_str(), t.entity.as_str(), t.source.as_str()),
+            ("MVA", "T-A", "One per hall.")
+        );
         let b = get("markets.btc_price_usd.0");
-        assert_eq!((b.value.as_str(), b.unit.as_str(), b.source.as_str()), ("50000.0", "USD", "Luxor 2025"));
-        assert_eq!(get("markets.gpu_lease.usd_per_kw_month").unit, "USD per kW month");
+        assert_eq!(
+            (b.value.as_str(), b.unit.as_str(), b.source.as_str()),
+            ("50000.0", "USD", "Luxor 2025")
+        );
+        assert_eq!(
+            get("markets.gpu_lease.usd_per_kw_month").unit,
+            "USD per kW month"
+        );
         assert_eq!(all.len(), 9);
     }
 
@@ -441,12 +460,23 @@ World(
             .find(|i| i.path == "markets.gpu_lease.usd_per_kw_month")
             .unwrap();
         assert!(lease.source.contains("CoreWeave"), "{}", lease.source);
-        assert!(all.iter().any(|i| i.path.starts_with("plan[") && i.path.ends_with(".start")));
+        assert!(
+            all.iter()
+                .any(|i| i.path.starts_with("plan[") && i.path.ends_with(".start"))
+        );
     }
 
     #[test]
     fn unbalanced_or_garbage_text_never_panics() {
-        for t in ["", "(", ")", "World(a: [1, 2", "\"unterminated", "a: /* x", "é(ü: 1)"] {
+        for t in [
+            "",
+            "(",
+            ")",
+            "World(a: [1, 2",
+            "\"unterminated",
+            "a: /* x",
+            "é(ü: 1)",
+        ] {
             let _ = inputs(t);
         }
     }
