@@ -162,16 +162,16 @@ pub fn compare_csv(rows: &[CompareRow]) -> Result<Vec<u8>> {
     w.into_inner().map_err(|e| encode(e.to_string()))
 }
 
-/// Writes a comparison's folder (`compare.csv` and the `charts`, as (name, bytes)),
-/// replacing `out` atomically.
+/// Writes a comparison's folder (`compare.csv` and the files `charts` draws, as (name,
+/// bytes)), replacing `out` atomically. The folder is staged before the charts are drawn.
 pub fn write_dir(
     out: &Path,
     rows: &[CompareRow],
-    charts: Vec<(String, Vec<u8>)>,
+    charts: impl FnOnce() -> Result<Vec<(String, Vec<u8>)>>,
 ) -> Result<PathBuf> {
     let st = Staging::new(out)?;
     st.write(names::COMPARE_CSV, compare_csv(rows)?)?;
-    for (name, bytes) in charts {
+    for (name, bytes) in charts()? {
         st.write(&name, bytes)?;
     }
     Ok(st.commit()?)

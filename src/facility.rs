@@ -1,12 +1,25 @@
-//! The site as an ECS world (hecs): one entity per substation, transformer, cooling loop
-//! and rack, and one per batch of identical units in a rack.
+//! The site as an ECS world (hecs): one entity per substation, transformer, cooling
+//! loop and rack, one per batch of identical units in a rack, and one per ASIC fleet
+//! (the ASICs of one model on one cooling loop, which the operator switches as a whole).
 //!
-//! Entities carry ratings, topology links and lifecycle state. Aggregate loads along the
-//! power path ([`Loads`]) and site totals ([`Totals`]) are kept incrementally as units
-//! change state, so month-end accounting never re-scans units; [`Facility::audit`]
-//! recomputes them from the entities to prove the two agree and no limit is exceeded.
+//! State lives in components and systems query it:
+//! - equipment entities carry their [`Equipment`] item, [`Lifecycle`], [`Rating`] and
+//!   current [`Load`]; a transformer knows the substation that feeds it ([`FedBy`]) and
+//!   a cooling loop its plant ([`Cooling`]) and the leased IT it cools ([`LeasedLoad`]);
+//! - a [`Rack`] knows its transformer and cooling loop, and carries its [`RackLoad`];
+//! - a [`UnitBatch`] knows its rack; an [`AsicFleet`] its cooling loop.
+//!
+//! The limit check ([`Facility::path`]) walks a rack's path through these components.
+//! Loads are kept incrementally as units change state, so accounting never re-scans
+//! units; [`audit`] recomputes them from the unit batches to prove the two agree and no
+//! limit is exceeded.
 
-use crate::power::{self, Blocked, Loads};
+mod audit;
+pub mod curtail;
+
+pub use audit::audit;
+
+use crate::power::{self, Blocked, PathItem, PathView};
 use crate::scenario::{EquipmentRef, ModelKind, Scenario, SupplySpec};
 use crate::world::Contract;
 use hecs::{Entity, World};
@@ -37,21 +50,48 @@ impl Lifecycle {
     }
 }
 
-/// Human-readable id of an entity (for logs and errors).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Name(pub String);
-
-/// Which scenario item an equipment entity stands for.
+/// Which scenario item an equipment entity stands for (read to name it in messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Equipment(pub EquipmentRef);
 
-/// Capacity of a substation, transformer (real power) or cooling loop (heat), in W.
+/// Capacity of a substation, transformer (real power) or cooling loop (heat), W.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RatingW(pub u64);
+pub struct Rating {
+    /// The rating, W.
+    pub w: u64,
+}
+
+/// Current load on a piece of equipment, mW: IT plus the cooling plant fed through it
+/// for transformers and substations (so PUE to 0.001 adds up exactly in integers),
+/// heat (all IT) for cooling loops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Load {
+    /// The load, mW (u128: the largest accepted world reaches 10^21 mW).
+    pub milliwatts: u128,
+}
 
 /// A transformer's link to the substation that feeds it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FedBy(pub Entity);
+
+/// A cooling loop's plant: how racks on it load the site.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cooling {
+    /// Facility power / IT power.
+    pub pue: f64,
+    /// Load on the racks' transformer and substation per W of IT, mW.
+    pub path_milli: u64,
+    /// Highest IT load per rack, W.
+    pub max_rack_w: u64,
+}
+
+/// GPU IT load under lease contracts on a cooling loop, W: the tenant pays its power
+/// (at the loop's PUE) when the lease passes power through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LeasedLoad {
+    /// Leased IT load, W.
+    pub it_w: u64,
+}
 
 /// A rack: its group and the equipment on its power and cooling path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,17 +104,18 @@ pub struct Rack {
     pub cooling: Entity,
 }
 
-/// IT load of a rack in W.
+/// IT load of a rack, W.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct RackLoadW(pub u64);
+pub struct RackLoad {
+    /// The load, W.
+    pub w: u64,
+}
 
 /// A batch of identical units in one rack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UnitBatch {
     /// The rack entity holding them.
     pub rack: Entity,
-    /// Index of the rack group.
-    pub group: usize,
     /// Model index.
     pub model: usize,
     /// Number of units.
@@ -83,7 +124,25 @@ pub struct UnitBatch {
     pub contract: Contract,
 }
 
-/// Site totals of energised units, kept incrementally.
+/// The energised ASICs of one model on one cooling loop: the unit the operating policy
+/// switches off when mining stops paying for its power ([`curtail`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AsicFleet {
+    /// Model index.
+    pub model: usize,
+    /// Cooling loop entity (its PUE prices the fleet's power).
+    pub cooling: Entity,
+    /// IT load, W.
+    pub it_w: u64,
+    /// Hashrate, GH/s.
+    pub hashrate_gh_s: u64,
+    /// Switched off in the current stretch of days.
+    pub curtailed: bool,
+}
+
+/// Site totals of energised units, kept in one resource rather than derived by a query:
+/// accounting reads them after every event, and a query would sum ~13,000 unit batches
+/// each time. [`audit`] recomputes them from the batches.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Totals {
     /// ASIC IT load, W.
@@ -92,110 +151,90 @@ pub struct Totals {
     pub gpu_it_w: u64,
     /// GPU IT load under lease contracts, W.
     pub lease_it_w: u64,
-    /// Leased GPU IT load per cooling loop, W (for power pass-through).
-    pub lease_it_w_by_loop: Vec<u64>,
-    /// ASIC hashrate, GH/s.
-    pub hashrate_gh_s: u64,
-    /// Energised ASICs per (model, cooling loop), indexed `model * loops + loop`, so
-    /// accounting can switch off exactly the fleets that would mine at a loss.
-    pub asic_cells: Vec<AsicCell>,
     /// GPUs under rental contracts.
     pub rental_gpus: u64,
-    /// Energised units (servers or miners).
-    pub units: u64,
 }
 
-/// Energised ASICs of one model on one cooling loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct AsicCell {
-    /// IT load, W.
-    pub it_w: u64,
-    /// Hashrate, GH/s.
-    pub hashrate_gh_s: u64,
-}
-
-/// The ECS world plus the indices the engine needs to address it.
+/// The ECS world, with the map from the checked scenario's items to their entities.
 pub struct Facility {
-    /// The entities.
-    pub world: World,
-    /// Substation entities by scenario index.
-    pub substations: Vec<Entity>,
-    /// Transformer entities by scenario index.
-    pub transformers: Vec<Entity>,
-    /// Cooling-loop entities by scenario index.
-    pub cooling_loops: Vec<Entity>,
+    world: World,
+    substations: Vec<Entity>,
+    transformers: Vec<Entity>,
+    cooling_loops: Vec<Entity>,
     /// Rack entities per rack group.
-    pub racks: Vec<Vec<Entity>>,
+    racks: Vec<Vec<Entity>>,
     /// Unit-batch entities per rack group, in installation order.
-    pub units: Vec<Vec<Entity>>,
-    /// Aggregate IT loads along the power path.
-    pub loads: Loads,
+    units: Vec<Vec<Entity>>,
+    /// ASIC fleet entity per (model, cooling loop), `model * loops + loop`; `None` for
+    /// GPU models.
+    fleets: Vec<Option<Entity>>,
     /// Site totals.
     pub totals: Totals,
+    /// Facility and leased facility power, W: derived from the loops' loads by
+    /// [`Facility::site_power`] whenever a load changes, because accounting and the
+    /// peak tracker read them after every event and loads change far less often.
+    site_power_w: (f64, f64),
+}
+
+fn start_state(supply: SupplySpec) -> Lifecycle {
+    match supply {
+        SupplySpec::Existing => Lifecycle::Existing,
+        SupplySpec::ToOrder { .. } => Lifecycle::Planned,
+    }
 }
 
 impl Facility {
     /// Spawns the starting site: equipment in its starting state and every rack group's
-    /// initial units energised.
+    /// initial units energised. A sweep spawns once per worker and [`Facility::reset`]s
+    /// between runs.
     pub fn spawn(s: &Scenario) -> Self {
         let mut world = World::new();
-        let state = |supply: SupplySpec| match supply {
-            SupplySpec::Existing => Lifecycle::Existing,
-            SupplySpec::ToOrder { .. } => Lifecycle::Planned,
+        let equipment = |world: &mut World, e: EquipmentRef| {
+            world.spawn((
+                Equipment(e),
+                start_state(s.equipment_supply(e)),
+                Rating {
+                    w: s.equipment_capacity_w(e),
+                },
+                Load::default(),
+            ))
         };
-        let substations: Vec<Entity> = s
-            .substations
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                world.spawn((
-                    Name(x.id.clone()),
-                    Equipment(EquipmentRef::Substation(i)),
-                    RatingW(x.capacity_w),
-                    state(x.supply),
-                ))
+        let substations: Vec<Entity> = (0..s.substations.len())
+            .map(|i| equipment(&mut world, EquipmentRef::Substation(i)))
+            .collect();
+        let transformers: Vec<Entity> = (0..s.transformers.len())
+            .map(|i| {
+                let t = equipment(&mut world, EquipmentRef::Transformer(i));
+                let fed = FedBy(substations[s.transformers[i].substation]);
+                world.insert_one(t, fed).expect("just spawned");
+                t
             })
             .collect();
-        let transformers: Vec<Entity> = s
-            .transformers
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                world.spawn((
-                    Name(x.id.clone()),
-                    Equipment(EquipmentRef::Transformer(i)),
-                    RatingW(x.capacity_w),
-                    FedBy(substations[x.substation]),
-                    state(x.supply),
-                ))
-            })
-            .collect();
-        let cooling_loops: Vec<Entity> = s
-            .cooling_loops
-            .iter()
-            .enumerate()
-            .map(|(i, x)| {
-                world.spawn((
-                    Name(x.id.clone()),
-                    Equipment(EquipmentRef::CoolingLoop(i)),
-                    RatingW(x.heat_rejection_w),
-                    state(x.supply),
-                ))
-            })
-            .collect();
-        let racks: Vec<Vec<Entity>> = s
-            .racks
-            .iter()
-            .enumerate()
-            .map(|(gi, g)| {
-                let rack = Rack {
-                    group: gi,
-                    transformer: transformers[g.transformer],
-                    cooling: cooling_loops[g.cooling],
+        let cooling_loops: Vec<Entity> = (0..s.cooling_loops.len())
+            .map(|i| {
+                let l = &s.cooling_loops[i];
+                let e = equipment(&mut world, EquipmentRef::CoolingLoop(i));
+                let plant = Cooling {
+                    pue: l.pue,
+                    path_milli: l.path_milli,
+                    max_rack_w: l.max_rack_w,
                 };
                 world
-                    .spawn_batch((0..g.count).map(|_| (rack, RackLoadW(0))))
-                    .collect()
+                    .insert(e, (plant, LeasedLoad::default()))
+                    .expect("just spawned");
+                e
+            })
+            .collect();
+        let racks = spawn_racks(&mut world, s, &transformers, &cooling_loops);
+        let fleets = spawn_fleets(&mut world, s, &cooling_loops);
+        let units = (0..s.racks.len())
+            .map(|g| {
+                let mut batches = Vec::new();
+                if let Some((model, per_rack)) = s.racks[g].initial {
+                    let c = Contract::Lease;
+                    spawn_batches(&mut world, &racks[g], model, per_rack, c, &mut batches);
+                }
+                batches
             })
             .collect();
         let mut f = Self {
@@ -203,25 +242,64 @@ impl Facility {
             substations,
             transformers,
             cooling_loops,
-            units: vec![Vec::new(); racks.len()],
+            units,
             racks,
-            loads: Loads::zero(s),
-            totals: Totals {
-                lease_it_w_by_loop: vec![0; s.cooling_loops.len()],
-                asic_cells: vec![AsicCell::default(); s.models.len() * s.cooling_loops.len()],
-                ..Totals::default()
-            },
+            fleets,
+            totals: Totals::default(),
+            site_power_w: (0.0, 0.0),
         };
-        for (gi, g) in s.racks.iter().enumerate() {
-            if let Some((model, per_rack)) = g.initial {
-                f.energise_group(s, gi, model, per_rack, Contract::Lease);
-            }
-        }
+        f.reset(s);
         f
     }
 
+    /// Puts the site back in its starting state without spawning it again: units
+    /// installed by plan steps are despawned, the starting units are energised again,
+    /// equipment returns to its starting lifecycle, and every load and total is rebuilt
+    /// from the starting units. Entities stay one per rack and per unit batch; a run
+    /// after a reset is bit-identical to one on a freshly spawned facility (nothing a
+    /// run computes depends on entity ids or on the order of unit batches).
+    pub fn reset(&mut self, s: &Scenario) {
+        for (g, units) in self.units.iter_mut().enumerate() {
+            let keep = match s.racks[g].initial {
+                Some(_) => s.racks[g].count as usize,
+                None => 0,
+            };
+            for e in units.drain(keep.min(units.len())..) {
+                self.world.despawn(e).expect("batch entities are live");
+            }
+            let mut states = self.world.view_mut::<&mut Lifecycle>();
+            for &e in units.iter() {
+                *states.get_mut(e).expect("batch lifecycle") = Lifecycle::Energised;
+            }
+        }
+        let w = &mut self.world;
+        for (eq, state, load) in w.query_mut::<(&Equipment, &mut Lifecycle, &mut Load)>() {
+            *state = start_state(s.equipment_supply(eq.0));
+            *load = Load::default();
+        }
+        for leased in w.query_mut::<&mut LeasedLoad>() {
+            *leased = LeasedLoad::default();
+        }
+        for fleet in w.query_mut::<&mut AsicFleet>() {
+            (fleet.it_w, fleet.hashrate_gh_s, fleet.curtailed) = (0, 0, false);
+        }
+        for (rack, load) in w.query_mut::<(&Rack, &mut RackLoad)>() {
+            load.w = s.racks[rack.group]
+                .initial
+                .map_or(0, |(m, n)| s.models[m].power_w * u64::from(n));
+        }
+        self.totals = Totals::default();
+        for (g, spec) in s.racks.iter().enumerate() {
+            if let Some((model, per_rack)) = spec.initial {
+                let n = u64::from(per_rack) * u64::from(spec.count);
+                self.change_group(s, g, &[(model, Contract::Lease, n)], true);
+            }
+        }
+        self.site_power_w = self.site_power();
+    }
+
     /// The entity of an equipment item.
-    pub fn equipment(&self, e: EquipmentRef) -> Entity {
+    fn equipment(&self, e: EquipmentRef) -> Entity {
         match e {
             EquipmentRef::Substation(i) => self.substations[i],
             EquipmentRef::Transformer(i) => self.transformers[i],
@@ -231,25 +309,93 @@ impl Facility {
 
     /// Lifecycle state of an equipment item.
     pub fn state(&self, e: EquipmentRef) -> Lifecycle {
-        self.world
+        *self
+            .world
             .get::<&Lifecycle>(self.equipment(e))
-            .map(|s| *s)
-            .unwrap_or(Lifecycle::Planned)
+            .expect("every equipment entity has a lifecycle")
     }
 
     /// Sets the lifecycle state of an equipment item.
     pub fn set_state(&mut self, e: EquipmentRef, state: Lifecycle) {
-        if let Ok(mut s) = self.world.get::<&mut Lifecycle>(self.equipment(e)) {
-            *s = state;
+        *self
+            .world
+            .get::<&mut Lifecycle>(self.equipment(e))
+            .expect("every equipment entity has a lifecycle") = state;
+    }
+
+    /// Rating of an equipment item, W.
+    pub fn rating_w(&self, e: EquipmentRef) -> u64 {
+        self.world
+            .get::<&Rating>(self.equipment(e))
+            .expect("every equipment entity has a rating")
+            .w
+    }
+
+    /// Energised IT load of the whole site, W.
+    pub fn it_w(&self) -> u64 {
+        self.totals.asic_it_w + self.totals.gpu_it_w
+    }
+
+    /// Facility power of the whole site (Σ over cooling loops of IT × PUE), W.
+    pub fn facility_w(&self) -> f64 {
+        self.site_power_w.0
+    }
+
+    /// Facility power of leased halls (leased IT × PUE), W: what a lease with power
+    /// pass-through bills to the tenant.
+    pub fn leased_facility_w(&self) -> f64 {
+        self.site_power_w.1
+    }
+
+    /// Facility power and leased facility power from the cooling loops' components,
+    /// summed in the scenario's loop order so the float result is the same every run.
+    fn site_power(&self) -> (f64, f64) {
+        let (mut all, mut leased) = (Vec::new(), Vec::new());
+        for &l in &self.cooling_loops {
+            let mut q = self.world.query_one::<(&Load, &LeasedLoad, &Cooling)>(l);
+            let (load, lease, plant) = q.get().expect("loop has loads and plant");
+            all.push((load.milliwatts / 1000) as f64 * plant.pue);
+            leased.push(lease.it_w as f64 * plant.pue);
+        }
+        (all.into_iter().sum(), leased.into_iter().sum())
+    }
+
+    /// One piece of equipment as the limit check sees it.
+    fn path_item(&self, e: Entity) -> PathItem {
+        let mut q = self
+            .world
+            .query_one::<(&Equipment, &Lifecycle, &Rating, &Load)>(e);
+        let (eq, state, rating, load) = q.get().expect("equipment components");
+        PathItem {
+            equipment: eq.0,
+            in_service: state.in_service(),
+            load_milliwatts: load.milliwatts,
+            rating_w: rating.w,
         }
     }
 
-    fn max_rack_load_w(&self, group: usize) -> u64 {
-        self.racks[group]
+    /// The path of rack group `group` now: rack → transformer → substation, rack →
+    /// cooling loop, each with its load and rating, and the group's fullest rack.
+    pub fn path(&self, group: usize) -> PathView {
+        let racks = &self.racks[group];
+        let rack = *self.world.get::<&Rack>(racks[0]).expect("rack entity");
+        let substation = self
+            .world
+            .get::<&FedBy>(rack.transformer)
+            .expect("transformer is fed")
+            .0;
+        let max_rack_load_w = racks
             .iter()
-            .filter_map(|&r| self.world.get::<&RackLoadW>(r).ok().map(|l| l.0))
+            .map(|&r| self.world.get::<&RackLoad>(r).map_or(0, |l| l.w))
             .max()
-            .unwrap_or(0)
+            .unwrap_or(0);
+        PathView {
+            cooling: self.path_item(rack.cooling),
+            transformer: self.path_item(rack.transformer),
+            substation: self.path_item(substation),
+            max_rack_load_w,
+            facility_w: self.facility_w(),
+        }
     }
 
     /// Checks whether `per_rack` units of `model` can be energised in every rack of
@@ -262,14 +408,7 @@ impl Facility {
         per_rack: u32,
     ) -> Result<(), Blocked> {
         let per_rack_w = s.models[model].power_w * u64::from(per_rack);
-        power::check_add(
-            s,
-            &self.loads,
-            |e| self.state(e).in_service(),
-            group,
-            self.max_rack_load_w(group),
-            per_rack_w,
-        )
+        power::check_path(s, group, &self.path(group), per_rack_w)
     }
 
     /// Installs and energises `per_rack` units of `model` in every rack of `group`.
@@ -282,153 +421,327 @@ impl Facility {
         per_rack: u32,
         contract: Contract,
     ) {
-        let m = &s.models[model];
-        let per_rack_w = m.power_w * u64::from(per_rack);
-        let Self {
-            world,
-            racks,
-            units,
-            ..
-        } = self;
-        for &rack in &racks[group] {
-            if let Ok(mut l) = world.get::<&mut RackLoadW>(rack) {
-                l.0 += per_rack_w;
-            }
+        let per_rack_w = s.models[model].power_w * u64::from(per_rack);
+        let mut loads = self.world.view_mut::<&mut RackLoad>();
+        for &rack in &self.racks[group] {
+            loads.get_mut(rack).expect("rack").w += per_rack_w;
         }
-        // Spawned straight from the rack list: no intermediate Vec per group.
-        units[group].extend(world.spawn_batch(racks[group].iter().map(|&rack| {
-            (
-                UnitBatch {
-                    rack,
-                    group,
-                    model,
-                    count: per_rack,
-                    contract,
-                },
-                Lifecycle::Energised,
-            )
-        })));
-        let racks = u64::from(s.racks[group].count);
-        self.change_totals(s, group, model, per_rack, contract, racks, true);
+        drop(loads);
+        let batches = &mut self.units[group];
+        spawn_batches(
+            &mut self.world,
+            &self.racks[group],
+            model,
+            per_rack,
+            contract,
+            batches,
+        );
+        let n = u64::from(per_rack) * u64::from(s.racks[group].count);
+        self.change_group(s, group, &[(model, contract, n)], true);
     }
 
-    /// Switches off every energised unit in `group`; returns the IT W freed.
+    /// Switches off every energised unit in `group`; returns the IT W freed. The path
+    /// loads and totals change once per (model, contract) in the group, not per batch.
     pub fn decommission_group(&mut self, s: &Scenario, group: usize) -> u64 {
+        // (model, contract, units) switched off; a group holds few distinct kinds.
+        let mut off: Vec<(usize, Contract, u64)> = Vec::new();
         let mut freed = 0;
-        let unit_entities = std::mem::take(&mut self.units[group]);
-        for &u in &unit_entities {
-            let mut q = self.world.query_one::<(&UnitBatch, &mut Lifecycle)>(u);
-            let (batch, state) = match q.get().ok() {
-                Some((b, st)) => {
-                    let was = *st;
-                    *st = Lifecycle::Decommissioned;
-                    (*b, was)
-                }
-                None => continue,
+        let mut batches = self.world.view::<(&UnitBatch, &mut Lifecycle)>();
+        let mut racks = self.world.view::<&mut RackLoad>();
+        for &u in &self.units[group] {
+            let Some((batch, state)) = batches.get_mut(u) else {
+                continue;
             };
-            drop(q);
-            if state != Lifecycle::Energised {
+            if std::mem::replace(state, Lifecycle::Decommissioned) != Lifecycle::Energised {
                 continue;
             }
             let w = s.models[batch.model].power_w * u64::from(batch.count);
-            if let Ok(mut l) = self.world.get::<&mut RackLoadW>(batch.rack) {
-                l.0 -= w;
-            }
+            racks.get_mut(batch.rack).expect("rack").w -= w;
             freed += w;
-            self.change_totals(s, group, batch.model, batch.count, batch.contract, 1, false);
+            let n = u64::from(batch.count);
+            match off
+                .iter_mut()
+                .find(|(m, c, _)| (*m, *c) == (batch.model, batch.contract))
+            {
+                Some(k) => k.2 += n,
+                None => off.push((batch.model, batch.contract, n)),
+            }
         }
-        self.units[group] = unit_entities;
+        drop((batches, racks));
+        self.change_group(s, group, &off, false);
         freed
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn change_totals(
+    /// Adds (or removes) energised units on `group`'s path: equipment loads, the ASIC
+    /// fleet or leased load of its cooling loop, and the site totals. Every sum is an
+    /// integer, so one update per kind equals one per batch exactly.
+    fn change_group(
         &mut self,
         s: &Scenario,
         group: usize,
-        model: usize,
-        per_rack: u32,
-        contract: Contract,
-        racks: u64,
+        kinds: &[(usize, Contract, u64)],
         add: bool,
     ) {
-        let m = &s.models[model];
-        let n = u64::from(per_rack) * racks;
-        let w = m.power_w * n;
-        let t = &mut self.totals;
         let upd = |x: &mut u64, d: u64| *x = if add { *x + d } else { *x - d };
-        upd(&mut t.units, n);
-        match m.kind {
-            ModelKind::Asic { hashrate_gh_s } => {
-                upd(&mut t.asic_it_w, w);
-                upd(&mut t.hashrate_gh_s, hashrate_gh_s * n);
-                let cell =
-                    &mut t.asic_cells[model * s.cooling_loops.len() + s.racks[group].cooling];
-                upd(&mut cell.it_w, w);
-                upd(&mut cell.hashrate_gh_s, hashrate_gh_s * n);
-            }
-            ModelKind::Gpu { gpus } => {
-                upd(&mut t.gpu_it_w, w);
-                match contract {
-                    Contract::Lease => {
-                        upd(&mut t.lease_it_w, w);
-                        upd(&mut t.lease_it_w_by_loop[s.racks[group].cooling], w);
+        let g = &s.racks[group];
+        let loops = s.cooling_loops.len();
+        let mut it_w = 0;
+        for &(model, contract, n) in kinds {
+            let m = &s.models[model];
+            let w = m.power_w * n;
+            it_w += w;
+            let t = &mut self.totals;
+            match m.kind {
+                ModelKind::Asic { hashrate_gh_s } => {
+                    upd(&mut t.asic_it_w, w);
+                    let fleet = self.fleets[model * loops + g.cooling].expect("ASIC fleet");
+                    let mut f = self.world.get::<&mut AsicFleet>(fleet).expect("fleet");
+                    upd(&mut f.it_w, w);
+                    upd(&mut f.hashrate_gh_s, hashrate_gh_s * n);
+                }
+                ModelKind::Gpu { gpus } => {
+                    upd(&mut t.gpu_it_w, w);
+                    match contract {
+                        Contract::Lease => {
+                            upd(&mut t.lease_it_w, w);
+                            let l = self.cooling_loops[g.cooling];
+                            upd(
+                                &mut self.world.get::<&mut LeasedLoad>(l).expect("loop").it_w,
+                                w,
+                            );
+                        }
+                        Contract::Rental => upd(&mut t.rental_gpus, u64::from(gpus) * n),
                     }
-                    Contract::Rental => upd(&mut t.rental_gpus, u64::from(gpus) * n),
                 }
             }
         }
-        self.loads.apply(s, group, w, add);
+        self.apply_path_load(s, group, it_w, add);
+        self.site_power_w = self.site_power();
     }
 
-    /// Recomputes loads and totals from the entities and checks them against the
-    /// incremental figures and every limit. Returns a description of each discrepancy.
-    pub fn audit(&self, s: &Scenario) -> Vec<String> {
-        let mut errors = Vec::new();
-        let mut loads = Loads::zero(s);
-        let mut it_w = 0u64;
-        let mut rack_w: std::collections::HashMap<Entity, u64> = Default::default();
-        for (batch, state) in self.world.query::<(&UnitBatch, &Lifecycle)>().iter() {
-            if *state != Lifecycle::Energised {
-                continue;
-            }
-            let w = s.models[batch.model].power_w * u64::from(batch.count);
-            loads.apply(s, batch.group, w, true);
-            it_w += w;
-            *rack_w.entry(batch.rack).or_default() += w;
+    /// Adds (or removes) `it_w` of IT on `group`'s path: heat on its cooling loop, IT
+    /// plus plant on its transformer and that transformer's substation.
+    fn apply_path_load(&mut self, s: &Scenario, group: usize, it_w: u64, add: bool) {
+        let rack = *self.world.get::<&Rack>(self.racks[group][0]).expect("rack");
+        let path_milli = s.cooling_loops[s.racks[group].cooling].path_milli;
+        let substation = self.world.get::<&FedBy>(rack.transformer).expect("fed").0;
+        let heat = u128::from(it_w) * 1000;
+        let path = u128::from(it_w) * u128::from(path_milli);
+        for (e, d) in [
+            (rack.cooling, heat),
+            (rack.transformer, path),
+            (substation, path),
+        ] {
+            let mut load = self.world.get::<&mut Load>(e).expect("equipment load");
+            load.milliwatts = if add {
+                load.milliwatts + d
+            } else {
+                load.milliwatts - d
+            };
         }
-        if loads != self.loads {
-            errors.push(format!(
-                "incremental loads {:?} differ from recomputed {:?}",
-                self.loads, loads
-            ));
+    }
+}
+
+/// Spawns one batch of `per_rack` units of `model` in each of `racks`, energised, onto
+/// `out` (straight from the rack list: no intermediate Vec).
+fn spawn_batches(
+    world: &mut World,
+    racks: &[Entity],
+    model: usize,
+    per_rack: u32,
+    contract: Contract,
+    out: &mut Vec<Entity>,
+) {
+    out.extend(world.spawn_batch(racks.iter().map(|&rack| {
+        (
+            UnitBatch {
+                rack,
+                model,
+                count: per_rack,
+                contract,
+            },
+            Lifecycle::Energised,
+        )
+    })));
+}
+
+fn spawn_racks(
+    world: &mut World,
+    s: &Scenario,
+    transformers: &[Entity],
+    cooling_loops: &[Entity],
+) -> Vec<Vec<Entity>> {
+    s.racks
+        .iter()
+        .enumerate()
+        .map(|(gi, g)| {
+            let rack = Rack {
+                group: gi,
+                transformer: transformers[g.transformer],
+                cooling: cooling_loops[g.cooling],
+            };
+            world
+                .spawn_batch((0..g.count).map(|_| (rack, RackLoad::default())))
+                .collect()
+        })
+        .collect()
+}
+
+/// One fleet entity per (ASIC model, cooling loop), spawned model-major: the curtail
+/// system visits them in that order, which fixes the order of its log lines.
+fn spawn_fleets(world: &mut World, s: &Scenario, cooling_loops: &[Entity]) -> Vec<Option<Entity>> {
+    let mut fleets = Vec::with_capacity(s.models.len() * cooling_loops.len());
+    for (model, m) in s.models.iter().enumerate() {
+        for &cooling in cooling_loops {
+            fleets.push(matches!(m.kind, ModelKind::Asic { .. }).then(|| {
+                world.spawn((AsicFleet {
+                    model,
+                    cooling,
+                    it_w: 0,
+                    hashrate_gh_s: 0,
+                    curtailed: false,
+                },))
+            }));
         }
-        if it_w != self.totals.asic_it_w + self.totals.gpu_it_w {
-            errors.push(format!(
-                "IT total {} W differs from the sum over energised units {} W",
-                self.totals.asic_it_w + self.totals.gpu_it_w,
-                it_w
-            ));
+    }
+    fleets
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn teaching() -> Scenario {
+        crate::load("worlds/teaching.ron").expect("teaching world loads")
+    }
+
+    /// IT W each rack group starts with.
+    fn start_w(s: &Scenario) -> Vec<u64> {
+        s.racks
+            .iter()
+            .map(|g| {
+                g.initial
+                    .map_or(0, |(m, n)| s.models[m].power_w * u64::from(n))
+                    * u64::from(g.count)
+            })
+            .collect()
+    }
+
+    /// Σ start W of the groups whose item `on(group)` is `item`.
+    fn sum_on(s: &Scenario, w: &[u64], on: impl Fn(usize) -> usize, item: usize) -> u128 {
+        (0..s.racks.len())
+            .filter(|&g| on(g) == item)
+            .map(|g| u128::from(w[g]))
+            .sum()
+    }
+
+    #[test]
+    fn the_path_walk_reads_each_equipment_load_and_rating() {
+        let s = teaching();
+        let f = Facility::spawn(&s);
+        let w = start_w(&s);
+        let g = w
+            .iter()
+            .position(|&x| x > 0)
+            .expect("the teaching world starts with miners");
+        let spec = &s.racks[g];
+        let p = f.path(g);
+        let milli = |g: usize| u128::from(s.cooling_loops[s.racks[g].cooling].path_milli);
+        let tr = |g: usize| s.racks[g].transformer;
+        assert_eq!(p.cooling.equipment, EquipmentRef::CoolingLoop(spec.cooling));
+        assert_eq!(
+            p.transformer.equipment,
+            EquipmentRef::Transformer(spec.transformer)
+        );
+        let heat = sum_on(&s, &w, |g| s.racks[g].cooling, spec.cooling) * 1000;
+        assert_eq!(p.cooling.load_milliwatts, heat);
+        let on_t: u128 = (0..s.racks.len())
+            .filter(|&k| tr(k) == spec.transformer)
+            .map(|k| u128::from(w[k]) * milli(k))
+            .sum();
+        assert_eq!(p.transformer.load_milliwatts, on_t);
+        let sub = s.transformers[spec.transformer].substation;
+        let on_sub: u128 = (0..s.racks.len())
+            .filter(|&k| s.transformers[tr(k)].substation == sub)
+            .map(|k| u128::from(w[k]) * milli(k))
+            .sum();
+        assert_eq!(p.substation.load_milliwatts, on_sub);
+        assert_eq!(
+            p.transformer.rating_w,
+            s.transformers[spec.transformer].capacity_w
+        );
+        assert!(audit(&f, &s).is_empty());
+    }
+
+    #[test]
+    fn decommissioning_a_group_frees_its_whole_path_at_once() {
+        let s = teaching();
+        let mut f = Facility::spawn(&s);
+        let w = start_w(&s);
+        let g = w
+            .iter()
+            .position(|&x| x > 0)
+            .expect("the teaching world starts with miners");
+        let before = f.path(g);
+        assert_eq!(f.decommission_group(&s, g), w[g]);
+        let after = f.path(g);
+        let milli = u128::from(s.cooling_loops[s.racks[g].cooling].path_milli);
+        let freed = u128::from(w[g]);
+        assert_eq!(
+            before.cooling.load_milliwatts - after.cooling.load_milliwatts,
+            freed * 1000
+        );
+        assert_eq!(
+            before.transformer.load_milliwatts - after.transformer.load_milliwatts,
+            freed * milli
+        );
+        assert_eq!(
+            before.substation.load_milliwatts - after.substation.load_milliwatts,
+            freed * milli
+        );
+        assert_eq!(after.max_rack_load_w, 0);
+        assert_eq!(f.it_w(), w.iter().sum::<u64>() - w[g]);
+        assert!(audit(&f, &s).is_empty(), "{:?}", audit(&f, &s));
+        // A second decommissioning finds nothing energised.
+        assert_eq!(f.decommission_group(&s, g), 0);
+    }
+
+    #[test]
+    fn reset_restores_the_starting_site_after_a_run_changed_it() {
+        let s = teaching();
+        let fresh = Facility::spawn(&s);
+        let mut f = Facility::spawn(&s);
+        let w = start_w(&s);
+        let g = w.iter().position(|&x| x > 0).expect("miners at the start");
+        let empty = w.iter().position(|&x| x == 0).expect("an empty hall");
+        f.decommission_group(&s, g);
+        let t = EquipmentRef::Transformer(s.racks[empty].transformer);
+        f.set_state(t, Lifecycle::Installed);
+        let model = s.racks[g].initial.unwrap().0;
+        f.energise_group(&s, empty, model, 1, Contract::Lease);
+        assert_ne!(f.path(g), fresh.path(g));
+        f.reset(&s);
+        for group in 0..s.racks.len() {
+            assert_eq!(f.path(group), fresh.path(group), "group {group}");
+            assert_eq!(f.units[group].len(), fresh.units[group].len());
         }
-        for b in power::breaches(s, &loads) {
-            errors.push(format!("limit exceeded: {b}"));
-        }
-        for (rack, r, l) in self.world.query::<(Entity, &Rack, &RackLoadW)>().iter() {
-            let recomputed = rack_w.get(&rack).copied().unwrap_or(0);
-            if recomputed != l.0 {
-                errors.push(format!(
-                    "rack load {} W differs from units {recomputed} W",
-                    l.0
-                ));
-            }
-            let max = s.cooling_loops[s.racks[r.group].cooling].max_rack_w;
-            if l.0 > max {
-                errors.push(format!(
-                    "rack in group {} draws {} W over the density limit {max} W",
-                    s.racks[r.group].id, l.0
-                ));
-            }
-        }
-        errors
+        assert_eq!(f.totals, fresh.totals);
+        assert_eq!(f.site_power_w, fresh.site_power_w);
+        assert!(audit(&f, &s).is_empty(), "{:?}", audit(&f, &s));
+    }
+
+    #[test]
+    fn the_audit_catches_a_load_that_drifted_from_the_units() {
+        let s = teaching();
+        let f = Facility::spawn(&s);
+        let g = start_w(&s)
+            .iter()
+            .position(|&x| x > 0)
+            .expect("miners at the start");
+        let t = f.transformers[s.racks[g].transformer];
+        f.world.get::<&mut Load>(t).unwrap().milliwatts += 1;
+        let errors = audit(&f, &s);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("transformer"), "{errors:?}");
     }
 }

@@ -1,19 +1,19 @@
-//! Month-by-month accounting and the run's summary figures.
+//! Money: month-by-month accounting and the run's summary figures.
 //!
 //! Between two events the site's state is constant, so the [`Accountant`] integrates
-//! every rate (IT power, hashrate, leased kW, rented GPUs) over the exact number of days
-//! since the last event. Month ends are events too, so each month's figures cover
-//! exactly its days. Cost per event is O(cooling loops), never O(units).
+//! every rate ([`Rates`]: IT power, hashrate, leased kW, rented GPUs) over the exact
+//! number of days since the last event. Month ends are events too, so each month's
+//! figures cover exactly its days. Cost per event is O(1). What runs and what mines is
+//! decided elsewhere (the curtail system, the halving schedule); the ledger only prices it.
+
+pub mod summary;
+
+pub use summary::{RunFacts, Summary, UnfinishedStep, summarise};
 
 use crate::calendar::{Day, HOURS_PER_DAY, YearMonth};
-use crate::facility::Totals;
 use crate::market::MarketPath;
-use crate::power::Loads;
 use crate::scenario::Scenario;
 use serde::Serialize;
-
-/// Blocks mined per day at the protocol's 10-minute target.
-pub const BLOCKS_PER_DAY: f64 = 144.0;
 
 /// One month of the ledger. Powers are month averages (so energy = power × hours).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,6 +57,45 @@ pub struct MonthRow {
     pub gpu_it_mw_end: f64,
 }
 
+impl MonthRow {
+    /// The column names of `ledger.csv`, in order: the field names, as serde writes
+    /// them, so the list cannot drift from the struct.
+    pub fn columns() -> Vec<String> {
+        let blank = MonthRow {
+            month: YearMonth {
+                year: 2000,
+                month: 1,
+            },
+            asic_it_mw: 0.0,
+            gpu_it_mw: 0.0,
+            facility_mw: 0.0,
+            hashrate_ph_s: 0.0,
+            asic_curtailed_mw: 0.0,
+            btc_mined: 0.0,
+            btc_price_usd: 0.0,
+            network_hashrate_eh_s: 0.0,
+            asic_revenue_usd: 0.0,
+            gpu_revenue_usd: 0.0,
+            energy_mwh: 0.0,
+            energy_cost_usd: 0.0,
+            opex_usd: 0.0,
+            capex_usd: 0.0,
+            net_cash_flow_usd: 0.0,
+            cumulative_cash_usd: 0.0,
+            gpu_it_mw_end: 0.0,
+        };
+        let mut w = csv::Writer::from_writer(Vec::new());
+        // Writing to memory cannot fail; an empty list would fail the test below.
+        if w.serialize(&blank).is_err() {
+            return Vec::new();
+        }
+        let bytes = w.into_inner().unwrap_or_default();
+        let text = String::from_utf8_lossy(&bytes);
+        let header = text.lines().next().unwrap_or_default();
+        header.split(',').map(str::to_string).collect()
+    }
+}
+
 /// Integrals accumulated over the current month.
 #[derive(Debug, Clone, Default)]
 struct MonthAccum {
@@ -72,37 +111,37 @@ struct MonthAccum {
     capex_usd: f64,
 }
 
-/// Turns the site's state over time into monthly ledger rows.
+/// The site's rates over a stretch of days in which nothing changes.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Rates {
+    /// IT load of ASICs mining, W.
+    pub mining_it_w: u64,
+    /// Hashrate mining, GH/s.
+    pub mining_gh_s: u64,
+    /// BTC earned per GH/s per day.
+    pub btc_per_gh_day: f64,
+    /// IT load of ASICs switched off, W.
+    pub curtailed_it_w: u64,
+    /// GPU IT load, W.
+    pub gpu_it_w: u64,
+    /// Facility power drawn (IT × PUE, switched-off ASICs excluded), W.
+    pub facility_w: f64,
+    /// Part of it the tenant pays under a lease with power pass-through, W.
+    pub passthrough_w: f64,
+    /// GPU IT load under lease contracts, W.
+    pub lease_it_w: u64,
+    /// GPUs under rental contracts.
+    pub rental_gpus: u64,
+}
+
+/// Turns the site's rates over time into monthly ledger rows.
 pub struct Accountant {
     last_day: Day,
     month: u32,
     acc: MonthAccum,
-    subsidy_btc: f64,
     first_rental_month: Option<u32>,
     cumulative_usd: f64,
     rows: Vec<MonthRow>,
-    /// Whether each ASIC (model, loop) cell was switched off in the last segment.
-    curtailed: Vec<bool>,
-    /// Cells that switched off or back on since the last [`Accountant::take_switches`].
-    switches: Vec<CurtailSwitch>,
-}
-
-/// An ASIC fleet (one model on one cooling loop) switching off because mining no longer
-/// pays for its power, or back on.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CurtailSwitch {
-    /// First day of the new state.
-    pub day: Day,
-    /// Model index.
-    pub model: usize,
-    /// Cooling loop index.
-    pub cooling: usize,
-    /// True when switched off.
-    pub off: bool,
-    /// Mining revenue per day at that point, USD.
-    pub revenue_usd_per_day: f64,
-    /// Electricity cost per day at that point, USD.
-    pub cost_usd_per_day: f64,
 }
 
 impl Accountant {
@@ -112,91 +151,39 @@ impl Accountant {
             last_day: 0,
             month: 0,
             acc: MonthAccum::default(),
-            subsidy_btc: s.markets.block_subsidy_btc,
             first_rental_month: None,
             cumulative_usd: 0.0,
             rows: Vec::with_capacity(s.calendar.months() as usize),
-            curtailed: vec![false; s.models.len() * s.cooling_loops.len()],
-            switches: Vec::new(),
         }
     }
 
-    /// Fleets that switched off or on since the last call, oldest first.
-    pub fn take_switches(&mut self) -> Vec<CurtailSwitch> {
-        std::mem::take(&mut self.switches)
+    /// The day accounted up to.
+    pub fn last_day(&self) -> Day {
+        self.last_day
     }
 
-    /// Integrates the current state from the last update up to `now`. Call before the
-    /// state changes.
-    pub fn advance(
-        &mut self,
-        now: Day,
-        s: &Scenario,
-        market: &MarketPath,
-        t: &Totals,
-        loads: &Loads,
-    ) {
+    /// The month being accounted (0-based).
+    pub fn month(&self) -> u32 {
+        self.month
+    }
+
+    /// Integrates `r` from the last update up to `now`. Call before the state changes.
+    pub fn advance(&mut self, now: Day, r: &Rates) {
         if now <= self.last_day {
             return;
         }
         let days = f64::from(now - self.last_day);
-        let segment_start = self.last_day;
         self.last_day = now;
-        let m = self.month as usize;
-        let mining_btc_per_gh_day = BLOCKS_PER_DAY
-            * (self.subsidy_btc + s.markets.fees_btc_per_block)
-            / market.network_hashrate_gh_s[m];
-        let usd_per_w_day = HOURS_PER_DAY / 1e6 * market.electricity_usd_per_mwh[m];
-        let loops = s.cooling_loops.len();
-        // Miners that would earn less than their power costs are switched off, as
-        // operators do; they keep their capacity and restart when mining pays again.
-        let (mut mining_w, mut mining_gh, mut curtailed_w, mut curtailed_facility_w) =
-            (0u64, 0u64, 0u64, 0.0);
-        for (i, cell) in t.asic_cells.iter().enumerate().filter(|(_, c)| c.it_w > 0) {
-            let pue = s.cooling_loops[i % loops].pue;
-            let revenue =
-                cell.hashrate_gh_s as f64 * mining_btc_per_gh_day * market.btc_price_usd[m];
-            let cost = cell.it_w as f64 * pue * usd_per_w_day;
-            let off = s.curtail_unprofitable_asics && revenue < cost;
-            if off != self.curtailed[i] {
-                self.curtailed[i] = off;
-                self.switches.push(CurtailSwitch {
-                    day: segment_start,
-                    model: i / loops,
-                    cooling: i % loops,
-                    off,
-                    revenue_usd_per_day: revenue,
-                    cost_usd_per_day: cost,
-                });
-            }
-            if off {
-                curtailed_w += cell.it_w;
-                curtailed_facility_w += cell.it_w as f64 * pue;
-            } else {
-                mining_w += cell.it_w;
-                mining_gh += cell.hashrate_gh_s;
-            }
-        }
         let a = &mut self.acc;
-        let facility_w = loads.facility_w(s) - curtailed_facility_w;
-        let passthrough_w = match &s.markets.gpu_lease {
-            Some(l) if l.power_pass_through => t
-                .lease_it_w_by_loop
-                .iter()
-                .zip(&s.cooling_loops)
-                .map(|(&w, lp)| w as f64 * lp.pue)
-                .sum(),
-            _ => 0.0,
-        };
-        a.asic_w_days += mining_w as f64 * days;
-        a.curtailed_w_days += curtailed_w as f64 * days;
-        a.gpu_w_days += t.gpu_it_w as f64 * days;
-        a.facility_w_days += facility_w * days;
-        a.billable_facility_w_days += (facility_w - passthrough_w) * days;
-        a.lease_w_days += t.lease_it_w as f64 * days;
-        a.rental_gpu_days += t.rental_gpus as f64 * days;
-        a.hash_gh_days += mining_gh as f64 * days;
-        a.btc += mining_gh as f64 * mining_btc_per_gh_day * days;
+        a.asic_w_days += r.mining_it_w as f64 * days;
+        a.curtailed_w_days += r.curtailed_it_w as f64 * days;
+        a.gpu_w_days += r.gpu_it_w as f64 * days;
+        a.facility_w_days += r.facility_w * days;
+        a.billable_facility_w_days += (r.facility_w - r.passthrough_w) * days;
+        a.lease_w_days += r.lease_it_w as f64 * days;
+        a.rental_gpu_days += r.rental_gpus as f64 * days;
+        a.hash_gh_days += r.mining_gh_s as f64 * days;
+        a.btc += r.mining_gh_s as f64 * r.btc_per_gh_day * days;
     }
 
     /// Books capex now (in the current month).
@@ -204,23 +191,19 @@ impl Accountant {
         self.acc.capex_usd += usd;
     }
 
-    /// Halves the block subsidy (call after [`Accountant::advance`] to the halving day).
-    pub fn halve_subsidy(&mut self) {
-        self.subsidy_btc /= 2.0;
-    }
-
-    /// The block subsidy now, BTC.
-    pub fn subsidy_btc(&self) -> f64 {
-        self.subsidy_btc
-    }
-
     /// Notes that rental GPUs are running, starting their utilisation ramp if first.
     pub fn rental_energised(&mut self) {
         self.first_rental_month.get_or_insert(self.month);
     }
 
-    /// Closes the current month (the caller has advanced to its last day + 1).
-    pub fn close_month(&mut self, s: &Scenario, market: &MarketPath, t: &Totals) -> &MonthRow {
+    /// Closes the current month (the caller has advanced to its last day + 1);
+    /// `gpu_it_w_end` is the GPU IT load at its end.
+    pub fn close_month(
+        &mut self,
+        s: &Scenario,
+        market: &MarketPath,
+        gpu_it_w_end: u64,
+    ) -> &MonthRow {
         let m = self.month as usize;
         let label: YearMonth = s.calendar.label(self.month);
         let days = f64::from(label.days());
@@ -264,7 +247,7 @@ impl Accountant {
             capex_usd: a.capex_usd,
             net_cash_flow_usd: net,
             cumulative_cash_usd: self.cumulative_usd,
-            gpu_it_mw_end: t.gpu_it_w as f64 / 1e6,
+            gpu_it_mw_end: gpu_it_w_end as f64 / 1e6,
         });
         self.month += 1;
         self.rows.last().expect("row just pushed")
@@ -315,6 +298,15 @@ pub fn payback_index(cumulative: &[f64]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_the_month_row_fields_in_order() {
+        let cols = MonthRow::columns();
+        assert_eq!(cols.len(), 18);
+        assert_eq!(cols[0], "month");
+        assert_eq!(cols[5], "asic_curtailed_mw");
+        assert_eq!(cols.last().map(String::as_str), Some("gpu_it_mw_end"));
+    }
 
     #[test]
     fn npv_discounts_a_year_end_flow_by_one_period() {

@@ -212,15 +212,29 @@ pub fn run_with(
     engine::run(s, &draws, seed, opts)
 }
 
-/// Draws a run's charts as `charts` asks and writes its folder (`ledger.csv`,
-/// `events.csv`, `summary.json` and the charts), replacing `out` atomically.
+/// Checks that `out` could be replaced by an output folder (it does not exist, is
+/// empty, or is a folder retrofit wrote and nobody changed), so a long computation is
+/// not spent on outputs that would be refused.
+pub fn check_out(out: &Path) -> Result<(), OutputError> {
+    output::check_out(out)
+}
+
+/// True once a signal handler has begun removing this process's temporaries
+/// ([`remove_temporaries`]): a write failing now is the handler's doing, and the
+/// process is about to exit.
+pub fn stopping() -> bool {
+    output::stopping()
+}
+
+/// Draws a run's charts as `charts` asks and writes its folder (`ledger.csv`, `events.csv`,
+/// `summary.json` and the charts), replacing `out` atomically.
 pub fn write_run(
     out: &Path,
     s: &Scenario,
     result: &RunResult,
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
-    report::write_run(out, s, result, &charts, None).map_err(report_error)
+    write_run_inner(out, s, result, charts, None)
 }
 
 /// [`write_run`], with the world's text for `report.html`'s assumptions table (each
@@ -232,7 +246,26 @@ pub fn write_run_with_world(
     charts: ChartOptions,
     world_text: &str,
 ) -> Result<PathBuf, Error> {
-    report::write_run(out, s, result, &charts, Some(world_text)).map_err(report_error)
+    write_run_inner(out, s, result, charts, Some(world_text))
+}
+
+fn write_run_inner(
+    out: &Path,
+    s: &Scenario,
+    result: &RunResult,
+    charts: ChartOptions,
+    world_text: Option<&str>,
+) -> Result<PathBuf, Error> {
+    // Staged first: a folder that cannot be replaced is refused before any drawing,
+    // and a signal while the charts are drawn finds the temporary to remove.
+    let st = output::Staging::new(out)?.for_world(output::fingerprint(s));
+    report::stage_run(&st, s, result).map_err(report_error)?;
+    let files = report::run_charts(s, result, &charts).map_err(report_error)?;
+    let page = report::run_html(s, result, &charts, &files, world_text).map_err(report_error)?;
+    for (name, bytes) in files.into_iter().chain(page) {
+        st.write(&name, bytes)?;
+    }
+    Ok(st.commit()?)
 }
 
 /// Runs a sweep (or one shard of it) into `out`, replacing it atomically, with charts
@@ -281,8 +314,9 @@ pub fn write_compare(
     paths: &[CashPath],
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
-    let files = report::compare_outputs(rows, paths, &charts).map_err(report_error)?;
-    compare::write_dir(out, rows, files)
+    compare::write_dir(out, rows, || {
+        report::compare_outputs(rows, paths, &charts).map_err(report_error)
+    })
 }
 
 /// The sweep charts and `report.html`, as the sweep writer asks for them.

@@ -261,7 +261,8 @@ impl SweepArgs {
                 seed: self.seed,
                 jobs: jobs(self.jobs),
                 shard,
-                handle_interrupt: true,
+                // main.rs handles signals (see `handle_signals`).
+                handle_interrupt: false,
             },
             charts: self.chart.options(),
         })
@@ -321,7 +322,13 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
-    match run() {
+    let result = run();
+    // A signal handler removing the temporaries makes writes fail; it exits the
+    // process with the signal's status, so this thread reports nothing.
+    while retrofit::stopping() {
+        std::thread::park();
+    }
+    match result {
         Ok(code) => code,
         Err(e) => fail(&e),
     }
@@ -329,13 +336,13 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let command = Cli::parse().command;
-    // A sweep handles signals itself: it stops and keeps what finished.
-    // `serve` stops gracefully on Ctrl-C itself and writes no files.
+    // A sweep installs its own handlers: a first signal stops it gracefully. `serve`
+    // stops gracefully on Ctrl-C itself and writes no files.
     if !matches!(
         command,
         Command::Sweep(_) | Command::Check { .. } | Command::Serve { .. }
     ) {
-        clean_up_on_signal();
+        handle_signals(None);
     }
     match command {
         Command::Check { world } => check(&World::load(world)?),
@@ -391,6 +398,7 @@ fn check(world: &World) -> Result<ExitCode> {
 
 fn run_world(o: RunOpts) -> Result<ExitCode> {
     let s = &o.world.scenario;
+    retrofit::check_out(&o.out)?;
     let result = retrofit::run(s, o.seed)
         .with_context(|| format!("simulating {}", o.world.path.display()))?;
     let dir = retrofit::write_run_with_world(&o.out, s, &result, o.charts, &o.world.text)?;
@@ -406,6 +414,7 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
     let shard = o.cfg.shard.unwrap_or(Shard::all());
     let bar = progress_bar(shard.runs_in(o.cfg.runs), std::io::stderr().is_terminal());
     let stop = Arc::new(AtomicBool::new(false));
+    handle_signals(Some(stop.clone()));
     let (dir, state) = retrofit::sweep_with_world(
         Arc::new(o.world.scenario),
         &o.cfg,
@@ -425,6 +434,7 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
 }
 
 fn compare(o: CompareOpts) -> Result<ExitCode> {
+    retrofit::check_out(&o.out)?;
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
     let dir = retrofit::write_compare(&o.out, &rows, &paths, o.charts)?;
     let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
@@ -473,11 +483,15 @@ fn merge(parts: &[PathBuf], out: &Path, charts: ChartOptions) -> Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
-/// On Ctrl-C, SIGTERM (Slurm, `timeout`) or SIGHUP, removes the folder or file being
-/// written, says so, and exits with 128 + the signal's number: a stopped command leaves
-/// the old outputs as they were and no hidden temporary. Returns once the handlers are
-/// in place, so no signal can arrive before they are.
-fn clean_up_on_signal() {
+/// Installs handlers for Ctrl-C, SIGTERM (Slurm, `timeout`) and SIGHUP, and returns
+/// once they are in place, so no signal can arrive before they are.
+///
+/// With `graceful` (a sweep), the first signal sets it: the sweep stops after the runs
+/// in flight and writes what finished, marked partial. Otherwise, or on a second
+/// signal, the handler removes the folder or file being written, says so, and exits
+/// with 128 + the signal's number: the old outputs stay as they were and no hidden
+/// temporary is left.
+fn handle_signals(graceful: Option<Arc<AtomicBool>>) {
     #[cfg(unix)]
     {
         let (ready_tx, ready) = std::sync::mpsc::channel();
@@ -496,18 +510,27 @@ fn clean_up_on_signal() {
                 let mut term = listen(SignalKind::terminate());
                 let mut hup = listen(SignalKind::hangup());
                 let _ = ready_tx.send(());
-                let (name, code) = tokio::select! {
-                    _ = next_signal(&mut int) => ("Ctrl-C", 130),
-                    _ = next_signal(&mut term) => ("SIGTERM", 143),
-                    _ = next_signal(&mut hup) => ("SIGHUP", 129),
-                };
-                retrofit::remove_temporaries();
-                warn(&format!("stopped by {name}: nothing was written"));
-                std::process::exit(code);
+                let mut graceful = graceful;
+                loop {
+                    let (name, code) = tokio::select! {
+                        _ = next_signal(&mut int) => ("Ctrl-C", 130),
+                        _ = next_signal(&mut term) => ("SIGTERM", 143),
+                        _ = next_signal(&mut hup) => ("SIGHUP", 129),
+                    };
+                    if let Some(stop) = graceful.take() {
+                        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                        continue;
+                    }
+                    retrofit::remove_temporaries();
+                    warn(&format!("stopped by {name}: nothing was written"));
+                    std::process::exit(code);
+                }
             });
         });
         let _ = ready.recv();
     }
+    #[cfg(not(unix))]
+    let _ = graceful;
 }
 
 /// The next delivery of a signal; never, if listening for it failed.

@@ -9,7 +9,7 @@
 mod fsops;
 pub mod manifest;
 
-pub use fsops::{remove_temporaries, write_new_file};
+pub use fsops::{remove_temporaries, stopping, write_new_file};
 pub use manifest::{Manifest, verify};
 
 use fsops::{Mode, register, rename, temp_sibling, unregister, writable};
@@ -266,6 +266,11 @@ fn check_replaceable_settled(target: &Path) -> Result<(), OutputError> {
         std::thread::sleep(std::time::Duration::from_millis(10 * (attempt + 1)));
     }
     last
+}
+
+/// Refuses at once an output folder that could not be replaced at the end.
+pub fn check_out(target: &Path) -> Result<(), OutputError> {
+    check_replaceable_settled(target)
 }
 
 /// A folder being written; becomes `target` on [`Staging::commit`], and is removed if

@@ -161,10 +161,146 @@ impl Loads {
 
 /// Tolerance for comparing float facility power against the interconnect, so that a
 /// load exactly at the limit is not refused for a rounding error.
-const FACILITY_TOLERANCE_W: f64 = 1e-3;
+pub(crate) const FACILITY_TOLERANCE_W: f64 = 1e-3;
+
+/// One piece of equipment on a rack group's path, as the limit check reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathItem {
+    /// Which item.
+    pub equipment: EquipmentRef,
+    /// Whether it can carry load now.
+    pub in_service: bool,
+    /// Its load now, mW: IT plus plant fed through it for transformers and substations,
+    /// heat (IT) × 1000 for cooling loops.
+    pub load_milliwatts: u128,
+    /// Its rating, W.
+    pub rating_w: u64,
+}
+
+/// What the limit check needs to know about a rack group's path right now.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PathView {
+    /// The racks' cooling loop.
+    pub cooling: PathItem,
+    /// The racks' transformer.
+    pub transformer: PathItem,
+    /// The transformer's substation.
+    pub substation: PathItem,
+    /// IT load of the group's fullest rack, W.
+    pub max_rack_load_w: u64,
+    /// Facility power of the whole site (IT × PUE), W.
+    pub facility_w: f64,
+}
+
+/// Checks that adding `per_rack_w` to every rack of `group` breaks no limit on its path
+/// `p`: equipment in service (cooling loop, transformer, substation, in that order),
+/// then rack density, cooling, transformer, substation and interconnect.
+pub fn check_path(
+    s: &Scenario,
+    group: usize,
+    p: &PathView,
+    per_rack_w: u64,
+) -> Result<(), Blocked> {
+    let g = &s.racks[group];
+    let lp = &s.cooling_loops[g.cooling];
+    if let Some(item) = [p.cooling, p.transformer, p.substation]
+        .iter()
+        .find(|it| !it.in_service)
+    {
+        return Err(Blocked {
+            limit: LimitKind::NotInService,
+            entity: s.equipment_name(item.equipment),
+            need_w: 0.0,
+            free_w: 0.0,
+            capacity_w: 0.0,
+        });
+    }
+    let total_w = per_rack_w * u64::from(g.count);
+    let path_mw = u128::from(total_w) * u128::from(lp.path_milli);
+    let rated = |it: &PathItem| u128::from(it.rating_w) * 1000;
+    // (limit, load now, load added, capacity, units per W); names are formatted only on
+    // failure, as this runs on every energising attempt.
+    let checks = [
+        (
+            LimitKind::RackDensity,
+            u128::from(p.max_rack_load_w),
+            u128::from(per_rack_w),
+            u128::from(lp.max_rack_w),
+            1,
+        ),
+        (
+            LimitKind::CoolingCapacity,
+            p.cooling.load_milliwatts,
+            u128::from(total_w) * 1000,
+            rated(&p.cooling),
+            1000,
+        ),
+        (
+            LimitKind::TransformerRating,
+            p.transformer.load_milliwatts,
+            path_mw,
+            rated(&p.transformer),
+            1000,
+        ),
+        (
+            LimitKind::SubstationCapacity,
+            p.substation.load_milliwatts,
+            path_mw,
+            rated(&p.substation),
+            1000,
+        ),
+    ];
+    if let Some(&(limit, load, need, cap, per_w)) = checks
+        .iter()
+        .find(|&&(_, load, need, cap, _)| load.saturating_add(need) > cap)
+    {
+        let w = |v: u128| v as f64 / per_w as f64;
+        return Err(Blocked {
+            limit,
+            entity: limit_entity(s, group, p, limit),
+            need_w: w(need),
+            free_w: w(cap) - w(load),
+            capacity_w: w(cap),
+        });
+    }
+    check_interconnect(s, p.facility_w, total_w as f64 * lp.pue)
+}
+
+/// The name of what enforces `limit` on `group`'s path, e.g. `transformer T1`.
+fn limit_entity(s: &Scenario, group: usize, p: &PathView, limit: LimitKind) -> String {
+    let g = &s.racks[group];
+    match limit {
+        LimitKind::RackDensity => format!(
+            "{} ({}) for racks {}",
+            s.equipment_name(p.cooling.equipment),
+            s.cooling_loops[g.cooling].kind.name(),
+            g.id
+        ),
+        LimitKind::CoolingCapacity => s.equipment_name(p.cooling.equipment),
+        LimitKind::TransformerRating => s.equipment_name(p.transformer.equipment),
+        _ => s.equipment_name(p.substation.equipment),
+    }
+}
+
+/// Checks that adding `need_w` of facility power to `facility_w` stays within the
+/// interconnect.
+fn check_interconnect(s: &Scenario, facility_w: f64, need_w: f64) -> Result<(), Blocked> {
+    let cap = s.interconnect_w as f64;
+    if facility_w + need_w > cap + FACILITY_TOLERANCE_W {
+        return Err(Blocked {
+            limit: LimitKind::Interconnect,
+            entity: "site interconnect".into(),
+            need_w,
+            free_w: cap - facility_w,
+            capacity_w: cap,
+        });
+    }
+    Ok(())
+}
 
 /// Checks that adding `per_rack_w` to every rack of `group` (whose fullest rack already
-/// draws `max_rack_load_w`) breaks no limit; `in_service` says whether an item is.
+/// draws `max_rack_load_w`) breaks no limit, with the loads of `loads`; `in_service`
+/// says whether an item is. The static checks' entry to [`check_path`].
 pub fn check_add(
     s: &Scenario,
     loads: &Loads,
@@ -176,93 +312,29 @@ pub fn check_add(
     let g = &s.racks[group];
     let t = g.transformer;
     let sub = s.transformers[t].substation;
-    let lp = &s.cooling_loops[g.cooling];
-    for item in [
-        EquipmentRef::CoolingLoop(g.cooling),
-        EquipmentRef::Transformer(t),
-        EquipmentRef::Substation(sub),
-    ] {
-        if !in_service(item) {
-            return Err(Blocked {
-                limit: LimitKind::NotInService,
-                entity: s.equipment_name(item),
-                need_w: 0.0,
-                free_w: 0.0,
-                capacity_w: 0.0,
-            });
-        }
-    }
-    let total_w = per_rack_w * u64::from(g.count);
-    let path_mw = u128::from(total_w) * u128::from(lp.path_milli);
-    // (limit, load now, load added, capacity, units per W); names are formatted only on
-    // failure, as this runs on every energising attempt.
-    let checks = [
-        (
-            LimitKind::RackDensity,
-            u128::from(max_rack_load_w),
-            u128::from(per_rack_w),
-            u128::from(lp.max_rack_w),
-            1,
+    let item = |equipment, load_milliwatts| PathItem {
+        equipment,
+        in_service: in_service(equipment),
+        load_milliwatts,
+        rating_w: s.equipment_capacity_w(equipment),
+    };
+    let view = PathView {
+        cooling: item(
+            EquipmentRef::CoolingLoop(g.cooling),
+            u128::from(loads.cooling_w[g.cooling]) * 1000,
         ),
-        (
-            LimitKind::CoolingCapacity,
-            u128::from(loads.cooling_w[g.cooling]),
-            u128::from(total_w),
-            u128::from(lp.heat_rejection_w),
-            1,
-        ),
-        (
-            LimitKind::TransformerRating,
+        transformer: item(
+            EquipmentRef::Transformer(t),
             loads.transformer_milliwatts[t],
-            path_mw,
-            u128::from(s.transformers[t].capacity_w) * 1000,
-            1000,
         ),
-        (
-            LimitKind::SubstationCapacity,
+        substation: item(
+            EquipmentRef::Substation(sub),
             loads.substation_milliwatts[sub],
-            path_mw,
-            u128::from(s.substations[sub].capacity_w) * 1000,
-            1000,
         ),
-    ];
-    if let Some(&(limit, load, need, cap, per_w)) = checks
-        .iter()
-        .find(|&&(_, load, need, cap, _)| load.saturating_add(need) > cap)
-    {
-        let w = |v: u128| v as f64 / per_w as f64;
-        let entity = match limit {
-            LimitKind::RackDensity => format!(
-                "cooling loop {} ({}) for racks {}",
-                lp.id,
-                lp.kind.name(),
-                g.id
-            ),
-            LimitKind::CoolingCapacity => format!("cooling loop {}", lp.id),
-            LimitKind::TransformerRating => format!("transformer {}", s.transformers[t].id),
-            _ => format!("substation {}", s.substations[sub].id),
-        };
-        return Err(Blocked {
-            limit,
-            entity,
-            need_w: w(need),
-            free_w: w(cap) - w(load),
-            capacity_w: w(cap),
-        });
-    }
-    let facility = loads.facility_w(s);
-    let need = total_w as f64 * lp.pue;
-    let cap = s.interconnect_w as f64;
-    if facility + need > cap + FACILITY_TOLERANCE_W {
-        return Err(Blocked {
-            limit: LimitKind::Interconnect,
-            entity: "site interconnect".into(),
-            need_w: need,
-            free_w: cap - facility,
-            capacity_w: cap,
-        });
-    }
-    Ok(())
+        max_rack_load_w,
+        facility_w: loads.facility_w(s),
+    };
+    check_path(s, group, &view, per_rack_w)
 }
 
 /// Where a limit sits.
@@ -341,7 +413,6 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         over(LimitKind::CoolingCapacity, at, w, l.heat_rejection_w);
     }
     // Transformer and substation loads are in mW; whole watts are compared exactly.
-    let whole_w = |mw: u128| u64::try_from(mw.div_ceil(1000)).unwrap_or(u64::MAX);
     for (i, (t, &mw)) in s
         .transformers
         .iter()
@@ -349,7 +420,12 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         .enumerate()
     {
         let at = EquipmentRef::Transformer(i);
-        over(LimitKind::TransformerRating, at, whole_w(mw), t.capacity_w);
+        over(
+            LimitKind::TransformerRating,
+            at,
+            whole_watts(mw),
+            t.capacity_w,
+        );
     }
     for (i, (b, &mw)) in s
         .substations
@@ -358,7 +434,12 @@ pub fn overloads(s: &Scenario, loads: &Loads) -> Vec<Overload> {
         .enumerate()
     {
         let at = EquipmentRef::Substation(i);
-        over(LimitKind::SubstationCapacity, at, whole_w(mw), b.capacity_w);
+        over(
+            LimitKind::SubstationCapacity,
+            at,
+            whole_watts(mw),
+            b.capacity_w,
+        );
     }
     let facility = loads.facility_w(s);
     if facility > s.interconnect_w as f64 + FACILITY_TOLERANCE_W {
@@ -384,4 +465,9 @@ pub fn breaches(s: &Scenario, loads: &Loads) -> Vec<Blocked> {
             capacity_w: o.capacity_w,
         })
         .collect()
+}
+
+/// A load in mW rounded up to whole watts, to compare with a rating exactly.
+pub fn whole_watts(milliwatts: u128) -> u64 {
+    u64::try_from(milliwatts.div_ceil(1000)).unwrap_or(u64::MAX)
 }

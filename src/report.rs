@@ -152,7 +152,7 @@ fn svgs_for_html(
 }
 
 /// `report.html` of a run, as a file to add: none with `--charts none`.
-fn run_html(
+pub fn run_html(
     s: &Scenario,
     r: &RunResult,
     opts: &ChartOptions,
@@ -200,25 +200,32 @@ pub fn compare_outputs(
 
 /// Writes `ledger.csv`, `events.csv`, `summary.json`, the run's charts in the asked
 /// formats and `report.html` (unless charts are `none`) into `dir`, replacing it
-/// atomically. The text outputs do not depend on the chart options. `world_text` fills
-/// the report's assumptions table.
+/// atomically. The text outputs do not depend on the chart options. (The facade's
+/// `write_run_with_world` also fills the report's assumptions table.)
 pub fn write_run(
     dir: &Path,
     s: &Scenario,
     result: &RunResult,
     charts: &ChartOptions,
-    world_text: Option<&str>,
 ) -> Result<PathBuf> {
-    let mut extra = run_charts(s, result, charts).context("drawing charts")?;
-    let page = run_html(s, result, charts, &extra, world_text).context("writing report.html")?;
-    extra.extend(page);
+    // Staged first: a folder that cannot be replaced is refused before any drawing, and
+    // a signal while the charts are drawn finds the temporary to remove.
     let st = Staging::new(dir)?.for_world(crate::output::fingerprint(s));
-    st.write(names::LEDGER, ledger_csv(result)?)?;
-    st.write(names::EVENTS, events_csv(s, result)?)?;
-    let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
-    st.write(names::SUMMARY, json + "\n")?;
+    stage_run(&st, s, result)?;
+    let mut extra = run_charts(s, result, charts).context("drawing charts")?;
+    let page = run_html(s, result, charts, &extra, None).context("writing report.html")?;
+    extra.extend(page);
     for (name, bytes) in extra {
         st.write(&name, bytes)?;
     }
     Ok(st.commit()?)
+}
+
+/// Writes `ledger.csv`, `events.csv` and `summary.json` into a folder being staged.
+pub fn stage_run(st: &Staging, s: &Scenario, result: &RunResult) -> Result<()> {
+    st.write(crate::output::names::LEDGER, ledger_csv(result)?)?;
+    st.write(crate::output::names::EVENTS, events_csv(s, result)?)?;
+    let json = serde_json::to_string_pretty(&result.summary).context("cannot encode summary")?;
+    st.write(crate::output::names::SUMMARY, json + "\n")?;
+    Ok(())
 }

@@ -359,6 +359,11 @@ impl Scenario {
         format!("{kind} {}", self.equipment_id(e))
     }
 
+    /// A readable name of a rack group, e.g. `rack group G1`.
+    pub fn rack_group_name(&self, g: usize) -> String {
+        format!("rack group {}", self.racks[g].id)
+    }
+
     /// Total racks declared.
     pub fn rack_count(&self) -> u64 {
         self.racks.iter().map(|g| u64::from(g.count)).sum()

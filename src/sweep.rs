@@ -103,7 +103,9 @@ pub struct SweepConfig {
     pub jobs: usize,
     /// This process's share of the runs.
     pub shard: Option<Shard>,
-    /// Stop cleanly on Ctrl-C, keeping the runs that finished.
+    /// Install handlers so Ctrl-C, SIGTERM or SIGHUP stop the sweep cleanly, keeping the
+    /// runs that finished (for library callers; the `retrofit` binary installs its own
+    /// before staging the output and passes `false`).
     pub handle_interrupt: bool,
 }
 

@@ -264,11 +264,34 @@ fn assert_no_charts_changes_nothing_else(args: &[&str], root: &Path, case: &str)
         "{case}"
     );
     for (name, bytes) in &others {
+        if name == names::MANIFEST {
+            continue;
+        }
         assert!(
             &without[name] == bytes,
             "{case}: {name} differs without charts"
         );
     }
+    // The manifest lists what was written: the same entries, less the charts.
+    let listed = |bytes: &[u8]| -> Vec<serde_json::Value> {
+        let m: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+        let files = m["files"].as_array().unwrap().iter();
+        files
+            .filter(|f| !is_chart(f["name"].as_str().unwrap()))
+            .cloned()
+            .collect()
+    };
+    let (a, b) = (&others[names::MANIFEST], &without[names::MANIFEST]);
+    assert_eq!(
+        listed(a),
+        listed(b),
+        "{case}: manifests list different files"
+    );
+    assert_eq!(
+        listed(b).len(),
+        without.len() - 1,
+        "{case}: manifest incomplete"
+    );
 }
 
 #[test]

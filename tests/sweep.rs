@@ -457,8 +457,9 @@ proptest! {
         let out = tempfile::tempdir().unwrap();
         let merged = out.path().join("m");
         retrofit::merge(&parts, &merged, SIZE).unwrap();
-        for f in ["runs.csv", "percentiles.csv", "summary.json", "fan.png", "payback.png"] {
-            prop_assert_eq!(read(whole, f), read(&merged, f), "{}", f);
+        // Every file, the merge state and the manifest included.
+        for f in entries(whole) {
+            prop_assert_eq!(read(whole, &f), read(&merged, &f), "{}", f);
         }
     }
 }

@@ -5,11 +5,19 @@ use super::{OutputError, io_error};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Temporary files and folders this process is writing, removed by
 /// [`remove_temporaries`] when it is told to stop.
 static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// Set when [`remove_temporaries`] starts: the process is stopping.
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// True once [`remove_temporaries`] has started.
+pub fn stopping() -> bool {
+    STOPPING.load(Ordering::SeqCst)
+}
 
 /// Distinguishes temporaries of one process.
 static SEQ: AtomicU64 = AtomicU64::new(0);
@@ -57,6 +65,7 @@ pub(crate) fn is_registered(p: &Path) -> bool {
 /// Removes every temporary file and folder this process is writing. For a signal
 /// handler about to exit: no hidden sibling outlives the process.
 pub fn remove_temporaries() {
+    STOPPING.store(true, Ordering::SeqCst);
     let live = match LIVE.lock() {
         Ok(mut l) => std::mem::take(&mut *l),
         Err(_) => return,

@@ -5,7 +5,8 @@ use super::{
     Aggregate, Charts, Result, RunRecord, Shard, SweepConfig, SweepError, SweepState, SweepSummary,
     fingerprint, seed_for, write_outputs,
 };
-use crate::engine::{RunOptions, RunResult};
+use crate::engine::{self, Draws, RunOptions, RunResult};
+use crate::facility::Facility;
 use crate::output::{OutputError, Staging, io_error, names};
 use crate::scenario::Scenario;
 use std::collections::BTreeMap;
@@ -134,14 +135,18 @@ impl Work {
             record_events: false,
             audit: false,
         };
+        // Spawned once per worker and reset per run (issue 15): spawning the ~13,000
+        // rack and unit-batch entities was most of a run's cost.
+        let mut facility = Facility::spawn(&self.s);
         while !self.stop.load(Ordering::Relaxed) {
             let k = self.next.fetch_add(1, Ordering::Relaxed);
             if k >= self.total {
                 break;
             }
             let i = self.shard.nth(k);
-            let r = crate::run_with(&self.s, Some(seed_for(self.base_seed, i)), opts)
-                .map(|r| (k, i, r));
+            let seed = Some(seed_for(self.base_seed, i));
+            let draws = Draws::for_seed(&self.s, seed);
+            let r = engine::run_on(&mut facility, &self.s, &draws, seed, opts).map(|r| (k, i, r));
             if tx.blocking_send(r).is_err() {
                 break;
             }

@@ -1,0 +1,141 @@
+//! The run's summary figures: NPV, payback, totals and peaks, from the ledger rows and
+//! the step timeline.
+
+use super::{MonthRow, npv, payback_index};
+use crate::calendar::{DAYS_PER_MONTH_AVG, Day, YearMonth};
+use crate::scenario::Scenario;
+use crate::timeline::{SpanKind, StepStatus, StepTimeline};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Summary figures of one run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    /// Site name.
+    pub world: String,
+    /// First month, `YYYY-MM`.
+    pub start_month: String,
+    /// Months simulated.
+    pub horizon_months: u32,
+    /// Seed of a sampled run; `None` for the median run.
+    pub seed: Option<u64>,
+    /// Net present value of the monthly cash flows at the discount rate, USD.
+    pub npv_usd: f64,
+    /// Annual discount rate used.
+    pub discount_rate_per_year: f64,
+    /// First month from which cumulative cash stays ≥ 0 (`None` if it ends negative).
+    pub payback_month: Option<YearMonth>,
+    /// Month the first GPU unit energised.
+    pub first_gpu_month: Option<YearMonth>,
+    /// Total months plan steps spent waiting on limits (days / 30.44).
+    pub months_waited_on_limits: f64,
+    /// The same, per limit kind.
+    pub months_waited_by_limit: BTreeMap<String, f64>,
+    /// Cumulative cash at the end of the horizon, USD.
+    pub final_cumulative_cash_usd: f64,
+    /// Total capex, USD.
+    pub total_capex_usd: f64,
+    /// Total mining revenue, USD.
+    pub total_asic_revenue_usd: f64,
+    /// Total GPU revenue, USD.
+    pub total_gpu_revenue_usd: f64,
+    /// Total energy cost, USD.
+    pub total_energy_cost_usd: f64,
+    /// Total BTC mined.
+    pub total_btc_mined: f64,
+    /// Highest IT load at any moment, MW.
+    pub peak_it_mw: f64,
+    /// Highest facility load at any moment, MW.
+    pub peak_facility_mw: f64,
+    /// Site interconnect limit, MW.
+    pub interconnect_mw: f64,
+    /// Steps that did not finish within the horizon, with why.
+    pub unfinished_steps: Vec<UnfinishedStep>,
+}
+
+/// A plan step that did not finish within the horizon.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnfinishedStep {
+    /// Step id.
+    pub step: String,
+    /// Never started or in progress.
+    pub status: StepStatus,
+    /// Why.
+    pub reason: String,
+}
+
+/// What the engine observed beyond the ledger and the timeline.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RunFacts {
+    /// Seed of a sampled run.
+    pub seed: Option<u64>,
+    /// Highest IT load, W.
+    pub peak_it_w: u64,
+    /// Highest facility load, W.
+    pub peak_facility_w: f64,
+    /// Day the first GPU unit energised.
+    pub first_gpu_day: Option<Day>,
+}
+
+/// Days waited on limits in all, and months waited per limit kind.
+fn waits(timeline: &[StepTimeline]) -> (Day, BTreeMap<String, f64>) {
+    let mut by_limit: BTreeMap<String, f64> = BTreeMap::new();
+    let mut wait_days = 0;
+    for t in timeline {
+        for sp in &t.spans {
+            if let SpanKind::Wait(l) = sp.kind {
+                wait_days += sp.to - sp.from;
+                *by_limit.entry(l.name().to_string()).or_default() +=
+                    f64::from(sp.to - sp.from) / DAYS_PER_MONTH_AVG;
+            }
+        }
+    }
+    (wait_days, by_limit)
+}
+
+/// The summary of a run of `s` from its ledger rows, timeline and facts.
+pub fn summarise(
+    s: &Scenario,
+    ledger: &[MonthRow],
+    timeline: &[StepTimeline],
+    facts: RunFacts,
+) -> Summary {
+    let cumulative: Vec<f64> = ledger.iter().map(|r| r.cumulative_cash_usd).collect();
+    let (wait_days, by_limit) = waits(timeline);
+    let sum = |f: fn(&MonthRow) -> f64| ledger.iter().map(f).sum::<f64>();
+    Summary {
+        world: s.name.clone(),
+        start_month: s.calendar.start().to_string(),
+        horizon_months: s.calendar.months(),
+        seed: facts.seed,
+        npv_usd: npv(
+            s.discount_rate_per_year,
+            ledger.iter().map(|r| r.net_cash_flow_usd),
+        ),
+        discount_rate_per_year: s.discount_rate_per_year,
+        payback_month: payback_index(&cumulative).map(|i| ledger[i].month),
+        first_gpu_month: facts
+            .first_gpu_day
+            .map(|d| s.calendar.label(s.calendar.month_of(d))),
+        months_waited_on_limits: f64::from(wait_days) / DAYS_PER_MONTH_AVG,
+        months_waited_by_limit: by_limit,
+        final_cumulative_cash_usd: cumulative.last().copied().unwrap_or(0.0),
+        total_capex_usd: sum(|r| r.capex_usd),
+        total_asic_revenue_usd: sum(|r| r.asic_revenue_usd),
+        total_gpu_revenue_usd: sum(|r| r.gpu_revenue_usd),
+        total_energy_cost_usd: sum(|r| r.energy_cost_usd),
+        total_btc_mined: sum(|r| r.btc_mined),
+        peak_it_mw: facts.peak_it_w as f64 / 1e6,
+        peak_facility_mw: facts.peak_facility_w / 1e6,
+        interconnect_mw: s.interconnect_w as f64 / 1e6,
+        unfinished_steps: timeline
+            .iter()
+            .filter(|t| t.status != StepStatus::Done)
+            .map(|t| UnfinishedStep {
+                step: t.id.clone(),
+                status: t.status,
+                reason: t.reason.clone().unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
