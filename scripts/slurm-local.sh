@@ -141,6 +141,13 @@ compare_whole() {
     eval "'$bin' $cmd --jobs 2 --out '$dir/$name/whole'" >/dev/null
     for f in "$dir/$name"/whole/*; do
         local base; base=$(basename "$f")
+        # report.html of a sweep holds the world's assumptions table, read from the world
+        # file; merge has only the parts, so its report lacks that table, and the manifest
+        # lists that file's checksum. Both are checked for presence, the rest byte for byte.
+        if [ "$base" = report.html ] || [ "$base" = retrofit-manifest.json ]; then
+            [ -f "$dir/$name/merged/$base" ] || die "merged $name wrote no $base"
+            continue
+        fi
         cmp -s "$f" "$dir/$name/merged/$base" || die "merged $name: $base differs from the unsharded run's"
         n=$((n + 1))
     done

@@ -32,6 +32,7 @@ mod price_shape;
 mod report;
 mod scenario;
 pub mod sensitivity;
+pub mod serve;
 mod sweep;
 mod templates;
 mod timeline;
@@ -254,11 +255,35 @@ pub fn write_run(
     result: &RunResult,
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
+    write_run_inner(out, s, result, charts, None)
+}
+
+/// [`write_run`], with the world's text for `report.html`'s assumptions table (each
+/// input with its unit and the comment written beside it).
+pub fn write_run_with_world(
+    out: &Path,
+    s: &Scenario,
+    result: &RunResult,
+    charts: ChartOptions,
+    world_text: &str,
+) -> Result<PathBuf, Error> {
+    write_run_inner(out, s, result, charts, Some(world_text))
+}
+
+fn write_run_inner(
+    out: &Path,
+    s: &Scenario,
+    result: &RunResult,
+    charts: ChartOptions,
+    world_text: Option<&str>,
+) -> Result<PathBuf, Error> {
     // Staged first: a folder that cannot be replaced is refused before any drawing,
     // and a signal while the charts are drawn finds the temporary to remove.
     let st = output::Staging::new(out)?.for_world(output::fingerprint(s));
     report::stage_run(&st, s, result).map_err(report_error)?;
-    for (name, bytes) in report::run_charts(s, result, &charts).map_err(report_error)? {
+    let files = report::run_charts(s, result, &charts).map_err(report_error)?;
+    let page = report::run_html(s, result, &charts, &files, world_text).map_err(report_error)?;
+    for (name, bytes) in files.into_iter().chain(page) {
         st.write(&name, bytes)?;
     }
     Ok(st.commit()?)
@@ -275,7 +300,21 @@ pub fn sweep(
     on_run: impl Fn(),
     charts: ChartOptions,
 ) -> Result<(PathBuf, SweepState), SweepError> {
-    sweep::sweep_to_dir(s, cfg, out, stop, on_run, sweep_charts(charts))
+    sweep::sweep_to_dir(s, cfg, out, stop, on_run, sweep_charts(charts, None))
+}
+
+/// [`sweep`], with the world's text for `report.html`'s assumptions table.
+pub fn sweep_with_world(
+    s: Arc<Scenario>,
+    cfg: &SweepConfig,
+    out: &Path,
+    stop: Arc<AtomicBool>,
+    on_run: impl Fn(),
+    charts: ChartOptions,
+    world_text: &str,
+) -> Result<(PathBuf, SweepState), SweepError> {
+    let html = sweep_charts(charts, Some(world_text.to_string()));
+    sweep::sweep_to_dir(s, cfg, out, stop, on_run, html)
 }
 
 /// Merges the folders of a sharded sweep into `out`: the same files an unsharded sweep
@@ -285,7 +324,7 @@ pub fn merge(
     out: &Path,
     charts: ChartOptions,
 ) -> Result<(PathBuf, SweepState), SweepError> {
-    sweep::merge_dirs(parts, out, sweep_charts(charts))
+    sweep::merge_dirs(parts, out, sweep_charts(charts, None))
 }
 
 /// Writes a comparison's folder (`compare.csv` and the chart as `charts` asks),
@@ -297,16 +336,18 @@ pub fn write_compare(
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
     compare::write_dir(out, rows, || {
-        report::compare_charts(paths, &charts).map_err(report_error)
+        report::compare_outputs(rows, paths, &charts).map_err(report_error)
     })
 }
 
-/// The sweep charts, as the sweep writer asks for them.
+/// The sweep charts and `report.html`, as the sweep writer asks for them.
 fn sweep_charts(
     charts: ChartOptions,
+    world_text: Option<String>,
 ) -> impl FnOnce(&sweep::Aggregate, &SweepSummary) -> Result<sweep::Charts, SweepError> {
     move |agg, sum| {
-        report::sweep_charts(agg, sum, &charts).map_err(|e| SweepError::Charts(e.into()))
+        report::sweep_outputs(agg, sum, &charts, world_text.as_deref())
+            .map_err(|e| SweepError::Charts(e.into()))
     }
 }
 

@@ -109,6 +109,20 @@ enum Command {
         retrofit optimize worlds/reference-plan.ron --objective cvar10:npv --constraint 'p90:first-gpu-month<=24'"
     )]
     Optimize(OptimizeArgs),
+    /// The classroom page: a local web server showing the world's charts and headline
+    /// numbers, with controls (BTC price, network growth, lease rate, order and
+    /// decommission dates, capex per MW) that re-run the simulation. Ctrl-C stops it.
+    #[command(after_help = "Example:\n  retrofit serve worlds/teaching.ron --port 8080")]
+    Serve {
+        /// World file (RON).
+        world: PathBuf,
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to bind; the default serves this machine only.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+    },
     /// Combine the folders of sharded sweeps into the outputs of one sweep (charts
     /// included); likewise shards of `sensitivity` and of `optimize`.
     #[command(
@@ -297,6 +311,8 @@ fn parse_range(s: &str) -> Result<(String, (f64, f64))> {
 struct World {
     path: PathBuf,
     scenario: Scenario,
+    /// The file's text, for report.html's assumptions table.
+    text: String,
 }
 
 impl World {
@@ -304,7 +320,12 @@ impl World {
     /// which [`main`] reports with its own exit status whatever the command.
     fn load(path: PathBuf) -> Result<Self> {
         let scenario = retrofit::load(&path)?;
-        Ok(Self { path, scenario })
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        Ok(Self {
+            path,
+            scenario,
+            text,
+        })
     }
 
     /// `output/<file stem><suffix>`.
@@ -433,8 +454,12 @@ fn main() -> ExitCode {
 
 fn run() -> Result<ExitCode> {
     let command = Cli::parse().command;
-    // A sweep installs its own handlers: a first signal stops it gracefully.
-    if !matches!(command, Command::Sweep(_) | Command::Check { .. }) {
+    // A sweep installs its own handlers: a first signal stops it gracefully. `serve`
+    // stops gracefully on Ctrl-C itself and writes no files.
+    if !matches!(
+        command,
+        Command::Sweep(_) | Command::Check { .. } | Command::Serve { .. }
+    ) {
         handle_signals(None);
     }
     match command {
@@ -446,7 +471,28 @@ fn run() -> Result<ExitCode> {
         Command::Sensitivity(a) => sensitivity(a),
         Command::Optimize(a) => optimize(a),
         Command::Merge { parts, out, chart } => merge(&parts, &out, chart.options()),
+        Command::Serve { world, port, host } => serve(World::load(world)?, (host, port).into()),
     }
+}
+
+fn serve(world: World, addr: std::net::SocketAddr) -> Result<ExitCode> {
+    let origin = world.path.display().to_string();
+    let classroom = retrofit::serve::Classroom::new(world.text, origin)?;
+    let rt = tokio::runtime::Runtime::new().context("starting the server's runtime")?;
+    rt.block_on(async move {
+        let listener = retrofit::serve::bind(addr).await?;
+        let local = listener.local_addr().context("reading the bound address")?;
+        say(&format!(
+            "serving {} at http://{local}/ (Ctrl-C stops)",
+            world.path.display()
+        ));
+        let stop = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        retrofit::serve::serve(listener, classroom, stop).await?;
+        say("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Prints an error on one line (world problems list one per line) and picks the exit
@@ -478,7 +524,7 @@ fn run_world(o: RunOpts) -> Result<ExitCode> {
     retrofit::check_out(&o.out)?;
     let result = retrofit::run(s, o.seed)
         .with_context(|| format!("simulating {}", o.world.path.display()))?;
-    let dir = retrofit::write_run(&o.out, s, &result, o.charts)?;
+    let dir = retrofit::write_run_with_world(&o.out, s, &result, o.charts, &o.world.text)?;
     if o.explain {
         say(&retrofit::text::narrative(s, &result));
     }
@@ -508,13 +554,14 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
     );
     let stop = Arc::new(AtomicBool::new(false));
     handle_signals(Some(stop.clone()));
-    let (dir, state) = retrofit::sweep(
+    let (dir, state) = retrofit::sweep_with_world(
         Arc::new(o.world.scenario),
         &o.cfg,
         &o.out,
         stop,
         || bar.inc(1),
         o.charts,
+        &o.world.text,
     )?;
     bar.finish_and_clear();
     print_sweep(&dir, &state);

@@ -89,6 +89,9 @@ pub mod names {
     /// reliability section only).
     pub const RELIABILITY: &str = "reliability.csv";
 
+    /// The self-contained HTML report of a run, sweep or comparison.
+    pub const REPORT_HTML: &str = "report.html";
+
     /// The charts of a single run, in drawing order.
     pub const RUN_CHARTS: [&str; 4] = [POWER, REVENUE, CASH, TIMELINE];
     /// The charts of a sweep, in drawing order.
@@ -98,7 +101,7 @@ pub mod names {
     /// [`SWEEP_CHARTS`] as SVG.
     pub const SWEEP_CHARTS_SVG: [&str; 2] = [FAN_SVG, PAYBACK_SVG];
     /// Every file a run's folder may hold (charts in the formats asked for).
-    pub const RUN: [&str; 12] = [
+    pub const RUN: [&str; 13] = [
         LEDGER,
         EVENTS,
         SUMMARY,
@@ -111,9 +114,10 @@ pub mod names {
         CASH_SVG,
         TIMELINE_SVG,
         RELIABILITY,
+        REPORT_HTML,
     ];
     /// Every file a sweep's folder may hold.
-    pub const SWEEP: [&str; 8] = [
+    pub const SWEEP: [&str; 9] = [
         RUNS,
         PERCENTILES,
         SUMMARY,
@@ -122,9 +126,10 @@ pub mod names {
         PAYBACK,
         FAN_SVG,
         PAYBACK_SVG,
+        REPORT_HTML,
     ];
     /// Every file a comparison's folder may hold.
-    pub const COMPARE: [&str; 3] = [COMPARE_CSV, COMPARE_PNG, COMPARE_SVG];
+    pub const COMPARE: [&str; 4] = [COMPARE_CSV, COMPARE_PNG, COMPARE_SVG, REPORT_HTML];
 
     /// Every file of a sensitivity folder (a shard holds only the state).
     pub const SENSITIVITY: [&str; 6] = [

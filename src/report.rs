@@ -13,13 +13,14 @@
 
 pub mod explain;
 pub mod finance;
+pub mod html;
 pub mod text;
 
 mod axes;
 mod cash;
 mod compare;
 mod fan;
-mod fonts;
+pub(crate) mod fonts;
 mod frame;
 mod legend;
 mod marks;
@@ -167,9 +168,77 @@ pub fn events_csv(s: &Scenario, result: &RunResult) -> Result<Vec<u8>> {
 /// Files beside the text outputs (charts), as (name, bytes).
 pub type ExtraFiles = Vec<(String, Vec<u8>)>;
 
-/// Writes `ledger.csv`, `events.csv`, `summary.json` and the run's charts in the asked
-/// formats into `dir`, replacing it atomically. The text outputs do not depend on the
-/// chart options.
+/// The charts of `files` as SVG: those among them, or drawn now when the command asked
+/// for PNG only. `draw` draws the SVGs.
+fn svgs_for_html(
+    files: &ExtraFiles,
+    opts: &ChartOptions,
+    draw: impl FnOnce(&ChartOptions) -> Result<ExtraFiles>,
+) -> Result<ExtraFiles> {
+    if opts.format.svg() {
+        return Ok(files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".svg"))
+            .cloned()
+            .collect());
+    }
+    draw(&ChartOptions {
+        format: ChartFormat::Svg,
+        size: opts.size,
+    })
+}
+
+/// `report.html` of a run, as a file to add: none with `--charts none`.
+pub fn run_html(
+    s: &Scenario,
+    r: &RunResult,
+    opts: &ChartOptions,
+    files: &ExtraFiles,
+    world_text: Option<&str>,
+) -> Result<ExtraFiles> {
+    if opts.format == ChartFormat::None {
+        return Ok(Vec::new());
+    }
+    let svgs = svgs_for_html(files, opts, |o| run_charts(s, r, o))?;
+    let page = html::run_report(s, r, &svgs, world_text)?;
+    Ok(vec![(html::REPORT_HTML.to_string(), page.into_bytes())])
+}
+
+/// The sweep's charts and `report.html` (none with `--charts none`).
+pub fn sweep_outputs(
+    agg: &Aggregate,
+    sum: &SweepSummary,
+    opts: &ChartOptions,
+    world_text: Option<&str>,
+) -> Result<ExtraFiles> {
+    let mut files = sweep_charts(agg, sum, opts)?;
+    if opts.format != ChartFormat::None {
+        let svgs = svgs_for_html(&files, opts, |o| sweep_charts(agg, sum, o))?;
+        let page = html::sweep_report(agg, sum, &svgs, world_text)?;
+        files.push((html::REPORT_HTML.to_string(), page.into_bytes()));
+    }
+    Ok(files)
+}
+
+/// The comparison's chart and `report.html` (none with `--charts none`).
+pub fn compare_outputs(
+    rows: &[crate::compare::CompareRow],
+    paths: &[CashPath],
+    opts: &ChartOptions,
+) -> Result<ExtraFiles> {
+    let mut files = compare_charts(paths, opts)?;
+    if opts.format != ChartFormat::None {
+        let svgs = svgs_for_html(&files, opts, |o| compare_charts(paths, o))?;
+        let page = html::compare_report(rows, paths, &svgs)?;
+        files.push((html::REPORT_HTML.to_string(), page.into_bytes()));
+    }
+    Ok(files)
+}
+
+/// Writes `ledger.csv`, `events.csv`, `summary.json`, the run's charts in the asked
+/// formats and `report.html` (unless charts are `none`) into `dir`, replacing it
+/// atomically. The text outputs do not depend on the chart options. (The facade's
+/// `write_run_with_world` also fills the report's assumptions table.)
 pub fn write_run(
     dir: &Path,
     s: &Scenario,
@@ -180,7 +249,10 @@ pub fn write_run(
     // a signal while the charts are drawn finds the temporary to remove.
     let st = Staging::new(dir)?.for_world(crate::output::fingerprint(s));
     stage_run(&st, s, result)?;
-    for (name, bytes) in run_charts(s, result, charts).context("drawing charts")? {
+    let mut extra = run_charts(s, result, charts).context("drawing charts")?;
+    let page = run_html(s, result, charts, &extra, None).context("writing report.html")?;
+    extra.extend(page);
+    for (name, bytes) in extra {
         st.write(&name, bytes)?;
     }
     Ok(st.commit()?)

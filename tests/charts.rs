@@ -239,8 +239,9 @@ fn folder(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
+/// Charts, and report.html which carries them inline (not written with `--charts none`).
 fn is_chart(name: &str) -> bool {
-    name.ends_with(".png") || name.ends_with(".svg")
+    name.ends_with(".png") || name.ends_with(".svg") || name == "report.html"
 }
 
 /// Runs `args` with the default charts and with `--charts none`: the second folder

@@ -11,8 +11,8 @@
 //! breaking each one.
 
 mod equipment;
-mod market_model;
 mod finance;
+mod market_model;
 mod markets;
 mod physical;
 mod plan;
