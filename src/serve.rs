@@ -224,9 +224,14 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-fn parse_edit(body: &Bytes) -> Result<Edit, Response> {
-    serde_json::from_slice(body)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, format!("malformed request: {e}")))
+/// The edit a request body asks for, or the 400 answer (boxed: a `Response` is large).
+fn parse_edit(body: &Bytes) -> Result<Edit, Box<Response>> {
+    serde_json::from_slice(body).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            format!("malformed request: {e}"),
+        ))
+    })
 }
 
 async fn not_found() -> Response {
@@ -259,7 +264,7 @@ async fn world(State(c): State<Classroom>) -> Response {
 async fn run(State(c): State<Classroom>, body: Bytes) -> Response {
     let edit = match parse_edit(&body) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(_permit) = c.inner.runs.clone().acquire_owned().await else {
         return error(StatusCode::SERVICE_UNAVAILABLE, "the server is stopping");
@@ -279,7 +284,7 @@ async fn run(State(c): State<Classroom>, body: Bytes) -> Response {
 async fn download(State(c): State<Classroom>, body: Bytes) -> Response {
     let edit = match parse_edit(&body) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match c.edited(&edit.values) {
         Ok((text, _)) => (
@@ -300,7 +305,7 @@ async fn download(State(c): State<Classroom>, body: Bytes) -> Response {
 async fn start_sweep(State(c): State<Classroom>, body: Bytes) -> Response {
     let edit = match parse_edit(&body) {
         Ok(e) => e,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let runs = edit.runs.unwrap_or(200);
     if runs == 0 || runs > MAX_SWEEP_RUNS {

@@ -135,13 +135,13 @@ fn the_readme_starts_with_the_run_and_test_commands() {
         cmds,
         [
             "cargo run --release -- run worlds/reference.ron",
-            "cargo test"
+            "scripts/test.sh"
         ]
     );
     let ci =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".ci/run")).unwrap();
     assert!(
-        ci.lines().any(|l| l.trim() == "cargo test"),
+        ci.lines().any(|l| l.trim() == "scripts/test.sh"),
         ".ci/run must run README's test command"
     );
 }

@@ -206,7 +206,8 @@ pub fn apply(
             }
         }
     }
-    edits.sort_by(|a, b| b.0.0.cmp(&a.0.0));
+    // Last span first, so earlier byte offsets stay valid while replacing.
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0.0));
     let mut out = text.to_string();
     for ((from, to), new) in edits {
         out.replace_range(from..to, &new);
