@@ -21,8 +21,8 @@ pub mod failure;
 pub use audit::audit;
 
 use crate::power::{self, Blocked, PathItem, PathView};
+use crate::scenario::Contract;
 use crate::scenario::{EquipmentRef, ModelKind, Scenario, SupplySpec};
-use crate::world::Contract;
 use hecs::{Entity, World};
 
 /// Where an entity is in its life.

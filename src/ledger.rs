@@ -332,7 +332,7 @@ fn hourly(
 
 /// Share of GPU-hours sold in `month`: a linear ramp from `utilisation_start` in the
 /// month rental GPUs first energise to `utilisation_target` `ramp_months` later.
-pub fn utilisation(r: &crate::world::Rental, first: Option<u32>, month: u32) -> f64 {
+pub fn utilisation(r: &crate::scenario::Rental, first: Option<u32>, month: u32) -> f64 {
     let Some(first) = first else {
         return 0.0;
     };
@@ -396,7 +396,7 @@ mod tests {
 
     #[test]
     fn utilisation_ramps_linearly_then_holds() {
-        let r = crate::world::Rental {
+        let r = crate::scenario::Rental {
             usd_per_gpu_hour: 2.0,
             decline_per_year: 0.0,
             volatility_per_year: 0.0,

@@ -33,6 +33,7 @@ mod report;
 mod scenario;
 pub mod sensitivity;
 pub mod serve;
+mod sketch;
 mod sweep;
 mod templates;
 mod timeline;
@@ -120,6 +121,10 @@ pub mod unstable {
     /// See the crate's `scenario` module.
     pub mod scenario {
         pub use crate::scenario::*;
+    }
+    /// See the crate's `sketch` module.
+    pub mod sketch {
+        pub use crate::sketch::*;
     }
     /// See the crate's `sweep` module.
     pub mod sweep {

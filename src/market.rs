@@ -6,8 +6,9 @@
 //! stochastic series is a log-normal random walk whose median equals the deterministic
 //! path, so sampled runs scatter around the plain run.
 
+use crate::network::{NetworkModel, Subsidy, SupplyInputs};
 use crate::scenario::MarketSpec;
-use crate::world::PricePath;
+use crate::scenario::PricePath;
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -28,6 +29,31 @@ pub struct MarketPath {
 const DT_YEARS: f64 = 1.0 / 12.0;
 
 impl MarketPath {
+    /// This run's network path under `model`: an exogenous model keeps the path already
+    /// here (median or sampled, so existing runs stay bit for bit the same); a supply
+    /// model replaces it with the fleet's answer to the run's own BTC price path, subsidy
+    /// schedule and fees.
+    pub fn apply_network(
+        &mut self,
+        model: &NetworkModel,
+        spec: &MarketSpec,
+        calendar: &crate::calendar::Calendar,
+    ) {
+        if let NetworkModel::Supply(_) = model {
+            let months = self.btc_price_usd.len();
+            let subsidy =
+                Subsidy::from_calendar(spec.block_subsidy_btc, &spec.halving_days, calendar);
+            let fees = [spec.fees_btc_per_block];
+            let inputs = SupplyInputs {
+                start_hashrate_gh_s: spec.network_hashrate_gh_s,
+                btc_price_usd: &self.btc_price_usd,
+                fees_btc_per_block: &fees,
+                subsidy: &subsidy,
+            };
+            self.network_hashrate_gh_s = model.path(&inputs, months).hashrate_gh_s;
+        }
+    }
+
     /// The median path over `months` months.
     pub fn median(spec: &MarketSpec, months: u32) -> Self {
         Self::build(spec, months, &mut |_| 0.0)

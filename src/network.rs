@@ -524,36 +524,12 @@ impl Capacity for (f64, f64) {
     }
 }
 
-/// A run's network path under `model`: an exogenous model keeps the path `market`
-/// already has (median or sampled, so existing runs stay bit for bit the same); a supply
-/// model replaces it with the fleet's answer to the run's own BTC price path, subsidy
-/// schedule and fees.
-pub fn apply_to_market(
-    model: &NetworkModel,
-    market: &mut crate::market::MarketPath,
-    spec: &crate::scenario::MarketSpec,
-    calendar: &crate::calendar::Calendar,
-) {
-    if let NetworkModel::Supply(_) = model {
-        let months = market.btc_price_usd.len();
-        let subsidy = Subsidy::from_calendar(spec.block_subsidy_btc, &spec.halving_days, calendar);
-        let fees = [spec.fees_btc_per_block];
-        let inputs = SupplyInputs {
-            start_hashrate_gh_s: spec.network_hashrate_gh_s,
-            btc_price_usd: &market.btc_price_usd,
-            fees_btc_per_block: &fees,
-            subsidy: &subsidy,
-        };
-        market.network_hashrate_gh_s = model.path(&inputs, months).hashrate_gh_s;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::market::MarketPath;
     use crate::scenario::MarketSpec;
-    use crate::world::PricePath;
+    use crate::scenario::PricePath;
 
     fn spec(growth: f64) -> MarketSpec {
         MarketSpec {
@@ -746,16 +722,15 @@ mod tests {
         );
         let original = MarketPath::median(&s, 36);
         let mut market = original.clone();
-        apply_to_market(
+        market.apply_network(
             &NetworkModel::Exogenous {
                 growth_per_year: 0.3,
             },
-            &mut market,
             &s,
             &cal,
         );
         assert_eq!(market, original);
-        apply_to_market(&NetworkModel::Supply(params()), &mut market, &s, &cal);
+        market.apply_network(&NetworkModel::Supply(params()), &s, &cal);
         assert_ne!(market.network_hashrate_gh_s, original.network_hashrate_gh_s);
         assert_eq!(market.network_hashrate_gh_s.len(), 36);
         assert_eq!(market.btc_price_usd, original.btc_price_usd);

@@ -299,14 +299,42 @@ fn check_replaceable(target: &Path) -> Result<(), OutputError> {
 /// persists and is reported.
 fn check_replaceable_settled(target: &Path) -> Result<(), OutputError> {
     let mut last = Ok(());
-    for attempt in 0..4u64 {
+    let (mut attempt, mut swaps) = (0u64, 0u32);
+    while attempt < 4 {
+        let before = folder_identity(target);
         last = check_replaceable(target);
         if last.is_ok() {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(10 * (attempt + 1)));
+        // Another writer swapped the folder in while it was being read (its manifest
+        // from one folder, its files from the next): that is not damage, so look again
+        // without counting it. A folder a user really changed keeps its identity and
+        // is refused after the four counted looks.
+        if before != folder_identity(target) && swaps < 1_000 {
+            swaps += 1;
+            continue;
+        }
+        attempt += 1;
+        std::thread::sleep(std::time::Duration::from_millis(10 * attempt));
     }
     last
+}
+
+/// What tells one folder at `target` from the next one renamed into its place: its
+/// device and inode on Unix (`None` elsewhere or if there is no folder).
+fn folder_identity(target: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        fs::symlink_metadata(target)
+            .ok()
+            .map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = target;
+        None
+    }
 }
 
 /// Refuses at once an output folder that could not be replaced at the end.

@@ -8,7 +8,6 @@
 //! was split into shards.
 
 pub mod reliability;
-pub mod sketch;
 
 mod error;
 mod exec;
@@ -23,8 +22,8 @@ use crate::engine::RunResult;
 use crate::finance::stats::{FinanceStats, FinanceSweepSummary};
 use crate::output::{Staging, names};
 use crate::scenario::Scenario;
+pub use crate::sketch::Sketch;
 use serde::{Deserialize, Serialize};
-pub use sketch::Sketch;
 
 /// A sweep result, or why there is none.
 pub type Result<T, E = SweepError> = std::result::Result<T, E>;

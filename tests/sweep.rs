@@ -1,6 +1,7 @@
 //! Monte Carlo sweeps: independence from scheduling, sharding, interruption, accuracy.
 
-use retrofit::unstable::sweep::{seed_for, sketch::RELATIVE_ACCURACY};
+use retrofit::unstable::sketch::RELATIVE_ACCURACY;
+use retrofit::unstable::sweep::seed_for;
 use retrofit::{ChartFormat, ChartOptions, ChartSize, Shard, SweepConfig, SweepState};
 use std::path::Path;
 use std::sync::Arc;

@@ -6,8 +6,8 @@ use crate::dist::Dist;
 use crate::finance::spec::FinanceSpec;
 use crate::finance::{FinanceDraws, FinanceTerms};
 use crate::market::MarketPath;
+use crate::scenario::Contract;
 use crate::scenario::{ActionSpec, EquipmentRef, ModelKind, Scenario, SupplySpec};
-use crate::world::Contract;
 use rand::{Rng, SeedableRng};
 
 /// Every random quantity of one run, drawn before it starts.
@@ -133,7 +133,7 @@ impl DrawSource for Medians {
     }
     fn market(&mut self, s: &Scenario) -> MarketPath {
         let mut m = MarketPath::median(&s.markets, s.calendar.months());
-        crate::network::apply_to_market(&s.network.median, &mut m, &s.markets, &s.calendar);
+        m.apply_network(&s.network.median, &s.markets, &s.calendar);
         m
     }
     fn failures(&mut self, s: &Scenario) -> super::failures::FailureDraws {
@@ -152,7 +152,7 @@ impl<R: Rng + ?Sized> DrawSource for Samples<'_, R> {
         // A supply model's parameters are drawn after the market path (none otherwise, so
         // worlds without one keep their streams), then it answers the sampled prices.
         let model = s.network.sample(self.0);
-        crate::network::apply_to_market(&model, &mut m, &s.markets, &s.calendar);
+        m.apply_network(&model, &s.markets, &s.calendar);
         m
     }
     fn failures(&mut self, s: &Scenario) -> super::failures::FailureDraws {

@@ -4,9 +4,9 @@
 use super::{Event, Sim, owns_units};
 use crate::calendar::Day;
 use crate::power::{Blocked, LimitKind};
+use crate::scenario::Contract;
 use crate::scenario::{ActionSpec, EquipmentRef, ModelKind, Scenario, SupplySpec};
 use crate::timeline::{Span, SpanKind, StepStatus, StepTimeline};
-use crate::world::Contract;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {

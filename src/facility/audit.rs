@@ -6,8 +6,8 @@ use super::{
     Rating, Totals, UnitBatch,
 };
 use crate::power::{FACILITY_TOLERANCE_W, whole_watts};
+use crate::scenario::Contract;
 use crate::scenario::{ModelKind, Scenario};
-use crate::world::Contract;
 use hecs::Entity;
 use std::collections::HashMap;
 

@@ -8,9 +8,9 @@
 
 use super::{Equipment, Facility, Lifecycle, Load, Rack, RackLoad, Rating, UnitBatch};
 use crate::power::{Blocked, LimitKind};
+use crate::scenario::Contract;
 use crate::scenario::reliability::{ReliabilitySpec, sellable_w};
 use crate::scenario::{EquipmentRef, Scenario};
-use crate::world::Contract;
 use hecs::Entity;
 
 /// Marks a piece of equipment that has failed and is not yet restored.

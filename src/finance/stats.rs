@@ -4,7 +4,7 @@
 //! a sweep's aggregate.
 
 use super::FinanceSummary;
-use crate::sweep::Sketch;
+use crate::sketch::Sketch;
 use serde::{Deserialize, Serialize};
 
 /// IRRs go into the sketch in percent: the sketch treats magnitudes under 1e-3 as zero,

@@ -5,7 +5,27 @@
 use super::EquipmentRef;
 use crate::calendar::Day;
 use crate::dist::Dist;
-pub use crate::world::reliability::{BackupKind, Scheme};
+use serde::{Deserialize, Serialize};
+
+/// A redundancy scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scheme {
+    /// No redundancy: every item is needed.
+    N,
+    /// One item more than needed: survives the loss of the largest.
+    NPlus1,
+    /// Two complete sets: survives the loss of half.
+    TwoN,
+}
+
+/// Kind of backup power.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BackupKind {
+    /// Diesel or gas generator: rides through grid and substation outages.
+    Generator,
+    /// Uninterruptible power supply: rides through the seconds until generators start.
+    Ups,
+}
 
 /// Days per year used to turn MTBF and Weibull scales in years into days.
 pub const DAYS_PER_YEAR: f64 = 365.25;

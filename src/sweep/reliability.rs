@@ -4,9 +4,9 @@
 //! section, so other sweeps write what they wrote before.
 
 use super::Percentiles;
-use super::sketch::Sketch;
 use crate::engine::ReliabilityReport;
 use crate::scenario::Scenario;
+use crate::sketch::Sketch;
 use serde::{Deserialize, Serialize};
 
 /// Streaming aggregate of the runs' reliability reports.

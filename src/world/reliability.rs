@@ -7,6 +7,8 @@
 use crate::dist::Quantity;
 use serde::{Deserialize, Serialize};
 
+pub use crate::scenario::reliability::{BackupKind, Scheme};
+
 /// Failures, redundancy and service levels of the site.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -127,17 +129,6 @@ pub struct Spare {
     pub swap_days: Quantity,
 }
 
-/// A redundancy scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Scheme {
-    /// No redundancy: every item is needed.
-    N,
-    /// One item more than needed: survives the loss of the largest.
-    NPlus1,
-    /// Two complete sets: survives the loss of half.
-    TwoN,
-}
-
 /// A hall's redundancy over a named set of equipment.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -152,15 +143,6 @@ pub struct RedundancyGroup {
     /// its load) in service before any unit on it energises.
     #[serde(default)]
     pub requires_backup: bool,
-}
-
-/// Kind of backup power.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum BackupKind {
-    /// Diesel or gas generator: rides through grid and substation outages.
-    Generator,
-    /// Uninterruptible power supply: rides through the seconds until generators start.
-    Ups,
 }
 
 /// A generator or UPS serving a hall.
