@@ -508,6 +508,9 @@ fn reset_then_run_equals_spawn_then_run_for_every_shipped_world() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        // A plan with open Choose(...) decisions is `retrofit optimize`'s input, not a
+        // world to run until a candidate fills them in.
+        .filter(|p| !std::fs::read_to_string(p).unwrap().contains("Choose("))
         .collect();
     worlds.sort();
     assert!(worlds.len() >= 4, "{worlds:?}");
