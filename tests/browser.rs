@@ -288,6 +288,52 @@ async fn check_page_font(page: &mut Page) {
     );
 }
 
+/// The ledger table's rows: how many, and how many the browser laid out with a height.
+async fn ledger_rows(page: &mut Page) -> (u64, u64) {
+    let v = page
+        .eval(
+            "(() => { const rows = Array.from(document.querySelectorAll('#ledger tbody tr'));
+                      return [rows.length, rows.filter(r => r.getBoundingClientRect().height > 0).length]; })()",
+        )
+        .await;
+    (v[0].as_u64().unwrap(), v[1].as_u64().unwrap())
+}
+
+/// The monthly ledger is folded on screen, opens when its label is clicked, and prints
+/// in full while folded: with print media emulated (what "print to PDF" lays out), every
+/// row has a height and the fold's label is gone.
+async fn check_ledger_folds_on_screen_and_prints_whole(page: &mut Page, months: u64) {
+    assert_eq!(ledger_rows(page).await, (months, 0), "folded on screen");
+    page.eval("document.querySelector('label[for=fold-ledger]').click(), true")
+        .await;
+    assert_eq!(
+        ledger_rows(page).await,
+        (months, months),
+        "opened by a click"
+    );
+    page.eval("document.querySelector('label[for=fold-ledger]').click(), true")
+        .await;
+    assert_eq!(ledger_rows(page).await, (months, 0), "folded again");
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "print" }))
+        .await;
+    assert_eq!(ledger_rows(page).await, (months, months), "printed whole");
+    assert!(
+        page.eval(
+            "getComputedStyle(document.querySelector('label[for=fold-ledger]')).display === 'none'"
+        )
+        .await
+            == json!(true),
+        "the fold's label is not printed"
+    );
+    page.call("Emulation.setEmulatedMedia", json!({ "media": "" }))
+        .await;
+    assert_eq!(
+        ledger_rows(page).await,
+        (months, 0),
+        "folded on screen again"
+    );
+}
+
 fn keep_screenshot(from: &Path, name: &str) {
     if let Ok(dir) = std::env::var("RETROFIT_SCREENSHOTS") {
         std::fs::create_dir_all(&dir).unwrap();
@@ -320,6 +366,12 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     page.goto(&format!("file://{}", report.display())).await;
     assert_eq!(check_charts(&mut page).await, 4);
     check_page_font(&mut page).await;
+    let months = std::fs::read_to_string(out.join("ledger.csv"))
+        .unwrap()
+        .lines()
+        .count() as u64
+        - 1;
+    check_ledger_folds_on_screen_and_prints_whole(&mut page, months).await;
     let shot = tmp.path().join("report.png");
     page.screenshot(&shot).await;
     keep_screenshot(&shot, "report.png");

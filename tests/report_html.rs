@@ -72,7 +72,10 @@ fn a_run_report_holds_every_section_the_charts_and_the_sources() {
         );
     }
     assert_eq!(html.matches("<svg").count(), 4);
-    assert!(html.contains("<details>"), "the ledger is collapsible");
+    assert!(
+        html.contains("<input type=\"checkbox\" class=\"fold\" id=\"fold-ledger\">"),
+        "the ledger is collapsible"
+    );
     assert!(html.contains("@media print"));
     // The lease rate's row carries its source comment from the RON file.
     assert!(html.contains("markets.gpu_lease.usd_per_kw_month"));
