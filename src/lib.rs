@@ -340,8 +340,20 @@ pub fn write_compare(
     paths: &[CashPath],
     charts: ChartOptions,
 ) -> Result<PathBuf, Error> {
+    write_compare_with_worlds(out, rows, paths, charts, &[])
+}
+
+/// [`write_compare`], with each world's text (in the order of `rows`) for
+/// `report.html`'s assumptions tables.
+pub fn write_compare_with_worlds(
+    out: &Path,
+    rows: &[CompareRow],
+    paths: &[CashPath],
+    charts: ChartOptions,
+    world_texts: &[&str],
+) -> Result<PathBuf, Error> {
     compare::write_dir(out, rows, || {
-        report::compare_outputs(rows, paths, &charts).map_err(report_error)
+        report::compare_outputs(rows, paths, &charts, world_texts).map_err(report_error)
     })
 }
 

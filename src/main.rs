@@ -389,6 +389,8 @@ impl SweepArgs {
 
 struct CompareOpts {
     worlds: Vec<(String, Arc<Scenario>)>,
+    /// Each world's text, in the same order, for report.html's assumptions tables.
+    texts: Vec<String>,
     runs: Option<u64>,
     seed: u64,
     jobs: usize,
@@ -398,13 +400,19 @@ struct CompareOpts {
 
 impl CompareArgs {
     fn check(self) -> Result<CompareOpts> {
-        let worlds = self
+        let loaded = self
             .worlds
             .into_iter()
-            .map(|p| World::load(p).map(|w| (w.path.display().to_string(), Arc::new(w.scenario))))
-            .collect::<Result<_>>()?;
+            .map(World::load)
+            .collect::<Result<Vec<_>>>()?;
+        let texts = loaded.iter().map(|w| w.text.clone()).collect();
+        let worlds = loaded
+            .into_iter()
+            .map(|w| (w.path.display().to_string(), Arc::new(w.scenario)))
+            .collect();
         Ok(CompareOpts {
             worlds,
+            texts,
             runs: self.runs,
             seed: self.seed,
             jobs: jobs(self.jobs),
@@ -575,7 +583,8 @@ fn sweep(o: SweepOpts) -> Result<ExitCode> {
 fn compare(o: CompareOpts) -> Result<ExitCode> {
     retrofit::check_out(&o.out)?;
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
-    let dir = retrofit::write_compare(&o.out, &rows, &paths, o.charts)?;
+    let texts: Vec<&str> = o.texts.iter().map(String::as_str).collect();
+    let dir = retrofit::write_compare_with_worlds(&o.out, &rows, &paths, o.charts, &texts)?;
     let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
         format!("{w:<45} {npv:>10} {pay:>9} {gpu:>9} {cash:>12}")
     };

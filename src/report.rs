@@ -220,16 +220,18 @@ pub fn sweep_outputs(
     Ok(files)
 }
 
-/// The comparison's chart and `report.html` (none with `--charts none`).
+/// The comparison's chart and `report.html` (none with `--charts none`). `world_texts`
+/// are the worlds' texts in the order of `rows`, for the assumptions tables (or empty).
 pub fn compare_outputs(
     rows: &[crate::compare::CompareRow],
     paths: &[CashPath],
     opts: &ChartOptions,
+    world_texts: &[&str],
 ) -> Result<ExtraFiles> {
     let mut files = compare_charts(paths, opts)?;
     if opts.format != ChartFormat::None {
         let svgs = svgs_for_html(&files, opts, |o| compare_charts(paths, o))?;
-        let page = html::compare_report(rows, paths, &svgs)?;
+        let page = html::compare_report(rows, paths, &svgs, world_texts)?;
         files.push((html::REPORT_HTML.to_string(), page.into_bytes()));
     }
     Ok(files)

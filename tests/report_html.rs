@@ -151,6 +151,30 @@ fn a_world_whose_names_hold_script_tags_renders_them_as_text() {
     assert!(!html.contains("<img"), "no img element");
     assert!(html.contains("&lt;script&gt;alert("));
     assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+
+    // The compare report's assumptions tables (the world's name in the side-by-side
+    // header and titles, its comments as sources) escape it too.
+    let cmp = d.path().join("cmp");
+    run_ok(&[
+        "compare",
+        world.to_str().unwrap(),
+        "worlds/teaching.ron",
+        "--out",
+        cmp.to_str().unwrap(),
+        "--charts",
+        "svg",
+        "--width",
+        "800",
+        "--height",
+        "450",
+    ]);
+    let html = read(&cmp.join("report.html"));
+    assert!(!html.contains("<script"), "no script element");
+    assert!(!html.contains("<img"), "no img element");
+    let first = &html[html.find("<section id=\"assumptions-1\">").unwrap()..];
+    assert!(first.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    let differ = &html[html.find("<section id=\"assumptions-differ\">").unwrap()..];
+    assert!(differ.contains("<th>1. &lt;script&gt;alert("));
 }
 
 #[test]
@@ -202,5 +226,21 @@ fn sweep_and_compare_reports_hold_their_tables() {
     let rows = csv.lines().count();
     // One table row per line of compare.csv (header included).
     let section = &html[html.find("<section id=\"compare\">").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
     assert_eq!(section.matches("<tr>").count(), rows);
+    // Each world's assumptions, one table per world with a row per input of its text,
+    // after the inputs that differ side by side.
+    for (k, world) in ["worlds/keep-mining.ron", "worlds/teaching.ron"]
+        .iter()
+        .enumerate()
+    {
+        let id = format!("<section id=\"assumptions-{}\">", k + 1);
+        let table = &html[html.find(&id).unwrap_or_else(|| panic!("{id}"))..];
+        let table = &table[..table.find("</section>").unwrap()];
+        let inputs = retrofit::unstable::report::html::assumptions::inputs(&read(Path::new(world)));
+        assert!(!inputs.is_empty());
+        assert_eq!(table.matches("<tr>").count(), inputs.len() + 1, "{world}");
+        assert!(table.contains(&format!("Show all {} inputs", inputs.len())));
+    }
+    assert!(html.contains("<section id=\"assumptions-differ\">"));
 }

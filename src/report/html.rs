@@ -68,8 +68,8 @@ fn caption(stem: &str) -> &'static str {
 /// A table section.
 #[derive(Serialize, Default)]
 struct Table {
-    id: &'static str,
-    title: &'static str,
+    id: String,
+    title: String,
     note: String,
     collapsed: bool,
     summary: String,
@@ -185,8 +185,8 @@ fn csv_table(bytes: &[u8]) -> (Vec<String>, Vec<Vec<String>>) {
 fn assumptions_table(world_text: Option<&str>) -> Table {
     let inputs = world_text.map(assumptions::inputs).unwrap_or_default();
     Table {
-        id: "assumptions",
-        title: "Assumptions",
+        id: "assumptions".into(),
+        title: "Assumptions".into(),
         note: "Every input written in the world file, with its unit and the comment written beside it (its source or reason).".into(),
         header: ["input", "entity", "value", "unit", "source (comment in the world file)"]
             .map(String::from)
@@ -196,6 +196,74 @@ fn assumptions_table(world_text: Option<&str>) -> Table {
             .map(|i| vec![i.path, i.entity, i.value, i.unit, i.source])
             .collect(),
         empty: "The world text was not available to this command.",
+        ..Table::default()
+    }
+}
+
+/// A comparison's assumptions: first the inputs whose values differ between the worlds,
+/// side by side, then each world's full table (numbered in the order given).
+/// `worlds` is (world name, its text), one per compared world; empty when the texts are
+/// not known, which gives one table saying so.
+fn compare_assumptions(worlds: &[(String, &str)]) -> Vec<Table> {
+    if worlds.is_empty() {
+        return vec![assumptions_table(None)];
+    }
+    let inputs: Vec<Vec<assumptions::Input>> =
+        worlds.iter().map(|(_, t)| assumptions::inputs(t)).collect();
+    let mut tables = vec![differing_inputs(worlds, &inputs)];
+    for (k, ((name, text), _)) in worlds.iter().zip(&inputs).enumerate() {
+        let mut t = assumptions_table(Some(text));
+        t.id = format!("assumptions-{}", k + 1);
+        t.title = format!("Assumptions of world {}: {name}", k + 1);
+        t.collapsed = true;
+        t.summary = format!("Show all {} inputs", t.rows.len());
+        tables.push(t);
+    }
+    tables
+}
+
+/// Inputs (by path) whose value is not the same in every world, in the order first
+/// written; a world without the input shows a dash.
+fn differing_inputs(worlds: &[(String, &str)], inputs: &[Vec<assumptions::Input>]) -> Table {
+    let mut paths: Vec<&str> = Vec::new();
+    for i in inputs.iter().flatten() {
+        if !paths.contains(&i.path.as_str()) {
+            paths.push(&i.path);
+        }
+    }
+    let value_in = |world: &[assumptions::Input], path: &str| {
+        world
+            .iter()
+            .find(|i| i.path == path)
+            .map(|i| format!("{} {}", i.value, i.unit).trim_end().to_string())
+    };
+    let rows = paths
+        .into_iter()
+        .filter_map(|path| {
+            let values: Vec<Option<String>> = inputs.iter().map(|w| value_in(w, path)).collect();
+            let differs = values.iter().any(|v| *v != values[0]);
+            differs.then(|| {
+                std::iter::once(path.to_string())
+                    .chain(values.into_iter().map(|v| v.unwrap_or_else(|| "-".into())))
+                    .collect()
+            })
+        })
+        .collect();
+    let header = std::iter::once("input".to_string())
+        .chain(
+            worlds
+                .iter()
+                .enumerate()
+                .map(|(k, (name, _))| format!("{}. {name}", k + 1)),
+        )
+        .collect();
+    Table {
+        id: "assumptions-differ".into(),
+        title: "Inputs that differ between the worlds".into(),
+        note: "Each input whose value is not the same in every world, side by side (a dash: not written in that world). The sources are in each world's table below.".into(),
+        header,
+        rows,
+        empty: "Every input has the same value in every world.",
         ..Table::default()
     }
 }
@@ -253,8 +321,8 @@ fn plan_table(s: &Scenario, r: &RunResult) -> Table {
         })
         .collect();
     Table {
-        id: "plan",
-        title: "Retrofit plan",
+        id: "plan".into(),
+        title: "Retrofit plan".into(),
         header: ["step", "action", "status", "began", "finished", "note"]
             .map(String::from)
             .to_vec(),
@@ -280,8 +348,8 @@ fn waits_table(s: &Scenario, r: &RunResult) -> Table {
         })
         .collect();
     Table {
-        id: "waits",
-        title: "Waits on limits",
+        id: "waits".into(),
+        title: "Waits on limits".into(),
         header: ["date", "event", "step", "limit and numbers"]
             .map(String::from)
             .to_vec(),
@@ -295,8 +363,8 @@ fn waits_table(s: &Scenario, r: &RunResult) -> Table {
 fn ledger_table(r: &RunResult) -> Result<Table> {
     let (header, rows) = csv_table(&super::ledger_csv(r)?);
     Ok(Table {
-        id: "ledger",
-        title: "Monthly ledger",
+        id: "ledger".into(),
+        title: "Monthly ledger".into(),
         collapsed: true,
         summary: format!("Show all {} months", rows.len()),
         header,
@@ -354,8 +422,8 @@ pub fn sweep_report(
     p.tables = vec![
         summary_percentiles(sum),
         Table {
-            id: "percentiles",
-            title: "Percentiles by month",
+            id: "percentiles".into(),
+            title: "Percentiles by month".into(),
             collapsed: true,
             summary: format!("Show all {} months", rows.len()),
             header,
@@ -412,8 +480,8 @@ fn summary_percentiles(sum: &SweepSummary) -> Table {
     };
     let months = |v: Option<f64>| v.map_or_else(|| "-".into(), |v| format!("{v:.1}"));
     Table {
-        id: "summary-percentiles",
-        title: "Percentiles of the summary figures",
+        id: "summary-percentiles".into(),
+        title: "Percentiles of the summary figures".into(),
         header: ["figure", "P10", "P50", "P90"].map(String::from).to_vec(),
         rows: vec![
             q("NPV", &sum.npv_usd, &opt_usd),
@@ -435,11 +503,13 @@ fn summary_percentiles(sum: &SweepSummary) -> Table {
     }
 }
 
-/// `report.html` of a comparison.
+/// `report.html` of a comparison. `world_texts` are the worlds' texts in the order of
+/// `rows` (for the assumptions tables), or empty when they are not known.
 pub fn compare_report(
     rows: &[CompareRow],
     _paths: &[CashPath],
     svgs: &[(String, Vec<u8>)],
+    world_texts: &[&str],
 ) -> Result<String> {
     let mut p = page(
         "Comparison of worlds",
@@ -453,13 +523,19 @@ pub fn compare_report(
     p.charts = svgs.iter().map(|(n, b)| Figure::from_file(n, b)).collect();
     let (header, table_rows) = csv_table(&crate::compare::compare_csv(rows)?);
     p.tables = vec![Table {
-        id: "compare",
-        title: "Side by side",
+        id: "compare".into(),
+        title: "Side by side".into(),
         header,
         rows: table_rows,
         empty: "No worlds.",
         ..Table::default()
     }];
+    let worlds: Vec<(String, &str)> = rows
+        .iter()
+        .map(|r| r.world.clone())
+        .zip(world_texts.iter().copied())
+        .collect();
+    p.tables.extend(compare_assumptions(&worlds));
     render(&p)
 }
 
@@ -484,6 +560,34 @@ mod tests {
         assert!(!html.contains("<script>alert"));
         assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"));
         assert!(html.contains("a&amp;b"));
+    }
+
+    #[test]
+    fn compare_assumptions_list_each_world_and_only_the_differing_inputs_side_by_side() {
+        let a = "World(site: Site(name: \"A\", power_mw: 10.0, pue: 1.2), // grid study\n)";
+        let b = "World(site: Site(name: \"A\", power_mw: 12.5, pue: 1.2, extra_usd: 3))";
+        let worlds = [("a <b>".to_string(), a), ("b".to_string(), b)];
+        let tables = compare_assumptions(&worlds);
+        let ids: Vec<&str> = tables.iter().map(|t| t.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["assumptions-differ", "assumptions-1", "assumptions-2"]
+        );
+        let differ = &tables[0];
+        assert_eq!(differ.header, ["input", "1. a <b>", "2. b"]);
+        assert_eq!(
+            differ.rows,
+            [
+                vec!["site.power_mw", "10.0 MW", "12.5 MW"],
+                vec!["site.extra_usd", "-", "3 USD"],
+            ]
+        );
+        assert_eq!(tables[1].rows.len(), 3);
+        assert_eq!(tables[2].rows.len(), 4);
+        assert!(tables[1].title.ends_with("a <b>") && tables[1].collapsed);
+        // Without the texts: one table that says so.
+        let none = compare_assumptions(&[]);
+        assert_eq!((none.len(), none[0].rows.len()), (1, 0));
     }
 
     #[test]
