@@ -54,102 +54,132 @@ struct Scanned {
 }
 
 fn scan(text: &str) -> Scanned {
-    let b = text.as_bytes();
-    let lines = text.lines().count() + 1;
-    let mut out = Scanned {
-        toks: Vec::new(),
-        comments: vec![None; lines],
+    let mut s = Scanner {
+        text,
+        b: text.as_bytes(),
+        i: 0,
+        line: 1,
+        line_has_token: false,
+        out: Scanned {
+            toks: Vec::new(),
+            comments: vec![None; text.lines().count() + 1],
+        },
     };
-    let (mut i, mut line) = (0usize, 1usize);
-    let mut line_has_token = false;
-    while i < b.len() {
-        let c = b[i];
-        match c {
+    while s.i < s.b.len() {
+        s.step();
+    }
+    s.out
+}
+
+/// The tokenizer's cursor: where it is in the text, on which line, and whether that
+/// line has held a token yet (which tells a comment beside code from a comment line).
+struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    i: usize,
+    line: usize,
+    line_has_token: bool,
+    out: Scanned,
+}
+
+impl Scanner<'_> {
+    /// Reads one token, comment, newline or run of skipped text at the cursor.
+    fn step(&mut self) {
+        let (b, i) = (self.b, self.i);
+        match b[i] {
             b'\n' => {
-                line += 1;
-                line_has_token = false;
-                i += 1;
+                self.line += 1;
+                self.line_has_token = false;
+                self.i += 1;
             }
-            b'/' if b.get(i + 1) == Some(&b'/') => {
-                let start = i + 2;
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-                let body = text[start..i].trim().to_string();
-                if let Some(slot) = out.comments.get_mut(line - 1) {
-                    *slot = Some((body, !line_has_token));
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                i += 2;
-                while i < b.len() && !(b[i] == b'*' && b.get(i + 1) == Some(&b'/')) {
-                    if b[i] == b'\n' {
-                        line += 1;
-                    }
-                    i += 1;
-                }
-                i = (i + 2).min(b.len());
-            }
-            b'#' => {
-                // `#![enable(...)]`: an attribute, not an input.
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                let start = i;
-                i += 1;
-                let mut value = String::new();
-                while i < b.len() && b[i] != b'"' {
-                    if b[i] == b'\\' && i + 1 < b.len() {
-                        value.push(b[i + 1] as char);
-                        i += 2;
-                        continue;
-                    }
-                    let ch = text[i..].chars().next().unwrap_or('\u{fffd}');
-                    if ch == '\n' {
-                        line += 1;
-                    }
-                    value.push(ch);
-                    i += ch.len_utf8().max(1);
-                }
-                i = (i + 1).min(b.len());
-                out.toks.push(lex(Tok::Str(value), start, i, line));
-                line_has_token = true;
-            }
-            c if c.is_ascii_digit() || c == b'-' || c == b'+' || c == b'.' => {
-                let start = i;
-                while i < b.len()
-                    && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'_' | b'-' | b'+'))
-                {
-                    i += 1;
-                }
-                out.toks
-                    .push(lex(Tok::Num(text[start..i].into()), start, i, line));
-                line_has_token = true;
+            b'/' if b.get(i + 1) == Some(&b'/') => self.line_comment(),
+            b'/' if b.get(i + 1) == Some(&b'*') => self.block_comment(),
+            // `#![enable(...)]`: an attribute, not an input.
+            b'#' => self.to_line_end(),
+            b'"' => self.string(),
+            c if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.') => {
+                let number =
+                    |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-' | b'+');
+                let end = self.run_while(number);
+                self.push(Tok::Num(self.text[i..end].into()), i, end);
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
-                let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
-                out.toks
-                    .push(lex(Tok::Ident(text[start..i].into()), start, i, line));
-                line_has_token = true;
+                let end = self.run_while(|c| c.is_ascii_alphanumeric() || c == b'_');
+                self.push(Tok::Ident(self.text[i..end].into()), i, end);
             }
-            c if c.is_ascii_whitespace() => i += 1,
-            c if c.is_ascii() => {
-                out.toks.push(lex(Tok::Punct(c as char), i, i + 1, line));
-                line_has_token = true;
-                i += 1;
-            }
-            _ => {
-                // Non-ASCII outside strings and comments: not RON; step over it.
-                i += text[i..].chars().next().map_or(1, char::len_utf8);
-            }
+            c if c.is_ascii_whitespace() => self.i += 1,
+            c if c.is_ascii() => self.push(Tok::Punct(c as char), i, i + 1),
+            // Non-ASCII outside strings and comments: not RON; step over it.
+            _ => self.i += self.text[i..].chars().next().map_or(1, char::len_utf8),
         }
     }
-    out
+
+    /// The end of the run of bytes from the cursor that `keep` accepts.
+    fn run_while(&self, keep: impl Fn(u8) -> bool) -> usize {
+        let mut end = self.i;
+        while end < self.b.len() && keep(self.b[end]) {
+            end += 1;
+        }
+        end
+    }
+
+    /// Records a token spanning `start..end` and moves the cursor past it.
+    fn push(&mut self, tok: Tok, start: usize, end: usize) {
+        self.out.toks.push(lex(tok, start, end, self.line));
+        self.line_has_token = true;
+        self.i = end;
+    }
+
+    fn to_line_end(&mut self) {
+        self.i = self.run_while(|c| c != b'\n');
+    }
+
+    /// `// …`: kept as the comment of its line, marked as a comment line when no token
+    /// came before it on that line.
+    fn line_comment(&mut self) {
+        let start = self.i + 2;
+        self.to_line_end();
+        let body = self.text[start..self.i].trim().to_string();
+        let alone = !self.line_has_token;
+        if let Some(slot) = self.out.comments.get_mut(self.line - 1) {
+            *slot = Some((body, alone));
+        }
+    }
+
+    /// `/* … */`: skipped, counting its lines.
+    fn block_comment(&mut self) {
+        let b = self.b;
+        self.i += 2;
+        while self.i < b.len() && !(b[self.i] == b'*' && b.get(self.i + 1) == Some(&b'/')) {
+            if b[self.i] == b'\n' {
+                self.line += 1;
+            }
+            self.i += 1;
+        }
+        self.i = (self.i + 2).min(b.len());
+    }
+
+    /// A quoted string: its value unescaped, its span with the quotes.
+    fn string(&mut self) {
+        let (b, start) = (self.b, self.i);
+        self.i += 1;
+        let mut value = String::new();
+        while self.i < b.len() && b[self.i] != b'"' {
+            if b[self.i] == b'\\' && self.i + 1 < b.len() {
+                value.push(b[self.i + 1] as char);
+                self.i += 2;
+                continue;
+            }
+            let ch = self.text[self.i..].chars().next().unwrap_or('\u{fffd}');
+            if ch == '\n' {
+                self.line += 1;
+            }
+            value.push(ch);
+            self.i += ch.len_utf8().max(1);
+        }
+        let end = (self.i + 1).min(b.len());
+        self.push(Tok::Str(value), start, end);
+    }
 }
 
 fn lex(tok: Tok, start: usize, end: usize, line: usize) -> Lexeme {
