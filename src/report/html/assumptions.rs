@@ -95,7 +95,7 @@ impl Scanner<'_> {
             b'/' if b.get(i + 1) == Some(&b'/') => self.line_comment(),
             b'/' if b.get(i + 1) == Some(&b'*') => self.block_comment(),
             // `#![enable(...)]`: an attribute, not an input.
-            b'#' => self.to_line_end(),
+            b'#' => self.skip_to_line_end(),
             b'"' => self.string(),
             c if c.is_ascii_digit() || matches!(c, b'-' | b'+' | b'.') => {
                 let number =
@@ -130,7 +130,7 @@ impl Scanner<'_> {
         self.i = end;
     }
 
-    fn to_line_end(&mut self) {
+    fn skip_to_line_end(&mut self) {
         self.i = self.run_while(|c| c != b'\n');
     }
 
@@ -138,7 +138,7 @@ impl Scanner<'_> {
     /// came before it on that line.
     fn line_comment(&mut self) {
         let start = self.i + 2;
-        self.to_line_end();
+        self.skip_to_line_end();
         let body = self.text[start..self.i].trim().to_string();
         let alone = !self.line_has_token;
         if let Some(slot) = self.out.comments.get_mut(self.line - 1) {
