@@ -1,5 +1,6 @@
-//! report.html and `retrofit serve`'s page in a real browser: headless Chromium (Debian's
-//! `chromium` package) driven over the DevTools protocol from Rust.
+//! report.html (of a run, and of a 10,000-run sweep) and `retrofit serve`'s page in a
+//! real browser: headless Chromium (Debian's `chromium` package) driven over the
+//! DevTools protocol from Rust.
 //!
 //! Runs only when `RETROFIT_BROWSER_TEST=1`, which `scripts/test.sh` always sets after
 //! installing chromium (so CI runs it, and it fails loudly there rather than skipping);
@@ -357,6 +358,30 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // The 10,000-run sweep's report: the size limit the issue sets, then opened below.
+    let sweep = tmp.path().join("reference-sweep");
+    let o = common::retrofit()
+        .args([
+            "sweep",
+            "worlds/reference.ron",
+            "--runs",
+            "10000",
+            "--charts",
+            "svg",
+            "--out",
+        ])
+        .arg(&sweep)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let sweep_report = sweep.join("report.html");
+    let bytes = std::fs::metadata(&sweep_report).unwrap().len();
+    assert!(bytes < 5_000_000, "10,000-run report.html is {bytes} bytes");
+    let sweep_charts = std::fs::read_dir(&sweep)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("svg".as_ref()))
+        .count() as u64;
+    assert!(sweep_charts >= 2, "the fan and payback charts at least");
     let (_server, url) = serve("worlds/reference.ron");
     let (_browser, port) = chromium(&tmp.path().join("profile"));
     let mut page = Page::open(port).await;
@@ -375,6 +400,27 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     let shot = tmp.path().join("report.png");
     page.screenshot(&shot).await;
     keep_screenshot(&shot, "report.png");
+
+    // The 10,000-run sweep's report: every chart it wrote is drawn with a size, in the
+    // bundled font, and its folded percentile table is there.
+    let report = std::fs::canonicalize(&sweep_report).unwrap();
+    page.goto(&format!("file://{}", report.display())).await;
+    assert_eq!(check_charts(&mut page).await, sweep_charts);
+    check_page_font(&mut page).await;
+    let headline = page
+        .eval("document.querySelector('#headline dd').textContent")
+        .await;
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(sweep.join("summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        headline,
+        json!(retrofit::text::usd(
+            summary["npv_usd"]["p50"].as_f64().unwrap()
+        ))
+    );
+    let shot = tmp.path().join("sweep-report.png");
+    page.screenshot(&shot).await;
 
     // The classroom page: first run drawn, then the lease rate moved.
     page.goto(&url).await;
