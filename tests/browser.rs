@@ -10,6 +10,8 @@
 //! `scripts/regen-examples.sh`). Limits are generous; speed is for the benchmark.
 
 mod common;
+#[path = "common/outputs.rs"]
+mod outputs;
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
@@ -352,28 +354,27 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("reference");
-    let o = common::retrofit()
-        .args(["run", "worlds/reference.ron", "--charts", "svg", "--out"])
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out_arg = out.to_str().unwrap();
+    outputs::run_ok([
+        "run",
+        "worlds/reference.ron",
+        "--charts",
+        "svg",
+        "--out",
+        out_arg,
+    ]);
     // The 10,000-run sweep's report: the size limit the issue sets, then opened below.
     let sweep = tmp.path().join("reference-sweep");
-    let o = common::retrofit()
-        .args([
-            "sweep",
-            "worlds/reference.ron",
-            "--runs",
-            "10000",
-            "--charts",
-            "svg",
-            "--out",
-        ])
-        .arg(&sweep)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    outputs::run_ok([
+        "sweep",
+        "worlds/reference.ron",
+        "--runs",
+        "10000",
+        "--charts",
+        "svg",
+        "--out",
+        sweep.to_str().unwrap(),
+    ]);
     let sweep_report = sweep.join("report.html");
     let bytes = std::fs::metadata(&sweep_report).unwrap().len();
     assert!(bytes < 5_000_000, "10,000-run report.html is {bytes} bytes");
@@ -391,11 +392,7 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     page.goto(&format!("file://{}", report.display())).await;
     assert_eq!(check_charts(&mut page).await, 4);
     check_page_font(&mut page).await;
-    let months = std::fs::read_to_string(out.join("ledger.csv"))
-        .unwrap()
-        .lines()
-        .count() as u64
-        - 1;
+    let months = outputs::read(out.join("ledger.csv")).lines().count() as u64 - 1;
     check_ledger_folds_on_screen_and_prints_whole(&mut page, months).await;
     let shot = tmp.path().join("report.png");
     page.screenshot(&shot).await;
@@ -410,15 +407,8 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     let headline = page
         .eval("document.querySelector('#headline dd').textContent")
         .await;
-    let summary: Value =
-        serde_json::from_str(&std::fs::read_to_string(sweep.join("summary.json")).unwrap())
-            .unwrap();
-    assert_eq!(
-        headline,
-        json!(retrofit::text::usd(
-            summary["npv_usd"]["p50"].as_f64().unwrap()
-        ))
-    );
+    let p50 = outputs::summary(&sweep)["npv_usd"]["p50"].as_f64().unwrap();
+    assert_eq!(headline, json!(retrofit::text::usd(p50)));
     let shot = tmp.path().join("sweep-report.png");
     page.screenshot(&shot).await;
 
@@ -436,7 +426,7 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     )
     .await;
     // The library, given the same edit, computes the NPV the page must show.
-    let text = std::fs::read_to_string("worlds/reference.ron").unwrap();
+    let text = outputs::read("worlds/reference.ron");
     let c = retrofit::serve::Classroom::new(text, "reference.ron".into()).unwrap();
     let values = [("lease_usd_per_kw_month".to_string(), "100".to_string())].into();
     let (_, s) = c.edited(&values).unwrap();

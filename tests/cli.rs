@@ -1,27 +1,22 @@
 //! The `retrofit` binary as a user runs it.
 
 mod common;
+#[path = "common/outputs.rs"]
+mod outputs;
 
+use outputs::{output, read, run_ok, summary};
 use std::path::Path;
 use std::process::Command;
-
-fn retrofit(args: &[&str]) -> std::process::Output {
-    common::retrofit()
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
 
 #[test]
 fn run_writes_the_ledger_events_and_summary_and_prints_a_summary() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("teaching");
-    let o = retrofit(&["run", "worlds/teaching.ron", "--out", out.to_str().unwrap()]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run_ok(["run", "worlds/teaching.ron", "--out", out.to_str().unwrap()]);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("NPV"), "{stdout}");
     assert!(stdout.contains("first GPU energised   2027-03"), "{stdout}");
-    let ledger = std::fs::read_to_string(out.join("ledger.csv")).unwrap();
+    let ledger = read(out.join("ledger.csv"));
     let header = ledger.lines().next().unwrap();
     for col in [
         "month",
@@ -45,14 +40,13 @@ fn run_writes_the_ledger_events_and_summary_and_prints_a_summary() {
     }
     assert_eq!(ledger.lines().count(), 1 + 120);
     assert!(ledger.lines().nth(1).unwrap().starts_with("2026-01,"));
-    let events = std::fs::read_to_string(out.join("events.csv")).unwrap();
+    let events = read(out.join("events.csv"));
     assert!(events.starts_with("time,event,entity,detail\n"));
     assert!(
         events.contains(",wait,gpu-hall,site interconnect limit"),
         "{events}"
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&out);
     assert_eq!(summary["first_gpu_month"], "2027-03");
     assert!(summary["npv_usd"].is_number());
 }
@@ -62,7 +56,7 @@ fn two_seeded_runs_write_identical_files() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for out in [&a, &b] {
-        let o = retrofit(&[
+        run_ok([
             "run",
             "worlds/teaching.ron",
             "--seed",
@@ -70,7 +64,6 @@ fn two_seeded_runs_write_identical_files() {
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     for f in ["ledger.csv", "events.csv", "summary.json"] {
         let read = |d: &Path| std::fs::read(d.join(f)).unwrap();
@@ -80,7 +73,7 @@ fn two_seeded_runs_write_identical_files() {
 
 #[test]
 fn a_missing_world_file_fails_with_a_clear_message() {
-    let o = retrofit(&["run", "worlds/no-such-world.ron"]);
+    let o = output(["run", "worlds/no-such-world.ron"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -94,19 +87,18 @@ fn init_writes_a_world_that_runs_and_refuses_to_overwrite() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("site.ron");
     let p = path.to_str().unwrap();
-    let o = retrofit(&["init", "--template", "teaching", p]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    run_ok(["init", "--template", "teaching", p]);
     assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
+        read(&path),
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("worlds/teaching.ron"))
             .unwrap()
     );
-    let again = retrofit(&["init", p]);
+    let again = output(["init", p]);
     assert!(
         !again.status.success(),
         "init must not overwrite an existing file"
     );
-    let unknown = retrofit(&[
+    let unknown = output([
         "init",
         "--template",
         "nope",
@@ -178,16 +170,27 @@ fn signal_a_running_sweep(
                 && std::fs::metadata(e.path().join("runs.csv")).is_ok_and(|m| m.len() > 0)
         })
     };
+    wait_until(recording);
+    send_signal(&child, signal);
+    child.wait_with_output().unwrap()
+}
+
+/// Polls `ready` until it holds (or a generous five minutes pass: the caller's next
+/// step then shows what was missing).
+fn wait_until(ready: impl Fn() -> bool) {
     let t0 = std::time::Instant::now();
-    while !recording() && t0.elapsed() < std::time::Duration::from_secs(300) {
-        std::thread::sleep(std::time::Duration::from_millis(20));
+    while !ready() && t0.elapsed() < std::time::Duration::from_secs(300) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
     }
+}
+
+/// Sends `signal` (a name: TERM, HUP, INT) to `child` with kill(1).
+fn send_signal(child: &std::process::Child, signal: &str) {
     let sent = Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
-    assert!(sent.success());
-    child.wait_with_output().unwrap()
+    assert!(sent.success(), "kill -{signal}");
 }
 
 /// What an interrupted sweep must leave: exit 130, a partial summary, runs.csv with
@@ -200,16 +203,12 @@ fn assert_kept_what_finished(dir: &Path, o: &std::process::Output, planned: u64)
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let summary = summary(&out);
     assert_eq!(summary["partial"], true);
     assert_eq!(summary["runs_planned"].as_u64(), Some(planned));
     let done = summary["runs_completed"].as_u64().unwrap();
     assert!(done >= 1 && done < planned, "{done}");
-    let rows = std::fs::read_to_string(out.join("runs.csv"))
-        .unwrap()
-        .lines()
-        .count() as u64;
+    let rows = read(out.join("runs.csv")).lines().count() as u64;
     assert_eq!(
         rows,
         done + 1,
@@ -259,8 +258,7 @@ fn a_sweep_of_u64_max_runs_starts_at_once_and_stops_cleanly() {
 fn a_run_stopped_by_a_signal_keeps_the_old_output_and_leaves_nothing_hidden() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = retrofit(&["run", "worlds/teaching.ron", "--out", out.to_str().unwrap()]);
-    assert!(o.status.success());
+    run_ok(["run", "worlds/teaching.ron", "--out", out.to_str().unwrap()]);
     let before = std::fs::read(out.join("retrofit-manifest.json")).unwrap();
     for signal in ["TERM", "HUP", "INT"] {
         // Large charts keep the command busy long enough to be caught mid-write.
@@ -284,14 +282,8 @@ fn a_run_stopped_by_a_signal_keeps_the_old_output_and_leaves_nothing_hidden() {
                 .iter()
                 .any(|n| n.starts_with(".out.partial-"))
         };
-        let t0 = std::time::Instant::now();
-        while !writing() && t0.elapsed() < std::time::Duration::from_secs(300) {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        Command::new("kill")
-            .args([&format!("-{signal}"), &child.id().to_string()])
-            .status()
-            .unwrap();
+        wait_until(writing);
+        send_signal(&child, signal);
         let o = child.wait_with_output().unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         // Either the signal arrived while writing (128 + its number) or the run had
@@ -323,28 +315,21 @@ fn a_run_stopped_by_a_signal_keeps_the_old_output_and_leaves_nothing_hidden() {
 fn an_existing_output_folder_is_replaced_not_merged() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let sweep = retrofit(
-        &[
-            "sweep",
-            "tests/data/valid-small.ron",
-            "--runs",
-            "3",
-            "--out",
-        ]
-        .iter()
-        .copied()
-        .chain([out.to_str().unwrap()])
-        .collect::<Vec<_>>(),
-    );
-    assert!(sweep.status.success(), "{sweep:?}");
+    run_ok([
+        "sweep",
+        "tests/data/valid-small.ron",
+        "--runs",
+        "3",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(out.join("fan.png").exists());
-    let o = retrofit(&[
+    run_ok([
         "run",
         "tests/data/valid-small.ron",
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{o:?}");
     assert!(!out.join("fan.png").exists(), "old files must not survive");
     for f in [
         "ledger.csv",
@@ -366,14 +351,14 @@ fn a_file_in_the_way_of_the_output_folder_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     std::fs::write(&out, "not a folder").unwrap();
-    let o = retrofit(&[
+    let o = output([
         "run",
         "tests/data/valid-small.ron",
         "--out",
         out.to_str().unwrap(),
     ]);
     assert_clean_refusal(&o, &out, "is not a folder");
-    assert_eq!(std::fs::read_to_string(&out).unwrap(), "not a folder");
+    assert_eq!(read(&out), "not a folder");
 }
 
 // Regression (issue 11): `mydocs/summary.json` was overwritten because its name looked
@@ -392,12 +377,9 @@ fn a_users_folder_is_refused_whatever_its_file_names() {
     ] {
         let mut args = cmd.clone();
         args.extend(["--out", mine.to_str().unwrap()]);
-        let o = retrofit(&args);
+        let o = output(&args);
         assert_clean_refusal(&o, &mine, "retrofit-manifest.json");
-        assert_eq!(
-            std::fs::read_to_string(mine.join("summary.json")).unwrap(),
-            "mine"
-        );
+        assert_eq!(read(mine.join("summary.json")), "mine");
         assert_eq!(entries(&mine), ["notes.txt", "summary.json"], "{cmd:?}");
         assert_eq!(
             entries(dir.path()),
@@ -414,17 +396,16 @@ fn a_users_folder_is_refused_whatever_its_file_names() {
 fn a_symlink_given_as_out_is_refused_and_both_ends_are_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let real = dir.path().join("real");
-    let o = retrofit(&[
+    run_ok([
         "run",
         "tests/data/valid-small.ron",
         "--out",
         real.to_str().unwrap(),
     ]);
-    assert!(o.status.success());
     let before = std::fs::read(real.join("retrofit-manifest.json")).unwrap();
     let link = dir.path().join("link");
     std::os::unix::fs::symlink(&real, &link).unwrap();
-    let o = retrofit(&[
+    let o = output([
         "run",
         "worlds/teaching.ron",
         "--out",
@@ -474,13 +455,12 @@ fn concurrent_runs_to_one_folder_all_succeed_and_leave_one_whole_folder() {
     assert_eq!(entries(dir.path()), ["out"], "no hidden sibling left");
     // The folder is one writer's whole output: replacing it again is accepted, which
     // requires every file to match the manifest.
-    let o = retrofit(&[
+    run_ok([
         "run",
         "tests/data/valid-small.ron",
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success(), "{o:?}");
 }
 
 // Regression (issue 11): a legal 250-character folder name failed because the hidden
@@ -490,13 +470,12 @@ fn a_250_character_folder_name_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r".repeat(250));
     for _ in 0..2 {
-        let o = retrofit(&[
+        run_ok([
             "run",
             "tests/data/valid-small.ron",
             "--out",
             out.to_str().unwrap(),
         ]);
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
     assert_eq!(entries(dir.path()), ["r".repeat(250)]);
 }
@@ -531,8 +510,7 @@ fn init_on_a_full_disk_leaves_no_file_and_the_next_init_works() {
         "no file, no temporary: {:?}",
         entries(dir.path())
     );
-    let o = retrofit(&["init", "--template", "reference", p]);
-    assert!(o.status.success(), "{o:?}");
+    run_ok(["init", "--template", "reference", p]);
     assert!(retrofit::load(&path).is_ok());
 }
 
@@ -542,8 +520,7 @@ fn init_on_a_full_disk_leaves_no_file_and_the_next_init_works() {
 fn a_run_on_a_full_disk_names_the_file_and_keeps_the_old_output() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = retrofit(&["run", "worlds/teaching.ron", "--out", out.to_str().unwrap()]);
-    assert!(o.status.success());
+    run_ok(["run", "worlds/teaching.ron", "--out", out.to_str().unwrap()]);
     let before = std::fs::read(out.join("ledger.csv")).unwrap();
     let o = retrofit_with_file_limit(
         8,
@@ -570,7 +547,7 @@ fn a_run_on_a_full_disk_names_the_file_and_keeps_the_old_output() {
 fn jobs_beyond_the_cores_are_bounded_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("s");
-    let o = retrofit(&[
+    let o = output([
         "sweep",
         "tests/data/valid-small.ron",
         "--runs",
@@ -611,7 +588,7 @@ fn control_characters_in_a_site_name_are_not_sent_to_the_terminal() {
         vec!["run", w, "--out", out.to_str().unwrap()],
     ] {
         // Whether the world is accepted or refused, no escape byte may be printed.
-        let o = retrofit(&args);
+        let o = output(&args);
         let printed = [o.stdout.as_slice(), o.stderr.as_slice()].concat();
         assert!(
             !printed.contains(&0x1b),
@@ -636,16 +613,15 @@ fn a_write_protected_output_is_refused_or_replaced_never_left_half_moved() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let o = retrofit(&[
+    run_ok([
         "run",
         "tests/data/valid-small.ron",
         "--out",
         out.to_str().unwrap(),
     ]);
-    assert!(o.status.success());
     std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o555)).unwrap();
-    let o = retrofit(
-        &["run", "tests/data/valid-small.ron", "--seed", "3", "--out"]
+    let o = output(
+        ["run", "tests/data/valid-small.ron", "--seed", "3", "--out"]
             .iter()
             .copied()
             .chain([out.to_str().unwrap()])
@@ -653,7 +629,7 @@ fn a_write_protected_output_is_refused_or_replaced_never_left_half_moved() {
     );
     if !o.status.success() {
         assert_clean_refusal(&o, &out, "write-protected");
-        let manifest = std::fs::read_to_string(out.join("retrofit-manifest.json")).unwrap();
+        let manifest = read(out.join("retrofit-manifest.json"));
         assert!(manifest.contains("\"world_fingerprint\""));
         std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755)).unwrap();
     }

@@ -1,21 +1,16 @@
 //! report.html: written by run, sweep and compare; self-contained; escapes the world.
 
 mod common;
+#[path = "common/outputs.rs"]
+mod outputs;
 
-use common::retrofit;
+use outputs::{read, run_ok, summary};
 use std::path::Path;
 
-fn run_ok(args: &[&str]) {
-    let o = retrofit().args(args).output().unwrap();
-    assert!(
-        o.status.success(),
-        "retrofit {args:?}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap()
+/// `retrofit ARGS` with charts drawn at 800×450 (smaller pages, quicker tests), which
+/// must succeed.
+fn run_small(args: &[&str]) {
+    run_ok(args.iter().chain(&["--width", "800", "--height", "450"]));
 }
 
 /// The page fetches nothing: no URL that a browser would load from the network.
@@ -40,17 +35,13 @@ fn assert_self_contained(html: &str) {
 fn a_run_report_holds_every_section_the_charts_and_the_sources() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("ref");
-    run_ok(&[
+    run_small(&[
         "run",
         "worlds/reference.ron",
         "--out",
         out.to_str().unwrap(),
-        "--width",
-        "800",
-        "--height",
-        "450",
     ]);
-    let html = read(&out.join("report.html"));
+    let html = read(out.join("report.html"));
     assert_self_contained(&html);
     for id in [
         "headline",
@@ -81,12 +72,10 @@ fn a_run_report_holds_every_section_the_charts_and_the_sources() {
     assert!(html.contains("markets.gpu_lease.usd_per_kw_month"));
     assert!(html.contains("Core Scientific → CoreWeave"));
     // The NPV shown is the summary's.
-    let summary: serde_json::Value =
-        serde_json::from_str(&read(&out.join("summary.json"))).unwrap();
-    let npv = summary["npv_usd"].as_f64().unwrap();
+    let npv = summary(&out)["npv_usd"].as_f64().unwrap();
     assert!(html.contains(&retrofit::text::usd(npv)));
     // Every month of the ledger is a row.
-    let months = read(&out.join("ledger.csv")).lines().count() - 1;
+    let months = read(out.join("ledger.csv")).lines().count() - 1;
     assert!(html.contains(&format!("Show all {months} months")));
 }
 
@@ -94,7 +83,7 @@ fn a_run_report_holds_every_section_the_charts_and_the_sources() {
 fn charts_none_writes_no_report_and_svg_reuses_the_drawn_charts() {
     let d = tempfile::tempdir().unwrap();
     let none = d.path().join("none");
-    run_ok(&[
+    run_ok([
         "run",
         "worlds/teaching.ron",
         "--out",
@@ -104,20 +93,16 @@ fn charts_none_writes_no_report_and_svg_reuses_the_drawn_charts() {
     ]);
     assert!(!none.join("report.html").exists());
     let svg = d.path().join("svg");
-    run_ok(&[
+    run_small(&[
         "run",
         "worlds/teaching.ron",
         "--out",
         svg.to_str().unwrap(),
         "--charts",
         "svg",
-        "--width",
-        "800",
-        "--height",
-        "450",
     ]);
-    let html = read(&svg.join("report.html"));
-    let cash = read(&svg.join("cash.svg"));
+    let html = read(svg.join("report.html"));
+    let cash = read(svg.join("cash.svg"));
     let inline = &cash[cash.find("<svg").unwrap()..];
     assert!(
         html.contains(inline),
@@ -134,19 +119,15 @@ fn a_world_whose_names_hold_script_tags_renders_them_as_text() {
     let world = d.path().join("evil.ron");
     std::fs::write(&world, text).unwrap();
     let out = d.path().join("out");
-    run_ok(&[
+    run_small(&[
         "run",
         world.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
         "--charts",
         "svg",
-        "--width",
-        "800",
-        "--height",
-        "450",
     ]);
-    let html = read(&out.join("report.html"));
+    let html = read(out.join("report.html"));
     assert!(!html.contains("<script"), "no script element");
     assert!(!html.contains("<img"), "no img element");
     assert!(html.contains("&lt;script&gt;alert("));
@@ -155,7 +136,7 @@ fn a_world_whose_names_hold_script_tags_renders_them_as_text() {
     // The compare report's assumptions tables (the world's name in the side-by-side
     // header and titles, its comments as sources) escape it too.
     let cmp = d.path().join("cmp");
-    run_ok(&[
+    run_small(&[
         "compare",
         world.to_str().unwrap(),
         "worlds/teaching.ron",
@@ -163,12 +144,8 @@ fn a_world_whose_names_hold_script_tags_renders_them_as_text() {
         cmp.to_str().unwrap(),
         "--charts",
         "svg",
-        "--width",
-        "800",
-        "--height",
-        "450",
     ]);
-    let html = read(&cmp.join("report.html"));
+    let html = read(cmp.join("report.html"));
     assert!(!html.contains("<script"), "no script element");
     assert!(!html.contains("<img"), "no img element");
     let first = &html[html.find("<section id=\"assumptions-1\">").unwrap()..];
@@ -181,7 +158,7 @@ fn a_world_whose_names_hold_script_tags_renders_them_as_text() {
 fn sweep_and_compare_reports_hold_their_tables() {
     let d = tempfile::tempdir().unwrap();
     let sw = d.path().join("sweep");
-    run_ok(&[
+    run_small(&[
         "sweep",
         "worlds/teaching.ron",
         "--runs",
@@ -190,12 +167,8 @@ fn sweep_and_compare_reports_hold_their_tables() {
         "1",
         "--out",
         sw.to_str().unwrap(),
-        "--width",
-        "800",
-        "--height",
-        "450",
     ]);
-    let html = read(&sw.join("report.html"));
+    let html = read(sw.join("report.html"));
     assert_self_contained(&html);
     for id in ["summary-percentiles", "percentiles", "assumptions"] {
         assert!(
@@ -204,25 +177,20 @@ fn sweep_and_compare_reports_hold_their_tables() {
         );
     }
     assert!(html.contains("id=\"chart-fan\"") && html.contains("id=\"chart-payback\""));
-    let summary: serde_json::Value = serde_json::from_str(&read(&sw.join("summary.json"))).unwrap();
-    let p50 = summary["npv_usd"]["p50"].as_f64().unwrap();
+    let p50 = summary(&sw)["npv_usd"]["p50"].as_f64().unwrap();
     assert!(html.contains(&retrofit::text::usd(p50)));
 
     let cmp = d.path().join("cmp");
-    run_ok(&[
+    run_small(&[
         "compare",
         "worlds/keep-mining.ron",
         "worlds/teaching.ron",
         "--out",
         cmp.to_str().unwrap(),
-        "--width",
-        "800",
-        "--height",
-        "450",
     ]);
-    let html = read(&cmp.join("report.html"));
+    let html = read(cmp.join("report.html"));
     assert!(html.contains("<section id=\"compare\">"));
-    let csv = read(&cmp.join("compare.csv"));
+    let csv = read(cmp.join("compare.csv"));
     let rows = csv.lines().count();
     // One table row per line of compare.csv (header included).
     let section = &html[html.find("<section id=\"compare\">").unwrap()..];

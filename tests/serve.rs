@@ -1,31 +1,13 @@
 //! `retrofit serve`'s HTTP API, with a real HTTP client against a free local port.
 
-use retrofit::serve::{Classroom, MAX_BODY_BYTES, bind, serve};
+#[path = "common/classroom.rs"]
+mod classroom;
+
+use classroom::Server;
+use retrofit::serve::{Classroom, MAX_BODY_BYTES, bind};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-
-/// Starts a classroom for `text` on a free port; returns its base URL and a sender
-/// that stops it.
-async fn start(
-    text: &str,
-) -> (
-    String,
-    tokio::sync::oneshot::Sender<()>,
-    tokio::task::JoinHandle<()>,
-) {
-    let c = Classroom::new(text.to_string(), "test.ron".into()).unwrap();
-    let l = bind(SocketAddr::from(([127, 0, 0, 1], 0))).await.unwrap();
-    let url = format!("http://{}", l.local_addr().unwrap());
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let h = tokio::spawn(async move {
-        serve(l, c, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    (url, tx, h)
-}
 
 fn teaching() -> String {
     std::fs::read_to_string("worlds/teaching.ron").unwrap()
@@ -37,16 +19,8 @@ fn reference() -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_edit_round_trips_to_the_library_and_downloads_a_world_that_loads() {
-    let (url, stop, h) = start(&reference()).await;
-    let http = reqwest::Client::new();
-    let world: serde_json::Value = http
-        .get(format!("{url}/api/world"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let server = Server::start(&reference()).await;
+    let world = server.get_json("/api/world").await;
     assert!(
         world["controls"]
             .as_array()
@@ -55,13 +29,8 @@ async fn an_edit_round_trips_to_the_library_and_downloads_a_world_that_loads() {
             .any(|c| c["id"] == "lease_usd_per_kw_month")
     );
 
-    let body = serde_json::json!({ "values": { "lease_usd_per_kw_month": "100" } });
-    let r = http
-        .post(format!("{url}/api/run"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let body = json!({ "values": { "lease_usd_per_kw_month": "100" } });
+    let r = server.post_json("/api/run", &body).await;
     assert_eq!(r.status(), 200);
     let view: serde_json::Value = r.json().await.unwrap();
     // The library, edited the same way, computes the same NPV.
@@ -83,12 +52,7 @@ async fn an_edit_round_trips_to_the_library_and_downloads_a_world_that_loads() {
             .starts_with("<svg")
     );
 
-    let ron = http
-        .post(format!("{url}/api/world.ron"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let ron = server.post_json("/api/world.ron", &body).await;
     assert_eq!(ron.status(), 200);
     let downloaded = ron.text().await.unwrap();
     assert_eq!(downloaded, text);
@@ -97,14 +61,12 @@ async fn an_edit_round_trips_to_the_library_and_downloads_a_world_that_loads() {
     std::fs::write(&path, &downloaded).unwrap();
     let again = retrofit::load(&path).unwrap();
     assert_eq!(retrofit::run(&again, None).unwrap().summary.npv_usd, npv);
-    stop.send(()).unwrap();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_clear_answers_and_never_stop_the_server() {
-    let (url, stop, h) = start(&teaching()).await;
-    let http = reqwest::Client::new();
+    let server = Server::start(&teaching()).await;
     for path in [
         "/nope",
         "/assets/../Cargo.toml",
@@ -113,16 +75,11 @@ async fn bad_requests_get_clear_answers_and_never_stop_the_server() {
         "/api/sweep/999",
         "/api/sweep/x",
     ] {
-        let r = http.get(format!("{url}{path}")).send().await.unwrap();
+        let r = server.get(path).await;
         assert_eq!(r.status(), 404, "{path}");
         assert_eq!(r.text().await.unwrap(), "not found\n", "{path}");
     }
-    let malformed = http
-        .post(format!("{url}/api/run"))
-        .body("{\"values\": ")
-        .send()
-        .await
-        .unwrap();
+    let malformed = server.post("/api/run", "{\"values\": ").await;
     assert_eq!(malformed.status(), 400);
     let msg: serde_json::Value = malformed.json().await.unwrap();
     assert!(
@@ -132,21 +89,13 @@ async fn bad_requests_get_clear_answers_and_never_stop_the_server() {
             .starts_with("malformed request"),
         "{msg}"
     );
-    let oversize = http
-        .post(format!("{url}/api/run"))
-        .body(vec![b' '; MAX_BODY_BYTES + 1])
-        .send()
-        .await
-        .unwrap();
+    let oversize = server
+        .post("/api/run", vec![b' '; MAX_BODY_BYTES + 1])
+        .await;
     assert_eq!(oversize.status(), 413);
     // A value the checker refuses gets check's message, naming the file, line and rule.
-    let body = serde_json::json!({ "values": { "lease_usd_per_kw_month": "-5" } });
-    let bad = http
-        .post(format!("{url}/api/run"))
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    let body = json!({ "values": { "lease_usd_per_kw_month": "-5" } });
+    let bad = server.post_json("/api/run", &body).await;
     assert_eq!(bad.status(), 422);
     let msg: serde_json::Value = bad.json().await.unwrap();
     let text = teaching().replace("usd_per_kw_month: 121.5", "usd_per_kw_month: -5.0");
@@ -155,32 +104,20 @@ async fn bad_requests_get_clear_answers_and_never_stop_the_server() {
         .to_string();
     assert_eq!(msg["error"].as_str().unwrap(), check);
     // Still serving.
-    let ok = http.get(format!("{url}/")).send().await.unwrap();
-    assert_eq!(ok.status(), 200);
-    stop.send(()).unwrap();
-    h.await.unwrap();
+    assert_eq!(server.get("/").await.status(), 200);
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn world_names_are_escaped_on_the_page_and_the_font_is_served() {
     let text = teaching().replacen("name: \"", "name: \"<script>alert(1)</script>", 1);
-    let (url, stop, h) = start(&text).await;
-    let http = reqwest::Client::new();
-    let page = http
-        .get(format!("{url}/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let server = Server::start(&text).await;
+    let page = server.get("/").await.text().await.unwrap();
     assert!(page.contains("&lt;script&gt;alert(1)"));
     assert!(!page.contains("<script>alert"));
-    let font = http
-        .get(format!("{url}/assets/DejaVuSans.ttf"))
-        .send()
+    let font = server
+        .get("/assets/DejaVuSans.ttf")
         .await
-        .unwrap()
         .bytes()
         .await
         .unwrap();
@@ -188,34 +125,22 @@ async fn world_names_are_escaped_on_the_page_and_the_font_is_served() {
         &font[..],
         &std::fs::read("assets/fonts/DejaVuSans.ttf").unwrap()[..]
     );
-    stop.send(()).unwrap();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_reports_progress_and_its_percentiles() {
-    let (url, stop, h) = start(&teaching()).await;
-    let http = reqwest::Client::new();
-    let body = serde_json::json!({ "values": {}, "runs": 20 });
-    let started: serde_json::Value = http
-        .post(format!("{url}/api/sweep"))
-        .json(&body)
-        .send()
+    let server = Server::start(&teaching()).await;
+    let body = json!({ "values": {}, "runs": 20 });
+    let started: serde_json::Value = server
+        .post_json("/api/sweep", &body)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     let id = started["id"].as_u64().unwrap();
     let status = loop {
-        let s: serde_json::Value = http
-            .get(format!("{url}/api/sweep/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let s = server.get_json(&format!("/api/sweep/{id}")).await;
         assert!(s["done"].as_u64().unwrap() <= 20);
         if s["finished"].as_bool().unwrap() {
             break s;
@@ -225,16 +150,10 @@ async fn a_sweep_reports_progress_and_its_percentiles() {
     assert_eq!(status["done"], 20);
     assert_eq!(status["result"]["summary"]["runs_completed"], 20);
     assert_eq!(status["result"]["charts"].as_array().unwrap().len(), 2);
-    let too_many = serde_json::json!({ "runs": 1_000_000 });
-    let r = http
-        .post(format!("{url}/api/sweep"))
-        .json(&too_many)
-        .send()
-        .await
-        .unwrap();
+    let too_many = json!({ "runs": 1_000_000 });
+    let r = server.post_json("/api/sweep", &too_many).await;
     assert_eq!(r.status(), 400);
-    stop.send(()).unwrap();
-    h.await.unwrap();
+    server.stop().await;
 }
 
 #[tokio::test]
