@@ -399,7 +399,7 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     keep_screenshot(&shot, "report.png");
 
     // The 10,000-run sweep's report: every chart it wrote is drawn with a size, in the
-    // bundled font, and its folded percentile table is there.
+    // bundled font, and its first headline figure is summary.json's NPV P50.
     let report = std::fs::canonicalize(&sweep_report).unwrap();
     page.goto(&format!("file://{}", report.display())).await;
     assert_eq!(check_charts(&mut page).await, sweep_charts);
