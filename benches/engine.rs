@@ -1,6 +1,8 @@
-//! Performance against the limits (issue: scheduler vs a bare heap, single runs,
-//! linear scaling to a 1 GW campus, sweep throughput). Run with `cargo bench`;
-//! BENCHMARKS.md records the figures on the project's 2-core machine.
+//! Performance against the limits: scheduler vs a bare heap, single runs (median and
+//! seeded, the reference world and the full-featured bench world), linear scaling to a
+//! 1 GW campus, sweep throughput at 1 and 2 jobs. Run with `cargo bench`; worlds are
+//! read at run time, so the figures follow the shipped files. BENCHMARKS.md records the
+//! figures on the project's 2-core machine; scripts/bench-targets.sh checks the targets.
 
 #[path = "../examples/campus.rs"]
 #[allow(dead_code)]
@@ -87,6 +89,20 @@ fn single_run(c: &mut Criterion) {
     g.bench_function("reference_no_pngs", |b| {
         b.iter(|| black_box(retrofit::run_with(&s, None, retrofit::RunOptions::default()).unwrap()))
     });
+    // Issues 12-14: a `--seed` run samples every distribution, the market path and (in
+    // worlds that declare them) failures. The reference world is read as shipped; the
+    // bench world carries finance, the network model and failures all at once.
+    g.bench_function("reference_seeded", |b| {
+        b.iter(|| {
+            black_box(retrofit::run_with(&s, Some(7), retrofit::RunOptions::default()).unwrap())
+        })
+    });
+    let full = retrofit::load("benches/reference-full.ron").expect("bench world loads");
+    g.bench_function("reference_full_seeded", |b| {
+        b.iter(|| {
+            black_box(retrofit::run_with(&full, Some(7), retrofit::RunOptions::default()).unwrap())
+        })
+    });
     g.bench_function("reference_with_pngs", |b| {
         let opts = retrofit::ChartOptions::default();
         b.iter(|| {
@@ -135,41 +151,45 @@ fn scaling(c: &mut Criterion) {
     g.finish();
 }
 
+/// Worlds whose sweeps are timed: the reference world as shipped, the SimPy peer's
+/// world (issue 15) and the full-featured bench world (issues 12-14, failures sampled).
+const SWEEP_WORLDS: [(&str, &str); 3] = [
+    ("reference", "worlds/reference.ron"),
+    ("peer", "benches/peer-reference.ron"),
+    ("full", "benches/reference-full.ron"),
+];
+
+/// Runs per sweep iteration.
+const SWEEP_RUNS: u64 = 200;
+
 fn sweep_throughput(c: &mut Criterion) {
-    let s = Arc::new(retrofit::load("worlds/reference.ron").expect("reference world loads"));
     let mut g = c.benchmark_group("sweep");
-    const RUNS: u64 = 200;
-    g.throughput(Throughput::Elements(RUNS));
+    g.throughput(Throughput::Elements(SWEEP_RUNS));
     g.sample_size(10);
-    for jobs in [1usize, 2] {
-        g.bench_with_input(
-            BenchmarkId::new("reference_runs", format!("jobs{jobs}")),
-            &jobs,
-            |b, &jobs| {
-                b.iter(|| {
-                    let cfg = retrofit::unstable::sweep::SweepConfig {
-                        runs: RUNS,
-                        seed: 1,
-                        jobs,
-                        shard: None,
-                        handle_interrupt: false,
-                    };
-                    let stop = Arc::new(AtomicBool::new(false));
-                    black_box(
-                        retrofit::unstable::sweep::execute(
-                            s.clone(),
-                            &cfg,
-                            stop,
-                            |_| Ok(()),
-                            || {},
-                        )
-                        .unwrap(),
-                    )
-                })
-            },
-        );
+    for (name, path) in SWEEP_WORLDS {
+        let s = Arc::new(retrofit::load(path).expect("bench world loads"));
+        for jobs in [1usize, 2] {
+            g.bench_with_input(
+                BenchmarkId::new(format!("{name}_runs"), format!("jobs{jobs}")),
+                &jobs,
+                |b, &jobs| b.iter(|| black_box(sweep_once(&s, jobs))),
+            );
+        }
     }
     g.finish();
+}
+
+/// One sweep of [`SWEEP_RUNS`] runs on `jobs` workers, its outputs discarded.
+fn sweep_once(s: &Arc<retrofit::Scenario>, jobs: usize) -> impl Sized {
+    let cfg = retrofit::unstable::sweep::SweepConfig {
+        runs: SWEEP_RUNS,
+        seed: 1,
+        jobs,
+        shard: None,
+        handle_interrupt: false,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    retrofit::unstable::sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {}).unwrap()
 }
 
 criterion_group!(benches, scheduler, single_run, scaling, sweep_throughput);
@@ -180,17 +200,42 @@ fn main() {
     report_ratio();
 }
 
-/// Prints the engine queue / bare heap ratio from criterion's saved medians.
+/// Prints the figures the targets are stated in, from criterion's saved medians: the
+/// engine queue / bare heap ratio, single runs against 2 ms, sweep time per run and
+/// the `--jobs 2` speed-up.
 fn report_ratio() {
     let median = |f: &str| -> Option<f64> {
-        let p = format!("target/criterion/scheduler/{f}/new/estimates.json");
+        let p = format!("target/criterion/{f}/new/estimates.json");
         let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
         v["median"]["point_estimate"].as_f64()
     };
-    if let (Some(e), Some(h)) = (median("engine_queue"), median("bare_binary_heap")) {
+    if let (Some(e), Some(h)) = (
+        median("scheduler/engine_queue"),
+        median("scheduler/bare_binary_heap"),
+    ) {
         println!(
             "scheduler: engine queue / bare BinaryHeap median ratio = {:.2} (target <= 2.0)",
             e / h
         );
+    }
+    for run in [
+        "reference_no_pngs",
+        "reference_seeded",
+        "reference_full_seeded",
+    ] {
+        if let Some(ns) = median(&format!("single_run/{run}")) {
+            println!("single_run/{run}: {:.3} ms (target < 2 ms)", ns / 1e6);
+        }
+    }
+    for (name, _) in SWEEP_WORLDS {
+        let per_run = |jobs: u32| {
+            median(&format!("sweep/{name}_runs/jobs{jobs}")).map(|ns| ns / 1e6 / SWEEP_RUNS as f64)
+        };
+        if let (Some(one), Some(two)) = (per_run(1), per_run(2)) {
+            println!(
+                "sweep/{name}: {one:.4} ms/run at 1 job, {two:.4} ms/run at 2 jobs, speed-up {:.2}x (target >= 1.8x)",
+                one / two
+            );
+        }
     }
 }

@@ -273,12 +273,16 @@ impl Facility {
             for e in units.drain(keep.min(units.len())..) {
                 self.world.despawn(e).expect("batch entities are live");
             }
-            let mut states = self.world.view_mut::<&mut Lifecycle>();
-            for &e in units.iter() {
-                *states.get_mut(e).expect("batch lifecycle") = Lifecycle::Energised;
-            }
         }
         let w = &mut self.world;
+        // Every batch left is a starting one (each batch is listed in `units`, and the
+        // plan's were just despawned): one pass down the column, not a lookup per batch.
+        let mut batches = 0;
+        for (_, state) in w.query_mut::<(&UnitBatch, &mut Lifecycle)>() {
+            *state = Lifecycle::Energised;
+            batches += 1;
+        }
+        debug_assert_eq!(batches, self.units.iter().map(Vec::len).sum::<usize>());
         for (eq, state, load) in w.query_mut::<(&Equipment, &mut Lifecycle, &mut Load)>() {
             *state = start_state(s.equipment_supply(eq.0));
             *load = Load::default();

@@ -260,9 +260,13 @@ impl Facility {
     pub fn group_it_w(&self, s: &Scenario, group: usize) -> (u64, u64) {
         let mut it = 0;
         let mut lease = 0;
+        // One view for the whole group: a `query_one` per batch re-resolved the
+        // archetype columns each time, which was most of a run with failures.
+        let batches = self.world.view::<(&UnitBatch, &Lifecycle)>();
         for &u in &self.units[group] {
-            let mut q = self.world.query_one::<(&UnitBatch, &Lifecycle)>(u);
-            let Ok((b, state)) = q.get() else { continue };
+            let Some((b, state)) = batches.get(u) else {
+                continue;
+            };
             if *state != Lifecycle::Energised {
                 continue;
             }
@@ -329,12 +333,10 @@ impl Facility {
         let Some(&rack) = self.racks[group].first() else {
             return 0;
         };
+        let dark = self.world.view::<(&UnitBatch, &Dark)>();
         self.units[group]
             .iter()
-            .filter_map(|&u| {
-                let mut q = self.world.query_one::<(&UnitBatch, &Dark)>(u);
-                q.get().ok().map(|(b, _)| *b)
-            })
+            .filter_map(|&u| dark.get(u).map(|(b, _)| *b))
             .filter(|b| b.rack == rack)
             .map(|b| s.models[b.model].power_w * u64::from(b.count))
             .sum()
