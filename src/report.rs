@@ -37,6 +37,9 @@ mod timeline;
 mod tornado;
 
 pub use frame::{ChartFormat, ChartOptions, ChartSize, MIN_SIZE};
+pub use pareto::{ParetoData, ParetoPoint};
+pub use sobol::SobolData;
+pub use tornado::{TornadoBar, TornadoData};
 
 use crate::compare::CashPath;
 use crate::engine::RunResult;
@@ -280,18 +283,13 @@ pub fn stage_run(st: &Staging, s: &Scenario, result: &RunResult) -> Result<()> {
 }
 
 /// Draws `tornado.png` from a sensitivity report's tornado.
-pub fn tornado_png(
-    data: &crate::sensitivity::chart::TornadoData,
-    metric: crate::sensitivity::Metric,
-    world: &str,
-    size: ChartSize,
-) -> Result<Vec<u8>> {
-    frame::png(&tornado::prepare(data, metric, world)?, size)
+pub fn tornado_png(data: &TornadoData, world: &str, size: ChartSize) -> Result<Vec<u8>> {
+    frame::png(&tornado::prepare(data, world)?, size)
 }
 
 /// Draws `sobol.png` from a sensitivity report's Sobol' indices.
 pub fn sobol_png(
-    data: &crate::sensitivity::chart::SobolData,
+    data: &SobolData,
     world: &str,
     samples: usize,
     size: ChartSize,
@@ -301,7 +299,7 @@ pub fn sobol_png(
 
 /// Draws `pareto.png` from an optimize run's candidates.
 pub fn pareto_png(
-    data: &crate::optimize::pareto::ParetoData,
+    data: &ParetoData,
     world: &str,
     futures: u64,
     objective: &str,

@@ -97,11 +97,11 @@ pub fn write_dir(
     )?;
     st.write(names::SOBOL_CSV, csv(&|b| report.write_sobol_csv(b))?)?;
     let world = &study.world_name();
-    let tornado = chart::tornado(&report.tornado, metric.title());
-    let png = crate::report::tornado_png(&tornado, metric, world, size).map_err(report_error)?;
+    let tornado = chart::tornado(&report.tornado, metric);
+    let png = crate::report::tornado_png(&tornado, world, size).map_err(report_error)?;
     st.write(names::TORNADO, png)?;
     if let (SobolOutcome::Indices(ix), Some(d)) = (&report.sobol, study.design) {
-        let data = chart::sobol(ix, metric.title());
+        let data = chart::sobol(ix, metric);
         let png = crate::report::sobol_png(&data, world, d.samples, size).map_err(report_error)?;
         st.write(names::SOBOL_PNG, png)?;
     }
