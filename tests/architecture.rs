@@ -583,7 +583,10 @@ fn the_top_level_modules_import_no_circle() {
     let graph = module_graph(&src_dir());
     // The graph is real: the layers the architecture names depend on each other.
     let edge = |a: &str, b: &str| graph.get(a).is_some_and(|e| e.contains_key(b));
-    assert!(edge("engine", "scenario") && edge("report", "engine"), "{graph:#?}");
+    assert!(
+        edge("engine", "scenario") && edge("report", "engine"),
+        "{graph:#?}"
+    );
     if let Some(cycle) = find_cycle(&graph) {
         panic!("import circle between top-level modules: {cycle}");
     }
@@ -627,9 +630,11 @@ use crate::after;
 "##;
     let code = blank_test_items(&blank_comments_and_literals(src));
     let root = Root {
-        modules: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "real", "after"]
-            .map(String::from)
-            .into(),
+        modules: [
+            "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "real", "after",
+        ]
+        .map(String::from)
+        .into(),
         reexports: BTreeMap::new(),
     };
     let refs: Vec<String> = references(&code, &["m".into()], &root)

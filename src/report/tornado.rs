@@ -83,7 +83,11 @@ pub fn prepare(data: &TornadoData, world: &str) -> Result<TornadoChart> {
 
 /// Formats a metric value for an axis: money, or a plain whole number.
 pub(crate) fn value_fmt(usd: bool) -> fn(&f64) -> String {
-    if usd { usd_fmt } else { |v: &f64| format!("{v:.0}") }
+    if usd {
+        usd_fmt
+    } else {
+        |v: &f64| format!("{v:.0}")
+    }
 }
 
 /// One row of a horizontal bar chart: its label, its segments `(from, to, colour)` and
