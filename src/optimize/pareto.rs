@@ -53,7 +53,7 @@ mod tests {
 
     fn cand(index: u64, npv: f64, funding: f64) -> Candidate {
         // Stats in Stat::ALL order, each a MetricValues in Metric::ALL order.
-        let v = MetricValues(vec![npv, 0.0, funding, 0.0]);
+        let v = MetricValues(vec![npv, 0.0, funding, 0.0, 0.0, 0.0, 0.0]);
         Candidate {
             index,
             stats: Ok(Stats(vec![v; 5])),
