@@ -203,12 +203,31 @@ struct CompareArgs {
     chart: ChartArgs,
 }
 
+/// What `sensitivity` and `optimize` share: the world, threads, sharding, output and
+/// charts.
+#[derive(clap::Args)]
+struct DecideArgs {
+    /// World file (RON); for optimize, with Choose(...) decision variables.
+    world: PathBuf,
+    /// Worker threads [default and maximum: number of cores].
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    jobs: Option<u64>,
+    /// Do only the jobs (optimize: the candidates of an exhaustive search) with index
+    /// ≡ K (mod M); `retrofit merge` combines the shards.
+    #[arg(long, value_name = "K/M")]
+    shard: Option<String>,
+    /// Output folder [default: output/<world file stem>-sensitivity or -optimize].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    #[command(flatten)]
+    chart: ChartArgs,
+}
+
 #[derive(clap::Args)]
 struct SensitivityArgs {
-    /// World file (RON).
-    world: PathBuf,
     /// Metric of the tornado and the Sobol' indices: npv, first-gpu-month,
-    /// peak-funding or payback-month.
+    /// peak-funding, payback-month, or (worlds with a finance section) equity-irr,
+    /// min-dscr or covenant-breach.
     #[arg(long, default_value = "npv")]
     metric: String,
     /// A declared one-at-a-time range, LABEL=LOW..HIGH (labels as in sensitivity.csv);
@@ -224,29 +243,21 @@ struct SensitivityArgs {
     /// Seed of the Sobol' sequence's scrambling.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Worker threads [default and maximum: number of cores].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    jobs: Option<u64>,
-    /// Do only the jobs with index ≡ K (mod M); `retrofit merge` combines the shards.
-    #[arg(long, value_name = "K/M")]
-    shard: Option<String>,
-    /// Output folder [default: output/<world file stem>-sensitivity].
-    #[arg(long)]
-    out: Option<PathBuf>,
     #[command(flatten)]
-    chart: ChartArgs,
+    common: DecideArgs,
 }
 
 #[derive(clap::Args)]
 struct OptimizeArgs {
-    /// World file (RON) with Choose(...) decision variables.
-    world: PathBuf,
-    /// What to maximise (minimise, for months and funding): STAT:METRIC with STAT one
-    /// of p10, p50, p90, mean, cvar10.
-    #[arg(long, default_value = "p50:npv")]
-    objective: String,
+    /// What to maximise (minimise, for months, funding and breaches): STAT:METRIC with
+    /// STAT one of p10, p50, p90, mean, cvar10 (mean:covenant-breach is P(breach)).
+    /// Overrides the world's `optimize:` section.
+    /// [default: the world's `optimize:` section, else p50:npv]
+    #[arg(long)]
+    objective: Option<String>,
     /// A constraint, STAT:METRIC<=BOUND or >=BOUND (months from the start month; USD),
-    /// e.g. p90:first-gpu-month<=30. Repeatable.
+    /// e.g. p90:first-gpu-month<=30, or mean:covenant-breach<=0.1 for P(breach).
+    /// Repeatable; any given replace the world's `optimize:` constraints.
     #[arg(long)]
     constraint: Vec<String>,
     /// Sampled futures per candidate, the same for every candidate; 0 uses the median
@@ -256,7 +267,9 @@ struct OptimizeArgs {
     /// Base seed of the futures (and of the genetic search).
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// exhaustive, genetic, or auto (exhaustive up to --max-candidates, else genetic).
+    /// exhaustive, genetic, halving (successive halving: every candidate on a few
+    /// futures, the best third on three times as many, … the finalists on all), or auto
+    /// (exhaustive up to --max-candidates, else genetic).
     #[arg(long, default_value = "auto")]
     search: String,
     /// Largest space searched exhaustively.
@@ -265,26 +278,8 @@ struct OptimizeArgs {
     /// Genetic search: distinct candidates evaluated at most.
     #[arg(long, default_value_t = 400)]
     budget: usize,
-    /// Worker threads [default and maximum: number of cores].
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    jobs: Option<u64>,
-    /// Evaluate only the candidates with index ≡ K (mod M) (exhaustive search only).
-    #[arg(long, value_name = "K/M")]
-    shard: Option<String>,
-    /// Output folder [default: output/<world file stem>-optimize].
-    #[arg(long)]
-    out: Option<PathBuf>,
     #[command(flatten)]
-    chart: ChartArgs,
-}
-
-/// `output/<file stem><suffix>` for a world path.
-fn out_for(world: &Path, suffix: &str) -> PathBuf {
-    let stem = world
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "run".into());
-    Path::new("output").join(stem + suffix)
+    common: DecideArgs,
 }
 
 /// Parses `LABEL=LOW..HIGH`.
@@ -420,6 +415,50 @@ impl CompareArgs {
             charts: self.chart.options(),
         })
     }
+}
+
+/// What `sensitivity` and `optimize` work from once their shared arguments made
+/// sense. The world stays text: the decision layer rewrites it per variant.
+struct DecideOpts {
+    /// The world file's text.
+    text: String,
+    /// Where it came from, for messages and the state file.
+    origin: String,
+    shard: Option<Shard>,
+    jobs: usize,
+    out: PathBuf,
+    charts: ChartOptions,
+}
+
+impl DecideArgs {
+    /// Checks the shared arguments; `suffix` names the default output folder.
+    fn check(self, suffix: &str) -> Result<DecideOpts> {
+        let shard = self.shard.as_deref().map(Shard::parse).transpose()?;
+        let stem = self
+            .world
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "run".into());
+        Ok(DecideOpts {
+            text: retrofit::sensitivity::read_text(&self.world)?,
+            origin: self.world.display().to_string(),
+            shard,
+            jobs: jobs(self.jobs),
+            out: self
+                .out
+                .unwrap_or_else(|| Path::new("output").join(stem + suffix)),
+            charts: self.chart.options(),
+        })
+    }
+}
+
+/// Says what a shard left for `retrofit merge`.
+fn print_shard(dir: &Path, shard: Shard, done: usize, unit: &str) {
+    say(&format!(
+        "shard {}/{}: {done} {unit} done; combine every shard with `retrofit merge`",
+        shard.index, shard.count
+    ));
+    say(&format!("outputs: {}", dir.display()));
 }
 
 /// Worker threads: `--jobs`, bounded by the cores available (more threads only add
@@ -626,16 +665,15 @@ fn init(template: &str, path: &Path) -> Result<ExitCode> {
 }
 
 fn merge(parts: &[PathBuf], out: &Path, charts: ChartOptions) -> Result<ExitCode> {
-    let size = charts.size;
     use retrofit::{optimize::folder::is_optimize_dir, sensitivity::folder::is_sensitivity_dir};
     if parts.iter().all(|p| is_sensitivity_dir(p)) {
-        let (dir, _, report) = retrofit::sensitivity::folder::merge_dirs(parts, out, size)?;
+        let (dir, _, report) = retrofit::sensitivity::folder::merge_dirs(parts, out, &charts)?;
         say(report.text(15).trim_end());
         say(&format!("outputs: {}", dir.display()));
         return Ok(ExitCode::SUCCESS);
     }
     if parts.iter().all(|p| is_optimize_dir(p)) {
-        let (dir, found) = retrofit::optimize::folder::merge_dirs(parts, out, size)?;
+        let (dir, found) = retrofit::optimize::folder::merge_dirs(parts, out, &charts)?;
         print_found(&dir, &found);
         return Ok(ExitCode::SUCCESS);
     }
@@ -647,7 +685,6 @@ fn merge(parts: &[PathBuf], out: &Path, charts: ChartOptions) -> Result<ExitCode
 fn sensitivity(a: SensitivityArgs) -> Result<ExitCode> {
     use retrofit::sensitivity::{Metric, Settings, Study, folder};
     let metric = Metric::parse(&a.metric).map_err(anyhow::Error::msg)?;
-    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
     if !(a.percent > 0.0 && a.percent < 100.0) {
         anyhow::bail!("--percent must be between 0 and 100, got {}", a.percent);
     }
@@ -661,109 +698,151 @@ fn sensitivity(a: SensitivityArgs) -> Result<ExitCode> {
         samples: a.samples,
         seed: a.seed,
     };
-    let origin = a.world.display().to_string();
-    let text = retrofit::sensitivity::read_text(&a.world)?;
-    let study = Study::from_text(&text, &origin, &settings)?;
+    let o = a.common.check("-sensitivity")?;
+    let study = Study::from_text(&o.text, &o.origin, &settings)?;
+    study.check_metric(metric).map_err(anyhow::Error::msg)?;
     let bar = progress_bar(
-        study.job_count(shard),
+        study.job_count(o.shard),
         "jobs",
         std::io::stderr().is_terminal(),
     );
-    let results = study.run(shard, jobs(a.jobs), &|| bar.inc(1));
+    let results = study.run(o.shard, o.jobs, &|| bar.inc(1));
     bar.finish_and_clear();
-    let part = folder::part(&study, &text, &origin, &settings, metric, shard, results);
-    let out = a.out.unwrap_or_else(|| out_for(&a.world, "-sensitivity"));
-    let (dir, report) = folder::write_dir(&out, &study, &part, a.chart.options().size)?;
+    let part = folder::part(
+        &study, &o.text, &o.origin, &settings, metric, o.shard, results,
+    );
+    let (dir, report) = folder::write_dir(&o.out, &study, &part, &o.charts)?;
     match report {
-        Some(r) => say(r.text(15).trim_end()),
-        None => say(&format!(
-            "shard {}/{}: {} jobs done; combine every shard with `retrofit merge`",
-            part.shard.index,
-            part.shard.count,
-            part.results.len()
-        )),
+        Some(r) => {
+            say(r.text(15).trim_end());
+            say(&format!("outputs: {}", dir.display()));
+        }
+        None => print_shard(&dir, part.shard, part.results.len(), "jobs"),
     }
-    say(&format!("outputs: {}", dir.display()));
     Ok(ExitCode::SUCCESS)
 }
 
 fn optimize(a: OptimizeArgs) -> Result<ExitCode> {
-    use retrofit::optimize::{self, Constraint, GaSettings, Problem, Settings, Target, folder};
-    let shard = a.shard.as_deref().map(Shard::parse).transpose()?;
-    let settings = Settings {
-        objective: Target::parse(&a.objective).map_err(anyhow::Error::msg)?,
-        constraints: a
-            .constraint
+    use retrofit::optimize::{Constraint, Problem, Settings, Target, folder};
+    let o = a.common.check("-optimize")?;
+    let problem = Problem::new(&o.text, &o.origin, u64::MAX).map_err(anyhow::Error::msg)?;
+    let declared = problem.declared.clone();
+    // The command line overrides the world's `optimize:` section.
+    let objective = match &a.objective {
+        Some(t) => Target::parse(t).map_err(anyhow::Error::msg)?,
+        None => declared
+            .as_ref()
+            .and_then(|d| d.objective)
+            .unwrap_or(Settings::default().objective),
+    };
+    let constraints = if a.constraint.is_empty() {
+        declared.map(|d| d.constraints).unwrap_or_default()
+    } else {
+        a.constraint
             .iter()
             .map(|c| Constraint::parse(c).map_err(anyhow::Error::msg))
-            .collect::<Result<_>>()?,
+            .collect::<Result<_>>()?
+    };
+    let settings = Settings {
+        objective,
+        constraints,
         futures: a.futures,
         seed: a.seed,
         max_candidates: u64::MAX,
     };
-    let origin = a.world.display().to_string();
-    let text = retrofit::sensitivity::read_text(&a.world)?;
-    let problem = Problem::new(&text, &origin, u64::MAX).map_err(anyhow::Error::msg)?;
-    let genetic = match a.search.as_str() {
+    let search = match a.search.as_str() {
         "exhaustive" if problem.candidates > a.max_candidates => anyhow::bail!(
             "{} candidates exceed --max-candidates {}: raise it, or use --search genetic",
             problem.candidates,
             a.max_candidates
         ),
-        "exhaustive" => false,
-        "genetic" => true,
-        "auto" => problem.candidates > a.max_candidates,
-        other => anyhow::bail!("unknown --search `{other}`: exhaustive, genetic or auto"),
+        "auto" if problem.candidates > a.max_candidates => "genetic",
+        "auto" => "exhaustive",
+        s @ ("exhaustive" | "genetic" | "halving") => s,
+        other => anyhow::bail!("unknown --search `{other}`: exhaustive, genetic, halving or auto"),
     };
-    if genetic && shard.is_some() {
-        anyhow::bail!("--shard splits an exhaustive search; the genetic search runs as one job");
+    if search != "exhaustive" && o.shard.is_some() {
+        anyhow::bail!("--shard splits an exhaustive search; the {search} search runs as one job");
     }
-    let jobs = jobs(a.jobs);
-    let (candidates, search, total) = if genetic {
-        let ga = GaSettings {
-            budget: a.budget,
-            ..GaSettings::default()
-        };
-        let bar = progress_bar(
-            ga.budget as u64,
-            "candidates",
-            std::io::stderr().is_terminal(),
-        );
-        let c = optimize::genetic::search(&problem, &settings, ga, jobs, &|| bar.inc(1));
-        bar.finish_and_clear();
-        let n = c.len();
-        (
-            c,
-            format!("genetic budget {} population {}", ga.budget, ga.population),
-            n,
-        )
-    } else {
-        let mine = shard.map_or(problem.candidates, |s| {
-            (0..problem.candidates)
-                .filter(|i| i % s.count == s.index)
-                .count() as u64
-        });
-        let bar = progress_bar(mine, "candidates", std::io::stderr().is_terminal());
-        let c = problem.run(&settings, shard, jobs, &|| bar.inc(1));
-        bar.finish_and_clear();
-        (c, "exhaustive".to_string(), problem.candidates as usize)
+    let (candidates, search, total) = match search {
+        "genetic" => genetic(&problem, &settings, a.budget, o.jobs),
+        "halving" => halving(&problem, &settings, o.jobs)?,
+        _ => {
+            let mine = o
+                .shard
+                .map_or(problem.candidates, |s| s.runs_in(problem.candidates));
+            let bar = progress_bar(mine, "candidates", std::io::stderr().is_terminal());
+            let c = problem.run(&settings, o.shard, o.jobs, &|| bar.inc(1));
+            bar.finish_and_clear();
+            (c, "exhaustive".to_string(), problem.candidates as usize)
+        }
     };
-    let part = folder::part(&problem, &settings, &search, shard, total, candidates);
-    let out = a.out.unwrap_or_else(|| out_for(&a.world, "-optimize"));
-    let (dir, found) = folder::write_dir(&out, &problem, &settings, &part, a.chart.options().size)?;
+    let part = folder::part(&problem, &settings, &search, o.shard, total, candidates);
+    let (dir, found) = folder::write_dir(&o.out, &problem, &settings, &part, &o.charts)?;
     match found {
         Some(f) => print_found(&dir, &f),
-        None => {
-            say(&format!(
-                "shard {}/{}: {} candidates done; combine every shard with `retrofit merge`",
-                part.shard.index,
-                part.shard.count,
-                part.results.len()
-            ));
-            say(&format!("outputs: {}", dir.display()));
-        }
+        None => print_shard(&dir, part.shard, part.results.len(), "candidates"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The genetic search: its candidates, its name for the state file, and their count.
+fn genetic(
+    problem: &retrofit::optimize::Problem,
+    settings: &retrofit::optimize::Settings,
+    budget: usize,
+    jobs: usize,
+) -> (Vec<retrofit::optimize::Candidate>, String, usize) {
+    use retrofit::optimize::{GaSettings, genetic};
+    let ga = GaSettings {
+        budget,
+        ..GaSettings::default()
+    };
+    let bar = progress_bar(
+        ga.budget as u64,
+        "candidates",
+        std::io::stderr().is_terminal(),
+    );
+    let c = genetic::search(problem, settings, ga, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let n = c.len();
+    let search = format!("genetic budget {} population {}", ga.budget, ga.population);
+    (c, search, n)
+}
+
+/// Successive halving: its finalists, its name for the state file, and their count.
+/// A decision variable that changes nothing on the first rung is refused.
+fn halving(
+    problem: &retrofit::optimize::Problem,
+    settings: &retrofit::optimize::Settings,
+    jobs: usize,
+) -> Result<(Vec<retrofit::optimize::Candidate>, String, usize)> {
+    use retrofit::optimize::{HalvingSettings, halving, unused_variable};
+    if settings.futures == 0 {
+        anyhow::bail!("--search halving needs sampled futures: give --futures 1 or more");
+    }
+    let hs = HalvingSettings::default();
+    let bar = progress_bar(
+        problem.candidates,
+        "candidates",
+        std::io::stderr().is_terminal(),
+    );
+    let h = halving::search(problem, settings, hs, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    if let Some(e) = unused_variable(problem, &h.first_rung) {
+        anyhow::bail!(e);
+    }
+    let rungs: Vec<String> = h.rungs.iter().map(|(f, n)| format!("{n}x{f}")).collect();
+    say(&format!(
+        "successive halving: rungs (candidates x futures) {}; {} engine runs against {} \
+         for every candidate on every future",
+        rungs.join(", "),
+        h.engine_runs,
+        problem.candidates.saturating_mul(settings.futures)
+    ));
+    let search = format!("halving eta {} rungs {}", hs.eta, rungs.join(" "));
+    let n = h.finalists.len();
+    Ok((h.finalists, search, n))
 }
 
 fn print_found(dir: &Path, f: &retrofit::optimize::folder::Found) {

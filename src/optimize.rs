@@ -9,13 +9,17 @@
 //! candidate order, so the outputs do not depend on `--jobs` or on `--shard`.
 
 pub mod choose;
+pub mod declared;
 pub mod folder;
 pub mod genetic;
+pub mod halving;
 pub mod pareto;
 pub mod target;
 
 pub use choose::{Choice, ChooseError};
+pub use declared::Declared;
 pub use genetic::GaSettings;
+pub use halving::{Halving, HalvingSettings};
 pub use target::{Constraint, Stat, Stats, Target};
 
 use crate::engine::RunOptions;
@@ -55,7 +59,8 @@ impl Default for Settings {
 /// A world with decision variables.
 #[derive(Debug, Clone)]
 pub struct Problem {
-    /// The world text, with its `Choose(...)`s.
+    /// The world text, with its `Choose(...)`s and its `optimize:` section commented
+    /// out.
     pub text: String,
     /// Where it came from (for messages).
     pub origin: String,
@@ -63,6 +68,8 @@ pub struct Problem {
     pub choices: Vec<Choice>,
     /// Number of candidates: the product of the alternatives' counts.
     pub candidates: u64,
+    /// The objective and constraints of the world's `optimize:` section, if it has one.
+    pub declared: Option<Declared>,
 }
 
 /// One evaluated candidate.
@@ -80,6 +87,8 @@ impl Problem {
     /// change the checked world for some alternative (a variable nothing uses is an
     /// error, not a silent waste of runs).
     pub fn new(text: &str, origin: &str, max_candidates: u64) -> Result<Self, String> {
+        let (text, declared) = declared::extract(text).map_err(|e| format!("{origin}:{e}"))?;
+        let text = text.as_str();
         let choices = choose::find(text).map_err(|e| format!("{origin}:{e}"))?;
         if choices.is_empty() {
             return Err(format!(
@@ -102,6 +111,7 @@ impl Problem {
             origin: origin.to_string(),
             choices,
             candidates,
+            declared,
         };
         p.check_used()?;
         Ok(p)
@@ -165,32 +175,44 @@ impl Problem {
 
     /// Evaluates candidate `index` over the futures.
     pub fn evaluate(&self, index: u64, settings: &Settings) -> Candidate {
-        let text = self.text_of(&self.picks(index));
-        let stats = match crate::load_str(&text, &self.origin) {
-            Err(e) => Err(e.to_string().replace('\n', " ")),
-            Ok(s) => {
-                let opts = RunOptions {
-                    record_events: false,
-                    audit: false,
-                };
-                let seeds: Vec<Option<u64>> = match settings.futures {
-                    0 => vec![None],
-                    n => (0..n)
-                        .map(|k| Some(crate::sweep::seed_for(settings.seed, k)))
-                        .collect(),
-                };
-                seeds
-                    .into_iter()
-                    .map(|seed| {
-                        crate::run_with(&s, seed, opts)
-                            .map(|r| MetricValues::of(&Outcome::of(&r)))
-                            .map_err(|e| e.to_string())
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-                    .map(|runs| Stats::of(&runs))
-            }
+        let futures = match settings.futures {
+            0 => None,
+            n => Some(0..n),
         };
+        let stats = self
+            .runs(index, futures, settings.seed)
+            .map(|runs| Stats::of(&runs));
         Candidate { index, stats }
+    }
+
+    /// Every metric of candidate `index` in futures `futures` (`None`: the median run
+    /// alone), future `k` run with the seed `seed_for(seed, k)` whatever else is run, or
+    /// why the candidate is not a valid world.
+    pub fn runs(
+        &self,
+        index: u64,
+        futures: Option<std::ops::Range<u64>>,
+        seed: u64,
+    ) -> Result<Vec<MetricValues>, String> {
+        let text = self.text_of(&self.picks(index));
+        let s =
+            crate::load_str(&text, &self.origin).map_err(|e| e.to_string().replace('\n', " "))?;
+        let opts = RunOptions {
+            record_events: false,
+            audit: false,
+        };
+        let seeds: Vec<Option<u64>> = match futures {
+            None => vec![None],
+            Some(r) => r.map(|k| Some(crate::sweep::seed_for(seed, k))).collect(),
+        };
+        seeds
+            .into_iter()
+            .map(|seed| {
+                crate::run_with(&s, seed, opts)
+                    .map(|r| MetricValues::of(&Outcome::of(&r)))
+                    .map_err(|e| e.to_string())
+            })
+            .collect()
     }
 
     /// Evaluates the candidates of `shard` (all if `None`) on `threads` threads, in
@@ -231,14 +253,8 @@ pub struct Chosen {
 /// `shipped` candidate (a plan is changed only for a real gain), then to the lower
 /// index. `None` when no candidate is a valid world.
 pub fn best(candidates: &[Candidate], settings: &Settings, shipped: Option<u64>) -> Option<Chosen> {
-    let objective = |s: &Stats| settings.objective.value(s);
-    let better = |a: f64, b: f64| {
-        if settings.objective.metric.higher_is_better() {
-            a > b
-        } else {
-            a < b
-        }
-    };
+    let objective = |s: &Stats| settings.objective.score(s);
+    let better = |a: f64, b: f64| a > b;
     let mut best: Option<(&Candidate, f64)> = None;
     let mut closest: Option<(&Candidate, f64)> = None;
     let first = candidates.iter().filter(|c| Some(c.index) == shipped);
@@ -305,9 +321,17 @@ pub fn write_candidates_csv(
         );
         match &c.stats {
             Ok(s) => {
-                row.push(settings.objective.value(s).to_string());
+                // An undefined figure (no future had it) is an empty cell.
+                let cell = |v: f64| {
+                    if v.is_nan() {
+                        String::new()
+                    } else {
+                        v.to_string()
+                    }
+                };
+                row.push(cell(settings.objective.value(s)));
                 for m in Metric::ALL {
-                    row.extend(Stat::ALL.iter().map(|&st| s.get(st, m).to_string()));
+                    row.extend(Stat::ALL.iter().map(|&st| cell(s.get(st, m))));
                 }
                 let failed: Vec<String> = settings
                     .constraints
@@ -402,27 +426,29 @@ pub fn explain(
 }
 
 /// The P50 of every metric under `best` against `base`, in words; differences that
-/// round to nothing in the printed unit are left out.
+/// round to nothing in the printed unit, and undefined figures, are left out.
 fn p50_deltas(best: &Stats, base: &Stats) -> Vec<String> {
     Metric::ALL
         .iter()
         .filter_map(|&m| {
             let d = best.get(Stat::P50, m) - base.get(Stat::P50, m);
-            if (m.unit() == "USD" && d.abs() < 5e4) || d == 0.0 {
-                return None;
-            }
-            let text = match m.unit() {
-                "USD" => format!(
-                    "{}{:.1}M USD",
-                    if d > 0.0 { "+" } else { "−" },
-                    d.abs() / 1e6
-                ),
-                _ => format!(
+            let sign = if d > 0.0 { "+" } else { "−" };
+            let text = match m {
+                _ if d.is_nan() || d == 0.0 => return None,
+                Metric::Npv | Metric::PeakFunding if d.abs() < 5e4 => return None,
+                Metric::Npv | Metric::PeakFunding => format!("{sign}{:.1}M USD", d.abs() / 1e6),
+                Metric::FirstGpuMonth | Metric::PaybackMonth => format!(
                     "{} month{} {}",
                     d.abs(),
                     if d.abs() == 1.0 { "" } else { "s" },
                     if d < 0.0 { "earlier" } else { "later" }
                 ),
+                Metric::EquityIrr if d.abs() < 0.005 => return None,
+                Metric::EquityIrr => format!("{sign}{:.2} percentage points", d.abs()),
+                Metric::MinDscr if d.abs() < 0.005 => return None,
+                Metric::MinDscr => format!("{sign}{:.2}x", d.abs()),
+                Metric::CovenantBreach if d > 0.0 => "breaches a covenant".to_string(),
+                Metric::CovenantBreach => "no longer breaches a covenant".to_string(),
             };
             Some(format!("P50 {}: {text}", m.title()))
         })
@@ -481,11 +507,6 @@ fn runner_up(
     settings: &Settings,
 ) -> Option<String> {
     let o = settings.objective;
-    let sign = if o.metric.higher_is_better() {
-        1.0
-    } else {
-        -1.0
-    };
     let best_value = candidates
         .iter()
         .find(|c| c.index == chosen.index)?
@@ -493,19 +514,15 @@ fn runner_up(
         .as_ref()
         .ok()
         .map(|s| o.value(s))?;
-    let (c, v) = candidates
+    let (c, v, _) = candidates
         .iter()
         .filter(|c| c.index != chosen.index)
         .filter_map(|c| {
             let s = c.stats.as_ref().ok()?;
             let ok = settings.constraints.iter().all(|k| k.violation(s) == 0.0);
-            ok.then(|| (c, o.value(s)))
+            ok.then(|| (c, o.value(s), o.score(s)))
         })
-        .max_by(|a, b| {
-            (sign * a.1)
-                .total_cmp(&(sign * b.1))
-                .then(b.0.index.cmp(&a.0.index))
-        })?;
+        .max_by(|a, b| a.2.total_cmp(&b.2).then(b.0.index.cmp(&a.0.index)))?;
     let picks = problem.picks(c.index);
     let what: Vec<String> = picks
         .iter()
@@ -572,6 +589,7 @@ mod tests {
             origin: "t".into(),
             choices,
             candidates: 6,
+            declared: None,
         };
         assert_eq!(p.picks(0), [0, 0]);
         assert_eq!(p.picks(1), [0, 1]);

@@ -85,6 +85,12 @@ pub mod names {
     pub const PAYBACK_SVG: &str = "payback.svg";
     /// `compare.png` as SVG.
     pub const COMPARE_SVG: &str = "compare.svg";
+    /// `tornado.png` as SVG.
+    pub const TORNADO_SVG: &str = "tornado.svg";
+    /// `sobol.png` as SVG.
+    pub const SOBOL_SVG: &str = "sobol.svg";
+    /// `pareto.png` as SVG.
+    pub const PARETO_SVG: &str = "pareto.svg";
     /// A run's availability, downtime and SLA credits per month (worlds with a
     /// reliability section only).
     pub const RELIABILITY: &str = "reliability.csv";
@@ -132,16 +138,18 @@ pub mod names {
     pub const COMPARE: [&str; 4] = [COMPARE_CSV, COMPARE_PNG, COMPARE_SVG, REPORT_HTML];
 
     /// Every file of a sensitivity folder (a shard holds only the state).
-    pub const SENSITIVITY: [&str; 6] = [
+    pub const SENSITIVITY: [&str; 8] = [
         SENSITIVITY_CSV,
         THRESHOLDS_CSV,
         SOBOL_CSV,
         TORNADO,
         SOBOL_PNG,
+        TORNADO_SVG,
+        SOBOL_SVG,
         SENSITIVITY_STATE,
     ];
     /// Every file of an optimize folder (a shard holds only the state).
-    pub const OPTIMIZE: [&str; 4] = [CANDIDATES, BEST, PARETO, OPTIMIZE_STATE];
+    pub const OPTIMIZE: [&str; 5] = [CANDIDATES, BEST, PARETO, PARETO_SVG, OPTIMIZE_STATE];
 
     /// True if retrofit writes a file of this name.
     pub fn is_output(name: &str) -> bool {

@@ -37,6 +37,9 @@ mod timeline;
 mod tornado;
 
 pub use frame::{ChartFormat, ChartOptions, ChartSize, MIN_SIZE};
+pub use pareto::{ParetoData, ParetoPoint};
+pub use sobol::SobolData;
+pub use tornado::{TornadoBar, TornadoData};
 
 use crate::compare::CashPath;
 use crate::engine::RunResult;
@@ -281,33 +284,42 @@ pub fn stage_run(st: &Staging, s: &Scenario, result: &RunResult) -> Result<()> {
     Ok(())
 }
 
-/// Draws `tornado.png` from a sensitivity report's tornado.
-pub fn tornado_png(
-    data: &crate::sensitivity::chart::TornadoData,
-    metric: crate::sensitivity::Metric,
-    world: &str,
-    size: ChartSize,
-) -> Result<Vec<u8>> {
-    frame::png(&tornado::prepare(data, metric, world)?, size)
+/// Draws the tornado (`tornado.png`/`.svg`) of a sensitivity report in the asked
+/// formats.
+pub fn tornado_charts(data: &TornadoData, world: &str, opts: &ChartOptions) -> Result<ExtraFiles> {
+    let mut out = ExtraFiles::new();
+    let files = (names::TORNADO, names::TORNADO_SVG);
+    add_chart(&mut out, files, opts, || tornado::prepare(data, world))?;
+    Ok(out)
 }
 
-/// Draws `sobol.png` from a sensitivity report's Sobol' indices.
-pub fn sobol_png(
-    data: &crate::sensitivity::chart::SobolData,
+/// Draws the Sobol' indices (`sobol.png`/`.svg`) in the asked formats.
+pub fn sobol_charts(
+    data: &SobolData,
     world: &str,
     samples: usize,
-    size: ChartSize,
-) -> Result<Vec<u8>> {
-    frame::png(&sobol::prepare(data, world, samples), size)
+    opts: &ChartOptions,
+) -> Result<ExtraFiles> {
+    let mut out = ExtraFiles::new();
+    let files = (names::SOBOL_PNG, names::SOBOL_SVG);
+    add_chart(&mut out, files, opts, || {
+        Ok(sobol::prepare(data, world, samples))
+    })?;
+    Ok(out)
 }
 
-/// Draws `pareto.png` from an optimize run's candidates.
-pub fn pareto_png(
-    data: &crate::optimize::pareto::ParetoData,
+/// Draws an optimize run's candidates (`pareto.png`/`.svg`) in the asked formats.
+pub fn pareto_charts(
+    data: &ParetoData,
     world: &str,
     futures: u64,
     objective: &str,
-    size: ChartSize,
-) -> Result<Vec<u8>> {
-    frame::png(&pareto::prepare(data, world, futures, objective), size)
+    opts: &ChartOptions,
+) -> Result<ExtraFiles> {
+    let mut out = ExtraFiles::new();
+    let files = (names::PARETO, names::PARETO_SVG);
+    add_chart(&mut out, files, opts, || {
+        Ok(pareto::prepare(data, world, futures, objective))
+    })?;
+    Ok(out)
 }

@@ -151,7 +151,8 @@ pub enum Job {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum JobResult {
     /// Low and high runs.
-    Oat(OatPair),
+    /// (Boxed: two whole outcomes, far larger than the other variants.)
+    Oat(Box<OatPair>),
     /// Decision changes found below and above the base.
     Threshold(Vec<Crossing>),
     /// Every metric at each of the row's `d + 2` points, or why a point did not run.
@@ -269,10 +270,10 @@ impl Study {
             Job::Oat(i) => {
                 let (input, r) = (&self.inputs[i], self.ranges[i]);
                 let run = |x: f64| evaluate(&inputs::with_value(&self.tree, input, x));
-                JobResult::Oat(OatPair {
+                JobResult::Oat(Box::new(OatPair {
                     low: run(r.low),
                     high: run(r.high),
-                })
+                }))
             }
             Job::Threshold(i) => JobResult::Threshold(threshold::crossings(
                 &self.tree,
@@ -333,6 +334,24 @@ impl Study {
         mine.into_iter().zip(results).collect()
     }
 
+    /// Refuses a metric the base run does not have: a finance metric of a world without
+    /// a `finance` section, an equity IRR that is none or ambiguous, a minimum DSCR
+    /// without amortising debt.
+    pub fn check_metric(&self, metric: Metric) -> Result<(), String> {
+        if !metric.value(&self.base).is_nan() {
+            return Ok(());
+        }
+        Err(format!(
+            "--metric {} is undefined for this world's base run ({}): choose another metric",
+            metric.name(),
+            if self.base.finance.is_none() {
+                "it has no finance section"
+            } else {
+                "no single equity IRR, or no amortising debt"
+            }
+        ))
+    }
+
     /// Analyses the results of every job (in job order) for `metric`.
     pub fn report(&self, results: &[JobResult], metric: Metric) -> Result<Report, String> {
         let n = self.inputs.len();
@@ -346,7 +365,7 @@ impl Study {
         let pairs: Vec<OatPair> = results[..n]
             .iter()
             .map(|r| match r {
-                JobResult::Oat(p) => Ok(p.clone()),
+                JobResult::Oat(p) => Ok(OatPair::clone(p)),
                 _ => Err("job results out of order".to_string()),
             })
             .collect::<Result<_, _>>()?;
@@ -357,6 +376,7 @@ impl Study {
             };
             thresholds.extend(cs.iter().map(|c| (self.inputs[i].label.clone(), c.clone())));
         }
+        self.check_metric(metric)?;
         let sobol = self.sobol_report(&results[2 * n..], metric)?;
         Ok(Report {
             metric,
@@ -374,7 +394,15 @@ impl Study {
         for r in rows {
             match r {
                 JobResult::SobolRow(Ok(points)) => {
-                    ys.push(points.iter().map(|p| p.get(metric)).collect::<Vec<f64>>())
+                    let y: Vec<f64> = points.iter().map(|p| p.get(metric)).collect();
+                    // The estimator needs every point of a row; an undefined one stops it.
+                    if y.iter().any(|v| v.is_nan()) {
+                        return Ok(SobolOutcome::Failed(format!(
+                            "{} is undefined in a sampled world",
+                            metric.name()
+                        )));
+                    }
+                    ys.push(y)
                 }
                 JobResult::SobolRow(Err(e)) => return Ok(SobolOutcome::Failed(e.clone())),
                 _ => return Err("job results out of order".into()),

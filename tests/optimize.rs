@@ -121,8 +121,8 @@ fn bad_decision_variables_are_refused() {
     let e = optimize::unused_variable(&p, &cands).expect("unused");
     assert!(e.contains("markets") || e.contains("btc_price_usd"), "{e}");
     assert!(e.contains("changes no result"), "{e}");
-    let e = Target::parse("p50:equity-irr").unwrap_err();
-    assert!(e.contains("unknown metric `equity-irr`"), "{e}");
+    let e = Target::parse("p50:irr").unwrap_err();
+    assert!(e.contains("unknown metric `irr`"), "{e}");
     assert!(
         Problem::new(WORLD, "o.ron", 5)
             .unwrap_err()
@@ -284,11 +284,220 @@ fn a_tie_is_settled_for_the_shipped_plan() {
     use retrofit::sensitivity::MetricValues;
     let c = |index, npv| Candidate {
         index,
-        stats: Ok(Stats(vec![MetricValues(vec![npv, 0.0, 0.0, 0.0]); 5])),
+        stats: Ok(Stats(vec![
+            MetricValues(vec![
+                npv, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+            ]);
+            5
+        ])),
     };
     let cands = [c(0, 5.0), c(1, 7.0), c(2, 7.0), c(3, 6.0)];
     let s = settings(0);
     assert_eq!(best(&cands, &s, None).unwrap().index, 1);
     assert_eq!(best(&cands, &s, Some(2)).unwrap().index, 2);
     assert_eq!(best(&cands, &s, Some(3)).unwrap().index, 1);
+}
+
+/// tests/data/valid-financed-small.ron with two decisions: the senior loan's size and
+/// whether the GPU hall's install is quick or slow, a DSCR covenant, and a sampled
+/// install time so futures differ.
+fn financed() -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/valid-financed-small.ron"
+    ))
+    .unwrap();
+    text.replace(
+        "loan_to_cost: Some(0.6)",
+        "loan_to_cost: Some(Choose([0.6, 0.3]))",
+    )
+    .replace(
+        "tenor_months: 60)",
+        "tenor_months: 60, min_dscr: Some(1.3))",
+    )
+    .replace(
+        "per_rack: 4),\n             duration_days: 20,",
+        "per_rack: 4),\n             duration_days: Choose([Triangular(min: 10, mode: 20, \
+         max: 90), Triangular(min: 60, mode: 90, max: 150)]),",
+    )
+}
+
+#[test]
+fn finance_metrics_are_the_finance_layers_figures_over_the_common_futures() {
+    use retrofit::optimize::Stat;
+    use retrofit::sensitivity::Metric;
+    let text = financed();
+    assert!(text.matches("Choose(").count() == 2, "{text}");
+    let p = Problem::new(&text, "fin.ron", 100).expect("problem");
+    let s = Settings {
+        objective: Target::parse("p50:equity-irr").unwrap(),
+        ..settings(7)
+    };
+    let cands = p.run(&s, None, 2, &|| {});
+    assert_eq!(cands.len(), 4);
+    for c in &cands {
+        let stats = c.stats.as_ref().expect("every candidate is a valid world");
+        let scenario = retrofit::load_str(&p.text_of(&p.picks(c.index)), "fin.ron").unwrap();
+        // Recompute each future's figures from the finance layer's own summary.
+        let (mut irrs, mut breaches) = (Vec::new(), 0.0);
+        for k in 0..7 {
+            let seed = retrofit::unstable::sweep::seed_for(3, k);
+            let r = retrofit::run(&scenario, Some(seed)).unwrap();
+            let f = r.finance.expect("a finance section").summary;
+            if let Some(rate) = f.equity_irr.rate() {
+                irrs.push(rate * 100.0);
+            }
+            if !f.covenant_breaches.is_empty() {
+                breaches += 1.0;
+            }
+        }
+        irrs.sort_by(f64::total_cmp);
+        // Nearest-rank median of the futures that have a single IRR.
+        let p50 = irrs
+            .get(((irrs.len() as f64 * 0.5).ceil() as usize).max(1) - 1)
+            .copied();
+        let got = stats.get(Stat::P50, Metric::EquityIrr);
+        assert_eq!(p50.unwrap_or(f64::NAN).to_bits(), got.to_bits(), "{got}");
+        // The mean of the breach flags is P(covenant breach).
+        assert_eq!(
+            stats.get(Stat::Mean, Metric::CovenantBreach),
+            breaches / 7.0
+        );
+    }
+    // A slower install postpones the lease income the covenant is tested on: the
+    // figures differ between plans, so the decisions are used.
+    assert!(optimize::unused_variable(&p, &cands).is_none());
+}
+
+#[test]
+fn the_worlds_optimize_section_is_the_default_and_the_command_line_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("fin.ron");
+    let declared = financed().replace(
+        "    finance: Some((",
+        "    optimize: Optimize(\n        objective: \"p50:equity-irr\",\n        \
+         constraints: [\"mean:covenant-breach<=0.5\"],\n    ),\n    finance: Some((",
+    );
+    std::fs::write(&world, &declared).unwrap();
+    let run = |extra: &[&str], out: &str| {
+        let out = dir.path().join(out);
+        let o = common::retrofit()
+            .args([
+                "optimize",
+                &world.to_string_lossy(),
+                "--futures",
+                "3",
+                "--out",
+            ])
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let csv = std::fs::read_to_string(out.join("candidates.csv")).unwrap();
+        let best = std::fs::read_to_string(out.join("best.ron")).unwrap();
+        (csv, best)
+    };
+    let (csv, best) = run(&[], "declared");
+    let header = csv.lines().next().unwrap();
+    assert!(header.contains("objective_p50:equity-irr"), "{header}");
+    assert!(header.contains("equity_irr_p50,") && header.contains("covenant_breach_mean,"));
+    // best.ron keeps the section as a comment and runs as it is.
+    assert!(best.contains("    // optimize: Optimize("), "{best}");
+    retrofit::load_str(&best, "best.ron").expect("best.ron runs");
+    let (csv, _) = run(&["--objective", "p50:npv"], "cli");
+    assert!(csv.lines().next().unwrap().contains("objective_p50:npv"));
+    // An unknown metric in the section is refused at its line and column.
+    std::fs::write(&world, declared.replace("p50:equity-irr", "p50:irr")).unwrap();
+    let o = common::retrofit()
+        .args([
+            "optimize",
+            &world.to_string_lossy(),
+            "--futures",
+            "0",
+            "--out",
+        ])
+        .arg(dir.path().join("bad"))
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let e = String::from_utf8_lossy(&o.stderr);
+    let line = declared
+        .lines()
+        .position(|l| l.contains("objective: \"p50:equity-irr\""))
+        .unwrap()
+        + 1;
+    assert!(
+        e.contains(&format!(
+            "fin.ron:{line}:20: optimize.objective: unknown metric `irr`"
+        )),
+        "{e}"
+    );
+    assert!(!dir.path().join("bad").exists());
+}
+
+#[test]
+fn chart_formats_change_only_the_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("opt.ron");
+    std::fs::write(&world, WORLD).unwrap();
+    let files = |charts: &str| {
+        let out = dir.path().join(charts);
+        let o = common::retrofit()
+            .args(["optimize", &world.to_string_lossy(), "--futures", "0"])
+            .args(["--charts", charts, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut names: Vec<String> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        (names, std::fs::read(out.join("candidates.csv")).unwrap())
+    };
+    let (png, csv) = files("png");
+    let (none, csv_none) = files("none");
+    let (both, _) = files("both");
+    let (svg, _) = files("svg");
+    assert!(png.contains(&"pareto.png".into()) && !png.contains(&"pareto.svg".into()));
+    assert!(!none.iter().any(|n| n.starts_with("pareto")));
+    assert!(both.contains(&"pareto.png".into()) && both.contains(&"pareto.svg".into()));
+    assert!(svg.contains(&"pareto.svg".into()) && !svg.contains(&"pareto.png".into()));
+    assert_eq!(csv, csv_none);
+}
+
+#[test]
+fn successive_halving_finds_the_exhaustive_optimum_with_fewer_engine_runs() {
+    use retrofit::optimize::{HalvingSettings, halving};
+    let p = Problem::new(WORLD, "opt.ron", 1000).expect("problem");
+    let s = settings(27);
+    let exhaustive = p.run(&s, None, 2, &|| {});
+    let want = best(&exhaustive, &s, None).expect("an optimum");
+    // The exhaustive search runs every valid candidate on every future (the 6 with two
+    // servers per rack fail the check and run nothing).
+    let valid = exhaustive.iter().filter(|c| c.stats.is_ok()).count() as u64;
+    assert_eq!(valid, 6);
+    let exhaustive_runs = valid * 27;
+    let hs = HalvingSettings {
+        eta: 3,
+        min_futures: 3,
+    };
+    let h = halving::search(&p, &s, hs, 2, &|| {});
+    // Rungs of 3, 9 and 27 futures: all 12 candidates, then the best ⌈12/3⌉ = 4 (the
+    // invalid ones rank last), then ⌈4/3⌉ = 2. Each rung runs only the futures its
+    // candidates have not seen: 6 valid × 3 + 4 × (9 − 3) + 2 × (27 − 9).
+    assert_eq!(h.rungs, [(3, 12), (9, 4), (27, 2)]);
+    assert_eq!(h.engine_runs, 6 * 3 + 4 * 6 + 2 * 18);
+    assert!(h.engine_runs < exhaustive_runs, "{} runs", h.engine_runs);
+    let got = best(&h.finalists, &s, None).expect("a finalist");
+    assert_eq!(got, want);
+    // Common random numbers: a finalist's figures over all 27 futures are the
+    // exhaustive search's, bit for bit, though they were gathered rung by rung.
+    for c in &h.finalists {
+        assert_eq!(Some(c), exhaustive.iter().find(|e| e.index == c.index));
+    }
+    assert_eq!(h.first_rung.len(), 12);
+    assert_eq!(halving::search(&p, &s, hs, 1, &|| {}), h);
 }

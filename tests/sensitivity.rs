@@ -357,3 +357,62 @@ fn a_world_without_distributions_skips_sobol_and_says_so() {
     assert_eq!(r.sobol, SobolOutcome::NotRun);
     assert!(r.text(5).contains("Sobol' indices: not computed"));
 }
+
+#[test]
+fn a_finance_metric_needs_a_finance_section_and_reads_it_when_there_is_one() {
+    let plain = study(LINEAR, 0);
+    let e = plain.check_metric(Metric::EquityIrr).unwrap_err();
+    assert!(e.contains("no finance section"), "{e}");
+    assert!(plain.check_metric(Metric::Npv).is_ok());
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/valid-financed-small.ron"
+    ))
+    .unwrap();
+    let fin = study(&text, 0);
+    // The base run's figures are the finance layer's for the median run.
+    let s = retrofit::load_str(&text, "fin.ron").unwrap();
+    let summary = retrofit::run(&s, None).unwrap().finance.unwrap().summary;
+    let breach = if summary.covenant_breaches.is_empty() {
+        0.0
+    } else {
+        1.0
+    };
+    fin.check_metric(Metric::CovenantBreach)
+        .expect("defined with a finance section");
+    assert_eq!(Metric::CovenantBreach.value(&fin.base), breach);
+    match summary.equity_irr.rate() {
+        Some(r) => assert_eq!(Metric::EquityIrr.value(&fin.base), r * 100.0),
+        // Twelve months of a small hall: the equity flows have no single IRR, and the
+        // metric is refused by name rather than charted as a number.
+        None => {
+            let e = fin.check_metric(Metric::EquityIrr).unwrap_err();
+            assert!(e.contains("no single equity IRR"), "{e}");
+        }
+    }
+}
+
+#[test]
+fn cli_sensitivity_chart_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("linear.ron");
+    std::fs::write(&world, LINEAR).unwrap();
+    for (charts, want, not) in [
+        ("svg", "tornado.svg", "tornado.png"),
+        ("none", "sensitivity.csv", "tornado.png"),
+    ] {
+        let out = dir.path().join(charts);
+        let o = common::retrofit()
+            .args(["sensitivity", &world.to_string_lossy(), "--samples", "0"])
+            .args(["--charts", charts, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            out.join(want).is_file() && !out.join(not).exists(),
+            "{charts}"
+        );
+    }
+    assert!(!dir.path().join("none/tornado.svg").exists());
+}

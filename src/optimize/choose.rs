@@ -119,7 +119,7 @@ fn is_ident(c: u8) -> bool {
 }
 
 /// Index just past the string starting at `i` (which holds `"`).
-fn skip_string(b: &[u8], mut i: usize) -> usize {
+pub(super) fn skip_string(b: &[u8], mut i: usize) -> usize {
     i += 1;
     while i < b.len() {
         match b[i] {
@@ -136,7 +136,7 @@ fn skip_ws(s: &str) -> usize {
 }
 
 /// The index of the bracket closing the one at `open`.
-fn matching(text: &str, open: usize) -> Option<usize> {
+pub(super) fn matching(text: &str, open: usize) -> Option<usize> {
     let b = text.as_bytes();
     let mut depth = 0usize;
     let mut i = open;
@@ -336,7 +336,7 @@ fn month(s: &str) -> Option<i64> {
     (1..=12).contains(&m).then_some(y * 12 + m - 1)
 }
 
-fn line_col(text: &str, at: usize) -> (usize, usize) {
+pub(super) fn line_col(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at];
     let line = before.matches('\n').count() + 1;
     let col = before.len() - before.rfind('\n').map_or(0, |n| n + 1) + 1;

@@ -1,12 +1,13 @@
 //! The `optimize` output folder, and merging the folders of its shards.
 //!
 //! A whole run writes `candidates.csv`, `best.ron` (the world with the chosen plan
-//! filled in), `pareto.png` and `optimize-state.json`; a shard writes only its state,
+//! filled in), `pareto.png` (or `.svg`, both or none, as `--charts` asks) and
+//! `optimize-state.json`; a shard writes only its state,
 //! and `merge` of all shards writes the same files as the whole run, byte for byte.
 
 use super::{Candidate, Chosen, Constraint, Problem, Settings, Target};
 use crate::output::{Staging, names};
-use crate::report::ChartSize;
+use crate::report::ChartOptions;
 use crate::sensitivity::DecideError;
 use crate::sensitivity::folder::{read_parts, report_error, world_fingerprint};
 use crate::sensitivity::parts::{self, Part};
@@ -106,7 +107,7 @@ pub fn write_dir(
     problem: &Problem,
     settings: &Settings,
     part: &Part<Candidate>,
-    size: ChartSize,
+    charts: &ChartOptions,
 ) -> Result<(PathBuf, Option<Found>), DecideError> {
     let state = serde_json::to_string(part).map_err(report_error)? + "\n";
     let candidates: Vec<Candidate> = part.results.iter().map(|(_, c)| c.clone()).collect();
@@ -115,7 +116,12 @@ pub fn write_dir(
         st.write(names::OPTIMIZE_STATE, state)?;
         return Ok((st.commit()?, None));
     }
-    if let Some(e) = super::unused_variable(problem, &candidates) {
+    // Successive halving keeps only its finalists; the caller checked the variables on
+    // its first rung, where every candidate was run on the same futures.
+    let halving = part.settings["search"]
+        .as_str()
+        .is_some_and(|s| s.starts_with("halving"));
+    if let Some(e) = super::unused_variable(problem, &candidates).filter(|_| !halving) {
         return Err(DecideError::Input(e));
     }
     let base = problem.index_of(&problem.base_picks());
@@ -139,18 +145,20 @@ pub fn write_dir(
     };
     let data = super::pareto::prepare(&candidates, feasible, Some(chosen.index), base);
     let world = crate::sensitivity::folder::site_name(&problem.text_of(&problem.base_picks()));
-    let png = crate::report::pareto_png(
+    let pareto = crate::report::pareto_charts(
         &data,
         &world,
         settings.futures,
         &settings.objective.name(),
-        size,
+        charts,
     )
     .map_err(report_error)?;
     let st = Staging::new(out)?.for_world(world_fingerprint(&part.world_text));
     st.write(names::CANDIDATES, csv)?;
     st.write(names::BEST, problem.text_of(&problem.picks(chosen.index)))?;
-    st.write(names::PARETO, png)?;
+    for (name, bytes) in pareto {
+        st.write(&name, bytes)?;
+    }
     st.write(names::OPTIMIZE_STATE, state)?;
     let found = Found {
         chosen,
@@ -164,14 +172,14 @@ pub fn write_dir(
 pub fn merge_dirs(
     dirs: &[PathBuf],
     out: &Path,
-    size: ChartSize,
+    charts: &ChartOptions,
 ) -> Result<(PathBuf, Found), DecideError> {
     let merged = parts::merge(read_parts::<Candidate>(dirs, names::OPTIMIZE_STATE)?)
         .map_err(DecideError::Input)?;
     let settings = from_record(&merged.settings).map_err(DecideError::Input)?;
     let problem = Problem::new(&merged.world_text, &merged.origin, settings.max_candidates)
         .map_err(DecideError::Input)?;
-    let (dir, found) = write_dir(out, &problem, &settings, &merged, size)?;
+    let (dir, found) = write_dir(out, &problem, &settings, &merged, charts)?;
     let found = found.ok_or_else(|| DecideError::Input("merge left shards".into()))?;
     Ok((dir, found))
 }

@@ -239,12 +239,8 @@ pub fn compare(a: &Candidate, b: &Candidate, settings: &Settings) -> Ordering {
             if vx > 0.0 || vy > 0.0 {
                 return vx.total_cmp(&vy);
             }
-            let (ox, oy) = (settings.objective.value(x), settings.objective.value(y));
-            if settings.objective.metric.higher_is_better() {
-                oy.total_cmp(&ox)
-            } else {
-                ox.total_cmp(&oy)
-            }
+            let (ox, oy) = (settings.objective.score(x), settings.objective.score(y));
+            oy.total_cmp(&ox)
         }
     }
 }

@@ -1,36 +1,11 @@
-//! Chart data for `pareto.png`: every valid candidate as a point of P50 peak funding
-//! need (x, lower is better) against P50 NPV (y, higher is better), with the
-//! non-dominated front, the chosen plan and the shipped plan marked. Pure data.
+//! Builds the chart data of `pareto.png` ([`ParetoData`], a type of
+//! [`crate::report`]): every valid candidate as a point of P50 peak funding need (x,
+//! lower is better) against P50 NPV (y, higher is better), with the non-dominated
+//! front, the chosen plan and the shipped plan marked. Pure data.
 
 use super::{Candidate, Stat};
+use crate::report::{ParetoData, ParetoPoint as Point};
 use crate::sensitivity::Metric;
-
-/// One candidate on the chart.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
-    /// Candidate index.
-    pub index: u64,
-    /// P50 peak funding need, USD.
-    pub x: f64,
-    /// P50 NPV, USD.
-    pub y: f64,
-    /// Meets every constraint.
-    pub feasible: bool,
-}
-
-/// Everything `pareto.png` shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ParetoData {
-    /// Every valid candidate.
-    pub points: Vec<Point>,
-    /// The non-dominated points (no other point has less funding need and at least as
-    /// much NPV, or as little need and more NPV), by increasing funding need.
-    pub front: Vec<Point>,
-    /// The chosen candidate.
-    pub best: Option<Point>,
-    /// The shipped plan.
-    pub base: Option<Point>,
-}
 
 /// Prepares the chart from the evaluated candidates; `feasible` says whether one meets
 /// the constraints.
@@ -78,7 +53,7 @@ mod tests {
 
     fn cand(index: u64, npv: f64, funding: f64) -> Candidate {
         // Stats in Stat::ALL order, each a MetricValues in Metric::ALL order.
-        let v = MetricValues(vec![npv, 0.0, funding, 0.0]);
+        let v = MetricValues(vec![npv, 0.0, funding, 0.0, 0.0, 0.0, 0.0]);
         Candidate {
             index,
             stats: Ok(Stats(vec![v; 5])),

@@ -7,7 +7,6 @@ use super::frame::{Area, Chart, Heading, Scale};
 use super::legend::LegendEntry;
 use super::palette;
 use super::text::usd_fmt;
-use crate::optimize::pareto::ParetoData;
 use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -17,6 +16,33 @@ const FEASIBLE: RGBColor = palette::WORLDS[0];
 const INFEASIBLE: RGBColor = RGBColor(170, 170, 170);
 const FRONT: RGBColor = palette::WORLDS[1];
 const BEST: RGBColor = palette::WORLDS[2];
+
+/// One candidate plan on the chart.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParetoPoint {
+    /// Candidate index.
+    pub index: u64,
+    /// P50 peak funding need, USD.
+    pub x: f64,
+    /// P50 NPV, USD.
+    pub y: f64,
+    /// Meets every constraint.
+    pub feasible: bool,
+}
+
+/// Everything `pareto.png` shows, as plain numbers (the decision layer builds it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParetoData {
+    /// Every valid candidate.
+    pub points: Vec<ParetoPoint>,
+    /// The non-dominated points (no other point has less funding need and at least as
+    /// much NPV, or as little need and more NPV), by increasing funding need.
+    pub front: Vec<ParetoPoint>,
+    /// The chosen candidate.
+    pub best: Option<ParetoPoint>,
+    /// The shipped plan.
+    pub base: Option<ParetoPoint>,
+}
 
 /// Everything `pareto.png` draws.
 #[derive(Debug, Clone)]

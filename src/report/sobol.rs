@@ -7,7 +7,6 @@ use super::frame::{Area, Chart, Heading, Scale};
 use super::legend::LegendEntry;
 use super::palette;
 use super::tornado::{BarRows, Row, draw_rows};
-use crate::sensitivity::chart::SobolData;
 use anyhow::Result;
 use plotters::prelude::*;
 use std::ops::Range;
@@ -16,6 +15,15 @@ use std::ops::Range;
 const FIRST: RGBColor = palette::WORLDS[2];
 /// Colour of the total-index bars.
 const TOTAL: RGBColor = palette::WORLDS[3];
+
+/// Everything `sobol.png` shows: paired bars per input, as plain labels and numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SobolData {
+    /// The metric's title with its unit.
+    pub title: String,
+    /// `(input, first order, total)`, largest total first.
+    pub bars: Vec<(String, f64, f64)>,
+}
 
 /// Everything `sobol.png` draws.
 #[derive(Debug, Clone)]

@@ -8,8 +8,6 @@ use super::frame::{Area, Chart, Heading, Scale, widest};
 use super::legend::LegendEntry;
 use super::palette;
 use super::text::usd_fmt;
-use crate::sensitivity::Metric;
-use crate::sensitivity::chart::TornadoData;
 use anyhow::Result;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -21,13 +19,38 @@ pub(crate) const LOW: RGBColor = palette::WORLDS[0];
 /// Colour of the metric with the input at its high value.
 pub(crate) const HIGH: RGBColor = palette::WORLDS[1];
 
+/// One horizontal bar of the tornado.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TornadoBar {
+    /// Input label, with its low and high values: `cooling_loops[DLC-2].pue (1.17 … 1.43)`.
+    pub label: String,
+    /// Metric at the input's low value (`None`: that variant did not run).
+    pub at_low: Option<f64>,
+    /// Metric at the input's high value.
+    pub at_high: Option<f64>,
+}
+
+/// Everything `tornado.png` shows, as plain labels and numbers (the decision layer
+/// builds it; the chart knows nothing of metrics).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TornadoData {
+    /// The metric's title with its unit: the chart title and the axis title.
+    pub title: String,
+    /// True when the metric is in USD (axis ticks as money), false for plain numbers.
+    pub usd: bool,
+    /// The base value: the vertical line the bars start from.
+    pub base: f64,
+    /// Bars, largest swing first.
+    pub bars: Vec<TornadoBar>,
+    /// Smallest and largest metric value on any bar or the base, for the axis.
+    pub range: (f64, f64),
+}
+
 /// Everything `tornado.png` draws.
 #[derive(Debug, Clone)]
 pub struct TornadoChart {
     /// Title, subtitle and legend.
     pub heading: Heading,
-    /// The metric.
-    pub metric: Metric,
     /// The prepared bars.
     pub data: TornadoData,
     /// x axis range.
@@ -35,14 +58,14 @@ pub struct TornadoChart {
 }
 
 /// Prepares `tornado.png` from the tornado's data.
-pub fn prepare(data: &TornadoData, metric: Metric, world: &str) -> Result<TornadoChart> {
+pub fn prepare(data: &TornadoData, world: &str) -> Result<TornadoChart> {
     let (lo, hi) = data.range;
     let pad = ((hi - lo) * 0.06)
         .max(hi.abs().max(lo.abs()) * 1e-6)
         .max(1e-9);
     Ok(TornadoChart {
         heading: Heading {
-            title: format!("What moves {}: one input at a time", metric.title()),
+            title: format!("What moves {}: one input at a time", data.title),
             subtitle: format!(
                 "{world}: each input from its low to its high value, every other input at its base; \
                  the line is the base case. Largest swing at the top; the rest are in sensitivity.csv."
@@ -53,17 +76,17 @@ pub fn prepare(data: &TornadoData, metric: Metric, world: &str) -> Result<Tornad
                 LegendEntry::line("base case", palette::TEXT),
             ],
         },
-        metric,
         x: chartable(lo - pad..hi + pad)?,
         data: data.clone(),
     })
 }
 
-/// Formats a metric value for an axis.
-pub(crate) fn value_fmt(metric: Metric) -> fn(&f64) -> String {
-    match metric.unit() {
-        "USD" => usd_fmt,
-        _ => |v: &f64| format!("{v:.0}"),
+/// Formats a metric value for an axis: money, or a plain whole number.
+pub(crate) fn value_fmt(usd: bool) -> fn(&f64) -> String {
+    if usd {
+        usd_fmt
+    } else {
+        |v: &f64| format!("{v:.0}")
     }
 }
 
@@ -223,10 +246,10 @@ impl Chart for TornadoChart {
                 (b.label.clone(), seg, note)
             })
             .collect();
-        let fmt = value_fmt(self.metric);
+        let fmt = value_fmt(self.data.usd);
         let bars = BarRows {
             x: self.x.clone(),
-            x_desc: self.metric.title(),
+            x_desc: &self.data.title,
             fmt: &fmt,
             rows,
             base: Some(base),

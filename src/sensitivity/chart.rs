@@ -1,39 +1,18 @@
-//! Chart data for `tornado.png` and `sobol.png`: what to draw, computed from a
-//! [`Report`](super::Report) and nothing else. Drawing follows the report kit.
+//! Builds the chart data of `tornado.png` and `sobol.png` (plain labels and numbers,
+//! types of [`crate::report`]) from a [`Report`](super::Report) and nothing else. The
+//! report layer draws them and knows nothing of the decision layer.
 
+use super::Metric;
 use super::oat::TornadoRow;
 use super::sobol::Indices;
+use crate::report::{SobolData, TornadoBar, TornadoData};
 
 /// Bars shown at most: a tornado past ~20 bars stops being readable, and the rest are
 /// in `sensitivity.csv`.
 pub const MAX_BARS: usize = 20;
 
-/// One horizontal bar of the tornado.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TornadoBar {
-    /// Input label, with its low and high values: `cooling_loops[DLC-2].pue (1.17 … 1.43)`.
-    pub label: String,
-    /// Metric at the input's low value (`None`: that variant did not run).
-    pub at_low: Option<f64>,
-    /// Metric at the input's high value.
-    pub at_high: Option<f64>,
-}
-
-/// Everything `tornado.png` shows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct TornadoData {
-    /// Axis title (metric and unit).
-    pub title: String,
-    /// The base value: the vertical line the bars start from.
-    pub base: f64,
-    /// Bars, largest swing first.
-    pub bars: Vec<TornadoBar>,
-    /// Smallest and largest metric value on any bar or the base, for the axis.
-    pub range: (f64, f64),
-}
-
 /// Prepares the tornado: the [`MAX_BARS`] largest swings.
-pub fn tornado(rows: &[TornadoRow], title: &str) -> TornadoData {
+pub fn tornado(rows: &[TornadoRow], metric: Metric) -> TornadoData {
     let base = rows.first().map_or(0.0, |r| r.at_base);
     let bars: Vec<TornadoBar> = rows
         .iter()
@@ -52,24 +31,16 @@ pub fn tornado(rows: &[TornadoRow], title: &str) -> TornadoData {
     let values = bars.iter().flat_map(|b| [b.at_low, b.at_high]).flatten();
     let range = values.fold((base, base), |(lo, hi), v| (lo.min(v), hi.max(v)));
     TornadoData {
-        title: title.to_string(),
+        title: metric.title().to_string(),
+        usd: metric.unit() == "USD",
         base,
         bars,
         range,
     }
 }
 
-/// Everything `sobol.png` shows: paired bars per input.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SobolData {
-    /// Axis title.
-    pub title: String,
-    /// `(input, first order, total)`, largest total first.
-    pub bars: Vec<(String, f64, f64)>,
-}
-
 /// Prepares the Sobol' bar chart: the [`MAX_BARS`] largest total indices.
-pub fn sobol(indices: &[(String, Indices)], title: &str) -> SobolData {
+pub fn sobol(indices: &[(String, Indices)], metric: Metric) -> SobolData {
     let mut bars: Vec<(String, f64, f64)> = indices
         .iter()
         .map(|(l, i)| (l.clone(), i.first, i.total))
@@ -77,7 +48,7 @@ pub fn sobol(indices: &[(String, Indices)], title: &str) -> SobolData {
     bars.sort_by(|a, b| b.2.total_cmp(&a.2));
     bars.truncate(MAX_BARS);
     SobolData {
-        title: title.to_string(),
+        title: metric.title().to_string(),
         bars,
     }
 }

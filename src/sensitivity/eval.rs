@@ -32,6 +32,21 @@ pub struct Outcome {
     pub unfinished: Vec<(String, String)>,
     /// Limits that delayed some step (months waited > 0), by name.
     pub binding_limits: BTreeSet<String>,
+    /// The finance layer's figures; `None` for a world without a `finance` section.
+    pub finance: Option<FinanceOutcome>,
+}
+
+/// What the decision layer keeps of a run's finance figures.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FinanceOutcome {
+    /// Equity IRR per year, when the equity flows have exactly one.
+    #[serde(with = "opt_f64_bits")]
+    pub equity_irr_per_year: Option<f64>,
+    /// Lowest DSCR while debt amortises; `None` when no debt amortises.
+    #[serde(with = "opt_f64_bits")]
+    pub min_dscr: Option<f64>,
+    /// Months with a covenant breach.
+    pub covenant_breach_months: u32,
 }
 
 /// The result of evaluating one variant.
@@ -119,6 +134,12 @@ impl Outcome {
             .map(|row| row.cumulative_cash_usd)
             .fold(0.0_f64, f64::min);
         let s = &r.summary;
+        let finance = r.finance.as_ref().map(|f| FinanceOutcome {
+            equity_irr_per_year: f.summary.equity_irr.rate(),
+            min_dscr: f.summary.min_dscr.map(|(d, _)| d),
+            covenant_breach_months: u32::try_from(f.summary.covenant_breaches.len())
+                .unwrap_or(u32::MAX),
+        });
         Self {
             npv_usd: s.npv_usd,
             first_gpu_month: month(&s.first_gpu_month),
@@ -136,6 +157,7 @@ impl Outcome {
                 .filter(|(_, m)| **m > 0.0)
                 .map(|(k, _)| k.clone())
                 .collect(),
+            finance,
         }
     }
 }
@@ -195,6 +217,24 @@ pub mod f64_bits {
     /// Reads the bits back.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
         u64::deserialize(d).map(f64::from_bits)
+    }
+}
+
+/// [`f64_bits`] for an optional value.
+pub mod opt_f64_bits {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    /// Writes the bits as an optional `u64`.
+    pub fn serialize<S: Serializer>(v: &Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(&v.to_bits()),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Reads the bits back.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
+        Option::<u64>::deserialize(d).map(|v| v.map(f64::from_bits))
     }
 }
 

@@ -1,13 +1,14 @@
 //! The `sensitivity` output folder, and merging the folders of its shards.
 //!
 //! A whole run writes `sensitivity.csv`, `thresholds.csv`, `sobol.csv`, `tornado.png`,
-//! `sobol.png` and `sensitivity-state.json`; a shard writes only its state, and `merge`
+//! `sobol.png` (or their SVGs, or no charts, as `--charts` asks) and
+//! `sensitivity-state.json`; a shard writes only its state, and `merge`
 //! of all shards writes the same files as the whole run, byte for byte.
 
 use super::parts::{self, Part};
 use super::{JobResult, Metric, Report, Settings, SobolOutcome, Study, chart};
 use crate::output::{OutputError, Staging, names};
-use crate::report::ChartSize;
+use crate::report::ChartOptions;
 use crate::sweep::Shard;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -71,7 +72,7 @@ pub fn write_dir(
     out: &Path,
     study: &Study,
     part: &Part<JobResult>,
-    size: ChartSize,
+    charts: &ChartOptions,
 ) -> Result<(PathBuf, Option<Report>), DecideError> {
     let state = serde_json::to_string(part).map_err(report_error)? + "\n";
     let fingerprint = world_fingerprint(&part.world_text);
@@ -97,13 +98,16 @@ pub fn write_dir(
     )?;
     st.write(names::SOBOL_CSV, csv(&|b| report.write_sobol_csv(b))?)?;
     let world = &study.world_name();
-    let tornado = chart::tornado(&report.tornado, metric.title());
-    let png = crate::report::tornado_png(&tornado, metric, world, size).map_err(report_error)?;
-    st.write(names::TORNADO, png)?;
+    let tornado = chart::tornado(&report.tornado, metric);
+    let mut files = crate::report::tornado_charts(&tornado, world, charts).map_err(report_error)?;
     if let (SobolOutcome::Indices(ix), Some(d)) = (&report.sobol, study.design) {
-        let data = chart::sobol(ix, metric.title());
-        let png = crate::report::sobol_png(&data, world, d.samples, size).map_err(report_error)?;
-        st.write(names::SOBOL_PNG, png)?;
+        let data = chart::sobol(ix, metric);
+        files.extend(
+            crate::report::sobol_charts(&data, world, d.samples, charts).map_err(report_error)?,
+        );
+    }
+    for (name, bytes) in files {
+        st.write(&name, bytes)?;
     }
     Ok((st.commit()?, Some(report)))
 }
@@ -152,14 +156,14 @@ pub(crate) fn read_parts<T: serde::de::DeserializeOwned>(
 pub fn merge_dirs(
     dirs: &[PathBuf],
     out: &Path,
-    size: ChartSize,
+    charts: &ChartOptions,
 ) -> Result<(PathBuf, Study, Report), DecideError> {
     let merged = parts::merge(read_parts::<JobResult>(dirs, names::SENSITIVITY_STATE)?)
         .map_err(DecideError::Input)?;
     let (settings, _) = Settings::from_record(&merged.settings).map_err(DecideError::Input)?;
     let study = Study::from_text(&merged.world_text, &merged.origin, &settings)
         .map_err(|e| DecideError::Input(e.to_string()))?;
-    let (dir, report) = write_dir(out, &study, &merged, size)?;
+    let (dir, report) = write_dir(out, &study, &merged, charts)?;
     let report = report.ok_or_else(|| DecideError::Input("merge left shards".into()))?;
     Ok((dir, study, report))
 }

@@ -140,7 +140,8 @@ pub fn tornado(
         .zip(ranges)
         .zip(pairs)
         .map(|((input, &range), pair)| {
-            let at = |e: &Evaluation| e.outcome().map(|o| metric.value(o));
+            // A variant whose metric is undefined (no single IRR, say) has no bar end.
+            let at = |e: &Evaluation| e.outcome().map(|o| metric.value(o)).filter(|v| !v.is_nan());
             let (at_low, at_high) = (at(&pair.low), at(&pair.high));
             let values = [at_low, Some(at_base), at_high];
             let present = values.iter().flatten();
@@ -150,9 +151,11 @@ pub fn tornado(
             if range.source == RangeSource::ZeroBase {
                 notes.push(range.source.name().to_string());
             }
-            for (side, e) in [("low", &pair.low), ("high", &pair.high)] {
+            for (side, e, v) in [("low", &pair.low, at_low), ("high", &pair.high, at_high)] {
                 if e.outcome().is_none() {
                     notes.push(format!("{side}: {}", e.why_not()));
+                } else if v.is_none() {
+                    notes.push(format!("{side}: {} undefined", metric.name()));
                 }
             }
             TornadoRow {
