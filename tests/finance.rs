@@ -229,3 +229,111 @@ fn the_financed_world_breaches_its_covenant_only_when_hall_2_is_late() {
     }
     assert!(breached > 0, "no sampled run breached the covenant");
 }
+
+/// tests/data/valid-financed-small.ron with the transformer's installation costing
+/// `cost` (a number or a distribution) and no income tax, so the project NPV is a linear
+/// function of the capex: nothing else depends on it.
+fn small_with_step_cost(cost: &str) -> retrofit::Scenario {
+    let text = std::fs::read_to_string("tests/data/valid-financed-small.ron").unwrap();
+    let text = text
+        .replace(
+            r#"duration_days: 10, after: ["order-T2"])"#,
+            &format!(r#"duration_days: 10, after: ["order-T2"], cost_usd: {cost})"#),
+        )
+        .replace(
+            "        debt: [",
+            "        tax: (rate: 0.0),\n        debt: [",
+        );
+    retrofit::load_str(&text, "small.ron").unwrap()
+}
+
+fn project_npv(s: &retrofit::Scenario, seed: Option<u64>) -> f64 {
+    let r = retrofit::run(s, seed).unwrap();
+    r.finance.unwrap().summary.unlevered_npv_usd
+}
+
+/// A sampled step capex moves the project NPV from run to run, and exactly as the
+/// line through two fixed-capex runs of the same seed says: its draw comes after
+/// every other draw, so the sampled run's other draws are the fixed runs' draws.
+#[test]
+fn a_sampled_step_capex_moves_npv_along_the_line_through_fixed_capex_runs() {
+    let (lo, hi) = (1e6, 3e6);
+    let sampled = small_with_step_cost("Uniform(min: 1e6, max: 3e6)");
+    let (at_lo, at_hi) = (small_with_step_cost("1e6"), small_with_step_cost("3e6"));
+    let mut npvs = Vec::new();
+    for seed in 1..=5 {
+        let d = retrofit::unstable::engine::Draws::for_seed(&sampled, Some(seed));
+        let cost = d.step_cost_usd[1];
+        assert!((lo..=hi).contains(&cost), "seed {seed}: capex {cost}");
+        let (n_lo, n_hi) = (
+            project_npv(&at_lo, Some(seed)),
+            project_npv(&at_hi, Some(seed)),
+        );
+        assert!(n_hi < n_lo, "more capex must lower NPV");
+        let want = n_lo + (n_hi - n_lo) * (cost - lo) / (hi - lo);
+        let got = project_npv(&sampled, Some(seed));
+        assert!(
+            (got - want).abs() < 1e-6 * n_lo.abs().max(1.0),
+            "seed {seed}: NPV {got} != {want} on the line at capex {cost}"
+        );
+        npvs.push(got);
+    }
+    npvs.sort_by(f64::total_cmp);
+    npvs.dedup();
+    assert_eq!(npvs.len(), 5, "sampled capex should give five NPVs");
+    // The plain run takes the median, 2e6: halfway along the line.
+    let median = project_npv(&sampled, None);
+    let (m_lo, m_hi) = (project_npv(&at_lo, None), project_npv(&at_hi, None));
+    assert!((median - 0.5 * (m_lo + m_hi)).abs() < 1e-6 * m_lo.abs().max(1.0));
+}
+
+/// A sampled power-price level and terminal-value multiple are drawn after every
+/// other draw too: the same seed with them fixed at the drawn values gives the same
+/// run to the bit.
+#[test]
+fn a_sampled_price_level_and_exit_multiple_are_drawn_last() {
+    let with = |factor: &str, multiple: &str| {
+        let text = std::fs::read_to_string("tests/data/valid-financed-small.ron").unwrap();
+        let text = text
+            .replace(
+                "electricity_usd_per_mwh: Constant(40.0),",
+                &format!(
+                    "electricity_usd_per_mwh: Constant(40.0), electricity_price_factor: {factor},"
+                ),
+            )
+            .replace(
+                "        debt: [",
+                &format!(
+                    "        terminal_value: ExitMultiple(ebitda_multiple: {multiple}),\n        debt: ["
+                ),
+            );
+        retrofit::load_str(&text, "small.ron").unwrap()
+    };
+    let sampled = with(
+        "Triangular(min: 0.8, mode: 1.0, max: 1.5)",
+        "Uniform(min: 8.0, max: 14.0)",
+    );
+    for seed in 1..=3 {
+        let d = retrofit::unstable::engine::Draws::for_seed(&sampled, Some(seed));
+        let factor = d.electricity_price_factor;
+        let (terms, _) = d.finance.as_ref().unwrap();
+        let retrofit::unstable::finance::terminal::TerminalValue::ExitMultiple { ebitda_multiple } =
+            terms.terminal
+        else {
+            panic!("exit multiple expected")
+        };
+        assert!((0.8..=1.5).contains(&factor) && (8.0..=14.0).contains(&ebitda_multiple));
+        assert_eq!(d.market.electricity_usd_per_mwh[0], 40.0 * factor);
+        let fixed = with(&format!("{factor:?}"), &format!("{ebitda_multiple:?}"));
+        let (a, b) = (
+            retrofit::run(&sampled, Some(seed)).unwrap(),
+            retrofit::run(&fixed, Some(seed)).unwrap(),
+        );
+        assert_eq!(a.ledger, b.ledger, "seed {seed}");
+        assert_eq!(
+            a.finance.unwrap().rows,
+            b.finance.unwrap().rows,
+            "seed {seed}"
+        );
+    }
+}
