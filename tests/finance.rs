@@ -337,3 +337,40 @@ fn a_sampled_price_level_and_exit_multiple_are_drawn_last() {
         );
     }
 }
+
+/// Every covenant breach is a `covenant-breach` row in the event log, on the last day
+/// of its month, naming the tranche, its DSCR and the covenant; a run without breaches
+/// logs none.
+#[test]
+fn covenant_breaches_are_events() {
+    let s = retrofit::load("worlds/financed.ron").unwrap();
+    let logged = |r: &retrofit::RunResult| -> Vec<retrofit::unstable::engine::EventRecord> {
+        r.events
+            .iter()
+            .filter(|e| e.event == "covenant-breach")
+            .cloned()
+            .collect()
+    };
+    assert!(logged(&retrofit::run(&s, None).unwrap()).is_empty());
+    let mut seen = 0;
+    for seed in 1..=12 {
+        let r = retrofit::run(&s, Some(seed)).unwrap();
+        let breaches = &r.finance.as_ref().unwrap().summary.covenant_breaches;
+        let events = logged(&r);
+        assert_eq!(events.len(), breaches.len(), "seed {seed}");
+        for (e, b) in events.iter().zip(breaches) {
+            let m = b.month as u32;
+            let last_day = s.calendar.month_start(m + 1) - 1;
+            assert_eq!((e.day, e.entity.as_str()), (last_day, "project-notes"));
+            let want = format!("DSCR {:.2} below the {:.2} covenant", b.dscr, b.min_dscr);
+            assert!(e.detail.contains(&want), "{}", e.detail);
+        }
+        // The log stays in time order.
+        assert!(r.events.windows(2).all(|w| w[0].day <= w[1].day));
+        seen += events.len();
+        if seen > 0 {
+            break;
+        }
+    }
+    assert!(seen > 0, "no sampled run breached the covenant");
+}
