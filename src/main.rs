@@ -576,12 +576,14 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
     retrofit::check_out(&o.out)?;
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
     let dir = retrofit::write_compare(&o.out, &rows, &paths, o.charts)?;
-    let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
-        format!("{w:<45} {npv:>10} {pay:>9} {gpu:>9} {cash:>12}")
+    let row = |w: &str, npv: &str, irr: (&str, &str), pay: &str, gpu: &str, cash: &str| {
+        let (p, e) = irr;
+        format!("{w:<45} {npv:>10} {p:>11} {e:>10} {pay:>9} {gpu:>9} {cash:>12}")
     };
     say(&row(
         "world",
         "NPV P50",
+        ("project IRR", "equity IRR"),
         "payback",
         "first GPU",
         "final cash",
@@ -590,6 +592,10 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
         say(&row(
             &r.world,
             &usd(r.npv_usd_p50),
+            (
+                &percent(r.project_irr_per_year_p50),
+                &percent(r.equity_irr_per_year_p50),
+            ),
             &month(r.payback_month_p50),
             &month(r.first_gpu_month_p50),
             &usd(r.final_cumulative_cash_usd_p50),
@@ -857,6 +863,13 @@ fn warn(line: &str) {
 
 fn month(m: Option<YearMonth>) -> String {
     m.map_or_else(|| "never".into(), |m| m.to_string())
+}
+
+/// An IRR per year as a percentage; `-` when there is none (no finance section, or no
+/// single rate: summary.json says why).
+fn percent(v: Option<f64>) -> String {
+    v.map(|r| format!("{:.1} %", r * 100.0))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn usd(v: Option<f64>) -> String {

@@ -374,3 +374,57 @@ fn covenant_breaches_are_events() {
     }
     assert!(seen > 0, "no sampled run breached the covenant");
 }
+
+/// `compare` puts each world's project and equity IRR beside its NPV: the median run's
+/// own rates for a financed world, nothing for a world without a finance section, and
+/// compare.csv carries both columns.
+#[test]
+fn compare_shows_irrs_beside_npv() {
+    use std::sync::Arc;
+    let worlds: Vec<(String, Arc<retrofit::Scenario>)> =
+        ["worlds/financed.ron", "worlds/teaching.ron"]
+            .iter()
+            .map(|f| (f.to_string(), Arc::new(retrofit::load(f).unwrap())))
+            .collect();
+    let (rows, _) = retrofit::compare(&worlds, None, 1, 1).unwrap();
+    let single = retrofit::run(&worlds[0].1, None).unwrap();
+    let f = &single.finance.as_ref().unwrap().summary;
+    let (project, equity) = (f.project_irr.rate(), f.equity_irr.rate());
+    assert!(project.is_some() && equity.is_some(), "{f:?}");
+    let r = &rows[0];
+    assert_eq!(r.npv_usd_p50, Some(single.summary.npv_usd));
+    assert_eq!(
+        (
+            r.project_irr_per_year_p10,
+            r.project_irr_per_year_p50,
+            r.project_irr_per_year_p90
+        ),
+        (project, project, project)
+    );
+    assert_eq!(
+        (
+            r.equity_irr_per_year_p10,
+            r.equity_irr_per_year_p50,
+            r.equity_irr_per_year_p90
+        ),
+        (equity, equity, equity)
+    );
+    assert_eq!(
+        (
+            rows[1].project_irr_per_year_p50,
+            rows[1].equity_irr_per_year_p50
+        ),
+        (None, None)
+    );
+    let csv = retrofit::unstable::compare::compare_csv(&rows).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let npv = col("npv_usd_p90");
+    assert_eq!(col("project_irr_per_year_p50"), npv + 2);
+    assert_eq!(col("equity_irr_per_year_p50"), npv + 5);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let value: f64 = records[0][col("equity_irr_per_year_p50")].parse().unwrap();
+    assert_eq!(Some(value), equity);
+    assert_eq!(&records[1][col("project_irr_per_year_p50")], "");
+}
