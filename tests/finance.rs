@@ -4,7 +4,7 @@
 use retrofit::unstable::calendar::days_in_month;
 use retrofit::unstable::finance::capital::{AssetClass, CapexEvent};
 use retrofit::unstable::finance::debt::{Amortisation, Sizing, Tranche};
-use retrofit::unstable::finance::lease::{Billing, Commencement, LeaseContract, Renewal};
+use retrofit::unstable::finance::lease::LeaseContract;
 use retrofit::unstable::finance::opex::OpexTerms;
 use retrofit::unstable::finance::tax::{Depreciation, Method, TaxPayment, TaxTerms};
 use retrofit::unstable::finance::{
@@ -84,19 +84,9 @@ fn terms() -> FinanceTerms {
     tax.classes[AssetClass::Mechanical.index()] = sl(10);
     FinanceTerms {
         leases: vec![LeaseContract {
-            hall: 0,
-            usd_per_kw_month: 150.0,
-            billing: Billing::Contracted,
-            contracted_kw: 10_000.0,
-            commencement: Commencement::OnEnergisation,
             term_months: Some(180),
             escalator_per_year: 0.03,
-            renewal: Renewal::NONE,
-            power_pass_through: true,
-            tenant_capex: None,
-            prepayment: None,
-            deposit_usd: 0.0,
-            signing_day: 0,
+            ..LeaseContract::on_energisation(0, 150.0, 10_000.0)
         }],
         opex: OpexTerms {
             fixed_usd_per_month: 100_000.0,
