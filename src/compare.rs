@@ -28,6 +28,19 @@ pub struct CompareRow {
     pub npv_usd_p50: Option<f64>,
     /// NPV P90, USD.
     pub npv_usd_p90: Option<f64>,
+    /// Project (unlevered) IRR P10, per year: worlds with a `finance` section, over the
+    /// runs that have exactly one IRR (empty when none has).
+    pub project_irr_per_year_p10: Option<f64>,
+    /// Project IRR P50, per year.
+    pub project_irr_per_year_p50: Option<f64>,
+    /// Project IRR P90, per year.
+    pub project_irr_per_year_p90: Option<f64>,
+    /// Equity (levered) IRR P10, per year.
+    pub equity_irr_per_year_p10: Option<f64>,
+    /// Equity IRR P50, per year.
+    pub equity_irr_per_year_p50: Option<f64>,
+    /// Equity IRR P90, per year.
+    pub equity_irr_per_year_p90: Option<f64>,
     /// Median payback month.
     pub payback_month_p50: Option<YearMonth>,
     /// Share of runs that pay back within the horizon.
@@ -83,6 +96,9 @@ fn median_run(file: &str, s: &Scenario) -> Result<(CompareRow, CashPath)> {
     let r = crate::run_with(s, None, opts).map_err(Error::Run)?;
     let sm = &r.summary;
     let cash: Vec<f64> = r.ledger.iter().map(|m| m.cumulative_cash_usd).collect();
+    let fin = r.finance.as_ref().map(|f| &f.summary);
+    let project_irr = fin.and_then(|f| f.project_irr.rate());
+    let equity_irr = fin.and_then(|f| f.equity_irr.rate());
     let row = CompareRow {
         world: s.name.clone(),
         file: file.to_string(),
@@ -90,6 +106,12 @@ fn median_run(file: &str, s: &Scenario) -> Result<(CompareRow, CashPath)> {
         npv_usd_p10: Some(sm.npv_usd),
         npv_usd_p50: Some(sm.npv_usd),
         npv_usd_p90: Some(sm.npv_usd),
+        project_irr_per_year_p10: project_irr,
+        project_irr_per_year_p50: project_irr,
+        project_irr_per_year_p90: project_irr,
+        equity_irr_per_year_p10: equity_irr,
+        equity_irr_per_year_p50: equity_irr,
+        equity_irr_per_year_p90: equity_irr,
         payback_month_p50: sm.payback_month,
         probability_payback_within_horizon: f64::from(u8::from(sm.payback_month.is_some())),
         first_gpu_month_p50: sm.first_gpu_month,
@@ -136,6 +158,12 @@ fn swept(
         p50: q(0.5),
         p90: q(0.9),
     };
+    let band = |b: Option<&crate::finance::stats::Band>| {
+        b.map_or((None, None, None), |b| (b.p10, b.p50, b.p90))
+    };
+    let fin = sum.finance.as_ref();
+    let project_irr = band(fin.map(|f| &f.project_irr));
+    let equity_irr = band(fin.map(|f| &f.equity_irr));
     let row = CompareRow {
         world: s.name.clone(),
         file: file.to_string(),
@@ -143,6 +171,12 @@ fn swept(
         npv_usd_p10: sum.npv_usd.p10,
         npv_usd_p50: sum.npv_usd.p50,
         npv_usd_p90: sum.npv_usd.p90,
+        project_irr_per_year_p10: project_irr.0,
+        project_irr_per_year_p50: project_irr.1,
+        project_irr_per_year_p90: project_irr.2,
+        equity_irr_per_year_p10: equity_irr.0,
+        equity_irr_per_year_p50: equity_irr.1,
+        equity_irr_per_year_p90: equity_irr.2,
         payback_month_p50: sum.payback_month.p50,
         probability_payback_within_horizon: sum.probability_payback_within_horizon,
         first_gpu_month_p50: sum.first_gpu_month.p50,

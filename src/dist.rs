@@ -138,6 +138,16 @@ impl Dist {
         }
     }
 
+    /// The smallest value the distribution can produce (0 for the log-normal, whose
+    /// support reaches down to it), used to refuse ranges a draw must never enter.
+    pub fn lower(self) -> f64 {
+        match self {
+            Dist::Fixed(v) => v,
+            Dist::Uniform { min, .. } | Dist::Triangular { min, .. } => min,
+            Dist::LogNormal { .. } => 0.0,
+        }
+    }
+
     /// The largest value the distribution can produce (`p99.9` for the unbounded
     /// log-normal), used for static feasibility checks.
     pub fn upper(self) -> f64 {
@@ -154,22 +164,9 @@ impl Dist {
     pub fn sample<R: rand::Rng + ?Sized>(self, rng: &mut R) -> f64 {
         match self {
             Dist::Fixed(v) => v,
-            Dist::Uniform { min, max } => {
-                let u: f64 = rng.random();
-                min + u * (max - min)
-            }
-            Dist::Triangular { min, mode, max } => {
-                if max == min {
-                    return min;
-                }
-                let u: f64 = rng.random();
-                let f = (mode - min) / (max - min);
-                if u < f {
-                    min + (u * (max - min) * (mode - min)).sqrt()
-                } else {
-                    max - ((1.0 - u) * (max - min) * (max - mode)).sqrt()
-                }
-            }
+            // A degenerate triangle is a number: it draws nothing, as it always did.
+            Dist::Triangular { min, max, .. } if max == min => min,
+            Dist::Uniform { .. } | Dist::Triangular { .. } => self.quantile(rng.random()),
             Dist::LogNormal { median, p90 } => {
                 let s = sigma(median, p90);
                 let z: f64 = Normal::new(0.0, 1.0).map(|n| n.sample(rng)).unwrap_or(0.0);
@@ -177,9 +174,10 @@ impl Dist {
             }
         }
     }
+
     /// The `u`-quantile (inverse CDF) for `u` in (0, 1): the value below which a share
-    /// `u` of draws falls. Uniform and triangular use the same formulas as
-    /// [`Dist::sample`]; the log-normal uses [`inverse_normal_cdf`]. Global sensitivity
+    /// `u` of draws falls. [`Dist::sample`] maps its uniform draw through it for the
+    /// uniform and triangular; the log-normal uses [`inverse_normal_cdf`]. Global sensitivity
     /// analysis maps low-discrepancy points through it. `u` is clamped to [0, 1]; the
     /// log-normal's quantiles at 0 and 1 are its support's ends, 0 and +∞.
     pub fn quantile(self, u: f64) -> f64 {
@@ -321,9 +319,9 @@ mod tests {
         xs[10_000]
     }
 
-    #[test]
-    fn analytic_median_matches_samples() {
-        for d in [
+    /// One of each kind, with a left- and a right-skewed triangle.
+    fn shapes() -> [Dist; 4] {
+        [
             Dist::Uniform {
                 min: 10.0,
                 max: 30.0,
@@ -342,7 +340,12 @@ mod tests {
                 median: 128.0,
                 p90: 180.0,
             },
-        ] {
+        ]
+    }
+
+    #[test]
+    fn analytic_median_matches_samples() {
+        for d in shapes() {
             let (m, e) = (d.median(), empirical_median(d));
             assert!((m - e).abs() / m < 0.02, "{d:?}: median {m} vs sampled {e}");
         }
@@ -397,28 +400,7 @@ mod tests {
 
     #[test]
     fn quantile_at_one_half_is_the_median_and_inverts_the_cdf() {
-        let dists = [
-            Dist::Fixed(3.0),
-            Dist::Uniform {
-                min: 10.0,
-                max: 30.0,
-            },
-            Dist::Triangular {
-                min: 80.0,
-                mode: 128.0,
-                max: 210.0,
-            },
-            Dist::Triangular {
-                min: 30.0,
-                mode: 35.0,
-                max: 80.0,
-            },
-            Dist::LogNormal {
-                median: 128.0,
-                p90: 180.0,
-            },
-        ];
-        for d in dists {
+        for d in std::iter::once(Dist::Fixed(3.0)).chain(shapes()) {
             assert!((d.quantile(0.5) - d.median()).abs() < 1e-9, "{d:?}");
             // The share of sampled draws below the 0.3-quantile is 0.3.
             let q = d.quantile(0.3);

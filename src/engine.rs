@@ -448,6 +448,7 @@ impl Sim<'_> {
     fn finish(mut self, seed: Option<u64>) -> RunResult {
         let s = self.s;
         self.now = s.calendar.end();
+        let record_events = self.opts.record_events;
         // Close open bars at the horizon without logging: nothing happened then.
         self.opts.record_events = false;
         let timeline = self.timeline();
@@ -461,6 +462,9 @@ impl Sim<'_> {
         };
         let summary = ledger::summarise(s, &ledger, &timeline, facts);
         let finance = self.fin_finish();
+        if record_events && let Some(f) = &finance {
+            finance::log_breaches(s, &f.summary.covenant_breaches, &mut self.events);
+        }
         RunResult {
             ledger,
             events: self.events,

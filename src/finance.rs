@@ -679,7 +679,6 @@ pub fn compute(t: &FinanceTerms, input: &FinanceInput, draws: &FinanceDraws) -> 
 mod tests {
     use super::capital::{AssetClass, CapexEvent};
     use super::debt::{Amortisation, Sizing};
-    use super::lease::{Billing, Commencement, Renewal};
     use super::*;
     use proptest::prelude::*;
 
@@ -739,19 +738,9 @@ mod tests {
         }
         let terms = FinanceTerms {
             leases: vec![LeaseContract {
-                hall: 0,
-                usd_per_kw_month: 150.0,
-                billing: Billing::Contracted,
-                contracted_kw: 10_000.0,
-                commencement: Commencement::OnEnergisation,
                 term_months: Some(180),
                 escalator_per_year: 0.03,
-                renewal: Renewal::NONE,
-                power_pass_through: true,
-                tenant_capex: None,
-                prepayment: None,
-                deposit_usd: 0.0,
-                signing_day: 0,
+                ..LeaseContract::on_energisation(0, 150.0, 10_000.0)
             }],
             opex: OpexTerms {
                 fixed_usd_per_month: 100_000.0,

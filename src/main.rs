@@ -624,12 +624,14 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
     let texts: Vec<&str> = o.texts.iter().map(String::as_str).collect();
     let dir = retrofit::write_compare_with_worlds(&o.out, &rows, &paths, o.charts, &texts)?;
-    let row = |w: &str, npv: &str, pay: &str, gpu: &str, cash: &str| {
-        format!("{w:<45} {npv:>10} {pay:>9} {gpu:>9} {cash:>12}")
+    let row = |w: &str, npv: &str, irr: (&str, &str), pay: &str, gpu: &str, cash: &str| {
+        let (p, e) = irr;
+        format!("{w:<45} {npv:>10} {p:>11} {e:>10} {pay:>9} {gpu:>9} {cash:>12}")
     };
     say(&row(
         "world",
         "NPV P50",
+        ("project IRR", "equity IRR"),
         "payback",
         "first GPU",
         "final cash",
@@ -638,6 +640,10 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
         say(&row(
             &r.world,
             &usd(r.npv_usd_p50),
+            (
+                &percent(r.project_irr_per_year_p50),
+                &percent(r.equity_irr_per_year_p50),
+            ),
             &month(r.payback_month_p50),
             &month(r.first_gpu_month_p50),
             &usd(r.final_cumulative_cash_usd_p50),
@@ -945,6 +951,13 @@ fn warn(line: &str) {
 
 fn month(m: Option<YearMonth>) -> String {
     m.map_or_else(|| "never".into(), |m| m.to_string())
+}
+
+/// An IRR per year as a percentage; `-` when there is none (no finance section, or no
+/// single rate: summary.json says why).
+fn percent(v: Option<f64>) -> String {
+    v.map(|r| format!("{:.1} %", r * 100.0))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn usd(v: Option<f64>) -> String {

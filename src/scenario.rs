@@ -287,8 +287,10 @@ pub struct StepSpec {
     pub start: Option<Day>,
     /// Indices of prerequisite steps.
     pub after: Vec<usize>,
-    /// Capex booked at start, USD.
+    /// Capex booked at start, USD (the median when it is a distribution).
     pub cost_usd: f64,
+    /// The capex's distribution (`Fixed` when the world gives a number).
+    pub cost_dist: Dist,
 }
 
 /// A validated world, ready to simulate.
@@ -304,6 +306,9 @@ pub struct Scenario {
     pub interconnect_w: u64,
     /// Fixed opex per month, USD.
     pub fixed_opex_usd_per_month: f64,
+    /// Multiplier on every month's electricity price (`Fixed(1.0)` unless the world
+    /// samples the power-price level).
+    pub electricity_price_factor: Dist,
     /// Switch off ASICs while they would mine at a loss.
     pub curtail_unprofitable_asics: bool,
     /// Substations.

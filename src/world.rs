@@ -77,6 +77,10 @@ pub struct Site {
     pub power_factor: f64,
     /// All-in electricity price in USD per MWh.
     pub electricity_usd_per_mwh: Series,
+    /// Level of the power price: every month's price is multiplied by it (default 1; a
+    /// distribution makes the whole path uncertain, drawn after every other draw).
+    #[serde(default = "one_quantity")]
+    pub electricity_price_factor: Quantity,
     /// Fixed site opex (staff, maintenance, insurance) in USD per month.
     #[serde(default)]
     pub fixed_opex_usd_per_month: f64,
@@ -216,6 +220,10 @@ pub enum UnitModel {
     },
 }
 
+fn one_quantity() -> Quantity {
+    Quantity::Value(1.0)
+}
+
 fn zero_quantity() -> Quantity {
     Quantity::Value(0.0)
 }
@@ -305,9 +313,10 @@ pub struct Step {
     /// Ids of steps that must finish before this one starts.
     #[serde(default)]
     pub after: Vec<String>,
-    /// Labour and materials cost in USD, booked as capex when the step starts.
-    #[serde(default)]
-    pub cost_usd: f64,
+    /// Labour and materials cost in USD, booked as capex when the step starts (a number
+    /// or a distribution: a sampled run draws it after every other draw).
+    #[serde(default = "zero_quantity")]
+    pub cost_usd: Quantity,
 }
 
 /// What a plan step does.

@@ -412,6 +412,25 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "one-of",
         "exactly one of amount_usd or loan_to_cost",
     ),
+    // Sampled economic inputs: no draw may leave the range the model is defined on.
+    (
+        "finance-cap-rate-reaches-zero",
+        "finance terminal value",
+        "out-of-range",
+        "cap_rate_per_year must stay between 0 and 1 (exclusive), but can be 0 to 0.08",
+    ),
+    (
+        "price-factor-over-10",
+        "site",
+        "out-of-range",
+        "electricity_price_factor can reach 12, more than the 10 allowed",
+    ),
+    (
+        "step-cost-bad-dist",
+        "plan step install-T2",
+        "bad-distribution",
+        "cost_usd: Uniform: min (5000000) > max (1000000)",
+    ),
 ];
 
 fn problems(file: &str) -> (Vec<retrofit::Problem>, String) {

@@ -4,7 +4,7 @@
 use retrofit::unstable::calendar::days_in_month;
 use retrofit::unstable::finance::capital::{AssetClass, CapexEvent};
 use retrofit::unstable::finance::debt::{Amortisation, Sizing, Tranche};
-use retrofit::unstable::finance::lease::{Billing, Commencement, LeaseContract, Renewal};
+use retrofit::unstable::finance::lease::LeaseContract;
 use retrofit::unstable::finance::opex::OpexTerms;
 use retrofit::unstable::finance::tax::{Depreciation, Method, TaxPayment, TaxTerms};
 use retrofit::unstable::finance::{
@@ -84,19 +84,9 @@ fn terms() -> FinanceTerms {
     tax.classes[AssetClass::Mechanical.index()] = sl(10);
     FinanceTerms {
         leases: vec![LeaseContract {
-            hall: 0,
-            usd_per_kw_month: 150.0,
-            billing: Billing::Contracted,
-            contracted_kw: 10_000.0,
-            commencement: Commencement::OnEnergisation,
             term_months: Some(180),
             escalator_per_year: 0.03,
-            renewal: Renewal::NONE,
-            power_pass_through: true,
-            tenant_capex: None,
-            prepayment: None,
-            deposit_usd: 0.0,
-            signing_day: 0,
+            ..LeaseContract::on_energisation(0, 150.0, 10_000.0)
         }],
         opex: OpexTerms {
             fixed_usd_per_month: 100_000.0,
@@ -228,4 +218,203 @@ fn the_financed_world_breaches_its_covenant_only_when_hall_2_is_late() {
         assert!(late, "seed {seed} breached with hall 2 paying rent on time");
     }
     assert!(breached > 0, "no sampled run breached the covenant");
+}
+
+/// tests/data/valid-financed-small.ron with the transformer's installation costing
+/// `cost` (a number or a distribution) and no income tax, so the project NPV is a linear
+/// function of the capex: nothing else depends on it.
+fn small_with_step_cost(cost: &str) -> retrofit::Scenario {
+    let text = std::fs::read_to_string("tests/data/valid-financed-small.ron").unwrap();
+    let text = text
+        .replace(
+            r#"duration_days: 10, after: ["order-T2"])"#,
+            &format!(r#"duration_days: 10, after: ["order-T2"], cost_usd: {cost})"#),
+        )
+        .replace(
+            "        debt: [",
+            "        tax: (rate: 0.0),\n        debt: [",
+        );
+    retrofit::load_str(&text, "small.ron").unwrap()
+}
+
+fn project_npv(s: &retrofit::Scenario, seed: Option<u64>) -> f64 {
+    let r = retrofit::run(s, seed).unwrap();
+    r.finance.unwrap().summary.unlevered_npv_usd
+}
+
+/// A sampled step capex moves the project NPV from run to run, and exactly as the
+/// line through two fixed-capex runs of the same seed says: its draw comes after
+/// every other draw, so the sampled run's other draws are the fixed runs' draws.
+#[test]
+fn a_sampled_step_capex_moves_npv_along_the_line_through_fixed_capex_runs() {
+    let (lo, hi) = (1e6, 3e6);
+    let sampled = small_with_step_cost("Uniform(min: 1e6, max: 3e6)");
+    let (at_lo, at_hi) = (small_with_step_cost("1e6"), small_with_step_cost("3e6"));
+    let mut npvs = Vec::new();
+    for seed in 1..=5 {
+        let d = retrofit::unstable::engine::Draws::for_seed(&sampled, Some(seed));
+        let cost = d.step_cost_usd[1];
+        assert!((lo..=hi).contains(&cost), "seed {seed}: capex {cost}");
+        let (n_lo, n_hi) = (
+            project_npv(&at_lo, Some(seed)),
+            project_npv(&at_hi, Some(seed)),
+        );
+        assert!(n_hi < n_lo, "more capex must lower NPV");
+        let want = n_lo + (n_hi - n_lo) * (cost - lo) / (hi - lo);
+        let got = project_npv(&sampled, Some(seed));
+        assert!(
+            (got - want).abs() < 1e-6 * n_lo.abs().max(1.0),
+            "seed {seed}: NPV {got} != {want} on the line at capex {cost}"
+        );
+        npvs.push(got);
+    }
+    npvs.sort_by(f64::total_cmp);
+    npvs.dedup();
+    assert_eq!(npvs.len(), 5, "sampled capex should give five NPVs");
+    // The plain run takes the median, 2e6: halfway along the line.
+    let median = project_npv(&sampled, None);
+    let (m_lo, m_hi) = (project_npv(&at_lo, None), project_npv(&at_hi, None));
+    assert!((median - 0.5 * (m_lo + m_hi)).abs() < 1e-6 * m_lo.abs().max(1.0));
+}
+
+/// A sampled power-price level and terminal-value multiple are drawn after every
+/// other draw too: the same seed with them fixed at the drawn values gives the same
+/// run to the bit.
+#[test]
+fn a_sampled_price_level_and_exit_multiple_are_drawn_last() {
+    let with = |factor: &str, multiple: &str| {
+        let text = std::fs::read_to_string("tests/data/valid-financed-small.ron").unwrap();
+        let text = text
+            .replace(
+                "electricity_usd_per_mwh: Constant(40.0),",
+                &format!(
+                    "electricity_usd_per_mwh: Constant(40.0), electricity_price_factor: {factor},"
+                ),
+            )
+            .replace(
+                "        debt: [",
+                &format!(
+                    "        terminal_value: ExitMultiple(ebitda_multiple: {multiple}),\n        debt: ["
+                ),
+            );
+        retrofit::load_str(&text, "small.ron").unwrap()
+    };
+    let sampled = with(
+        "Triangular(min: 0.8, mode: 1.0, max: 1.5)",
+        "Uniform(min: 8.0, max: 14.0)",
+    );
+    for seed in 1..=3 {
+        let d = retrofit::unstable::engine::Draws::for_seed(&sampled, Some(seed));
+        let factor = d.electricity_price_factor;
+        let (terms, _) = d.finance.as_ref().unwrap();
+        let retrofit::unstable::finance::terminal::TerminalValue::ExitMultiple { ebitda_multiple } =
+            terms.terminal
+        else {
+            panic!("exit multiple expected")
+        };
+        assert!((0.8..=1.5).contains(&factor) && (8.0..=14.0).contains(&ebitda_multiple));
+        assert_eq!(d.market.electricity_usd_per_mwh[0], 40.0 * factor);
+        let fixed = with(&format!("{factor:?}"), &format!("{ebitda_multiple:?}"));
+        let (a, b) = (
+            retrofit::run(&sampled, Some(seed)).unwrap(),
+            retrofit::run(&fixed, Some(seed)).unwrap(),
+        );
+        assert_eq!(a.ledger, b.ledger, "seed {seed}");
+        assert_eq!(
+            a.finance.unwrap().rows,
+            b.finance.unwrap().rows,
+            "seed {seed}"
+        );
+    }
+}
+
+/// Every covenant breach is a `covenant-breach` row in the event log, on the last day
+/// of its month, naming the tranche, its DSCR and the covenant; a run without breaches
+/// logs none.
+#[test]
+fn covenant_breaches_are_events() {
+    let s = retrofit::load("worlds/financed.ron").unwrap();
+    let logged = |r: &retrofit::RunResult| -> Vec<retrofit::unstable::engine::EventRecord> {
+        r.events
+            .iter()
+            .filter(|e| e.event == "covenant-breach")
+            .cloned()
+            .collect()
+    };
+    assert!(logged(&retrofit::run(&s, None).unwrap()).is_empty());
+    let mut seen = 0;
+    for seed in 1..=12 {
+        let r = retrofit::run(&s, Some(seed)).unwrap();
+        let breaches = &r.finance.as_ref().unwrap().summary.covenant_breaches;
+        let events = logged(&r);
+        assert_eq!(events.len(), breaches.len(), "seed {seed}");
+        for (e, b) in events.iter().zip(breaches) {
+            let m = b.month as u32;
+            let last_day = s.calendar.month_start(m + 1) - 1;
+            assert_eq!((e.day, e.entity.as_str()), (last_day, "project-notes"));
+            let want = format!("DSCR {:.2} below the {:.2} covenant", b.dscr, b.min_dscr);
+            assert!(e.detail.contains(&want), "{}", e.detail);
+        }
+        // The log stays in time order.
+        assert!(r.events.windows(2).all(|w| w[0].day <= w[1].day));
+        seen += events.len();
+        if seen > 0 {
+            break;
+        }
+    }
+    assert!(seen > 0, "no sampled run breached the covenant");
+}
+
+/// `compare` puts each world's project and equity IRR beside its NPV: the median run's
+/// own rates for a financed world, nothing for a world without a finance section, and
+/// compare.csv carries both columns.
+#[test]
+fn compare_shows_irrs_beside_npv() {
+    use std::sync::Arc;
+    let worlds: Vec<(String, Arc<retrofit::Scenario>)> =
+        ["worlds/financed.ron", "worlds/teaching.ron"]
+            .iter()
+            .map(|f| (f.to_string(), Arc::new(retrofit::load(f).unwrap())))
+            .collect();
+    let (rows, _) = retrofit::compare(&worlds, None, 1, 1).unwrap();
+    let single = retrofit::run(&worlds[0].1, None).unwrap();
+    let f = &single.finance.as_ref().unwrap().summary;
+    let (project, equity) = (f.project_irr.rate(), f.equity_irr.rate());
+    assert!(project.is_some() && equity.is_some(), "{f:?}");
+    let r = &rows[0];
+    assert_eq!(r.npv_usd_p50, Some(single.summary.npv_usd));
+    assert_eq!(
+        (
+            r.project_irr_per_year_p10,
+            r.project_irr_per_year_p50,
+            r.project_irr_per_year_p90
+        ),
+        (project, project, project)
+    );
+    assert_eq!(
+        (
+            r.equity_irr_per_year_p10,
+            r.equity_irr_per_year_p50,
+            r.equity_irr_per_year_p90
+        ),
+        (equity, equity, equity)
+    );
+    assert_eq!(
+        (
+            rows[1].project_irr_per_year_p50,
+            rows[1].equity_irr_per_year_p50
+        ),
+        (None, None)
+    );
+    let csv = retrofit::unstable::compare::compare_csv(&rows).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let npv = col("npv_usd_p90");
+    assert_eq!(col("project_irr_per_year_p50"), npv + 2);
+    assert_eq!(col("equity_irr_per_year_p50"), npv + 5);
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    let value: f64 = records[0][col("equity_irr_per_year_p50")].parse().unwrap();
+    assert_eq!(Some(value), equity);
+    assert_eq!(&records[1][col("project_irr_per_year_p50")], "");
 }

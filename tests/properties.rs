@@ -103,7 +103,7 @@ fn step(id: String, action: Action, duration: Quantity, after: Vec<String>) -> S
         duration_days: duration,
         start: None,
         after,
-        cost_usd: 1000.0,
+        cost_usd: Quantity::Value(1000.0),
     }
 }
 
@@ -292,6 +292,7 @@ fn world(sh: &Shape) -> WorldFile {
             interconnect_mw: sh.interconnect_mw,
             power_factor: 0.95,
             electricity_usd_per_mwh: Series::Constant(40.0),
+            electricity_price_factor: Quantity::Value(1.0),
             fixed_opex_usd_per_month: 10_000.0,
             curtail_unprofitable_asics: true,
         },

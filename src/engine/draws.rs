@@ -31,6 +31,13 @@ pub struct Draws {
     /// `finance` section. Drawn after everything else, so a world without one draws
     /// exactly what it did before.
     pub finance: Option<(FinanceTerms, FinanceDraws)>,
+    /// Capex of each plan step, USD. Drawn after the finance terms, and only for steps
+    /// whose cost is a distribution (a number draws nothing), so worlds that give
+    /// numbers keep their streams.
+    pub step_cost_usd: Vec<f64>,
+    /// The power-price level the market path's electricity price was multiplied by,
+    /// drawn last (only when the world gives a distribution).
+    pub electricity_price_factor: f64,
 }
 
 fn weeks_to_days(weeks: f64) -> Day {
@@ -42,6 +49,7 @@ impl Draws {
     pub fn median(s: &Scenario) -> Self {
         let mut d = Self::build(s, &mut Medians);
         d.finance = s.finance.as_ref().map(FinanceSpec::median);
+        d.economics(s, &mut Medians);
         d
     }
 
@@ -55,12 +63,29 @@ impl Draws {
     }
 
     /// One sample of every distribution and of the markets, in a fixed order:
-    /// substations, transformers, cooling loops, step durations, unit lead times, then
-    /// the market path.
+    /// substations, transformers, cooling loops, step durations, unit lead times, the
+    /// market path, failures, finance terms, then the economic inputs added later (step
+    /// capex, power-price level), so a world that declares none of those draws exactly
+    /// what it drew before they existed.
     pub fn sample<R: Rng + ?Sized>(s: &Scenario, rng: &mut R) -> Self {
-        let mut d = Self::build(s, &mut Samples(rng));
+        let mut d = Self::build(s, &mut Samples(&mut *rng));
         d.finance = s.finance.as_ref().map(|f| f.sample(rng));
+        d.economics(s, &mut Samples(rng));
         d
+    }
+
+    /// Step capex and the power-price level, drawn after everything else; the level
+    /// scales the market path's electricity price.
+    fn economics(&mut self, s: &Scenario, source: &mut dyn DrawSource) {
+        self.step_cost_usd = s.plan.iter().map(|st| source.value(st.cost_dist)).collect();
+        self.electricity_price_factor = source.value(s.electricity_price_factor);
+        if self.electricity_price_factor != 1.0 {
+            let f = self.electricity_price_factor;
+            self.market
+                .electricity_usd_per_mwh
+                .iter_mut()
+                .for_each(|p| *p *= f);
+        }
     }
 
     fn build(s: &Scenario, source: &mut dyn DrawSource) -> Self {
@@ -105,6 +130,8 @@ impl Draws {
             market: source.market(s),
             failures: source.failures(s),
             finance: None,
+            step_cost_usd: Vec::new(),
+            electricity_price_factor: 1.0,
         }
     }
 

@@ -3,11 +3,13 @@
 //! installation days, the halls' delivery and energisation, and the ASICs retired.
 //! Only worlds with a `finance` section pay for any of it.
 
+use super::EventRecord;
 use super::Sim;
 use crate::calendar::Day;
 use crate::facility::curtail::Operating;
 pub(super) use crate::finance::capital::units_item;
 use crate::finance::capital::{AssetClass, CapexEvent};
+use crate::finance::debt::CovenantBreach;
 use crate::finance::record::{FinanceRates, HallRates, MonthClose, Recorder};
 use crate::finance::{self, FinanceDraws, FinanceResult, FinanceTerms};
 use crate::ledger::utilisation;
@@ -251,5 +253,33 @@ impl Sim<'_> {
         let t = self.fin.take()?;
         let (terms, draws): &(FinanceTerms, FinanceDraws) = self.d.finance.as_ref()?;
         Some(finance::compute(terms, &t.rec.finish(), draws))
+    }
+}
+
+/// Writes each covenant breach into the event log on the last day of its month (the
+/// covenant is tested when the month closes), after the events already logged that
+/// day, so the log stays in time order: `covenant-breach`, the tranche, and its
+/// trailing-12 DSCR against the covenant level.
+pub(super) fn log_breaches(
+    s: &Scenario,
+    breaches: &[CovenantBreach],
+    events: &mut Vec<EventRecord>,
+) {
+    for b in breaches {
+        let day = s.calendar.month_start(b.month as u32 + 1) - 1;
+        let at = events.partition_point(|e| e.day <= day);
+        let detail = format!(
+            "trailing-12-month DSCR {:.2} below the {:.2} covenant",
+            b.dscr, b.min_dscr
+        );
+        events.insert(
+            at,
+            EventRecord {
+                day,
+                event: "covenant-breach",
+                entity: b.tranche.clone(),
+                detail,
+            },
+        );
     }
 }

@@ -78,9 +78,10 @@ impl Sim<'_> {
         }
         let s = self.s;
         let st = &s.plan[i];
-        self.acc.book_capex(st.cost_usd);
-        self.fin_capex(&st.id, st.cost_usd);
-        let (verb, cost) = (st.action.verb(), st.cost_usd);
+        let cost = self.d.step_cost_usd[i];
+        self.acc.book_capex(cost);
+        self.fin_capex(&st.id, cost);
+        let verb = st.action.verb();
         self.log("step-start", st.id.clone(), || {
             if cost > 0.0 {
                 format!("{verb} started; step cost {cost:.0} USD booked as capex")

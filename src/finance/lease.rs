@@ -206,6 +206,28 @@ fn length(term: Option<u32>, r: &Renewal, exercised: u32) -> Option<u32> {
 }
 
 impl LeaseContract {
+    /// A plain lease of hall `hall`: `contracted_kw` billed as contracted at
+    /// `usd_per_kw_month` from energisation, triple-net, with no end, escalator,
+    /// renewal, tenant capex, prepayment or deposit, signed on day 0. Set the rest with
+    /// struct update syntax.
+    pub fn on_energisation(hall: usize, usd_per_kw_month: f64, contracted_kw: f64) -> Self {
+        Self {
+            hall,
+            usd_per_kw_month,
+            billing: Billing::Contracted,
+            contracted_kw,
+            commencement: Commencement::OnEnergisation,
+            term_months: None,
+            escalator_per_year: 0.0,
+            renewal: Renewal::NONE,
+            power_pass_through: true,
+            tenant_capex: None,
+            prepayment: None,
+            deposit_usd: 0.0,
+            signing_day: 0,
+        }
+    }
+
     /// Rate in contract month `j`: `base × (1 + e)^⌊j/12⌋ × (1 + Δ)^renewals started`.
     pub fn rate_in(&self, j: u32) -> f64 {
         let years = j / 12;

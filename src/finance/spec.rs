@@ -4,6 +4,7 @@
 
 use super::capital::AssetClass;
 use super::lease::Renewal;
+use super::terminal::TerminalValue;
 use super::{FinanceDraws, FinanceTerms};
 use crate::dist::Dist;
 use rand::RngExt;
@@ -36,6 +37,12 @@ pub enum Slot {
     RentedOpex,
     /// Idle opex per MW.
     IdleOpex,
+    /// The terminal value's EBITDA multiple.
+    ExitMultiple,
+    /// The terminal value's cap rate.
+    CapRate,
+    /// The terminal value's growth.
+    TerminalGrowth,
 }
 
 /// A checked finance section.
@@ -47,6 +54,9 @@ pub struct FinanceSpec {
     pub classes: Vec<(String, AssetClass)>,
     /// Figures given as distributions, in the order a sampled run draws them.
     pub sampled: Vec<(Slot, Dist)>,
+    /// Terminal-value figures given as distributions, drawn after the renewal choices
+    /// (they came later; a world that samples none keeps its stream).
+    pub sampled_terminal: Vec<(Slot, Dist)>,
     /// Equity hurdle for sweeps.
     pub equity_hurdle_per_year: Option<f64>,
     /// Lease ids, in [`FinanceTerms::leases`] order (ledger column names).
@@ -63,7 +73,8 @@ impl FinanceSpec {
 
     /// A sampled run's terms and renewal choices: one draw per distribution in
     /// [`FinanceSpec::sampled`] order, then one uniform per renewal option (leases, then
-    /// rentals). A world with no distributions and no options draws nothing.
+    /// rentals), then one draw per [`FinanceSpec::sampled_terminal`] entry. A world with
+    /// no distributions and no options draws nothing.
     pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> (FinanceTerms, FinanceDraws) {
         let mut t = self.terms.clone();
         for &(slot, d) in &self.sampled {
@@ -77,6 +88,9 @@ impl FinanceSpec {
             lease_renewals: t.leases.iter().map(|l| exercised(&l.renewal)).collect(),
             rental_renewals: t.rentals.iter().map(|r| exercised(&r.renewal)).collect(),
         };
+        for &(slot, d) in &self.sampled_terminal {
+            set(&mut t, slot, d.sample(rng));
+        }
         (t, draws)
     }
 }
@@ -93,5 +107,26 @@ fn set(t: &mut FinanceTerms, slot: Slot, v: f64) {
         Slot::LeasedOpex => t.opex.leased_gpu_usd_per_mw_month = v,
         Slot::RentedOpex => t.opex.rented_gpu_usd_per_mw_month = v,
         Slot::IdleOpex => t.opex.idle_usd_per_mw_month = v,
+        Slot::ExitMultiple => {
+            if let TerminalValue::ExitMultiple { ebitda_multiple } = &mut t.terminal {
+                *ebitda_multiple = v;
+            }
+        }
+        Slot::CapRate => {
+            if let TerminalValue::GordonGrowth {
+                cap_rate_per_year, ..
+            } = &mut t.terminal
+            {
+                *cap_rate_per_year = v;
+            }
+        }
+        Slot::TerminalGrowth => {
+            if let TerminalValue::GordonGrowth {
+                growth_per_year, ..
+            } = &mut t.terminal
+            {
+                *growth_per_year = v;
+            }
+        }
     }
 }

@@ -249,6 +249,7 @@ mod tests {
             terms: FinanceTerms::default(),
             classes: Vec::new(),
             sampled: Vec::new(),
+            sampled_terminal: Vec::new(),
             equity_hurdle_per_year: None,
             lease_ids: Vec::new(),
             rental_ids: Vec::new(),

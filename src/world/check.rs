@@ -497,6 +497,7 @@ pub fn check_at(
         discount_rate_per_year: s.discount_rate_per_year,
         interconnect_w: mw_to_w(s.interconnect_mw),
         fixed_opex_usd_per_month: s.fixed_opex_usd_per_month,
+        electricity_price_factor: site.electricity_price_factor,
         curtail_unprofitable_asics: s.curtail_unprofitable_asics,
         substations: equipment.substations,
         transformers: equipment.transformers,

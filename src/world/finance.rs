@@ -18,7 +18,6 @@ use crate::finance::capital::{AssetClass, ProgressPayments};
 use crate::finance::debt::Amortisation;
 use crate::finance::lease::{Billing, Prepayment};
 use crate::finance::tax::{Depreciation, Method, TaxPayment};
-use crate::finance::terminal::TerminalValue;
 use serde::{Deserialize, Serialize};
 
 /// `finance: (...)`: contracts, opex, capital, debt, tax and terminal value.
@@ -45,10 +44,31 @@ pub struct FinanceSection {
     pub tax: TaxSection,
     /// Terminal value at the horizon.
     #[serde(default)]
-    pub terminal_value: TerminalValue,
+    pub terminal_value: TerminalValueSection,
     /// Equity IRR a sweep reports the probability of reaching, per year.
     #[serde(default)]
     pub equity_hurdle_per_year: Option<f64>,
+}
+
+/// How the site is valued at the horizon, as written: each figure may be a
+/// distribution, which a sampled run draws after every other finance draw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub enum TerminalValueSection {
+    /// No terminal value.
+    #[default]
+    None,
+    /// Exit multiple × run-rate EBITDA.
+    ExitMultiple {
+        /// EV / EBITDA multiple.
+        ebitda_multiple: Quantity,
+    },
+    /// Gordon growth at a cap rate.
+    GordonGrowth {
+        /// Cap rate, per year.
+        cap_rate_per_year: Quantity,
+        /// Perpetual growth of EBITDA, per year (a distribution must stay >= 0).
+        growth_per_year: Quantity,
+    },
 }
 
 /// When rent starts, as written.

@@ -291,7 +291,9 @@ pub(super) fn check(
         .map(|(i, t)| check_tranche(&mut c, i, t))
         .collect();
     let tax = check_tax(&mut c, &s.tax);
-    check_terminal(&mut c, &s.terminal_value);
+    let drawn_before_terminal = c.sampled.len();
+    let terminal = check_terminal(&mut c, &s.terminal_value);
+    let sampled_terminal = c.sampled.split_off(drawn_before_terminal);
     let classes = classes(&mut c, &s.capital);
     if let Some(h) = s.equity_hurdle_per_year {
         c.within("finance", "equity_hurdle_per_year", h, -0.99, 10.0);
@@ -306,13 +308,14 @@ pub(super) fn check(
         capital,
         tranches,
         tax,
-        terminal: s.terminal_value,
+        terminal,
         discount_rate_per_year: ctx.discount_rate_per_year,
     };
     Some(FinanceSpec {
         terms,
         classes,
         sampled: c.sampled,
+        sampled_terminal,
         equity_hurdle_per_year: s.equity_hurdle_per_year,
         lease_ids: s.leases.iter().map(|l| l.id.clone()).collect(),
         rental_ids: s.rentals.iter().map(|r| r.id.clone()).collect(),
@@ -713,24 +716,46 @@ fn check_tax(c: &mut Check, t: &TaxSection) -> TaxTerms {
     }
 }
 
-fn check_terminal(c: &mut Check, t: &TerminalValue) {
+/// The terminal value at its medians; its distributions go to `sampled`. A cap rate
+/// must stay inside (0, 1) over its whole range, so no draw divides by zero.
+fn check_terminal(c: &mut Check, t: &TerminalValueSection) -> TerminalValue {
     let e = "finance terminal value";
     match *t {
-        TerminalValue::None => {}
-        TerminalValue::ExitMultiple { ebitda_multiple } => {
-            c.within(e, "ebitda_multiple", ebitda_multiple, 0.0, 100.0);
-        }
-        TerminalValue::GordonGrowth {
+        TerminalValueSection::None => TerminalValue::None,
+        TerminalValueSection::ExitMultiple { ebitda_multiple } => TerminalValue::ExitMultiple {
+            ebitda_multiple: match ebitda_multiple {
+                Quantity::Value(v) => c.within(e, "ebitda_multiple", v, 0.0, 100.0),
+                q => c.quantity(e, "ebitda_multiple", q, 100.0, Slot::ExitMultiple),
+            },
+        },
+        TerminalValueSection::GordonGrowth {
             cap_rate_per_year,
             growth_per_year,
         } => {
-            if !(cap_rate_per_year.is_finite()
-                && cap_rate_per_year > 0.0
-                && cap_rate_per_year < 1.0)
-            {
-                c.push(e, Rule::OutOfRange, format!("cap_rate_per_year must be between 0 and 1 (exclusive), got {cap_rate_per_year}"));
+            let d = cap_rate_per_year.dist();
+            let (lo, hi) = (d.lower(), d.upper());
+            let cap = if !(lo.is_finite() && lo > 0.0 && hi < 1.0) {
+                c.push(e, Rule::OutOfRange, format!(
+                    "cap_rate_per_year must stay between 0 and 1 (exclusive), but can be {lo} to {hi}"
+                ));
+                0.0
+            } else {
+                c.quantity(
+                    e,
+                    "cap_rate_per_year",
+                    cap_rate_per_year,
+                    1.0,
+                    Slot::CapRate,
+                )
+            };
+            let growth = match growth_per_year {
+                Quantity::Value(v) => c.within(e, "growth_per_year", v, -0.5, 0.5),
+                q => c.quantity(e, "growth_per_year", q, 0.5, Slot::TerminalGrowth),
+            };
+            TerminalValue::GordonGrowth {
+                cap_rate_per_year: cap,
+                growth_per_year: growth,
             }
-            c.within(e, "growth_per_year", growth_per_year, -0.5, 0.5);
         }
     }
 }

@@ -5,7 +5,7 @@
 use super::equipment::Equipment;
 use super::{Checker, Ids, Kind, MAX_USD, Rule};
 use crate::calendar::{Calendar, Date, Day};
-use crate::dist::Dist;
+use crate::dist::{Dist, Quantity};
 use crate::scenario::{
     ActionSpec, Contract, EquipmentRef, ModelKind, ModelSpec, RackGroupSpec, StepSpec, SupplySpec,
 };
@@ -120,14 +120,21 @@ fn step(
     let after = (st.after.iter())
         .filter_map(|a| c.lookup(&e, Kind::PlanStep, cx.ids, a))
         .collect();
-    c.within(&e, "cost_usd", st.cost_usd, 0.0, MAX_USD);
+    let cost_dist = match st.cost_usd {
+        Quantity::Value(v) => {
+            c.within(&e, "cost_usd", v, 0.0, MAX_USD);
+            Dist::Fixed(v)
+        }
+        q => c.dist(&e, "cost_usd", q, MAX_USD),
+    };
     StepSpec {
         id: st.id.clone(),
         action,
         duration_days,
         start,
         after,
-        cost_usd: st.cost_usd,
+        cost_usd: cost_dist.median(),
+        cost_dist,
     }
 }
 

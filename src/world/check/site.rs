@@ -4,6 +4,7 @@ use super::{
     Checker, MAX_ELECTRICITY_USD_PER_MWH, MAX_HORIZON_MONTHS, MAX_RATING_MW, MAX_USD, Rule,
 };
 use crate::calendar::{Calendar, YearMonth};
+use crate::dist::{Dist, Quantity};
 use crate::world::{Series, Site};
 
 /// What the later sections and the scenario need from the site.
@@ -13,7 +14,12 @@ pub(super) struct SiteParts {
     pub calendar: Calendar,
     /// Electricity price per simulated month, USD/MWh.
     pub electricity_usd_per_mwh: Vec<f64>,
+    /// Multiplier on that price, maybe uncertain.
+    pub electricity_price_factor: Dist,
 }
+
+/// Largest power-price multiplier accepted: ten times the declared path.
+pub const MAX_ELECTRICITY_PRICE_FACTOR: f64 = 10.0;
 
 pub(super) fn check(c: &mut Checker, s: &Site) -> SiteParts {
     let start = YearMonth::parse(&s.start_month).unwrap_or_else(|e| {
@@ -52,9 +58,29 @@ pub(super) fn check(c: &mut Checker, s: &Site) -> SiteParts {
     let price = &s.electricity_usd_per_mwh;
     let max = MAX_ELECTRICITY_USD_PER_MWH;
     c.monthly("site", "electricity_usd_per_mwh", price, &calendar, max);
+    let factor = s.electricity_price_factor;
+    let electricity_price_factor = match factor {
+        Quantity::Value(v) => {
+            c.within(
+                "site",
+                "electricity_price_factor",
+                v,
+                0.0,
+                MAX_ELECTRICITY_PRICE_FACTOR,
+            );
+            Dist::Fixed(v)
+        }
+        q => c.dist(
+            "site",
+            "electricity_price_factor",
+            q,
+            MAX_ELECTRICITY_PRICE_FACTOR,
+        ),
+    };
     SiteParts {
         calendar,
         electricity_usd_per_mwh: per_month(price, horizon),
+        electricity_price_factor,
     }
 }
 
