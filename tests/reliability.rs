@@ -96,8 +96,8 @@ fn n_plus_1_survives_one_failure_with_no_downtime() {
             "        Transformer(id: \"T4\", substation: \"SUB-1\", rating_mva: 2.5),\n        Transformer(id: \"T3\",",
         )
         .replace(
-            "        scripted: [",
-            "        redundancy: [(hall: \"GH\", scheme: NPlus1, equipment: [\"T3\", \"T4\"])],\n        scripted: [",
+            "    reliability: (\n",
+            "    reliability: (\n        redundancy: [(hall: \"GH\", scheme: NPlus1, equipment: [\"T3\", \"T4\"])],\n",
         );
     let r = run(&load(&text), None);
     let rep = rel(&r);
@@ -491,11 +491,14 @@ fn a_hall_decommissioned_while_dark_stays_off() {
         .strip_suffix(')')
         .unwrap()
         .to_string();
-    let text = body
-        + r#"
+    let plan_end = "             duration_days: 30, after: [\"install-T3\", \"convert-hall\"]),\n";
+    assert!(body.contains(plan_end));
+    let text = body.replace(
+        plan_end,
+        &format!("{plan_end}        Step(id: \"T1-fails\", action: Fail(\"T1\"), start: \"2027-01-15\"),\n"),
+    ) + r#"
     reliability: (
         failures: [(equipment: ["T1"], life: Mtbf(years: 333.0), restore: Repair(days: 90))],
-        scripted: [Fail(equipment: "T1", at: "2027-01-15")],
     ),
 )
 "#;
@@ -506,5 +509,141 @@ fn a_hall_decommissioned_while_dark_stays_off() {
     // From May on (T1 back in mid-April) the site runs exactly as the teaching world.
     for (a, b) in r.ledger[april..].iter().zip(&base.ledger[april..]) {
         assert_eq!(a.asic_it_mw, b.asic_it_mw, "{}", a.month);
+    }
+}
+
+/// The `Fail` step of the teaching-failure world, as written.
+const FAIL_STEP: &str =
+    "        Step(id: \"T3-fails\", action: Fail(\"T3\"), start: \"2029-06\"),\n";
+
+/// The problems of an invalid world text, as `(entity, rule, message, position)`.
+fn problems(text: &str) -> Vec<(String, String, String, Option<(usize, usize)>)> {
+    match retrofit::load_str(text, "w.ron") {
+        Err(retrofit::WorldError::Invalid { problems, .. }) => problems
+            .into_iter()
+            .map(|p| (p.entity, p.rule.name().to_string(), p.message, p.position))
+            .collect(),
+        Err(e) => panic!("did not parse: {e}"),
+        Ok(_) => panic!("loaded as valid"),
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text.find(needle).expect("needle in text");
+    text[..at].matches('\n').count() + 1
+}
+
+/// A `Fail` step is not a step the engine runs, so where it stands in the plan changes
+/// nothing: moved to the top, before the steps whose `after` links it would shift if it
+/// were counted, the run is the same bit for bit, failure included.
+#[test]
+fn a_fail_step_anywhere_in_the_plan_runs_the_same() {
+    let text = world("teaching-failure");
+    assert!(text.contains(FAIL_STEP));
+    let first = "    plan: [\n";
+    let moved = text
+        .replace(FAIL_STEP, "")
+        .replace(first, &format!("{first}{FAIL_STEP}"));
+    assert_ne!(moved, text);
+    let (a, b) = (run(&load(&text), None), run(&load(&moved), None));
+    assert_eq!(rel(&a).failures(), 1);
+    assert_eq!(a.events.len(), b.events.len());
+    for (x, y) in a.ledger.iter().zip(&b.ledger) {
+        assert_eq!(x.opex_usd, y.opex_usd, "{}", x.month);
+        assert_eq!(x.gpu_revenue_usd, y.gpu_revenue_usd, "{}", x.month);
+    }
+    assert_eq!(a.summary.npv_usd, b.summary.npv_usd);
+}
+
+/// A `Fail` step naming equipment that does not exist is reported at the step, with
+/// the rule, and `file:line:col` pointing at the step's declaration.
+#[test]
+fn a_fail_step_of_unknown_equipment_names_the_step_and_the_rule() {
+    let text = world("teaching-failure").replace("Fail(\"T3\")", "Fail(\"T-G2\")");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    let (entity, rule, message, position) = &p[0];
+    assert_eq!(entity, "plan step T3-fails");
+    assert_eq!(rule, "unknown-reference");
+    assert!(message.contains("`T-G2` is not a substation, transformer or cooling loop"));
+    let (line, _) = position.expect("located");
+    assert_eq!(line, line_of(&text, "Step(id: \"T3-fails\""));
+}
+
+/// T3 is ordered on day 0 with a lead time of at least 30 weeks: it cannot be in service
+/// in March 2026, and the problem names the step, the rule and the step's line.
+#[test]
+fn a_fail_step_before_the_equipment_is_in_service_is_refused() {
+    let text = world("teaching-failure").replace(
+        "Fail(\"T3\"), start: \"2029-06\"",
+        "Fail(\"T3\"), start: \"2026-03\"",
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    let (entity, rule, message, position) = &p[0];
+    assert_eq!(
+        (entity.as_str(), rule.as_str()),
+        ("plan step T3-fails", "failure-not-in-service")
+    );
+    assert!(message.contains("transformer T3 is not in service on 2026-03"));
+    assert!(message.contains("at least 30 weeks"), "{message}");
+    assert_eq!(
+        position.map(|(l, _)| l),
+        Some(line_of(&text, "Step(id: \"T3-fails\""))
+    );
+}
+
+/// A `Fail` step strikes on its date: it needs `start` and takes no `after`,
+/// `duration_days` or `cost_usd`; no step may wait for it; and a date past the horizon
+/// is refused.
+#[test]
+fn a_fail_step_takes_a_date_and_nothing_else() {
+    let base = world("teaching-failure");
+    let with = |step: &str| base.replace(FAIL_STEP, &format!("        {step},\n"));
+    let cases = [
+        (
+            with(r#"Step(id: "T3-fails", action: Fail("T3"))"#),
+            "bad-date",
+            "needs `start`",
+        ),
+        (
+            with(
+                r#"Step(id: "T3-fails", action: Fail("T3"), start: "2029-06", after: ["gpu-hall"])"#,
+            ),
+            "ignored-field",
+            "remove after",
+        ),
+        (
+            with(r#"Step(id: "T3-fails", action: Fail("T3"), start: "2029-06", duration_days: 3)"#),
+            "ignored-field",
+            "remove duration_days",
+        ),
+        (
+            with(r#"Step(id: "T3-fails", action: Fail("T3"), start: "2029-06", cost_usd: 5.0)"#),
+            "ignored-field",
+            "remove cost_usd",
+        ),
+        (
+            with(r#"Step(id: "T3-fails", action: Fail("T3"), start: "2036-01")"#),
+            "bad-date",
+            "after the simulated horizon",
+        ),
+        (
+            base.replace(
+                "after: [\"install-T3\", \"convert-hall\"]",
+                "after: [\"install-T3\", \"convert-hall\", \"T3-fails\"]",
+            ),
+            "unknown-reference",
+            "`T3-fails` is a Fail step",
+        ),
+    ];
+    for (text, rule, words) in cases {
+        assert_ne!(text, base, "{rule}: the edit applied");
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].1, rule, "{p:?}");
+        assert!(p[0].2.contains(words), "{p:?}");
+        assert!(p[0].3.is_some(), "{p:?}: located");
     }
 }

@@ -1,9 +1,10 @@
 //! The `reliability` section (issue 14): failure models, spares, redundancy groups,
-//! backup power, the SLA and scripted failures. Checked on the assembled [`Scenario`],
-//! because whether a scripted failure strikes equipment in service needs the plan.
+//! backup power and the SLA; and the plan's `Fail` steps (scripted failures). Checked
+//! on the assembled [`Scenario`], because whether a scripted failure strikes equipment
+//! in service needs the plan.
 
+use super::plan::ScriptedFail;
 use super::{Checker, Ids, Kind, MAX_LEAD_TIME_WEEKS, MAX_RATING_MW, MAX_USD, Rule, mw_to_w};
-use crate::calendar::Date;
 use crate::dist::Dist;
 use crate::scenario::reliability::{
     BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LifeSpec, RedundancySpec,
@@ -16,7 +17,13 @@ use crate::world::reliability::{Life, Reliability, Restore};
 const MAX_REPAIR_DAYS: f64 = 3652.0;
 
 /// Checks the section and returns it resolved.
-pub(super) fn check(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> ReliabilitySpec {
+pub(super) fn check(
+    c: &mut Checker,
+    r: &Reliability,
+    ids: &Ids,
+    s: &Scenario,
+    fails: &[ScriptedFail],
+) -> ReliabilitySpec {
     let failures = failures(c, r, ids, s);
     let units = r
         .units
@@ -70,7 +77,7 @@ pub(super) fn check(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -
             credits: credit_bands(c, sla),
         }
     });
-    let scripted = scripted(c, r, ids, s);
+    let scripted = scripted(c, fails, s);
     ReliabilitySpec {
         failures,
         units,
@@ -412,49 +419,28 @@ fn credit_bands(c: &mut Checker, sla: &crate::world::reliability::Sla) -> Vec<Cr
     bands
 }
 
+/// The `Fail` steps whose item can be in service on their date; a
+/// `failure-not-in-service` problem for each other one.
 fn scripted(
     c: &mut Checker,
-    r: &Reliability,
-    ids: &Ids,
+    fails: &[ScriptedFail],
     s: &Scenario,
 ) -> Vec<(EquipmentRef, crate::calendar::Day)> {
-    let mut out = Vec::new();
-    for f in &r.scripted {
-        let e = format!("scripted failure of {}", f.equipment);
-        let Some(item) = refs(c, &e, ids, std::slice::from_ref(&f.equipment))
-            .first()
-            .copied()
-        else {
-            continue;
-        };
-        let day = match Date::parse(&f.at) {
-            Ok(d) => s.calendar.day_of(d).filter(|&d| d < s.calendar.end()),
-            Err(err) => {
-                c.push(&e, Rule::BadDate, format!("at: {err}"));
-                continue;
-            }
-        };
-        let Some(day) = day else {
+    let mut out = Vec::with_capacity(fails.len());
+    for f in fails {
+        if let Some(why) = not_in_service(s, f.item, f.day) {
             c.push(
-                &e,
-                Rule::BadDate,
-                format!("at {} is outside the simulated horizon", f.at),
-            );
-            continue;
-        };
-        if let Some(why) = not_in_service(s, item, day) {
-            c.push(
-                &e,
+                &f.entity,
                 Rule::FailureNotInService,
                 format!(
                     "{} is not in service on {}: {why}",
-                    s.equipment_name(item),
-                    f.at
+                    s.equipment_name(f.item),
+                    f.date
                 ),
             );
             continue;
         }
-        out.push((item, day));
+        out.push((f.item, f.day));
     }
     out
 }
