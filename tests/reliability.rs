@@ -647,3 +647,86 @@ fn a_fail_step_takes_a_date_and_nothing_else() {
         assert!(p[0].3.is_some(), "{p:?}: located");
     }
 }
+
+/// The teaching-failure world with T3's repair taking `repair_days`, and a finance
+/// section whose lease of hall G at $150/kW-month carries its own SLA `sla`.
+fn with_lease_sla(repair_days: u32, sla: &str) -> String {
+    let text = world("teaching-failure");
+    let repair = "restore: Repair(days: 30, cost_usd: 150000.0)";
+    assert!(text.contains(repair));
+    let body = text
+        .replace(
+            repair,
+            &format!("restore: Repair(days: {repair_days}, cost_usd: 150000.0)"),
+        )
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string();
+    format!(
+        "{body}\n    finance: (leases: [(id: \"L-G\", hall: \"G\", usd_per_kw_month: 150.0, sla: {sla})]),\n)\n"
+    )
+}
+
+/// June 2029's SLA credit of a run of `text`.
+fn june_credit(text: &str) -> f64 {
+    let r = run(&load(text), None);
+    let june = month_index(&r, "2029-06");
+    rel(&r).months[june].sla_credits_usd
+}
+
+/// Hall G's own lease at $150/kW-month, promising 99.99 %: 10 % of rent from 90 %
+/// (inclusive) up, 50 % below. A 3-day repair in 30-day June leaves availability 27/30 =
+/// 0.9 exactly, on the lower edge of the 10 % band; moving the edge just above 0.9 puts
+/// the month in the 50 % band; a target of 0.9 is met and credits nothing. The credit is
+/// on the lease's rate, not the `gpu_lease` market's $121.5, and the site-wide SLA
+/// (which would credit 50 % at 0.9) does not apply to the hall.
+#[test]
+fn a_lease_sla_credits_its_own_rent_at_its_band_edges() {
+    let rent = HALL_G_KW * 150.0;
+    let bands = |edge: &str, target: &str| {
+        format!(
+            "(availability_target: {target}, credits: [(min_availability: {edge}, max_availability: 1.0, credit_share: 0.10), (min_availability: 0.0, max_availability: {edge}, credit_share: 0.50)])"
+        )
+    };
+    let at_edge = june_credit(&with_lease_sla(3, &bands("0.9", "0.9999")));
+    assert!((at_edge - 0.10 * rent).abs() < 1e-6, "{at_edge}");
+    let below = june_credit(&with_lease_sla(3, &bands("0.9000001", "0.9999")));
+    assert!((below - 0.50 * rent).abs() < 1e-6, "{below}");
+    let met = june_credit(&with_lease_sla(3, &bands("0.9", "0.9")));
+    assert_eq!(met, 0.0, "availability 0.9 meets a 0.9 target");
+    // Without the lease's own SLA, the site-wide one credits 50 % of the market rent.
+    let site = june_credit(&world("teaching-failure").replace(
+        "restore: Repair(days: 30, cost_usd: 150000.0)",
+        "restore: Repair(days: 3, cost_usd: 150000.0)",
+    ));
+    assert!((site - 0.50 * HALL_G_KW * LEASE_USD_PER_KW_MONTH).abs() < 1e-6);
+}
+
+/// A lease's SLA is checked like the site's: a target above 100 % and overlapping bands
+/// are refused, naming the lease.
+#[test]
+fn a_broken_lease_sla_names_the_lease() {
+    let over = with_lease_sla(30, "(availability_target: 1.5, credits: [])");
+    let p = problems(&over);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].0.as_str(), p[0].1.as_str()),
+        ("lease L-G sla", "out-of-range")
+    );
+    assert!(p[0].2.contains("between 0 and 1 (100 %), got 1.5"), "{p:?}");
+    let overlapping = with_lease_sla(
+        30,
+        "(availability_target: 0.9999, credits: [(min_availability: 0.9, max_availability: 0.9999, credit_share: 0.1), (min_availability: 0.5, max_availability: 0.95, credit_share: 0.5)])",
+    );
+    let p = problems(&overlapping);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].0.as_str(), p[0].1.as_str()),
+        ("lease L-G sla", "overlapping-credit-bands")
+    );
+    assert!(
+        p[0].2.contains("[0.5, 0.95) overlaps [0.9, 0.9999)"),
+        "{p:?}"
+    );
+}

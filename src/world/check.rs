@@ -522,8 +522,7 @@ pub fn check_at(
         flexibility: model.flexibility,
         finance: None,
     };
-    scenario.reliability =
-        reliability::check(&mut c, &world.reliability, &ids, &scenario, &plan.scripted);
+    scenario.reliability = reliability::check(&mut c, world, &ids, &scenario, &plan.scripted);
     physical::check(&mut c, &scenario);
     if let Some(f) = &world.finance {
         let spec = finance::check(&mut c, f, &finance::FinanceContext::of(&scenario));
