@@ -321,13 +321,16 @@ fn the_audit_holds_with_frequent_failures() {
         .chain(s.substations.iter().map(|b| format!("\"{}\"", b.id)))
         .chain(s.cooling_loops.iter().map(|l| format!("\"{}\"", l.id)))
         .collect();
-    let text = world("reference")
-        .trim_end()
-        .strip_suffix(')')
-        .unwrap()
-        .to_string()
+    // The reference world without its own reliability section (redundancy, backup,
+    // failure models), so that nothing is redundant and everything fails often.
+    let reference = world("reference");
+    let own = "    // Failures, redundancy and backup of the GPU halls";
+    let (body, _) = reference
+        .split_once(own)
+        .expect("reference has a reliability section");
+    let text = body.to_string()
         + &format!(
-            "\n    reliability: (failures: [(equipment: [{}], life: Weibull(shape: 1.5, scale_years: 1.0), restore: Repair(days: Uniform(min: 1, max: 90), cost_usd: 1000.0))]),\n)\n",
+            "    reliability: (failures: [(equipment: [{}], life: Weibull(shape: 1.5, scale_years: 1.0), restore: Repair(days: Uniform(min: 1, max: 90), cost_usd: 1000.0))]),\n)\n",
             ids.join(", ")
         );
     let s = load(&text);
@@ -729,4 +732,77 @@ fn a_broken_lease_sla_names_the_lease() {
         p[0].2.contains("[0.5, 0.95) overlaps [0.9, 0.9999)"),
         "{p:?}"
     );
+}
+
+/// The reference and full-pivot worlds put every GPU hall under N+1 on its cooling and
+/// on its transformer, with Tier III-class backup. For each hall: the groups' sellable
+/// capacity (one failure survived) still carries the hall's full IT, so redundancy
+/// costs no rack; the backup is rated for the hall's sellable capacity; and both are in
+/// service before the hall's first GPU energises in the median run.
+#[test]
+fn the_shipped_gpu_halls_are_n_plus_1_with_backup_and_lose_no_rack() {
+    use retrofit::unstable::scenario::reliability::{BackupKind, Scheme, sellable_w};
+    use retrofit::unstable::scenario::{ActionSpec, EquipmentRef, ModelKind};
+    for name in ["reference", "full-pivot"] {
+        let s = load(&world(name));
+        let r = &s.reliability;
+        let out = run(&s, None);
+        let mut halls = 0;
+        for st in &s.plan {
+            let ActionSpec::InstallUnits {
+                group,
+                model,
+                per_rack,
+                ..
+            } = st.action
+            else {
+                continue;
+            };
+            let g = &s.racks[group];
+            if !matches!(s.models[model].kind, ModelKind::Gpu { .. }) {
+                continue;
+            }
+            halls += 1;
+            let it_w = u64::from(g.count) * u64::from(per_rack) * s.models[model].power_w;
+            let mut hall_names = Vec::new();
+            for item in [
+                EquipmentRef::CoolingLoop(g.cooling),
+                EquipmentRef::Transformer(g.transformer),
+            ] {
+                let h = &r.redundancy[r.group_of(item).expect("a redundancy group")];
+                assert_eq!(h.scheme, Scheme::NPlus1, "{name} {}", h.hall);
+                let ratings: Vec<u64> = h
+                    .members
+                    .iter()
+                    .map(|&m| s.equipment_capacity_w(m))
+                    .collect();
+                let sellable = sellable_w(h.scheme, &ratings);
+                assert!(sellable >= it_w, "{name} {}: {sellable} < {it_w}", h.hall);
+                hall_names.push((h.hall.clone(), h.requires_backup, sellable));
+            }
+            // The group nearest the racks (cooling) carries the backup requirement.
+            let (hall, requires, sellable) = &hall_names[0];
+            assert!(requires, "{name} {hall}");
+            let hall_index = r.redundancy.iter().position(|h| &h.hall == hall).unwrap();
+            for kind in [BackupKind::Generator, BackupKind::Ups] {
+                let rated: u64 = (r.backup.iter())
+                    .filter(|b| b.hall == hall_index && b.kind == kind)
+                    .map(|b| b.rating_w)
+                    .sum();
+                assert!(rated >= *sellable, "{name} {hall} {kind:?}");
+            }
+            let energised = (out.events.iter())
+                .find(|e| e.event == "energised" && e.entity == format!("rack group {}", g.id))
+                .map(|e| e.day)
+                .expect("the hall energises");
+            for b in r.backup.iter().filter(|b| b.hall == hall_index) {
+                let in_service = (out.events.iter())
+                    .find(|e| e.event == "in-service" && e.entity.ends_with(&b.id))
+                    .map(|e| e.day)
+                    .expect("backup in service");
+                assert!(in_service <= energised, "{name} {}", b.id);
+            }
+        }
+        assert_eq!(halls, if name == "reference" { 2 } else { 4 });
+    }
 }
