@@ -519,8 +519,11 @@ fn a_hall_decommissioned_while_dark_stays_off() {
 const FAIL_STEP: &str =
     "        Step(id: \"T3-fails\", action: Fail(\"T3\"), start: \"2029-06\"),\n";
 
-/// The problems of an invalid world text, as `(entity, rule, message, position)`.
-fn problems(text: &str) -> Vec<(String, String, String, Option<(usize, usize)>)> {
+/// A problem as `(entity, rule, message, (line, col))`.
+type Found = (String, String, String, Option<(usize, usize)>);
+
+/// The problems of an invalid world text.
+fn problems(text: &str) -> Vec<Found> {
     match retrofit::load_str(text, "w.ron") {
         Err(retrofit::WorldError::Invalid { problems, .. }) => problems
             .into_iter()
