@@ -342,6 +342,11 @@ pub enum Action {
         #[serde(default)]
         contract: Contract,
     },
+    /// A scripted failure (issue 14): the named substation, transformer or cooling loop
+    /// fails on the step's `start` date, whatever the seed, and comes back as its
+    /// failure model's restore says (repair, spare swap or re-order). It takes no
+    /// `after`, `duration_days` or `cost_usd`, and no step waits for it.
+    Fail(String),
 }
 
 /// Largest world file accepted, in bytes. Real worlds are a few kB; the bound keeps a

@@ -55,7 +55,7 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "failure-not-in-service",
-        "scripted failure of T3",
+        "plan step T3-fails",
         "failure-not-in-service",
         "transformer T3 is not in service on 2026-03",
     ),

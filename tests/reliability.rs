@@ -96,8 +96,8 @@ fn n_plus_1_survives_one_failure_with_no_downtime() {
             "        Transformer(id: \"T4\", substation: \"SUB-1\", rating_mva: 2.5),\n        Transformer(id: \"T3\",",
         )
         .replace(
-            "        scripted: [",
-            "        redundancy: [(hall: \"GH\", scheme: NPlus1, equipment: [\"T3\", \"T4\"])],\n        scripted: [",
+            "    reliability: (\n",
+            "    reliability: (\n        redundancy: [(hall: \"GH\", scheme: NPlus1, equipment: [\"T3\", \"T4\"])],\n",
         );
     let r = run(&load(&text), None);
     let rep = rel(&r);
@@ -321,13 +321,16 @@ fn the_audit_holds_with_frequent_failures() {
         .chain(s.substations.iter().map(|b| format!("\"{}\"", b.id)))
         .chain(s.cooling_loops.iter().map(|l| format!("\"{}\"", l.id)))
         .collect();
-    let text = world("reference")
-        .trim_end()
-        .strip_suffix(')')
-        .unwrap()
-        .to_string()
+    // The reference world without its own reliability section (redundancy, backup,
+    // failure models), so that nothing is redundant and everything fails often.
+    let reference = world("reference");
+    let own = "    // Failures, redundancy and backup of the GPU halls";
+    let (body, _) = reference
+        .split_once(own)
+        .expect("reference has a reliability section");
+    let text = body.to_string()
         + &format!(
-            "\n    reliability: (failures: [(equipment: [{}], life: Weibull(shape: 1.5, scale_years: 1.0), restore: Repair(days: Uniform(min: 1, max: 90), cost_usd: 1000.0))]),\n)\n",
+            "    reliability: (failures: [(equipment: [{}], life: Weibull(shape: 1.5, scale_years: 1.0), restore: Repair(days: Uniform(min: 1, max: 90), cost_usd: 1000.0))]),\n)\n",
             ids.join(", ")
         );
     let s = load(&text);
@@ -491,11 +494,14 @@ fn a_hall_decommissioned_while_dark_stays_off() {
         .strip_suffix(')')
         .unwrap()
         .to_string();
-    let text = body
-        + r#"
+    let plan_end = "             duration_days: 30, after: [\"install-T3\", \"convert-hall\"]),\n";
+    assert!(body.contains(plan_end));
+    let text = body.replace(
+        plan_end,
+        &format!("{plan_end}        Step(id: \"T1-fails\", action: Fail(\"T1\"), start: \"2027-01-15\"),\n"),
+    ) + r#"
     reliability: (
         failures: [(equipment: ["T1"], life: Mtbf(years: 333.0), restore: Repair(days: 90))],
-        scripted: [Fail(equipment: "T1", at: "2027-01-15")],
     ),
 )
 "#;
@@ -506,5 +512,300 @@ fn a_hall_decommissioned_while_dark_stays_off() {
     // From May on (T1 back in mid-April) the site runs exactly as the teaching world.
     for (a, b) in r.ledger[april..].iter().zip(&base.ledger[april..]) {
         assert_eq!(a.asic_it_mw, b.asic_it_mw, "{}", a.month);
+    }
+}
+
+/// The `Fail` step of the teaching-failure world, as written.
+const FAIL_STEP: &str =
+    "        Step(id: \"T3-fails\", action: Fail(\"T3\"), start: \"2029-06\"),\n";
+
+/// A problem as `(entity, rule, message, (line, col))`.
+type Found = (String, String, String, Option<(usize, usize)>);
+
+/// The problems of an invalid world text.
+fn problems(text: &str) -> Vec<Found> {
+    match retrofit::load_str(text, "w.ron") {
+        Err(retrofit::WorldError::Invalid { problems, .. }) => problems
+            .into_iter()
+            .map(|p| (p.entity, p.rule.name().to_string(), p.message, p.position))
+            .collect(),
+        Err(e) => panic!("did not parse: {e}"),
+        Ok(_) => panic!("loaded as valid"),
+    }
+}
+
+/// The 1-based line of the first occurrence of `needle` in `text`.
+fn line_of(text: &str, needle: &str) -> usize {
+    let at = text.find(needle).expect("needle in text");
+    text[..at].matches('\n').count() + 1
+}
+
+/// A `Fail` step is not a step the engine runs, so where it stands in the plan changes
+/// nothing: moved to the top, before the steps whose `after` links it would shift if it
+/// were counted, the run is the same bit for bit, failure included.
+#[test]
+fn a_fail_step_anywhere_in_the_plan_runs_the_same() {
+    let text = world("teaching-failure");
+    assert!(text.contains(FAIL_STEP));
+    let first = "    plan: [\n";
+    let moved = text
+        .replace(FAIL_STEP, "")
+        .replace(first, &format!("{first}{FAIL_STEP}"));
+    assert_ne!(moved, text);
+    let (a, b) = (run(&load(&text), None), run(&load(&moved), None));
+    assert_eq!(rel(&a).failures(), 1);
+    assert_eq!(a.events.len(), b.events.len());
+    for (x, y) in a.ledger.iter().zip(&b.ledger) {
+        assert_eq!(x.opex_usd, y.opex_usd, "{}", x.month);
+        assert_eq!(x.gpu_revenue_usd, y.gpu_revenue_usd, "{}", x.month);
+    }
+    assert_eq!(a.summary.npv_usd, b.summary.npv_usd);
+}
+
+/// A `Fail` step naming equipment that does not exist is reported at the step, with
+/// the rule, and `file:line:col` pointing at the step's declaration.
+#[test]
+fn a_fail_step_of_unknown_equipment_names_the_step_and_the_rule() {
+    let text = world("teaching-failure").replace("Fail(\"T3\")", "Fail(\"T-G2\")");
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    let (entity, rule, message, position) = &p[0];
+    assert_eq!(entity, "plan step T3-fails");
+    assert_eq!(rule, "unknown-reference");
+    assert!(message.contains("`T-G2` is not a substation, transformer or cooling loop"));
+    let (line, _) = position.expect("located");
+    assert_eq!(line, line_of(&text, "Step(id: \"T3-fails\""));
+}
+
+/// T3 is ordered on day 0 with a lead time of at least 30 weeks: it cannot be in service
+/// in March 2026, and the problem names the step, the rule and the step's line.
+#[test]
+fn a_fail_step_before_the_equipment_is_in_service_is_refused() {
+    let text = world("teaching-failure").replace(
+        "Fail(\"T3\"), start: \"2029-06\"",
+        "Fail(\"T3\"), start: \"2026-03\"",
+    );
+    let p = problems(&text);
+    assert_eq!(p.len(), 1, "{p:?}");
+    let (entity, rule, message, position) = &p[0];
+    assert_eq!(
+        (entity.as_str(), rule.as_str()),
+        ("plan step T3-fails", "failure-not-in-service")
+    );
+    assert!(message.contains("transformer T3 is not in service on 2026-03"));
+    assert!(message.contains("at least 30 weeks"), "{message}");
+    assert_eq!(
+        position.map(|(l, _)| l),
+        Some(line_of(&text, "Step(id: \"T3-fails\""))
+    );
+}
+
+/// A `Fail` step strikes on its date: it needs `start` and takes no `after`,
+/// `duration_days` or `cost_usd`; no step may wait for it; and a date past the horizon
+/// is refused.
+#[test]
+fn a_fail_step_takes_a_date_and_nothing_else() {
+    let base = world("teaching-failure");
+    let with = |step: &str| base.replace(FAIL_STEP, &format!("        {step},\n"));
+    let cases = [
+        (
+            with(r#"Step(id: "T3-fails", action: Fail("T3"))"#),
+            "bad-date",
+            "needs `start`",
+        ),
+        (
+            with(
+                r#"Step(id: "T3-fails", action: Fail("T3"), start: "2029-06", after: ["gpu-hall"])"#,
+            ),
+            "ignored-field",
+            "remove after",
+        ),
+        (
+            with(r#"Step(id: "T3-fails", action: Fail("T3"), start: "2029-06", duration_days: 3)"#),
+            "ignored-field",
+            "remove duration_days",
+        ),
+        (
+            with(r#"Step(id: "T3-fails", action: Fail("T3"), start: "2029-06", cost_usd: 5.0)"#),
+            "ignored-field",
+            "remove cost_usd",
+        ),
+        (
+            with(r#"Step(id: "T3-fails", action: Fail("T3"), start: "2036-01")"#),
+            "bad-date",
+            "after the simulated horizon",
+        ),
+        (
+            base.replace(
+                "after: [\"install-T3\", \"convert-hall\"]",
+                "after: [\"install-T3\", \"convert-hall\", \"T3-fails\"]",
+            ),
+            "unknown-reference",
+            "`T3-fails` is a Fail step",
+        ),
+    ];
+    for (text, rule, words) in cases {
+        assert_ne!(text, base, "{rule}: the edit applied");
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].1, rule, "{p:?}");
+        assert!(p[0].2.contains(words), "{p:?}");
+        assert!(p[0].3.is_some(), "{p:?}: located");
+    }
+}
+
+/// The teaching-failure world with T3's repair taking `repair_days`, and a finance
+/// section whose lease of hall G at $150/kW-month carries its own SLA `sla`.
+fn with_lease_sla(repair_days: u32, sla: &str) -> String {
+    let text = world("teaching-failure");
+    let repair = "restore: Repair(days: 30, cost_usd: 150000.0)";
+    assert!(text.contains(repair));
+    let body = text
+        .replace(
+            repair,
+            &format!("restore: Repair(days: {repair_days}, cost_usd: 150000.0)"),
+        )
+        .trim_end()
+        .strip_suffix(')')
+        .unwrap()
+        .to_string();
+    format!(
+        "{body}\n    finance: (leases: [(id: \"L-G\", hall: \"G\", usd_per_kw_month: 150.0, sla: {sla})]),\n)\n"
+    )
+}
+
+/// June 2029's SLA credit of a run of `text`.
+fn june_credit(text: &str) -> f64 {
+    let r = run(&load(text), None);
+    let june = month_index(&r, "2029-06");
+    rel(&r).months[june].sla_credits_usd
+}
+
+/// Hall G's own lease at $150/kW-month, promising 99.99 %: 10 % of rent from 90 %
+/// (inclusive) up, 50 % below. A 3-day repair in 30-day June leaves availability 27/30 =
+/// 0.9 exactly, on the lower edge of the 10 % band; moving the edge just above 0.9 puts
+/// the month in the 50 % band; a target of 0.9 is met and credits nothing. The credit is
+/// on the lease's rate, not the `gpu_lease` market's $121.5, and the site-wide SLA
+/// (which would credit 50 % at 0.9) does not apply to the hall.
+#[test]
+fn a_lease_sla_credits_its_own_rent_at_its_band_edges() {
+    let rent = HALL_G_KW * 150.0;
+    let bands = |edge: &str, target: &str| {
+        format!(
+            "(availability_target: {target}, credits: [(min_availability: {edge}, max_availability: 1.0, credit_share: 0.10), (min_availability: 0.0, max_availability: {edge}, credit_share: 0.50)])"
+        )
+    };
+    let at_edge = june_credit(&with_lease_sla(3, &bands("0.9", "0.9999")));
+    assert!((at_edge - 0.10 * rent).abs() < 1e-6, "{at_edge}");
+    let below = june_credit(&with_lease_sla(3, &bands("0.9000001", "0.9999")));
+    assert!((below - 0.50 * rent).abs() < 1e-6, "{below}");
+    let met = june_credit(&with_lease_sla(3, &bands("0.9", "0.9")));
+    assert_eq!(met, 0.0, "availability 0.9 meets a 0.9 target");
+    // Without the lease's own SLA, the site-wide one credits 50 % of the market rent.
+    let site = june_credit(&world("teaching-failure").replace(
+        "restore: Repair(days: 30, cost_usd: 150000.0)",
+        "restore: Repair(days: 3, cost_usd: 150000.0)",
+    ));
+    assert!((site - 0.50 * HALL_G_KW * LEASE_USD_PER_KW_MONTH).abs() < 1e-6);
+}
+
+/// A lease's SLA is checked like the site's: a target above 100 % and overlapping bands
+/// are refused, naming the lease.
+#[test]
+fn a_broken_lease_sla_names_the_lease() {
+    let over = with_lease_sla(30, "(availability_target: 1.5, credits: [])");
+    let p = problems(&over);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].0.as_str(), p[0].1.as_str()),
+        ("lease L-G sla", "out-of-range")
+    );
+    assert!(p[0].2.contains("between 0 and 1 (100 %), got 1.5"), "{p:?}");
+    let overlapping = with_lease_sla(
+        30,
+        "(availability_target: 0.9999, credits: [(min_availability: 0.9, max_availability: 0.9999, credit_share: 0.1), (min_availability: 0.5, max_availability: 0.95, credit_share: 0.5)])",
+    );
+    let p = problems(&overlapping);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].0.as_str(), p[0].1.as_str()),
+        ("lease L-G sla", "overlapping-credit-bands")
+    );
+    assert!(
+        p[0].2.contains("[0.5, 0.95) overlaps [0.9, 0.9999)"),
+        "{p:?}"
+    );
+}
+
+/// The reference and full-pivot worlds put every GPU hall under N+1 on its cooling and
+/// on its transformer, with Tier III-class backup. For each hall: the groups' sellable
+/// capacity (one failure survived) still carries the hall's full IT, so redundancy
+/// costs no rack; the backup is rated for the hall's sellable capacity; and both are in
+/// service before the hall's first GPU energises in the median run.
+#[test]
+fn the_shipped_gpu_halls_are_n_plus_1_with_backup_and_lose_no_rack() {
+    use retrofit::unstable::scenario::reliability::{BackupKind, Scheme, sellable_w};
+    use retrofit::unstable::scenario::{ActionSpec, EquipmentRef, ModelKind};
+    for name in ["reference", "full-pivot"] {
+        let s = load(&world(name));
+        let r = &s.reliability;
+        let out = run(&s, None);
+        let mut halls = 0;
+        for st in &s.plan {
+            let ActionSpec::InstallUnits {
+                group,
+                model,
+                per_rack,
+                ..
+            } = st.action
+            else {
+                continue;
+            };
+            let g = &s.racks[group];
+            if !matches!(s.models[model].kind, ModelKind::Gpu { .. }) {
+                continue;
+            }
+            halls += 1;
+            let it_w = u64::from(g.count) * u64::from(per_rack) * s.models[model].power_w;
+            let mut hall_names = Vec::new();
+            for item in [
+                EquipmentRef::CoolingLoop(g.cooling),
+                EquipmentRef::Transformer(g.transformer),
+            ] {
+                let h = &r.redundancy[r.group_of(item).expect("a redundancy group")];
+                assert_eq!(h.scheme, Scheme::NPlus1, "{name} {}", h.hall);
+                let ratings: Vec<u64> = h
+                    .members
+                    .iter()
+                    .map(|&m| s.equipment_capacity_w(m))
+                    .collect();
+                let sellable = sellable_w(h.scheme, &ratings);
+                assert!(sellable >= it_w, "{name} {}: {sellable} < {it_w}", h.hall);
+                hall_names.push((h.hall.clone(), h.requires_backup, sellable));
+            }
+            // The group nearest the racks (cooling) carries the backup requirement.
+            let (hall, requires, sellable) = &hall_names[0];
+            assert!(requires, "{name} {hall}");
+            let hall_index = r.redundancy.iter().position(|h| &h.hall == hall).unwrap();
+            for kind in [BackupKind::Generator, BackupKind::Ups] {
+                let rated: u64 = (r.backup.iter())
+                    .filter(|b| b.hall == hall_index && b.kind == kind)
+                    .map(|b| b.rating_w)
+                    .sum();
+                assert!(rated >= *sellable, "{name} {hall} {kind:?}");
+            }
+            let energised = (out.events.iter())
+                .find(|e| e.event == "energised" && e.entity == format!("rack group {}", g.id))
+                .map(|e| e.day)
+                .expect("the hall energises");
+            for b in r.backup.iter().filter(|b| b.hall == hall_index) {
+                let in_service = (out.events.iter())
+                    .find(|e| e.event == "in-service" && e.entity.ends_with(&b.id))
+                    .map(|e| e.day)
+                    .expect("backup in service");
+                assert!(in_service <= energised, "{name} {}", b.id);
+            }
+        }
+        assert_eq!(halls, if name == "reference" { 2 } else { 4 });
     }
 }

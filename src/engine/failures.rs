@@ -12,7 +12,7 @@ use super::{Event, Sim};
 use crate::calendar::{Day, YearMonth};
 use crate::dist::Dist;
 use crate::power::{Blocked, LimitKind};
-use crate::scenario::reliability::{BackupKind, RestoreSpec};
+use crate::scenario::reliability::{BackupKind, RestoreSpec, SlaSpec};
 use crate::scenario::{EquipmentRef, Scenario};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
@@ -704,16 +704,17 @@ impl Sim<'_> {
             .map(|g| ratio(a.up_w_days[g], a.down_w_days[g]))
             .collect();
         let mut credits = 0.0;
-        if let (Some(sla), Some(lease)) = (&s.reliability.sla, &s.markets.gpu_lease) {
-            for g in 0..s.racks.len() {
-                let (up, down) = (a.lease_up_w_days[g], a.lease_down_w_days[g]);
-                if up + down <= 0.0 {
-                    continue;
-                }
-                // The month's rent had the hall been up all month.
-                let rent = (up + down) / 1e3 / days * lease.usd_per_kw_month;
-                credits += sla.credit_share(up / (up + down)) * rent;
+        for g in 0..s.racks.len() {
+            let (up, down) = (a.lease_up_w_days[g], a.lease_down_w_days[g]);
+            let Some((sla, usd_per_kw_month)) = sla_of(s, g) else {
+                continue;
+            };
+            if up + down <= 0.0 {
+                continue;
             }
+            // The month's rent had the hall been up all month.
+            let rent = (up + down) / 1e3 / days * usd_per_kw_month;
+            credits += sla.credit_share(up / (up + down)) * rent;
         }
         self.acc.book_opex(credits);
         let backup_opex: f64 = s
@@ -764,4 +765,15 @@ impl Sim<'_> {
             longest_dark_days: self.rel.longest_dark,
         })
     }
+}
+
+/// The service level and rent rate (USD per kW-month) that rack group `g`'s credits
+/// follow: its lease's own, else the site-wide SLA at the `gpu_lease` market rate.
+fn sla_of(s: &Scenario, g: usize) -> Option<(&SlaSpec, f64)> {
+    let r = &s.reliability;
+    if let Some(l) = r.lease_slas.iter().find(|l| l.group == g) {
+        return Some((&l.sla, l.usd_per_kw_month));
+    }
+    let lease = s.markets.gpu_lease.as_ref()?;
+    Some((r.sla.as_ref()?, lease.usd_per_kw_month))
 }

@@ -208,6 +208,21 @@ impl SlaSpec {
     }
 }
 
+/// A lease's own service level: credits of its hall are figured on its terms and its
+/// rate instead of the site-wide SLA and the `gpu_lease` market rate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeaseSla {
+    /// Lease id, for messages.
+    pub lease: String,
+    /// Rack group of the leased hall.
+    pub group: usize,
+    /// The lease's base rent rate (the median of its `usd_per_kw_month`), USD per
+    /// kW-month: the credit base.
+    pub usd_per_kw_month: f64,
+    /// Its target and bands.
+    pub sla: SlaSpec,
+}
+
 /// The checked reliability section.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReliabilitySpec {
@@ -223,6 +238,8 @@ pub struct ReliabilitySpec {
     pub backup: Vec<BackupSpec>,
     /// Service level, if the leases carry one.
     pub sla: Option<SlaSpec>,
+    /// Leases with their own service level, which replaces `sla` for their hall.
+    pub lease_slas: Vec<LeaseSla>,
     /// Scripted failures: (item, day).
     pub scripted: Vec<(EquipmentRef, Day)>,
 }

@@ -82,14 +82,18 @@ pub fn controls(text: &str, s: &Scenario) -> Vec<Control> {
             (40.0, 250.0, 0.5),
         ));
     }
-    for (k, step) in s.plan.iter().enumerate() {
+    for step in &s.plan {
         let label = match step.action {
             ActionSpec::Order(_) => "Order date of",
             ActionSpec::Decommission(_) => "Decommission date of",
             _ => continue,
         };
-        let path = format!("plan[{k}].start");
-        if let Some(i) = find(&|p| p == path) {
+        // By the step's id, not its index: `Fail` steps are in the file's plan but not
+        // in the checked one, so the two numberings differ after one.
+        let start = |i: &Input| {
+            i.entity == step.id && i.path.starts_with("plan[") && i.path.ends_with("].start")
+        };
+        if let Some(i) = all.iter().position(start) {
             out.push(Control {
                 id: format!("start:{}", step.id),
                 label: format!("{label} step {}", step.id),

@@ -516,14 +516,14 @@ pub fn check_at(
             gpu_rental: m.gpu_rental.clone(),
             electricity_usd_per_mwh: site.electricity_usd_per_mwh,
         },
-        plan,
+        plan: plan.steps,
         reliability: Default::default(),
         network: model.network,
         power_prices: model.power_prices,
         flexibility: model.flexibility,
         finance: None,
     };
-    scenario.reliability = reliability::check(&mut c, &world.reliability, &ids, &scenario);
+    scenario.reliability = reliability::check(&mut c, world, &ids, &scenario, &plan.scripted);
     physical::check(&mut c, &scenario);
     if let Some(f) = &world.finance {
         let spec = finance::check(&mut c, f, &finance::FinanceContext::of(&scenario));

@@ -166,6 +166,10 @@ pub struct LeaseSection {
     /// Signing date `YYYY-MM-DD` (default: the first day of the run).
     #[serde(default)]
     pub signed: Option<String>,
+    /// This lease's own availability target and credit schedule (issue 14), in place
+    /// of the site-wide `reliability.sla` for its hall.
+    #[serde(default)]
+    pub sla: Option<crate::world::reliability::Sla>,
 }
 
 fn contracted() -> Billing {

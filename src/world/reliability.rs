@@ -1,5 +1,6 @@
 //! The `reliability` section of a world file (issue 14): failure models, spares,
-//! redundancy groups, an SLA, backup power and scripted failures.
+//! redundancy groups, an SLA and backup power. Scripted failures are plan steps
+//! (`action: Fail("T3")`, see [`crate::world::Action::Fail`]).
 //!
 //! Every field is optional and the section's default means "no failures, no
 //! redundancy", so worlds written before it parse and run unchanged.
@@ -31,10 +32,6 @@ pub struct Reliability {
     /// Availability target and credit schedule of the GPU leases.
     #[serde(default)]
     pub sla: Option<Sla>,
-    /// Failures staged on a date, whatever the seed: `Fail(equipment: "T-G2", at:
-    /// "2029-06")`.
-    #[serde(default)]
-    pub scripted: Vec<Fail>,
 }
 
 impl Reliability {
@@ -46,7 +43,6 @@ impl Reliability {
             && self.redundancy.is_empty()
             && self.backup.is_empty()
             && self.sla.is_none()
-            && self.scripted.is_empty()
     }
 }
 
@@ -188,14 +184,4 @@ pub struct Sla {
     /// Credits by band of availability.
     #[serde(default)]
     pub credits: Vec<CreditBand>,
-}
-
-/// A scripted failure.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Fail {
-    /// Id of the equipment that fails.
-    pub equipment: String,
-    /// Date, `YYYY-MM` or `YYYY-MM-DD`.
-    pub at: String,
 }

@@ -1,6 +1,11 @@
 //! The plan section: each step's action, timing, links and cost; then the rules that
 //! need the whole plan (every installed item ordered, every install's power path put
 //! in service, no cycle in `after`).
+//!
+//! `Fail` steps (scripted failures) are not steps the engine runs: they leave the plan
+//! here and become [`ScriptedFail`]s, which [`super::reliability`] checks against the
+//! assembled plan (is the item in service on that date?). The other steps keep their
+//! order, and `after` links are renumbered to skip the `Fail` steps.
 
 use super::equipment::Equipment;
 use super::{Checker, Ids, Kind, MAX_USD, Rule};
@@ -24,6 +29,28 @@ struct Context<'a> {
     calendar: &'a Calendar,
     /// Rack groups that some `InstallUnits` step fills.
     filled_by_plan: HashSet<&'a str>,
+    /// For each step of the file, its index in the checked plan (`None` for `Fail`).
+    spec_index: Vec<Option<usize>>,
+}
+
+/// A checked `Fail` step: `item` fails on `day`, whatever the seed.
+pub(super) struct ScriptedFail {
+    /// The step, as problems name it (`plan step T3-fails`).
+    pub(super) entity: String,
+    /// What fails.
+    pub(super) item: EquipmentRef,
+    /// When, in days from the start month.
+    pub(super) day: Day,
+    /// The date as written, for messages.
+    pub(super) date: String,
+}
+
+/// The checked plan: the steps the engine runs, and the scripted failures.
+pub(super) struct Plan {
+    /// Steps in file order, `Fail` steps left out.
+    pub(super) steps: Vec<StepSpec>,
+    /// The `Fail` steps, in file order.
+    pub(super) scripted: Vec<ScriptedFail>,
 }
 
 pub(super) fn check(
@@ -34,13 +61,22 @@ pub(super) fn check(
     models: &[ModelSpec],
     racks: &[RackGroupSpec],
     calendar: &Calendar,
-) -> Vec<StepSpec> {
+) -> Plan {
     let filled_by_plan = world
         .plan
         .iter()
         .filter_map(|p| match &p.action {
             Action::InstallUnits { racks, .. } => Some(racks.as_str()),
             _ => None,
+        })
+        .collect();
+    let mut next = 0;
+    let spec_index = (world.plan.iter())
+        .map(|st| {
+            (!matches!(st.action, Action::Fail(_))).then(|| {
+                next += 1;
+                next - 1
+            })
         })
         .collect();
     let cx = Context {
@@ -50,11 +86,17 @@ pub(super) fn check(
         models,
         calendar,
         filled_by_plan,
+        spec_index,
     };
     let mut ordered_by = HashMap::new();
-    let plan: Vec<StepSpec> = (world.plan.iter().enumerate())
-        .map(|(si, st)| step(c, &cx, si, st, &mut ordered_by))
-        .collect();
+    let mut plan = Vec::with_capacity(next);
+    let mut scripted = Vec::new();
+    for (si, st) in world.plan.iter().enumerate() {
+        match &st.action {
+            Action::Fail(id) => scripted.extend(fail_step(c, &cx, st, id)),
+            _ => plan.extend(step(c, &cx, si, st, &mut ordered_by)),
+        }
+    }
     let installed = installed(&plan);
     never_ordered(c, equipment, &installed, &ordered_by);
     never_in_service(c, equipment, racks, &plan, &installed);
@@ -69,17 +111,21 @@ pub(super) fn check(
             ),
         );
     }
-    plan
+    Plan {
+        steps: plan,
+        scripted,
+    }
 }
 
-/// Checks step `si`; `ordered_by` records which step orders each item.
+/// Checks step `si`; `ordered_by` records which step orders each item. `None` for a
+/// `Fail` step.
 fn step(
     c: &mut Checker,
     cx: &Context,
     si: usize,
     st: &Step,
     ordered_by: &mut HashMap<EquipmentRef, usize>,
-) -> StepSpec {
+) -> Option<StepSpec> {
     let e = Kind::PlanStep.label(&st.id);
     let action = match &st.action {
         Action::Order(ids) => ActionSpec::Order(items(c, cx, &e, ids, Some((si, ordered_by)))),
@@ -104,6 +150,8 @@ fn step(
             per_rack,
             contract,
         } => install_units(c, cx, &e, racks, model, *per_rack, *contract),
+        // `check` routes Fail steps to `fail_step`; they are no step the engine runs.
+        Action::Fail(_) => return None,
     };
     let duration_days = c.dist(&e, "duration_days", st.duration_days, MAX_DURATION_DAYS);
     if matches!(action, ActionSpec::Order(_)) && duration_days != Dist::Fixed(0.0) {
@@ -118,7 +166,17 @@ fn step(
         .as_deref()
         .and_then(|t| start_day(c, cx.calendar, &e, t));
     let after = (st.after.iter())
-        .filter_map(|a| c.lookup(&e, Kind::PlanStep, cx.ids, a))
+        .filter_map(|a| {
+            let spec = cx.spec_index[c.lookup(&e, Kind::PlanStep, cx.ids, a)?];
+            if spec.is_none() {
+                c.push(
+                    &e,
+                    Rule::UnknownReference,
+                    format!("`{a}` is a Fail step: a scripted failure strikes on its date and no step waits for it"),
+                );
+            }
+            spec
+        })
         .collect();
     let cost_dist = match st.cost_usd {
         Quantity::Value(v) => {
@@ -127,7 +185,7 @@ fn step(
         }
         q => c.dist(&e, "cost_usd", q, MAX_USD),
     };
-    StepSpec {
+    Some(StepSpec {
         id: st.id.clone(),
         action,
         duration_days,
@@ -135,7 +193,58 @@ fn step(
         after,
         cost_usd: cost_dist.median(),
         cost_dist,
+    })
+}
+
+/// Checks a `Fail` step: known equipment, a `start` date within the horizon, and none
+/// of the fields that only steps the engine runs take.
+fn fail_step(c: &mut Checker, cx: &Context, st: &Step, id: &str) -> Option<ScriptedFail> {
+    let e = Kind::PlanStep.label(&st.id);
+    let item = equipment_ref(cx.ids, id);
+    if item.is_none() {
+        c.push(
+            &e,
+            Rule::UnknownReference,
+            format!("`{id}` is not a substation, transformer or cooling loop"),
+        );
     }
+    let duration = c.dist(&e, "duration_days", st.duration_days, MAX_DURATION_DAYS);
+    for (field, set) in [
+        ("after", !st.after.is_empty()),
+        ("duration_days", duration != Dist::Fixed(0.0)),
+        ("cost_usd", st.cost_usd != Quantity::Value(0.0)),
+    ] {
+        if set {
+            c.push(
+                &e,
+                Rule::IgnoredField,
+                format!("a Fail step strikes on its start date and costs what its restore costs; remove {field}"),
+            );
+        }
+    }
+    let Some(date) = st.start.as_deref() else {
+        c.push(
+            &e,
+            Rule::BadDate,
+            "a Fail step needs `start`, the date the equipment fails",
+        );
+        return None;
+    };
+    let day = start_day(c, cx.calendar, &e, date)?;
+    if day >= cx.calendar.end() {
+        c.push(
+            &e,
+            Rule::BadDate,
+            format!("start {date} is after the simulated horizon"),
+        );
+        return None;
+    }
+    Some(ScriptedFail {
+        entity: e,
+        item: item?,
+        day,
+        date: date.to_string(),
+    })
 }
 
 /// The items of an `Order` (with its step index and the record of orders) or

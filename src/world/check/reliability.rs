@@ -1,22 +1,31 @@
 //! The `reliability` section (issue 14): failure models, spares, redundancy groups,
-//! backup power, the SLA and scripted failures. Checked on the assembled [`Scenario`],
-//! because whether a scripted failure strikes equipment in service needs the plan.
+//! backup power and the SLA; and the plan's `Fail` steps (scripted failures). Checked
+//! on the assembled [`Scenario`], because whether a scripted failure strikes equipment
+//! in service needs the plan.
 
+use super::plan::ScriptedFail;
 use super::{Checker, Ids, Kind, MAX_LEAD_TIME_WEEKS, MAX_RATING_MW, MAX_USD, Rule, mw_to_w};
-use crate::calendar::Date;
 use crate::dist::Dist;
 use crate::scenario::reliability::{
-    BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LifeSpec, RedundancySpec,
+    BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LeaseSla, LifeSpec, RedundancySpec,
     ReliabilitySpec, RestoreSpec, Scheme, SlaSpec, SpareSpec, UnitFailureSpec,
 };
 use crate::scenario::{ActionSpec, EquipmentRef, Scenario, SupplySpec};
-use crate::world::reliability::{Life, Reliability, Restore};
+use crate::world::reliability::{Life, Reliability, Restore, Sla};
+use crate::world::{Action, WorldFile};
 
 /// Longest repair or swap accepted, days (ten years).
 const MAX_REPAIR_DAYS: f64 = 3652.0;
 
 /// Checks the section and returns it resolved.
-pub(super) fn check(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> ReliabilitySpec {
+pub(super) fn check(
+    c: &mut Checker,
+    world: &WorldFile,
+    ids: &Ids,
+    s: &Scenario,
+    fails: &[ScriptedFail],
+) -> ReliabilitySpec {
+    let r = &world.reliability;
     let failures = failures(c, r, ids, s);
     let units = r
         .units
@@ -52,25 +61,9 @@ pub(super) fn check(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -
         .collect();
     let redundancy = redundancy(c, r, ids, s);
     let backup = backup(c, r, &redundancy);
-    let sla = r.sla.as_ref().map(|sla| {
-        let e = "sla";
-        let t = sla.availability_target;
-        if !(t.is_finite() && (0.0..=1.0).contains(&t)) {
-            c.push(
-                e,
-                Rule::OutOfRange,
-                format!(
-                    "availability_target must be between 0 and 1 (100 %), got {t} ({:.2} %)",
-                    t * 100.0
-                ),
-            );
-        }
-        SlaSpec {
-            availability_target: t,
-            credits: credit_bands(c, sla),
-        }
-    });
-    let scripted = scripted(c, r, ids, s);
+    let sla = r.sla.as_ref().map(|sla| check_sla(c, "sla", sla));
+    let lease_slas = lease_slas(c, world, ids);
+    let scripted = scripted(c, fails, s);
     ReliabilitySpec {
         failures,
         units,
@@ -78,8 +71,62 @@ pub(super) fn check(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -
         redundancy,
         backup,
         sla,
+        lease_slas,
         scripted,
     }
+}
+
+/// A service level: a target within 0..=1 and disjoint credit bands, problems named
+/// after `e` (`sla`, or `lease L1 sla`).
+fn check_sla(c: &mut Checker, e: &str, sla: &Sla) -> SlaSpec {
+    let t = sla.availability_target;
+    if !(t.is_finite() && (0.0..=1.0).contains(&t)) {
+        c.push(
+            e,
+            Rule::OutOfRange,
+            format!(
+                "availability_target must be between 0 and 1 (100 %), got {t} ({:.2} %)",
+                t * 100.0
+            ),
+        );
+    }
+    SlaSpec {
+        availability_target: t,
+        credits: credit_bands(c, e, sla),
+    }
+}
+
+/// The finance leases that carry their own `sla`, each resolved to its hall's rack
+/// group (the lease's `hall` is a rack group id or the id of the `InstallUnits` step
+/// that fills it; an unknown hall is the finance check's to report).
+fn lease_slas(c: &mut Checker, world: &WorldFile, ids: &Ids) -> Vec<LeaseSla> {
+    let Some(f) = &world.finance else {
+        return Vec::new();
+    };
+    let group_of = |hall: &str| {
+        let groups = ids.of(Kind::RackGroup);
+        groups.get(hall).copied().or_else(|| {
+            let step = &world.plan[*ids.of(Kind::PlanStep).get(hall)?];
+            match &step.action {
+                Action::InstallUnits { racks, .. } => groups.get(racks.as_str()).copied(),
+                _ => None,
+            }
+        })
+    };
+    let mut out = Vec::new();
+    for l in &f.leases {
+        let Some(sla) = &l.sla else { continue };
+        let spec = check_sla(c, &format!("lease {} sla", l.id), sla);
+        if let Some(group) = group_of(&l.hall) {
+            out.push(LeaseSla {
+                lease: l.id.clone(),
+                group,
+                usd_per_kw_month: l.usd_per_kw_month.dist().median(),
+                sla: spec,
+            });
+        }
+    }
+    out
 }
 
 /// The substation, transformer or cooling loop with this id.
@@ -364,7 +411,7 @@ fn backup(c: &mut Checker, r: &Reliability, halls: &[RedundancySpec]) -> Vec<Bac
         .collect()
 }
 
-fn credit_bands(c: &mut Checker, sla: &crate::world::reliability::Sla) -> Vec<CreditBandSpec> {
+fn credit_bands(c: &mut Checker, e: &str, sla: &Sla) -> Vec<CreditBandSpec> {
     let mut bands: Vec<CreditBandSpec> = Vec::new();
     for (i, b) in sla.credits.iter().enumerate() {
         let unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
@@ -374,7 +421,7 @@ fn credit_bands(c: &mut Checker, sla: &crate::world::reliability::Sla) -> Vec<Cr
             && b.min_availability < b.max_availability)
         {
             c.push(
-                "sla",
+                e,
                 Rule::OutOfRange,
                 format!(
                     "credit band #{} needs 0 <= min_availability < max_availability <= 1 and 0 <= credit_share <= 1, got [{}, {}) → {}",
@@ -390,7 +437,7 @@ fn credit_bands(c: &mut Checker, sla: &crate::world::reliability::Sla) -> Vec<Cr
             b.min_availability < o.max_availability && o.min_availability < b.max_availability
         }) {
             c.push(
-                "sla",
+                e,
                 Rule::OverlappingCreditBands,
                 format!(
                     "credit band #{} [{}, {}) overlaps [{}, {})",
@@ -412,49 +459,28 @@ fn credit_bands(c: &mut Checker, sla: &crate::world::reliability::Sla) -> Vec<Cr
     bands
 }
 
+/// The `Fail` steps whose item can be in service on their date; a
+/// `failure-not-in-service` problem for each other one.
 fn scripted(
     c: &mut Checker,
-    r: &Reliability,
-    ids: &Ids,
+    fails: &[ScriptedFail],
     s: &Scenario,
 ) -> Vec<(EquipmentRef, crate::calendar::Day)> {
-    let mut out = Vec::new();
-    for f in &r.scripted {
-        let e = format!("scripted failure of {}", f.equipment);
-        let Some(item) = refs(c, &e, ids, std::slice::from_ref(&f.equipment))
-            .first()
-            .copied()
-        else {
-            continue;
-        };
-        let day = match Date::parse(&f.at) {
-            Ok(d) => s.calendar.day_of(d).filter(|&d| d < s.calendar.end()),
-            Err(err) => {
-                c.push(&e, Rule::BadDate, format!("at: {err}"));
-                continue;
-            }
-        };
-        let Some(day) = day else {
+    let mut out = Vec::with_capacity(fails.len());
+    for f in fails {
+        if let Some(why) = not_in_service(s, f.item, f.day) {
             c.push(
-                &e,
-                Rule::BadDate,
-                format!("at {} is outside the simulated horizon", f.at),
-            );
-            continue;
-        };
-        if let Some(why) = not_in_service(s, item, day) {
-            c.push(
-                &e,
+                &f.entity,
                 Rule::FailureNotInService,
                 format!(
                     "{} is not in service on {}: {why}",
-                    s.equipment_name(item),
-                    f.at
+                    s.equipment_name(f.item),
+                    f.date
                 ),
             );
             continue;
         }
-        out.push((item, day));
+        out.push((f.item, f.day));
     }
     out
 }
