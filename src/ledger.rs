@@ -326,6 +326,7 @@ fn hourly(
             asic_revenue_usd: a.btc * market.btc_price_usd[m],
             lease_revenue_usd,
             site_usd_per_mwh: market.electricity_usd_per_mwh[m],
+            pool_fee_share: crate::facility::curtail::pool_fee_share(s),
         },
     ))
 }

@@ -543,3 +543,104 @@ fn hourly_prices_and_flexibility_reach_the_ledger_and_balance() {
         retrofit::unstable::ledger::MonthRow::columns().join(",")
     );
 }
+
+/// A finance section with only the mining terms (pool fee, uptime).
+fn mining_terms(fee: f64, uptime: f64) -> String {
+    format!("finance: (opex: (pool_fee_share: {fee}, mining_uptime_share: {uptime})),")
+}
+
+#[test]
+fn pool_fee_and_uptime_reach_the_hourly_rule_without_double_counting() {
+    let plain = retrofit::run(&keep_mining_with(FLEX_SECTIONS), None).unwrap();
+    // Fee 0 and uptime 1: the ledger is bit for bit the run without finance terms.
+    let neutral = keep_mining_with(&format!("{FLEX_SECTIONS}{}", mining_terms(0.0, 1.0)));
+    assert_eq!(retrofit::run(&neutral, None).unwrap().ledger, plain.ledger);
+    let (fee, uptime) = (0.25, 0.9);
+    let s = keep_mining_with(&format!("{FLEX_SECTIONS}{}", mining_terms(fee, uptime)));
+    let r = retrofit::run(&s, None).unwrap();
+    let fin = r
+        .finance
+        .as_ref()
+        .expect("finance terms give a finance result");
+    let mut more_curtailed = 0;
+    for ((row, base), f) in r.ledger.iter().zip(&plain.ledger).zip(&fin.rows) {
+        let (flex, flex0) = (row.flexibility.unwrap(), base.flexibility.unwrap());
+        // The fleet keeps 75 % of what it earns, so it runs in no more hours than before …
+        assert!(flex.curtailed_mwh >= flex0.curtailed_mwh - 1e-6);
+        if flex.curtailed_mwh > flex0.curtailed_mwh + 1e-6 {
+            more_curtailed += 1;
+        }
+        // … the ledger books gross revenue over the hours it ran, and finance takes the
+        // fee and uptime from that once: no second fee, no second pricing of the energy.
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+        assert!(close(f.mining_revenue_usd, row.asic_revenue_usd * uptime));
+        assert!(close(f.pool_fees_usd, row.asic_revenue_usd * uptime * fee));
+        // Miners only: finance's electricity is the ledger's hourly bill, times uptime.
+        assert!(close(
+            f.energy_cost_usd,
+            flex.flexible_energy_cost_usd * uptime
+        ));
+        assert!(close(flex.flexible_energy_cost_usd, row.energy_cost_usd));
+        // Whatever ran kept at least its bill after the fee, hour by hour: the average
+        // price paid is at most the net revenue per MWh.
+        if row.energy_mwh > 0.0 {
+            let r_net = row.asic_revenue_usd * (1.0 - fee) / row.energy_mwh;
+            assert!(flex.mean_price_paid_usd_per_mwh() <= r_net + 1e-9);
+        }
+    }
+    assert!(
+        more_curtailed > 0,
+        "a 25 % fee must cost the fleet some hours"
+    );
+}
+
+#[test]
+fn the_worked_pool_fee_month_matches_the_library_and_the_page() {
+    use retrofit::unstable::price_shape::month::{SiteMonthLoads, site_month};
+    use retrofit::unstable::price_shape::schema::FlexibilitySpec;
+    let curve =
+        PriceDurationCurve::from_levels(&[(30.0, 700.0), (97.0, 15.0), (900.0, 5.0)]).unwrap();
+    let (fee, uptime) = (0.04, 0.97);
+    let loads = SiteMonthLoads {
+        flexible_mw: 10.0,
+        flexible_revenue_usd_per_mwh: 100.0,
+        pool_fee_share: fee,
+        ..SiteMonthLoads::default()
+    };
+    let m = site_month(&curve, &loads, &FlexibilitySpec::default());
+    let close = |a: f64, b: f64| (a - b).abs() < 0.005;
+    assert!(close(m.mining_revenue_usd, 10.0 * 700.0 * 100.0));
+    assert!(close(m.flexible_energy_cost_usd, 10.0 * 700.0 * 30.0));
+    assert!(close(m.curtailed_mwh, 10.0 * 20.0));
+    // Without the fee the $97 hours run too.
+    let gross_rule = site_month(
+        &curve,
+        &SiteMonthLoads {
+            pool_fee_share: 0.0,
+            ..loads
+        },
+        &FlexibilitySpec::default(),
+    );
+    assert!(close(gross_rule.curtailed_mwh, 10.0 * 5.0));
+    let fin_revenue = m.mining_revenue_usd * uptime;
+    let fin_fee = fin_revenue * fee;
+    let fin_energy = m.flexible_energy_cost_usd * uptime;
+    let margin = fin_revenue - fin_fee - fin_energy;
+    let extra = 150.0 * uptime * (100.0 * (1.0 - fee) - 97.0);
+    let page = model_md();
+    for v in [
+        m.mining_revenue_usd,
+        m.flexible_energy_cost_usd,
+        fin_revenue,
+        fin_fee,
+        fin_energy,
+        margin,
+        extra,
+    ] {
+        assert!(
+            page.contains(&format!("**{}**", cents(v))),
+            "docs/model.md should show {}",
+            cents(v)
+        );
+    }
+}

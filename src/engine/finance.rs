@@ -140,8 +140,14 @@ impl Sim<'_> {
         t.rec.advance(now, &rates);
     }
 
-    /// Closes finance month `m` with the ledger's row for it.
-    pub(super) fn fin_close_month(&mut self, m: u32, mining_revenue_usd: f64) {
+    /// Closes finance month `m` with the ledger's mining revenue for it and, when the
+    /// ledger priced the month by the hour, the miners' energy cost.
+    pub(super) fn fin_close_month(
+        &mut self,
+        m: u32,
+        mining_revenue_usd: f64,
+        mining_energy_cost_usd: Option<f64>,
+    ) {
         let s = self.s;
         let Some(t) = self.fin.as_mut() else { return };
         let label = s.calendar.label(m);
@@ -158,6 +164,7 @@ impl Sim<'_> {
             month_of_year: label.month,
             electricity_usd_per_mwh: self.d.market.electricity_usd_per_mwh[m as usize],
             mining_revenue_usd,
+            mining_energy_cost_usd,
             rental_usd_per_gpu_hour: rental,
         });
     }

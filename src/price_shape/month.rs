@@ -13,8 +13,12 @@ use super::{PriceDurationCurve, firm_month, flexible_month};
 pub struct SiteMonthLoads {
     /// Facility power of the ASIC fleets that would mine at a flat price (IT × PUE), MW.
     pub flexible_mw: f64,
-    /// What they earn per MWh of facility power, USD.
+    /// What they earn per MWh of facility power before the pool fee, USD.
     pub flexible_revenue_usd_per_mwh: f64,
+    /// The pool's share of mining revenue: the fleets run in the hours priced at or
+    /// below what they keep, `r × (1 − fee)`; revenue stays gross (finance deducts the
+    /// fee), so nothing is counted twice.
+    pub pool_fee_share: f64,
     /// Facility power of the firm loads whose energy the site pays for, MW.
     pub firm_billed_mw: f64,
     /// All firm facility power (including leased halls whose tenant pays the energy), MW:
@@ -34,8 +38,11 @@ pub struct SiteMonth {
     pub energy_cost_usd: f64,
     /// Energy drawn by the flexible and billed firm loads, MWh.
     pub energy_mwh: f64,
-    /// Mining revenue over the hours the fleets ran, USD.
+    /// Mining revenue over the hours the fleets ran, before the pool fee, USD.
     pub mining_revenue_usd: f64,
+    /// Energy cost of the flexible load alone over the hours it ran, USD (part of
+    /// `energy_cost_usd`; finance prices the miners' electricity with it).
+    pub flexible_energy_cost_usd: f64,
     /// Demand-response / ancillary credit, USD.
     pub dr_credit_usd: f64,
     /// Coincident-peak charge avoided by flexible load (a twelfth of the year's), USD.
@@ -73,14 +80,17 @@ pub fn site_month(
     loads: &SiteMonthLoads,
     terms: &FlexibilitySpec,
 ) -> SiteMonth {
+    // Gross revenue per MWh, and what the site keeps of it: the threshold.
     let r = loads.flexible_revenue_usd_per_mwh;
-    let flex = flexible_month(curve, loads.flexible_mw, r);
+    let r_net = r * (1.0 - loads.pool_fee_share);
+    let flex = flexible_month(curve, loads.flexible_mw, r_net);
     let firm = firm_month(curve, loads.firm_billed_mw, 0.0);
     let mut out = SiteMonth {
         curtailed_mwh: flex.mwh_curtailed,
         energy_cost_usd: flex.energy_cost_usd + firm.energy_cost_usd,
+        flexible_energy_cost_usd: flex.energy_cost_usd,
         energy_mwh: flex.mwh_run + firm.mwh_run,
-        mining_revenue_usd: flex.revenue_usd,
+        mining_revenue_usd: flex.mwh_run * r,
         ..SiteMonth::default()
     };
     // The hours forced off by events and by emergencies overlap (both are the dearest
@@ -98,7 +108,7 @@ pub fn site_month(
     if let Some((ob, response)) = &terms.curtailment_obligation {
         let site = SiteLoads {
             flexible_mw: loads.flexible_mw,
-            flexible_revenue_usd_per_mwh: r,
+            flexible_revenue_usd_per_mwh: r_net,
             firm_mw: loads.firm_mw,
             firm_monthly_fee_usd: loads.firm_monthly_fee_usd,
             firm_response: *response,
@@ -113,12 +123,15 @@ pub fn site_month(
             out.sla_credits_usd = m.sla_credits_usd;
         }
     }
-    let forced = flexibility::forced_off(curve, loads.flexible_mw, r, forced_hours);
+    let forced = flexibility::forced_off(curve, loads.flexible_mw, r_net, forced_hours);
     out.curtailed_mwh += forced.mwh;
     out.energy_mwh -= forced.mwh;
-    // Margin forgone = r × mwh − cost of those hours: take both out.
+    // Margin forgone = r_net × mwh − cost of those hours: the cost comes out of the bill,
+    // the gross revenue of those MWh out of revenue.
+    let cost_of_forced_hours = r_net * forced.mwh - forced.forgone_margin_usd;
     out.mining_revenue_usd -= r * forced.mwh;
-    out.energy_cost_usd -= r * forced.mwh - forced.forgone_margin_usd;
+    out.energy_cost_usd -= cost_of_forced_hours;
+    out.flexible_energy_cost_usd -= cost_of_forced_hours;
     out
 }
 
@@ -141,6 +154,8 @@ pub struct LedgerMonth {
     pub lease_revenue_usd: f64,
     /// The site's electricity price this month, USD/MWh.
     pub site_usd_per_mwh: f64,
+    /// The pool's share of mining revenue (see [`SiteMonthLoads::pool_fee_share`]).
+    pub pool_fee_share: f64,
 }
 
 /// The month priced through `shape` (a flat curve at the site's price without one),
@@ -170,6 +185,7 @@ pub fn ledger_month(
         } else {
             0.0
         },
+        pool_fee_share: m.pool_fee_share,
         firm_billed_mw: mw(m.billable_facility_w_days - m.asic_facility_w_days).max(0.0),
         firm_mw: mw(m.facility_w_days - m.asic_facility_w_days).max(0.0),
         firm_monthly_fee_usd: m.lease_revenue_usd,
@@ -200,6 +216,7 @@ mod tests {
             firm_billed_mw: 10.0,
             firm_mw: 40.0,
             firm_monthly_fee_usd: 4_860_000.0,
+            pool_fee_share: 0.0,
         }
     }
 
@@ -274,6 +291,7 @@ mod tests {
             asic_revenue_usd: 1_200_000.0,
             lease_revenue_usd: 0.0,
             site_usd_per_mwh: 40.0,
+            pool_fee_share: 0.0,
         };
         let out = ledger_month(None, &FlexibilitySpec::default(), &m);
         // r = 1.2 M / 7,200 MWh = $166.67 > $40: every hour runs.
