@@ -54,6 +54,8 @@ pub struct MonthClose {
     pub mining_energy_cost_usd: Option<f64>,
     /// Revenue per rented GPU-hour this month (price × utilisation), USD.
     pub rental_usd_per_gpu_hour: f64,
+    /// Hashprice this month, USD per PH/s per day.
+    pub hashprice_usd_per_ph_day: f64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,6 +178,7 @@ impl Recorder {
             other_energy_cost_usd: 0.0,
             halls,
             asic_decommissioned_th: decommissioned,
+            hashprice_usd_per_ph_day: c.hashprice_usd_per_ph_day,
         });
     }
 
@@ -221,6 +224,7 @@ mod tests {
             mining_revenue_usd: 5.0,
             mining_energy_cost_usd: None,
             rental_usd_per_gpu_hour: 0.0,
+            hashprice_usd_per_ph_day: 40.0,
         });
         let input = r.finish();
         let m = &input.months[0];
