@@ -644,3 +644,71 @@ fn the_worked_pool_fee_month_matches_the_library_and_the_page() {
         );
     }
 }
+
+#[test]
+fn a_fleet_refresh_changes_hashrate_by_the_models_efficiency_and_sells_the_old_units() {
+    use retrofit::unstable::scenario::ModelKind;
+    let s = retrofit::load("worlds/refresh-fleet.ron").unwrap();
+    let r = retrofit::run(&s, None).unwrap();
+    let model = |id: &str| s.models.iter().find(|m| m.id == id).unwrap();
+    let j_per_th = |id: &str| match model(id).kind {
+        ModelKind::Asic { hashrate_gh_s } => {
+            model(id).power_w as f64 / (hashrate_gh_s as f64 / 1e3)
+        }
+        ModelKind::Gpu { .. } => unreachable!(),
+    };
+    assert!((j_per_th("S19-XP") - 21.5).abs() < 1e-9 && (j_per_th("S21-XP") - 13.5).abs() < 1e-9);
+    let racks = |g: &str| f64::from(s.racks.iter().find(|x| x.id == g).unwrap().count);
+    // IT W of halls A and B before (4 S19 XP a rack) and after (3 S21 XP a rack).
+    let old_w = (racks("A") + racks("B")) * 4.0 * model("S19-XP").power_w as f64;
+    let new_w = (racks("A") + racks("B")) * 3.0 * model("S21-XP").power_w as f64;
+    // hashrate = W / (J/TH), in PH/s.
+    let expected_ph = new_w / j_per_th("S21-XP") / 1e3 - old_w / j_per_th("S19-XP") / 1e3;
+    let row = |m: &str| {
+        r.ledger
+            .iter()
+            .position(|x| x.month.to_string() == m)
+            .unwrap()
+    };
+    let (before, after) = (&r.ledger[row("2026-03")], &r.ledger[row("2026-09")]);
+    assert_eq!(
+        (before.asic_curtailed_mw, after.asic_curtailed_mw),
+        (0.0, 0.0)
+    );
+    let change = after.hashrate_ph_s - before.hashrate_ph_s;
+    assert!(
+        (change - expected_ph).abs() < 1e-6,
+        "{change} vs {expected_ph}"
+    );
+    assert!((expected_ph - 850.0).abs() < 1e-6);
+    assert!(((after.asic_it_mw - before.asic_it_mw) * 1e6 - (new_w - old_w)).abs() < 1e-3);
+    // Capex: every new unit at its price, booked when the steps start (April).
+    let units = (racks("A") + racks("B")) * 3.0;
+    let capex = units * model("S21-XP").cost_usd;
+    assert_eq!(r.ledger[row("2026-04")].capex_usd, capex);
+    // Resale in July: TH sold × $/TH aged 6 months × hashprice / reference.
+    let july = &r.ledger[row("2026-07")];
+    let hashprice =
+        144.0 * (s.markets.block_subsidy_btc + s.markets.fees_btc_per_block) * july.btc_price_usd
+            / (july.network_hashrate_eh_s * 1e3);
+    let th_sold = old_w / j_per_th("S19-XP");
+    let resale = th_sold * 3.0 * 0.7_f64.powf(6.0 / 12.0) * hashprice / 39.82;
+    let fin = r.finance.as_ref().unwrap();
+    let booked: f64 = fin.rows.iter().map(|f| f.salvage_usd).sum();
+    assert!((fin.rows[row("2026-07")].salvage_usd - resale).abs() < 0.005);
+    assert!((booked - resale).abs() < 0.005, "resale is booked once");
+    // The page works the same figures.
+    let page = model_md();
+    for v in [capex, resale] {
+        assert!(page.contains(&format!("**{}**", cents(v))), "{}", cents(v));
+    }
+    assert!(page.contains(&format!("**${hashprice:.2}**/PH/day")));
+    for ph in [
+        old_w / j_per_th("S19-XP") / 1e3,
+        new_w / j_per_th("S21-XP") / 1e3,
+    ] {
+        let s = format!("{:.0}", ph);
+        let grouped = format!("{},{}", &s[..s.len() - 3], &s[s.len() - 3..]);
+        assert!(page.contains(&format!("**{grouped} PH/s**")), "{grouped}");
+    }
+}
