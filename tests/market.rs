@@ -596,14 +596,16 @@ fn pool_fee_and_uptime_reach_the_hourly_rule_without_double_counting() {
 
 #[test]
 fn the_worked_pool_fee_month_matches_the_library_and_the_page() {
-    use retrofit::unstable::price_shape::month::{SiteMonthLoads, site_month};
+    use retrofit::unstable::price_shape::month::{FlexibleFleet, SiteMonthLoads, site_month};
     use retrofit::unstable::price_shape::schema::FlexibilitySpec;
     let curve =
         PriceDurationCurve::from_levels(&[(30.0, 700.0), (97.0, 15.0), (900.0, 5.0)]).unwrap();
     let (fee, uptime) = (0.04, 0.97);
     let loads = SiteMonthLoads {
-        flexible_mw: 10.0,
-        flexible_revenue_usd_per_mwh: 100.0,
+        fleets: vec![FlexibleFleet {
+            mw: 10.0,
+            revenue_usd_per_mwh: 100.0,
+        }],
         pool_fee_share: fee,
         ..SiteMonthLoads::default()
     };
@@ -617,7 +619,7 @@ fn the_worked_pool_fee_month_matches_the_library_and_the_page() {
         &curve,
         &SiteMonthLoads {
             pool_fee_share: 0.0,
-            ..loads
+            ..loads.clone()
         },
         &FlexibilitySpec::default(),
     );
@@ -711,4 +713,116 @@ fn a_fleet_refresh_changes_hashrate_by_the_models_efficiency_and_sells_the_old_u
         let grouped = format!("{},{}", &s[..s.len() - 3], &s[s.len() - 3..]);
         assert!(page.contains(&format!("**{grouped} PH/s**")), "{grouped}");
     }
+}
+
+#[test]
+fn the_ledger_curtails_each_fleet_by_its_own_revenue() {
+    use retrofit::unstable::price_shape::month::{FlexibleFleet, SiteMonthLoads, site_month};
+    use retrofit::unstable::scenario::ModelKind;
+    let s = retrofit::load("worlds/keep-mining-market.ron").unwrap();
+    let r = retrofit::run(&s, None).unwrap();
+    let shape = s.power_prices.as_ref().unwrap();
+    let terms = s.flexibility.unwrap();
+    // The world's two fleets: S19 XP halls A and B on AIR-AB, S21 halls C and D on AIR-CD.
+    let fleet = |model: &str, groups: [&str; 2]| {
+        let m = s.models.iter().find(|m| m.id == model).unwrap();
+        let ModelKind::Asic { hashrate_gh_s } = m.kind else {
+            unreachable!()
+        };
+        let g: Vec<_> = s
+            .racks
+            .iter()
+            .filter(|g| groups.contains(&g.id.as_str()))
+            .collect();
+        let units: f64 = g
+            .iter()
+            .map(|g| f64::from(g.count) * f64::from(g.initial.unwrap().1))
+            .sum();
+        let pue = s.cooling_loops[g[0].cooling].pue;
+        (
+            units * m.power_w as f64 * pue / 1e6,
+            m.power_w as f64 / (hashrate_gh_s as f64 / 1e3),
+            pue,
+        )
+    };
+    let fleets = [fleet("S19-XP", ["A", "B"]), fleet("S21", ["C", "D"])];
+    let mut apart = 0;
+    for (m, row) in r.ledger.iter().enumerate() {
+        if row.asic_curtailed_mw > 0.0
+            || s.markets.halving_days.iter().any(|&d| {
+                d > s.calendar.month_start(m as u32) && d < s.calendar.month_start(m as u32 + 1)
+            })
+        {
+            continue; // months the daily rule or a halving split are not one stretch
+        }
+        let hours = f64::from(row.month.days()) * 24.0;
+        let curve = shape.month_curve(row.month.month, hours, 40.0);
+        // Hashprice, then each fleet's revenue per MWh of facility power.
+        let start = s.calendar.month_start(m as u32);
+        let halvings = s
+            .markets
+            .halving_days
+            .iter()
+            .filter(|&&d| d <= start)
+            .count();
+        let subsidy = s.markets.block_subsidy_btc * 0.5_f64.powi(halvings as i32);
+        let hashprice = 144.0 * (subsidy + s.markets.fees_btc_per_block) * row.btc_price_usd
+            / (row.network_hashrate_eh_s * 1e3);
+        let own: Vec<FlexibleFleet> = fleets
+            .iter()
+            .map(|&(mw, j_per_th, pue)| FlexibleFleet {
+                mw,
+                revenue_usd_per_mwh: hashprice / (24.0 * j_per_th * pue / 1e3),
+            })
+            .collect();
+        let loads = SiteMonthLoads {
+            fleets: own.clone(),
+            ..SiteMonthLoads::default()
+        };
+        let want = site_month(&curve, &loads, &terms);
+        let got = row.flexibility.unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+        assert!(
+            close(got.curtailed_mwh, want.curtailed_mwh),
+            "{}: {} vs {}",
+            row.month,
+            got.curtailed_mwh,
+            want.curtailed_mwh
+        );
+        assert!(
+            close(got.energy_cost_usd, want.energy_cost_usd),
+            "{}",
+            row.month
+        );
+        assert!(
+            close(row.asic_revenue_usd, want.mining_revenue_usd),
+            "{}",
+            row.month
+        );
+        // The combined rule (one fleet at the MW-weighted revenue) would differ here.
+        let mw: f64 = own.iter().map(|f| f.mw).sum();
+        let avg = own
+            .iter()
+            .map(|f| f.mw * f.revenue_usd_per_mwh)
+            .sum::<f64>()
+            / mw;
+        let combined = site_month(
+            &curve,
+            &SiteMonthLoads {
+                fleets: vec![FlexibleFleet {
+                    mw,
+                    revenue_usd_per_mwh: avg,
+                }],
+                ..SiteMonthLoads::default()
+            },
+            &terms,
+        );
+        if (combined.curtailed_mwh - want.curtailed_mwh).abs() > 1e-6 {
+            apart += 1;
+        }
+    }
+    assert!(
+        apart > 0,
+        "the two fleets should straddle a price level in some month"
+    );
 }

@@ -64,6 +64,41 @@ pub struct Operating {
     pub mining_facility_w: f64,
 }
 
+/// A fleet mining over a stretch of days: what the hourly rule needs to price it alone.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FleetRun {
+    /// Model index.
+    pub model: usize,
+    /// Cooling loop index.
+    pub cooling: usize,
+    /// Facility power (IT × PUE), W.
+    pub facility_w: f64,
+    /// Hashrate, GH/s.
+    pub hashrate_gh_s: u64,
+}
+
+/// The fleets mining after [`operate`] decided, in spawn order, into `out` (cleared).
+pub fn running_fleets(f: &Facility, out: &mut Vec<FleetRun>) {
+    out.clear();
+    let w = &f.world;
+    for fleet in w.query::<&AsicFleet>().iter() {
+        if fleet.it_w == 0 || fleet.curtailed {
+            continue;
+        }
+        let pue = w.get::<&Cooling>(fleet.cooling).expect("loop plant").pue;
+        let cooling = match w.get::<&Equipment>(fleet.cooling).expect("loop").0 {
+            EquipmentRef::CoolingLoop(i) => i,
+            _ => usize::MAX,
+        };
+        out.push(FleetRun {
+            model: fleet.model,
+            cooling,
+            facility_w: fleet.it_w as f64 * pue,
+            hashrate_gh_s: fleet.hashrate_gh_s,
+        });
+    }
+}
+
 /// An ASIC fleet switching off because mining no longer pays for its power, or back on.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CurtailSwitch {
