@@ -8,7 +8,7 @@
 
 pub mod summary;
 
-pub use summary::{RunFacts, Summary, UnfinishedStep, summarise};
+pub use summary::{FlexibilityTotals, RunFacts, Summary, UnfinishedStep, summarise};
 
 use crate::calendar::{Day, HOURS_PER_DAY, YearMonth};
 use crate::market::MarketPath;

@@ -826,3 +826,64 @@ fn the_ledger_curtails_each_fleet_by_its_own_revenue() {
         "the two fleets should straddle a price level in some month"
     );
 }
+
+/// `worlds/reference.ron` (the retrofit) with the sections of issue 13 appended.
+fn reference_with(sections: &str) -> retrofit::Scenario {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/worlds/reference.ron"))
+            .unwrap();
+    let end = text.rfind(')').unwrap();
+    let text = format!("{}{sections}\n)\n", &text[..end]);
+    retrofit::load_str(&text, "reference-market.ron").unwrap()
+}
+
+#[test]
+fn the_summary_totals_flexibility_and_compare_states_what_a_retrofit_gives_up() {
+    use std::sync::Arc;
+    let keep = keep_mining_with(FLEX_SECTIONS);
+    let retro = reference_with(FLEX_SECTIONS);
+    let value = |s: &retrofit::Scenario| {
+        let r = retrofit::run(s, None).unwrap();
+        let f = r
+            .summary
+            .flexibility
+            .expect("hourly worlds total their flexibility");
+        let sum = |g: fn(&retrofit::unstable::price_shape::month::SiteMonth) -> f64| {
+            r.ledger
+                .iter()
+                .map(|m| g(&m.flexibility.unwrap()))
+                .sum::<f64>()
+        };
+        // The totals are the ledger's columns summed over the horizon.
+        assert_eq!(f.dr_credits_usd, sum(|m| m.dr_credit_usd));
+        assert_eq!(
+            f.peak_charges_avoided_usd,
+            sum(|m| m.peak_charge_avoided_usd)
+        );
+        assert_eq!(f.peak_charges_paid_usd, sum(|m| m.peak_charge_paid_usd));
+        assert_eq!(f.sla_credits_usd, sum(|m| m.sla_credits_usd));
+        assert_eq!(f.curtailed_mwh, sum(|m| m.curtailed_mwh));
+        assert_eq!(
+            f.flexibility_revenue_usd,
+            f.dr_credits_usd + f.peak_charges_avoided_usd
+        );
+        let text = retrofit::text::summary(&r);
+        assert!(text.contains("flexibility revenue"), "{text}");
+        f.flexibility_revenue_usd - f.peak_charges_paid_usd - f.sla_credits_usd
+    };
+    let (v_keep, v_retro) = (value(&keep), value(&retro));
+    let worlds = vec![
+        ("keep.ron".to_string(), Arc::new(keep)),
+        ("retro.ron".to_string(), Arc::new(retro)),
+    ];
+    let (rows, _) = retrofit::compare(&worlds, None, 1, 1).unwrap();
+    assert_eq!(rows[0].flexibility_value_usd, Some(v_keep));
+    assert_eq!(rows[0].flexibility_given_up_usd, Some(0.0));
+    assert_eq!(rows[1].flexibility_value_usd, Some(v_retro));
+    assert_eq!(rows[1].flexibility_given_up_usd, Some(v_keep - v_retro));
+    // Converting miners to firm GPU halls trades DR credits and 4CP avoidance for charges.
+    assert!(v_keep > v_retro && v_keep > 0.0, "{v_keep} vs {v_retro}");
+    // Without hourly pricing or flexibility terms there is nothing to total.
+    let plain = retrofit::run(&retrofit::load("worlds/keep-mining.ron").unwrap(), None).unwrap();
+    assert!(plain.summary.flexibility.is_none());
+}
