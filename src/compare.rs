@@ -51,6 +51,29 @@ pub struct CompareRow {
     pub final_cumulative_cash_usd_p50: Option<f64>,
     /// Median months waited on limits.
     pub months_waited_on_limits_p50: Option<f64>,
+    /// Flexibility value over the horizon of a median run: DR credits + coincident-peak
+    /// charges avoided − peak charges paid − SLA credits, USD (empty for sweeps and for
+    /// worlds without hourly pricing or flexibility terms).
+    pub flexibility_value_usd: Option<f64>,
+    /// Flexibility value given up against the keep-mining baseline (the first world
+    /// compared that never energises a GPU): its value minus this world's, USD.
+    pub flexibility_given_up_usd: Option<f64>,
+}
+
+/// The net flexibility value of a run's totals, USD.
+fn flexibility_value(f: &crate::ledger::FlexibilityTotals) -> f64 {
+    f.flexibility_revenue_usd - f.peak_charges_paid_usd - f.sla_credits_usd
+}
+
+/// Fills `flexibility_given_up_usd` against the first row without a GPU month.
+fn given_up(rows: &mut [CompareRow]) {
+    let base = rows
+        .iter()
+        .find(|r| r.first_gpu_month_p50.is_none())
+        .and_then(|r| r.flexibility_value_usd);
+    for r in rows.iter_mut() {
+        r.flexibility_given_up_usd = base.zip(r.flexibility_value_usd).map(|(b, v)| b - v);
+    }
 }
 
 /// One world's cumulative-cash path for the comparison chart.
@@ -84,6 +107,10 @@ pub fn compare(
         })
         .collect::<Result<Vec<_>>>()
         .map(|v| v.into_iter().unzip())
+        .map(|(mut rows, paths): (Vec<CompareRow>, _)| {
+            given_up(&mut rows);
+            (rows, paths)
+        })
 }
 
 /// One world's median run. A single run is exact: it reports its own numbers as
@@ -117,6 +144,8 @@ fn median_run(file: &str, s: &Scenario) -> Result<(CompareRow, CashPath)> {
         first_gpu_month_p50: sm.first_gpu_month,
         final_cumulative_cash_usd_p50: Some(sm.final_cumulative_cash_usd),
         months_waited_on_limits_p50: Some(sm.months_waited_on_limits),
+        flexibility_value_usd: sm.flexibility.as_ref().map(flexibility_value),
+        flexibility_given_up_usd: None,
     };
     let path = CashPath {
         world: s.name.clone(),
@@ -182,6 +211,8 @@ fn swept(
         first_gpu_month_p50: sum.first_gpu_month.p50,
         final_cumulative_cash_usd_p50: sum.final_cumulative_cash_usd.p50,
         months_waited_on_limits_p50: sum.months_waited_on_limits.p50,
+        flexibility_value_usd: None,
+        flexibility_given_up_usd: None,
     };
     Ok((row, path))
 }

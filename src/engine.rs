@@ -122,6 +122,8 @@ struct Sim<'a> {
     rel: failures::State,
     /// Finance bookkeeping, for worlds with a `finance` section.
     fin: Option<finance::Track>,
+    /// Fleets mining in the current stretch (hourly pricing only), reused.
+    fleet_runs: Vec<curtail::FleetRun>,
 }
 
 /// Runs `s` with the given draws on a freshly spawned facility.
@@ -176,6 +178,7 @@ fn run_fresh(
         first_gpu_day: (f.totals.gpu_it_w > 0).then_some(0),
         capacity_changes: initial_capacity(s, f),
         fin: finance::Track::new(s),
+        fleet_runs: Vec::new(),
         f,
         rel: failures::State::new(s),
     };
@@ -301,6 +304,12 @@ impl Sim<'_> {
             rental_gpus: t.rental_gpus,
         };
         self.units_in_repair(&mut rates, from, now);
+        if ledger::hourly_pricing(s) {
+            curtail::running_fleets(self.f, &mut self.fleet_runs);
+            for run in &self.fleet_runs {
+                self.acc.advance_fleet(now, run, econ.btc_per_gh_day);
+            }
+        }
         self.acc.advance(now, &rates);
         self.fin_advance(now, &op);
     }
@@ -431,7 +440,8 @@ impl Sim<'_> {
             .close_month(s, &self.d.market, self.f.totals.gpu_it_w);
         let (label, net, cum) = (row.month, row.net_cash_flow_usd, row.cumulative_cash_usd);
         let mining_revenue_usd = row.asic_revenue_usd;
-        self.fin_close_month(m, mining_revenue_usd);
+        let mining_energy = row.flexibility.map(|f| f.flexible_energy_cost_usd);
+        self.fin_close_month(m, mining_revenue_usd, mining_energy);
         // Stamped with the month's last day, the day it closes.
         self.log_at(self.now.saturating_sub(1), "month-end", "site", || {
             format!("{label}: net cash flow {net:.0} USD, cumulative {cum:.0} USD")

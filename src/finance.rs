@@ -55,6 +55,8 @@ pub struct MonthInput {
     /// ASIC hashrate decommissioned this month, TH/s, per ASIC model (same order as
     /// [`CapitalTerms::salvage`]).
     pub asic_decommissioned_th: Vec<f64>,
+    /// Hashprice this month, USD per PH/s per day (scales ASIC resale).
+    pub hashprice_usd_per_ph_day: f64,
 }
 
 /// One GPU hall in one month.
@@ -475,7 +477,7 @@ fn operating_row(
         .asic_decommissioned_th
         .iter()
         .zip(&t.capital.salvage)
-        .map(|(th, s)| th * s.usd_per_th_in(m))
+        .map(|(th, s)| th * s.usd_per_th_at(m, mi.hashprice_usd_per_ph_day))
         .sum();
     row
 }

@@ -8,7 +8,7 @@
 
 pub mod summary;
 
-pub use summary::{RunFacts, Summary, UnfinishedStep, summarise};
+pub use summary::{FlexibilityTotals, RunFacts, Summary, UnfinishedStep, summarise};
 
 use crate::calendar::{Day, HOURS_PER_DAY, YearMonth};
 use crate::market::MarketPath;
@@ -119,6 +119,18 @@ struct MonthAccum {
     capex_usd: f64,
     /// Opex beyond the fixed site opex: repairs, SLA credits, backup upkeep (issue 14).
     extra_opex_usd: f64,
+    /// Per ASIC fleet that mined (model, cooling loop): facility W·days and BTC, kept
+    /// only for hourly pricing, where each fleet curtails by its own revenue.
+    fleets: Vec<FleetAccum>,
+}
+
+/// One ASIC fleet's integrals over the month.
+#[derive(Debug, Clone, Copy)]
+struct FleetAccum {
+    model: usize,
+    cooling: usize,
+    facility_w_days: f64,
+    btc: f64,
 }
 
 /// The site's rates over a stretch of days in which nothing changes.
@@ -197,6 +209,38 @@ impl Accountant {
         a.rental_gpu_days += r.rental_gpus as f64 * days;
         a.hash_gh_days += r.mining_gh_s as f64 * days;
         a.btc += r.mining_gh_s as f64 * r.btc_per_gh_day * days;
+    }
+
+    /// Integrates one mining fleet's rates from the last update up to `now`; call for
+    /// each fleet before [`Accountant::advance`] (which moves the last update on).
+    pub fn advance_fleet(
+        &mut self,
+        now: Day,
+        fleet: &crate::facility::curtail::FleetRun,
+        btc_per_gh_day: f64,
+    ) {
+        if now <= self.last_day {
+            return;
+        }
+        let days = f64::from(now - self.last_day);
+        let fleets = &mut self.acc.fleets;
+        let i = match fleets
+            .iter()
+            .position(|a| a.model == fleet.model && a.cooling == fleet.cooling)
+        {
+            Some(i) => i,
+            None => {
+                fleets.push(FleetAccum {
+                    model: fleet.model,
+                    cooling: fleet.cooling,
+                    facility_w_days: 0.0,
+                    btc: 0.0,
+                });
+                fleets.len() - 1
+            }
+        };
+        fleets[i].facility_w_days += fleet.facility_w * days;
+        fleets[i].btc += fleet.hashrate_gh_s as f64 * btc_per_gh_day * days;
     }
 
     /// Books capex now (in the current month).
@@ -311,9 +355,17 @@ fn hourly(
     a: &MonthAccum,
     lease_revenue_usd: f64,
 ) -> Option<crate::price_shape::month::SiteMonth> {
-    if s.power_prices.is_none() && s.flexibility.is_none() {
+    if !hourly_pricing(s) {
         return None;
     }
+    let fleets: Vec<crate::price_shape::month::FleetMonth> = a
+        .fleets
+        .iter()
+        .map(|f| crate::price_shape::month::FleetMonth {
+            facility_w_days: f.facility_w_days,
+            revenue_usd: f.btc * market.btc_price_usd[m],
+        })
+        .collect();
     Some(crate::price_shape::month::ledger_month(
         s.power_prices.as_ref(),
         &s.flexibility.unwrap_or_default(),
@@ -326,8 +378,16 @@ fn hourly(
             asic_revenue_usd: a.btc * market.btc_price_usd[m],
             lease_revenue_usd,
             site_usd_per_mwh: market.electricity_usd_per_mwh[m],
+            pool_fee_share: crate::facility::curtail::pool_fee_share(s),
         },
+        &fleets,
     ))
+}
+
+/// True when the world prices power by the hour (`power_prices`) or has `flexibility`
+/// terms: the ledger then prices each month through a duration curve, fleet by fleet.
+pub fn hourly_pricing(s: &Scenario) -> bool {
+    s.power_prices.is_some() || s.flexibility.is_some()
 }
 
 /// Share of GPU-hours sold in `month`: a linear ramp from `utilisation_start` in the

@@ -365,6 +365,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
     // The finance section (issue 12): each copy of tests/data/valid-financed-small.ron
     // breaks one rule.
     (
+        "salvage-hashprice-reference-zero",
+        "finance capital",
+        "negative-value",
+        "hashprice_reference_usd_per_ph_day must be a hashprice > 0 USD/PH/day, got 0",
+    ),
+    (
         "finance-negative-rate",
         "debt tranche senior",
         "negative-value",

@@ -124,6 +124,8 @@ golden_runs! {
     full_pivot_seed7: "full-pivot", Some("7");
     financed_median: "financed", None;
     financed_seed7: "financed", Some("7");
+    refresh_fleet_median: "refresh-fleet", None;
+    refresh_fleet_seed7: "refresh-fleet", Some("7");
 }
 
 #[test]

@@ -543,3 +543,347 @@ fn hourly_prices_and_flexibility_reach_the_ledger_and_balance() {
         retrofit::unstable::ledger::MonthRow::columns().join(",")
     );
 }
+
+/// A finance section with only the mining terms (pool fee, uptime).
+fn mining_terms(fee: f64, uptime: f64) -> String {
+    format!("finance: (opex: (pool_fee_share: {fee}, mining_uptime_share: {uptime})),")
+}
+
+#[test]
+fn pool_fee_and_uptime_reach_the_hourly_rule_without_double_counting() {
+    let plain = retrofit::run(&keep_mining_with(FLEX_SECTIONS), None).unwrap();
+    // Fee 0 and uptime 1: the ledger is bit for bit the run without finance terms.
+    let neutral = keep_mining_with(&format!("{FLEX_SECTIONS}{}", mining_terms(0.0, 1.0)));
+    assert_eq!(retrofit::run(&neutral, None).unwrap().ledger, plain.ledger);
+    let (fee, uptime) = (0.25, 0.9);
+    let s = keep_mining_with(&format!("{FLEX_SECTIONS}{}", mining_terms(fee, uptime)));
+    let r = retrofit::run(&s, None).unwrap();
+    let fin = r
+        .finance
+        .as_ref()
+        .expect("finance terms give a finance result");
+    let mut more_curtailed = 0;
+    for ((row, base), f) in r.ledger.iter().zip(&plain.ledger).zip(&fin.rows) {
+        let (flex, flex0) = (row.flexibility.unwrap(), base.flexibility.unwrap());
+        // The fleet keeps 75 % of what it earns, so it runs in no more hours than before …
+        assert!(flex.curtailed_mwh >= flex0.curtailed_mwh - 1e-6);
+        if flex.curtailed_mwh > flex0.curtailed_mwh + 1e-6 {
+            more_curtailed += 1;
+        }
+        // … the ledger books gross revenue over the hours it ran, and finance takes the
+        // fee and uptime from that once: no second fee, no second pricing of the energy.
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+        assert!(close(f.mining_revenue_usd, row.asic_revenue_usd * uptime));
+        assert!(close(f.pool_fees_usd, row.asic_revenue_usd * uptime * fee));
+        // Miners only: finance's electricity is the ledger's hourly bill, times uptime.
+        assert!(close(
+            f.energy_cost_usd,
+            flex.flexible_energy_cost_usd * uptime
+        ));
+        assert!(close(flex.flexible_energy_cost_usd, row.energy_cost_usd));
+        // Whatever ran kept at least its bill after the fee, hour by hour: the average
+        // price paid is at most the net revenue per MWh.
+        if row.energy_mwh > 0.0 {
+            let r_net = row.asic_revenue_usd * (1.0 - fee) / row.energy_mwh;
+            assert!(flex.mean_price_paid_usd_per_mwh() <= r_net + 1e-9);
+        }
+    }
+    assert!(
+        more_curtailed > 0,
+        "a 25 % fee must cost the fleet some hours"
+    );
+}
+
+#[test]
+fn the_worked_pool_fee_month_matches_the_library_and_the_page() {
+    use retrofit::unstable::price_shape::month::{FlexibleFleet, SiteMonthLoads, site_month};
+    use retrofit::unstable::price_shape::schema::FlexibilitySpec;
+    let curve =
+        PriceDurationCurve::from_levels(&[(30.0, 700.0), (97.0, 15.0), (900.0, 5.0)]).unwrap();
+    let (fee, uptime) = (0.04, 0.97);
+    let loads = SiteMonthLoads {
+        fleets: vec![FlexibleFleet {
+            mw: 10.0,
+            revenue_usd_per_mwh: 100.0,
+        }],
+        pool_fee_share: fee,
+        ..SiteMonthLoads::default()
+    };
+    let m = site_month(&curve, &loads, &FlexibilitySpec::default());
+    let close = |a: f64, b: f64| (a - b).abs() < 0.005;
+    assert!(close(m.mining_revenue_usd, 10.0 * 700.0 * 100.0));
+    assert!(close(m.flexible_energy_cost_usd, 10.0 * 700.0 * 30.0));
+    assert!(close(m.curtailed_mwh, 10.0 * 20.0));
+    // Without the fee the $97 hours run too.
+    let gross_rule = site_month(
+        &curve,
+        &SiteMonthLoads {
+            pool_fee_share: 0.0,
+            ..loads.clone()
+        },
+        &FlexibilitySpec::default(),
+    );
+    assert!(close(gross_rule.curtailed_mwh, 10.0 * 5.0));
+    let fin_revenue = m.mining_revenue_usd * uptime;
+    let fin_fee = fin_revenue * fee;
+    let fin_energy = m.flexible_energy_cost_usd * uptime;
+    let margin = fin_revenue - fin_fee - fin_energy;
+    let extra = 150.0 * uptime * (100.0 * (1.0 - fee) - 97.0);
+    let page = model_md();
+    for v in [
+        m.mining_revenue_usd,
+        m.flexible_energy_cost_usd,
+        fin_revenue,
+        fin_fee,
+        fin_energy,
+        margin,
+        extra,
+    ] {
+        assert!(
+            page.contains(&format!("**{}**", cents(v))),
+            "docs/model.md should show {}",
+            cents(v)
+        );
+    }
+}
+
+#[test]
+fn a_fleet_refresh_changes_hashrate_by_the_models_efficiency_and_sells_the_old_units() {
+    use retrofit::unstable::scenario::ModelKind;
+    let s = retrofit::load("worlds/refresh-fleet.ron").unwrap();
+    let r = retrofit::run(&s, None).unwrap();
+    let model = |id: &str| s.models.iter().find(|m| m.id == id).unwrap();
+    let j_per_th = |id: &str| match model(id).kind {
+        ModelKind::Asic { hashrate_gh_s } => {
+            model(id).power_w as f64 / (hashrate_gh_s as f64 / 1e3)
+        }
+        ModelKind::Gpu { .. } => unreachable!(),
+    };
+    assert!((j_per_th("S19-XP") - 21.5).abs() < 1e-9 && (j_per_th("S21-XP") - 13.5).abs() < 1e-9);
+    let racks = |g: &str| f64::from(s.racks.iter().find(|x| x.id == g).unwrap().count);
+    // IT W of halls A and B before (4 S19 XP a rack) and after (3 S21 XP a rack).
+    let old_w = (racks("A") + racks("B")) * 4.0 * model("S19-XP").power_w as f64;
+    let new_w = (racks("A") + racks("B")) * 3.0 * model("S21-XP").power_w as f64;
+    // hashrate = W / (J/TH), in PH/s.
+    let expected_ph = new_w / j_per_th("S21-XP") / 1e3 - old_w / j_per_th("S19-XP") / 1e3;
+    let row = |m: &str| {
+        r.ledger
+            .iter()
+            .position(|x| x.month.to_string() == m)
+            .unwrap()
+    };
+    let (before, after) = (&r.ledger[row("2026-03")], &r.ledger[row("2026-09")]);
+    assert_eq!(
+        (before.asic_curtailed_mw, after.asic_curtailed_mw),
+        (0.0, 0.0)
+    );
+    let change = after.hashrate_ph_s - before.hashrate_ph_s;
+    assert!(
+        (change - expected_ph).abs() < 1e-6,
+        "{change} vs {expected_ph}"
+    );
+    assert!((expected_ph - 850.0).abs() < 1e-6);
+    assert!(((after.asic_it_mw - before.asic_it_mw) * 1e6 - (new_w - old_w)).abs() < 1e-3);
+    // Capex: every new unit at its price, booked when the steps start (April).
+    let units = (racks("A") + racks("B")) * 3.0;
+    let capex = units * model("S21-XP").cost_usd;
+    assert_eq!(r.ledger[row("2026-04")].capex_usd, capex);
+    // Resale in July: TH sold × $/TH aged 6 months × hashprice / reference.
+    let july = &r.ledger[row("2026-07")];
+    let hashprice =
+        144.0 * (s.markets.block_subsidy_btc + s.markets.fees_btc_per_block) * july.btc_price_usd
+            / (july.network_hashrate_eh_s * 1e3);
+    let th_sold = old_w / j_per_th("S19-XP");
+    let resale = th_sold * 3.0 * 0.7_f64.powf(6.0 / 12.0) * hashprice / 39.82;
+    let fin = r.finance.as_ref().unwrap();
+    let booked: f64 = fin.rows.iter().map(|f| f.salvage_usd).sum();
+    assert!((fin.rows[row("2026-07")].salvage_usd - resale).abs() < 0.005);
+    assert!((booked - resale).abs() < 0.005, "resale is booked once");
+    // The page works the same figures.
+    let page = model_md();
+    for v in [capex, resale] {
+        assert!(page.contains(&format!("**{}**", cents(v))), "{}", cents(v));
+    }
+    assert!(page.contains(&format!("**${hashprice:.2}**/PH/day")));
+    for ph in [
+        old_w / j_per_th("S19-XP") / 1e3,
+        new_w / j_per_th("S21-XP") / 1e3,
+    ] {
+        let s = format!("{:.0}", ph);
+        let grouped = format!("{},{}", &s[..s.len() - 3], &s[s.len() - 3..]);
+        assert!(page.contains(&format!("**{grouped} PH/s**")), "{grouped}");
+    }
+}
+
+#[test]
+fn the_ledger_curtails_each_fleet_by_its_own_revenue() {
+    use retrofit::unstable::price_shape::month::{FlexibleFleet, SiteMonthLoads, site_month};
+    use retrofit::unstable::scenario::ModelKind;
+    let s = retrofit::load("worlds/keep-mining-market.ron").unwrap();
+    let r = retrofit::run(&s, None).unwrap();
+    let shape = s.power_prices.as_ref().unwrap();
+    let terms = s.flexibility.unwrap();
+    // The world's two fleets: S19 XP halls A and B on AIR-AB, S21 halls C and D on AIR-CD.
+    let fleet = |model: &str, groups: [&str; 2]| {
+        let m = s.models.iter().find(|m| m.id == model).unwrap();
+        let ModelKind::Asic { hashrate_gh_s } = m.kind else {
+            unreachable!()
+        };
+        let g: Vec<_> = s
+            .racks
+            .iter()
+            .filter(|g| groups.contains(&g.id.as_str()))
+            .collect();
+        let units: f64 = g
+            .iter()
+            .map(|g| f64::from(g.count) * f64::from(g.initial.unwrap().1))
+            .sum();
+        let pue = s.cooling_loops[g[0].cooling].pue;
+        (
+            units * m.power_w as f64 * pue / 1e6,
+            m.power_w as f64 / (hashrate_gh_s as f64 / 1e3),
+            pue,
+        )
+    };
+    let fleets = [fleet("S19-XP", ["A", "B"]), fleet("S21", ["C", "D"])];
+    let mut apart = 0;
+    for (m, row) in r.ledger.iter().enumerate() {
+        if row.asic_curtailed_mw > 0.0
+            || s.markets.halving_days.iter().any(|&d| {
+                d > s.calendar.month_start(m as u32) && d < s.calendar.month_start(m as u32 + 1)
+            })
+        {
+            continue; // months the daily rule or a halving split are not one stretch
+        }
+        let hours = f64::from(row.month.days()) * 24.0;
+        let curve = shape.month_curve(row.month.month, hours, 40.0);
+        // Hashprice, then each fleet's revenue per MWh of facility power.
+        let start = s.calendar.month_start(m as u32);
+        let halvings = s
+            .markets
+            .halving_days
+            .iter()
+            .filter(|&&d| d <= start)
+            .count();
+        let subsidy = s.markets.block_subsidy_btc * 0.5_f64.powi(halvings as i32);
+        let hashprice = 144.0 * (subsidy + s.markets.fees_btc_per_block) * row.btc_price_usd
+            / (row.network_hashrate_eh_s * 1e3);
+        let own: Vec<FlexibleFleet> = fleets
+            .iter()
+            .map(|&(mw, j_per_th, pue)| FlexibleFleet {
+                mw,
+                revenue_usd_per_mwh: hashprice / (24.0 * j_per_th * pue / 1e3),
+            })
+            .collect();
+        let loads = SiteMonthLoads {
+            fleets: own.clone(),
+            ..SiteMonthLoads::default()
+        };
+        let want = site_month(&curve, &loads, &terms);
+        let got = row.flexibility.unwrap();
+        let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+        assert!(
+            close(got.curtailed_mwh, want.curtailed_mwh),
+            "{}: {} vs {}",
+            row.month,
+            got.curtailed_mwh,
+            want.curtailed_mwh
+        );
+        assert!(
+            close(got.energy_cost_usd, want.energy_cost_usd),
+            "{}",
+            row.month
+        );
+        assert!(
+            close(row.asic_revenue_usd, want.mining_revenue_usd),
+            "{}",
+            row.month
+        );
+        // The combined rule (one fleet at the MW-weighted revenue) would differ here.
+        let mw: f64 = own.iter().map(|f| f.mw).sum();
+        let avg = own
+            .iter()
+            .map(|f| f.mw * f.revenue_usd_per_mwh)
+            .sum::<f64>()
+            / mw;
+        let combined = site_month(
+            &curve,
+            &SiteMonthLoads {
+                fleets: vec![FlexibleFleet {
+                    mw,
+                    revenue_usd_per_mwh: avg,
+                }],
+                ..SiteMonthLoads::default()
+            },
+            &terms,
+        );
+        if (combined.curtailed_mwh - want.curtailed_mwh).abs() > 1e-6 {
+            apart += 1;
+        }
+    }
+    assert!(
+        apart > 0,
+        "the two fleets should straddle a price level in some month"
+    );
+}
+
+/// `worlds/reference.ron` (the retrofit) with the sections of issue 13 appended.
+fn reference_with(sections: &str) -> retrofit::Scenario {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/worlds/reference.ron"))
+            .unwrap();
+    let end = text.rfind(')').unwrap();
+    let text = format!("{}{sections}\n)\n", &text[..end]);
+    retrofit::load_str(&text, "reference-market.ron").unwrap()
+}
+
+#[test]
+fn the_summary_totals_flexibility_and_compare_states_what_a_retrofit_gives_up() {
+    use std::sync::Arc;
+    let keep = keep_mining_with(FLEX_SECTIONS);
+    let retro = reference_with(FLEX_SECTIONS);
+    let value = |s: &retrofit::Scenario| {
+        let r = retrofit::run(s, None).unwrap();
+        let f = r
+            .summary
+            .flexibility
+            .expect("hourly worlds total their flexibility");
+        let sum = |g: fn(&retrofit::unstable::price_shape::month::SiteMonth) -> f64| {
+            r.ledger
+                .iter()
+                .map(|m| g(&m.flexibility.unwrap()))
+                .sum::<f64>()
+        };
+        // The totals are the ledger's columns summed over the horizon.
+        assert_eq!(f.dr_credits_usd, sum(|m| m.dr_credit_usd));
+        assert_eq!(
+            f.peak_charges_avoided_usd,
+            sum(|m| m.peak_charge_avoided_usd)
+        );
+        assert_eq!(f.peak_charges_paid_usd, sum(|m| m.peak_charge_paid_usd));
+        assert_eq!(f.sla_credits_usd, sum(|m| m.sla_credits_usd));
+        assert_eq!(f.curtailed_mwh, sum(|m| m.curtailed_mwh));
+        assert_eq!(
+            f.flexibility_revenue_usd,
+            f.dr_credits_usd + f.peak_charges_avoided_usd
+        );
+        let text = retrofit::text::summary(&r);
+        assert!(text.contains("flexibility revenue"), "{text}");
+        f.flexibility_revenue_usd - f.peak_charges_paid_usd - f.sla_credits_usd
+    };
+    let (v_keep, v_retro) = (value(&keep), value(&retro));
+    let worlds = vec![
+        ("keep.ron".to_string(), Arc::new(keep)),
+        ("retro.ron".to_string(), Arc::new(retro)),
+    ];
+    let (rows, _) = retrofit::compare(&worlds, None, 1, 1).unwrap();
+    assert_eq!(rows[0].flexibility_value_usd, Some(v_keep));
+    assert_eq!(rows[0].flexibility_given_up_usd, Some(0.0));
+    assert_eq!(rows[1].flexibility_value_usd, Some(v_retro));
+    assert_eq!(rows[1].flexibility_given_up_usd, Some(v_keep - v_retro));
+    // Converting miners to firm GPU halls trades DR credits and 4CP avoidance for charges.
+    assert!(v_keep > v_retro && v_keep > 0.0, "{v_keep} vs {v_retro}");
+    // Without hourly pricing or flexibility terms there is nothing to total.
+    let plain = retrofit::run(&retrofit::load("worlds/keep-mining.ron").unwrap(), None).unwrap();
+    assert!(plain.summary.flexibility.is_none());
+}

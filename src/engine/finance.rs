@@ -142,9 +142,19 @@ impl Sim<'_> {
         t.rec.advance(now, &rates);
     }
 
-    /// Closes finance month `m` with the ledger's row for it.
-    pub(super) fn fin_close_month(&mut self, m: u32, mining_revenue_usd: f64) {
+    /// Closes finance month `m` with the ledger's mining revenue for it and, when the
+    /// ledger priced the month by the hour, the miners' energy cost.
+    pub(super) fn fin_close_month(
+        &mut self,
+        m: u32,
+        mining_revenue_usd: f64,
+        mining_energy_cost_usd: Option<f64>,
+    ) {
         let s = self.s;
+        if self.fin.is_none() {
+            return;
+        }
+        let hashprice = self.hashprice_usd_per_ph_day(m);
         let Some(t) = self.fin.as_mut() else { return };
         let label = s.calendar.label(m);
         let rental = match &s.markets.gpu_rental {
@@ -160,8 +170,22 @@ impl Sim<'_> {
             month_of_year: label.month,
             electricity_usd_per_mwh: self.d.market.electricity_usd_per_mwh[m as usize],
             mining_revenue_usd,
+            mining_energy_cost_usd,
             rental_usd_per_gpu_hour: rental,
+            hashprice_usd_per_ph_day: hashprice,
         });
+    }
+
+    /// Hashprice in month `m` at the block subsidy now, USD per PH/s per day: what a
+    /// PH/s earns a day, `144 × (subsidy + fees) × price / network hashrate`.
+    fn hashprice_usd_per_ph_day(&self, m: u32) -> f64 {
+        let econ = crate::facility::curtail::MiningEconomics::new(
+            self.s,
+            &self.d.market,
+            m as usize,
+            self.subsidy_btc,
+        );
+        econ.btc_per_gh_day * econ.btc_price_usd * 1e6
     }
 
     /// Books a capex line item ordered (or started) today.

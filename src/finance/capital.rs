@@ -90,20 +90,36 @@ pub struct ProgressPayments {
     pub remainder_at: RemainderAt,
 }
 
-/// Resale value of decommissioned ASICs of one model: `usd_per_th × (1 − d)^(m/12)` in
-/// month `m` of the run.
+/// Resale value of decommissioned ASICs of one model:
+/// `usd_per_th × (1 − d)^(m/12) × (hashprice_m / hashprice_ref)` in month `m` of the run
+/// (the last factor only when a reference hashprice is given).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SalvageCurve {
     /// Resale price at the start of the run, USD per TH/s.
     pub usd_per_th: f64,
     /// Price decline per year, 0..1.
     pub decline_per_year: f64,
+    /// The hashprice at which `usd_per_th` was quoted, USD per PH/s per day; `None`
+    /// leaves resale independent of hashprice.
+    #[serde(default)]
+    pub hashprice_reference_usd_per_ph_day: Option<f64>,
 }
 
 impl SalvageCurve {
-    /// Price in month `m`, USD per TH/s.
+    /// Price in month `m`, USD per TH/s, before any hashprice scaling.
     pub fn usd_per_th_in(&self, m: usize) -> f64 {
         self.usd_per_th * (1.0 - self.decline_per_year).max(0.0).powf(m as f64 / 12.0)
+    }
+
+    /// Price in month `m` when hashprice that month is `hashprice_usd_per_ph_day`:
+    /// resale moves in proportion to what a machine earns (an assumption; see
+    /// docs/model.md, "ASIC resale").
+    pub fn usd_per_th_at(&self, m: usize, hashprice_usd_per_ph_day: f64) -> f64 {
+        let base = self.usd_per_th_in(m);
+        match self.hashprice_reference_usd_per_ph_day {
+            Some(r) if r > 0.0 => base * (hashprice_usd_per_ph_day.max(0.0) / r),
+            _ => base,
+        }
     }
 }
 
@@ -247,9 +263,18 @@ mod tests {
         let s = SalvageCurve {
             usd_per_th: 4.0,
             decline_per_year: 0.5,
+            hashprice_reference_usd_per_ph_day: None,
         };
         assert_eq!(s.usd_per_th_in(0), 4.0);
         assert!((s.usd_per_th_in(12) - 2.0).abs() < 1e-12);
         assert!((s.usd_per_th_in(24) - 1.0).abs() < 1e-12);
+        // Without a reference hashprice does not matter; with one, resale scales with it.
+        assert_eq!(s.usd_per_th_at(12, 10.0), s.usd_per_th_in(12));
+        let h = SalvageCurve {
+            hashprice_reference_usd_per_ph_day: Some(40.0),
+            ..s
+        };
+        assert!((h.usd_per_th_at(12, 30.0) - 2.0 * 0.75).abs() < 1e-12);
+        assert_eq!(h.usd_per_th_at(0, -1.0), 0.0);
     }
 }

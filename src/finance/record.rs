@@ -47,8 +47,15 @@ pub struct MonthClose {
     pub electricity_usd_per_mwh: f64,
     /// Mining revenue the ledger booked, USD.
     pub mining_revenue_usd: f64,
+    /// The miners' electricity as the ledger priced it hour by hour (worlds with an
+    /// hourly price shape or flexibility terms), USD; `None` prices the mining facility
+    /// power at the month's flat price. Taking the ledger's figure keeps finance on the
+    /// hours the fleets actually ran.
+    pub mining_energy_cost_usd: Option<f64>,
     /// Revenue per rented GPU-hour this month (price × utilisation), USD.
     pub rental_usd_per_gpu_hour: f64,
+    /// Hashprice this month, USD per PH/s per day.
+    pub hashprice_usd_per_ph_day: f64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -165,10 +172,13 @@ impl Recorder {
             asic_mining_mw: acc.mining_w_days / days / 1e6,
             idle_mw: acc.idle_w_days / days / 1e6,
             mining_revenue_usd: c.mining_revenue_usd,
-            mining_energy_cost_usd: acc.mining_facility_w_days * usd_per_w_day,
+            mining_energy_cost_usd: c
+                .mining_energy_cost_usd
+                .unwrap_or(acc.mining_facility_w_days * usd_per_w_day),
             other_energy_cost_usd: 0.0,
             halls,
             asic_decommissioned_th: decommissioned,
+            hashprice_usd_per_ph_day: c.hashprice_usd_per_ph_day,
         });
     }
 
@@ -212,7 +222,9 @@ mod tests {
             month_of_year: 1,
             electricity_usd_per_mwh: 40.0,
             mining_revenue_usd: 5.0,
+            mining_energy_cost_usd: None,
             rental_usd_per_gpu_hour: 0.0,
+            hashprice_usd_per_ph_day: 40.0,
         });
         let input = r.finish();
         let m = &input.months[0];

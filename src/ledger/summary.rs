@@ -51,6 +51,51 @@ pub struct Summary {
     pub interconnect_mw: f64,
     /// Steps that did not finish within the horizon, with why.
     pub unfinished_steps: Vec<UnfinishedStep>,
+    /// Flexibility over the horizon, for worlds that price power by the hour or have
+    /// flexibility terms (absent otherwise, so other worlds' summaries are unchanged).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flexibility: Option<FlexibilityTotals>,
+}
+
+/// What the site's flexibility earned and cost over the horizon (sums of the ledger's
+/// flexibility columns).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct FlexibilityTotals {
+    /// Demand-response / ancillary credits, USD (cash, in the ledger).
+    pub dr_credits_usd: f64,
+    /// Coincident-peak charges avoided by curtailing in the peaks, USD (a saving: the
+    /// charge a firm load of the same MW would have paid, not a ledger cash line).
+    pub peak_charges_avoided_usd: f64,
+    /// Flexibility revenue: DR credits + avoided coincident-peak charges, USD.
+    pub flexibility_revenue_usd: f64,
+    /// Coincident-peak charges paid, USD.
+    pub peak_charges_paid_usd: f64,
+    /// SLA credits owed by firm halls curtailing under an obligation, USD.
+    pub sla_credits_usd: f64,
+    /// Flexible energy not drawn, MWh.
+    pub curtailed_mwh: f64,
+}
+
+impl FlexibilityTotals {
+    /// Sums the ledger's flexibility columns; `None` when no month has them.
+    pub fn from_ledger(ledger: &[MonthRow]) -> Option<Self> {
+        let months: Vec<_> = ledger.iter().filter_map(|r| r.flexibility).collect();
+        if months.is_empty() {
+            return None;
+        }
+        let sum =
+            |f: fn(&crate::price_shape::month::SiteMonth) -> f64| months.iter().map(f).sum::<f64>();
+        let dr = sum(|m| m.dr_credit_usd);
+        let avoided = sum(|m| m.peak_charge_avoided_usd);
+        Some(Self {
+            dr_credits_usd: dr,
+            peak_charges_avoided_usd: avoided,
+            flexibility_revenue_usd: dr + avoided,
+            peak_charges_paid_usd: sum(|m| m.peak_charge_paid_usd),
+            sla_credits_usd: sum(|m| m.sla_credits_usd),
+            curtailed_mwh: sum(|m| m.curtailed_mwh),
+        })
+    }
 }
 
 /// A plan step that did not finish within the horizon.
@@ -137,5 +182,6 @@ pub fn summarise(
                 reason: t.reason.clone().unwrap_or_default(),
             })
             .collect(),
+        flexibility: FlexibilityTotals::from_ledger(ledger),
     }
 }

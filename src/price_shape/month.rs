@@ -8,13 +8,25 @@ use super::flexibility::{self, FirmResponse, SiteLoads};
 use super::schema::FlexibilitySpec;
 use super::{PriceDurationCurve, firm_month, flexible_month};
 
-/// The site's loads in one month.
+/// One ASIC fleet (a model on a cooling loop) in one month: it runs in the hours priced
+/// at or below what it keeps of its own revenue per MWh, whatever the other fleets do.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FlexibleFleet {
+    /// Facility power of the fleet when it would mine at a flat price (IT × PUE), MW.
+    pub mw: f64,
+    /// What it earns per MWh of facility power before the pool fee, USD.
+    pub revenue_usd_per_mwh: f64,
+}
+
+/// The site's loads in one month.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct SiteMonthLoads {
-    /// Facility power of the ASIC fleets that would mine at a flat price (IT × PUE), MW.
-    pub flexible_mw: f64,
-    /// What they earn per MWh of facility power, USD.
-    pub flexible_revenue_usd_per_mwh: f64,
+    /// The ASIC fleets, each with its own revenue per MWh.
+    pub fleets: Vec<FlexibleFleet>,
+    /// The pool's share of mining revenue: each fleet runs in the hours priced at or
+    /// below what it keeps, `r × (1 − fee)`; revenue stays gross (finance deducts the
+    /// fee), so nothing is counted twice.
+    pub pool_fee_share: f64,
     /// Facility power of the firm loads whose energy the site pays for, MW.
     pub firm_billed_mw: f64,
     /// All firm facility power (including leased halls whose tenant pays the energy), MW:
@@ -22,6 +34,13 @@ pub struct SiteMonthLoads {
     pub firm_mw: f64,
     /// The firm halls' monthly fee to their tenants (lease revenue), USD.
     pub firm_monthly_fee_usd: f64,
+}
+
+impl SiteMonthLoads {
+    /// Facility power of all the fleets, MW.
+    pub fn flexible_mw(&self) -> f64 {
+        self.fleets.iter().map(|f| f.mw).sum()
+    }
 }
 
 /// The ledger's flexibility columns for one month.
@@ -34,8 +53,11 @@ pub struct SiteMonth {
     pub energy_cost_usd: f64,
     /// Energy drawn by the flexible and billed firm loads, MWh.
     pub energy_mwh: f64,
-    /// Mining revenue over the hours the fleets ran, USD.
+    /// Mining revenue over the hours the fleets ran, before the pool fee, USD.
     pub mining_revenue_usd: f64,
+    /// Energy cost of the flexible load alone over the hours it ran, USD (part of
+    /// `energy_cost_usd`; finance prices the miners' electricity with it).
+    pub flexible_energy_cost_usd: f64,
     /// Demand-response / ancillary credit, USD.
     pub dr_credit_usd: f64,
     /// Coincident-peak charge avoided by flexible load (a twelfth of the year's), USD.
@@ -73,32 +95,48 @@ pub fn site_month(
     loads: &SiteMonthLoads,
     terms: &FlexibilitySpec,
 ) -> SiteMonth {
-    let r = loads.flexible_revenue_usd_per_mwh;
-    let flex = flexible_month(curve, loads.flexible_mw, r);
+    let keep = 1.0 - loads.pool_fee_share;
+    let flexible_mw = loads.flexible_mw();
+    let mut out = SiteMonth::default();
+    // Each fleet against its own threshold: what it keeps per MWh.
+    for fleet in &loads.fleets {
+        let flex = flexible_month(curve, fleet.mw, fleet.revenue_usd_per_mwh * keep);
+        out.curtailed_mwh += flex.mwh_curtailed;
+        out.energy_cost_usd += flex.energy_cost_usd;
+        out.flexible_energy_cost_usd += flex.energy_cost_usd;
+        out.energy_mwh += flex.mwh_run;
+        out.mining_revenue_usd += flex.mwh_run * fleet.revenue_usd_per_mwh;
+    }
     let firm = firm_month(curve, loads.firm_billed_mw, 0.0);
-    let mut out = SiteMonth {
-        curtailed_mwh: flex.mwh_curtailed,
-        energy_cost_usd: flex.energy_cost_usd + firm.energy_cost_usd,
-        energy_mwh: flex.mwh_run + firm.mwh_run,
-        mining_revenue_usd: flex.revenue_usd,
-        ..SiteMonth::default()
-    };
+    out.energy_cost_usd += firm.energy_cost_usd;
+    out.energy_mwh += firm.mwh_run;
     // The hours forced off by events and by emergencies overlap (both are the dearest
     // hours): the larger of the two sets the extra curtailment.
     let mut forced_hours: f64 = 0.0;
     if let Some(dr) = &terms.demand_response {
-        out.dr_credit_usd = dr.usd_per_mw_month * loads.flexible_mw;
+        out.dr_credit_usd = dr.usd_per_mw_month * flexible_mw;
         forced_hours = forced_hours.max(dr.event_hours_per_month);
     }
     if let Some(cp) = &terms.coincident_peak {
-        let c = flexibility::coincident_peak(cp, loads.firm_mw, loads.flexible_mw);
+        let c = flexibility::coincident_peak(cp, loads.firm_mw, flexible_mw);
         out.peak_charge_paid_usd = c.charge_usd_per_year / 12.0;
         out.peak_charge_avoided_usd = c.avoided_usd_per_year / 12.0;
     }
     if let Some((ob, response)) = &terms.curtailment_obligation {
+        // The obligation's own flexible figures are not used here (each fleet's forced
+        // hours are priced below), so the MW-weighted threshold is enough for it.
+        let kept_usd: f64 = loads
+            .fleets
+            .iter()
+            .map(|f| f.mw * f.revenue_usd_per_mwh * keep)
+            .sum();
         let site = SiteLoads {
-            flexible_mw: loads.flexible_mw,
-            flexible_revenue_usd_per_mwh: r,
+            flexible_mw,
+            flexible_revenue_usd_per_mwh: if flexible_mw > 0.0 {
+                kept_usd / flexible_mw
+            } else {
+                0.0
+            },
             firm_mw: loads.firm_mw,
             firm_monthly_fee_usd: loads.firm_monthly_fee_usd,
             firm_response: *response,
@@ -113,12 +151,18 @@ pub fn site_month(
             out.sla_credits_usd = m.sla_credits_usd;
         }
     }
-    let forced = flexibility::forced_off(curve, loads.flexible_mw, r, forced_hours);
-    out.curtailed_mwh += forced.mwh;
-    out.energy_mwh -= forced.mwh;
-    // Margin forgone = r × mwh − cost of those hours: take both out.
-    out.mining_revenue_usd -= r * forced.mwh;
-    out.energy_cost_usd -= r * forced.mwh - forced.forgone_margin_usd;
+    for fleet in &loads.fleets {
+        let r_net = fleet.revenue_usd_per_mwh * keep;
+        let forced = flexibility::forced_off(curve, fleet.mw, r_net, forced_hours);
+        out.curtailed_mwh += forced.mwh;
+        out.energy_mwh -= forced.mwh;
+        // Margin forgone = r_net × mwh − cost of those hours: the cost comes out of the
+        // bill, the gross revenue of those MWh out of revenue.
+        let cost_of_forced_hours = r_net * forced.mwh - forced.forgone_margin_usd;
+        out.mining_revenue_usd -= fleet.revenue_usd_per_mwh * forced.mwh;
+        out.energy_cost_usd -= cost_of_forced_hours;
+        out.flexible_energy_cost_usd -= cost_of_forced_hours;
+    }
     out
 }
 
@@ -141,14 +185,60 @@ pub struct LedgerMonth {
     pub lease_revenue_usd: f64,
     /// The site's electricity price this month, USD/MWh.
     pub site_usd_per_mwh: f64,
+    /// The pool's share of mining revenue (see [`SiteMonthLoads::pool_fee_share`]).
+    pub pool_fee_share: f64,
+}
+
+/// One fleet's own integrals over a month, as the ledger kept them: they give the mix
+/// of the month's ASIC power and revenue between fleets.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct FleetMonth {
+    /// Facility power while it would mine (IT × PUE), W·days.
+    pub facility_w_days: f64,
+    /// Revenue if it ran every hour, USD.
+    pub revenue_usd: f64,
+}
+
+/// The month's fleets: each one's share of [`LedgerMonth::asic_facility_w_days`] and of
+/// [`LedgerMonth::asic_revenue_usd`] is its share of the `fleets`' own integrals, so the
+/// fleets add up to the ledger's totals (units out for repair reduce those totals, not
+/// the mix). Without fleet integrals the month is one fleet.
+fn month_fleets(m: &LedgerMonth, fleets: &[FleetMonth]) -> Vec<FlexibleFleet> {
+    let hours = m.days * 24.0;
+    let w: f64 = fleets.iter().map(|f| f.facility_w_days).sum();
+    let usd: f64 = fleets.iter().map(|f| f.revenue_usd).sum();
+    let one = [FleetMonth {
+        facility_w_days: 1.0,
+        revenue_usd: 1.0,
+    }];
+    // x / x is exactly 1, so a single fleet prices exactly as the totals do.
+    let (fleets, w, usd) = if w > 0.0 && usd > 0.0 {
+        (fleets, w, usd)
+    } else {
+        (&one[..], 1.0, 1.0)
+    };
+    fleets
+        .iter()
+        .filter(|f| f.facility_w_days > 0.0)
+        .map(|f| {
+            let mw = m.asic_facility_w_days * (f.facility_w_days / w) / m.days / 1e6;
+            let revenue = m.asic_revenue_usd * (f.revenue_usd / usd);
+            let mwh = mw * hours;
+            FlexibleFleet {
+                mw,
+                revenue_usd_per_mwh: if mwh > 0.0 { revenue / mwh } else { 0.0 },
+            }
+        })
+        .collect()
 }
 
 /// The month priced through `shape` (a flat curve at the site's price without one),
-/// with the `terms` of flexibility.
+/// with the `terms` of flexibility; each of the `fleets` curtails by its own revenue.
 pub fn ledger_month(
     shape: Option<&super::schema::PriceShapeSpec>,
     terms: &FlexibilitySpec,
     m: &LedgerMonth,
+    fleets: &[FleetMonth],
 ) -> SiteMonth {
     let hours = m.days * 24.0;
     let curve = match shape {
@@ -161,15 +251,9 @@ pub fn ledger_month(
         }
     };
     let mw = |w_days: f64| w_days / m.days / 1e6;
-    let flexible_mw = mw(m.asic_facility_w_days);
-    let flexible_mwh = flexible_mw * hours;
     let loads = SiteMonthLoads {
-        flexible_mw,
-        flexible_revenue_usd_per_mwh: if flexible_mwh > 0.0 {
-            m.asic_revenue_usd / flexible_mwh
-        } else {
-            0.0
-        },
+        fleets: month_fleets(m, fleets),
+        pool_fee_share: m.pool_fee_share,
         firm_billed_mw: mw(m.billable_facility_w_days - m.asic_facility_w_days).max(0.0),
         firm_mw: mw(m.facility_w_days - m.asic_facility_w_days).max(0.0),
         firm_monthly_fee_usd: m.lease_revenue_usd,
@@ -180,6 +264,108 @@ pub fn ledger_month(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The per-fleet rule, hour by hour: every fleet is off in the `events` dearest hours
+    /// and in every hour dearer than what it keeps; otherwise it runs and pays the hour.
+    fn brute_force(hourly: &[f64], fleets: &[FlexibleFleet], fee: f64, events: usize) -> SiteMonth {
+        let mut order: Vec<usize> = (0..hourly.len()).collect();
+        order.sort_by(|&a, &b| hourly[b].total_cmp(&hourly[a]));
+        let mut forced = vec![false; hourly.len()];
+        for &h in order.iter().take(events) {
+            forced[h] = true;
+        }
+        let mut out = SiteMonth::default();
+        for f in fleets {
+            for (h, &p) in hourly.iter().enumerate() {
+                if forced[h] || p > f.revenue_usd_per_mwh * (1.0 - fee) {
+                    out.curtailed_mwh += f.mw;
+                } else {
+                    out.energy_mwh += f.mw;
+                    out.energy_cost_usd += f.mw * p;
+                    out.mining_revenue_usd += f.mw * f.revenue_usd_per_mwh;
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn each_fleet_curtails_by_its_own_revenue_as_an_hourly_loop_does(
+            hourly in proptest::collection::vec(-50.0f64..3_000.0, 1..400),
+            fleets in proptest::collection::vec((0.0f64..80.0, -20.0f64..1_500.0, 0usize..400), 1..5),
+            fee in 0.0f64..0.3,
+            events in 0usize..12,
+        ) {
+            // Some thresholds land exactly on an hour's price (ties run).
+            let fleets: Vec<FlexibleFleet> = fleets
+                .iter()
+                .map(|&(mw, r, pick)| FlexibleFleet {
+                    mw,
+                    revenue_usd_per_mwh: if pick % 3 == 0 {
+                        hourly[pick % hourly.len()] / (1.0 - fee)
+                    } else {
+                        r
+                    },
+                })
+                .collect();
+            let curve = PriceDurationCurve::from_hourly(&hourly).unwrap();
+            let loads = SiteMonthLoads { fleets: fleets.clone(), pool_fee_share: fee, ..SiteMonthLoads::default() };
+            let terms = FlexibilitySpec {
+                demand_response: Some(crate::price_shape::flexibility::DemandResponse {
+                    usd_per_mw_month: 0.0,
+                    event_hours_per_month: events as f64,
+                }),
+                ..FlexibilitySpec::default()
+            };
+            let fast = site_month(&curve, &loads, &terms);
+            let slow = brute_force(&hourly, &fleets, fee, events.min(hourly.len()));
+            let mw: f64 = fleets.iter().map(|f| f.mw).sum();
+            let money = mw * hourly.len() as f64
+                * (hourly.iter().fold(0.0f64, |a, p| a.max(p.abs()))
+                    + fleets.iter().fold(0.0f64, |a, f| a.max(f.revenue_usd_per_mwh.abs())));
+            let close = |a: f64, b: f64, scale: f64| (a - b).abs() <= 1e-9 * scale.max(1.0);
+            let mwh = mw * hourly.len() as f64;
+            prop_assert!(close(fast.curtailed_mwh, slow.curtailed_mwh, mwh), "{} vs {}", fast.curtailed_mwh, slow.curtailed_mwh);
+            prop_assert!(close(fast.energy_mwh, slow.energy_mwh, mwh));
+            prop_assert!(close(fast.energy_cost_usd, slow.energy_cost_usd, money), "{} vs {}", fast.energy_cost_usd, slow.energy_cost_usd);
+            prop_assert!(close(fast.flexible_energy_cost_usd, slow.energy_cost_usd, money));
+            prop_assert!(close(fast.mining_revenue_usd, slow.mining_revenue_usd, money));
+        }
+    }
+
+    #[test]
+    fn two_fleets_curtail_apart_not_at_their_average() {
+        // 600 h at $20, 100 h at $80, 15 h at $300, 5 h at $2,000. An old fleet earning
+        // $60/MWh runs only the $20 hours; a new one earning $400 runs all but the $2,000
+        // ones. Their MW-weighted average ($230) would run both through 715 h.
+        let fleets = vec![
+            FlexibleFleet {
+                mw: 50.0,
+                revenue_usd_per_mwh: 60.0,
+            },
+            FlexibleFleet {
+                mw: 50.0,
+                revenue_usd_per_mwh: 400.0,
+            },
+        ];
+        let loads = SiteMonthLoads {
+            fleets,
+            ..SiteMonthLoads::default()
+        };
+        let m = site_month(&curve(), &loads, &FlexibilitySpec::default());
+        assert_eq!(m.curtailed_mwh, 50.0 * 120.0 + 50.0 * 5.0);
+        assert_eq!(
+            m.energy_cost_usd,
+            50.0 * 12_000.0 + 50.0 * (12_000.0 + 8_000.0 + 4_500.0)
+        );
+        assert_eq!(
+            m.mining_revenue_usd,
+            50.0 * 600.0 * 60.0 + 50.0 * 715.0 * 400.0
+        );
+    }
     use crate::price_shape::flexibility::{CoincidentPeak, CurtailmentObligation, DemandResponse};
 
     /// 600 h at $20, 100 h at $80, 15 h at $300, 5 h at $2,000.
@@ -195,11 +381,14 @@ mod tests {
 
     fn loads() -> SiteMonthLoads {
         SiteMonthLoads {
-            flexible_mw: 50.0,
-            flexible_revenue_usd_per_mwh: 100.0,
+            fleets: vec![FlexibleFleet {
+                mw: 50.0,
+                revenue_usd_per_mwh: 100.0,
+            }],
             firm_billed_mw: 10.0,
             firm_mw: 40.0,
             firm_monthly_fee_usd: 4_860_000.0,
+            pool_fee_share: 0.0,
         }
     }
 
@@ -274,8 +463,9 @@ mod tests {
             asic_revenue_usd: 1_200_000.0,
             lease_revenue_usd: 0.0,
             site_usd_per_mwh: 40.0,
+            pool_fee_share: 0.0,
         };
-        let out = ledger_month(None, &FlexibilitySpec::default(), &m);
+        let out = ledger_month(None, &FlexibilitySpec::default(), &m, &[]);
         // r = 1.2 M / 7,200 MWh = $166.67 > $40: every hour runs.
         assert!((out.mining_revenue_usd - 1_200_000.0).abs() < 1e-6);
         assert!((out.energy_cost_usd - 15.0 * 720.0 * 40.0).abs() < 1e-6);
@@ -285,7 +475,7 @@ mod tests {
             asic_revenue_usd: 100_000.0,
             ..m
         };
-        let out = ledger_month(None, &FlexibilitySpec::default(), &poor);
+        let out = ledger_month(None, &FlexibilitySpec::default(), &poor, &[]);
         assert_eq!(out.mining_revenue_usd, 0.0);
         assert!((out.curtailed_mwh - 7_200.0).abs() < 1e-6);
         assert!((out.energy_cost_usd - 5.0 * 720.0 * 40.0).abs() < 1e-6);

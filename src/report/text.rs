@@ -148,6 +148,18 @@ pub fn summary(result: &RunResult) -> String {
     for u in &s.unfinished_steps {
         let _ = writeln!(out, "  ! step {} did not finish: {}", u.step, u.reason);
     }
+    if let Some(f) = &s.flexibility {
+        let _ = writeln!(
+            out,
+            "  flexibility revenue   {} (DR credits {} + coincident-peak charges avoided {}); \
+             peak charges paid {}, SLA credits {}",
+            usd(f.flexibility_revenue_usd),
+            usd(f.dr_credits_usd),
+            usd(f.peak_charges_avoided_usd),
+            usd(f.peak_charges_paid_usd),
+            usd(f.sla_credits_usd)
+        );
+    }
     if let (Some(f), Ok(start)) = (&result.finance, YearMonth::parse(&s.start_month)) {
         let _ = writeln!(out, "{}", super::finance::summary_text(&f.summary, start));
     }

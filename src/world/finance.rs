@@ -260,6 +260,10 @@ pub struct SalvageSection {
     /// Decline per year.
     #[serde(default)]
     pub decline_per_year: f64,
+    /// The hashprice `usd_per_th` was quoted at, USD per PH/s per day; resale then
+    /// scales with the month's hashprice over it (default: no hashprice scaling).
+    #[serde(default)]
+    pub hashprice_reference_usd_per_ph_day: Option<f64>,
 }
 
 /// A capex line item's asset class, overriding the default for its kind.

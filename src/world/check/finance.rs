@@ -557,7 +557,8 @@ fn check_capital(c: &mut Check, k: &CapitalSection) -> CapitalTerms {
     let mut salvage = vec![
         SalvageCurve {
             usd_per_th: 0.0,
-            decline_per_year: 0.0
+            decline_per_year: 0.0,
+            hashprice_reference_usd_per_ph_day: None,
         };
         c.ctx.asic_models.len()
     ];
@@ -570,11 +571,27 @@ fn check_capital(c: &mut Check, k: &CapitalSection) -> CapitalTerms {
             0.0,
             1.0,
         );
+        // A reference of 0 would make every resale infinite: it must be a price.
+        let reference = s.hashprice_reference_usd_per_ph_day.map(|r| {
+            if r.is_finite() && r > 0.0 {
+                return r;
+            }
+            c.push(
+                e,
+                Rule::NegativeValue,
+                format!(
+                    "asic_salvage.hashprice_reference_usd_per_ph_day must be a hashprice > 0 \
+                     USD/PH/day, got {r}"
+                ),
+            );
+            0.0
+        });
         match c.ctx.asic_models.iter().position(|m| *m == s.model) {
             Some(i) => {
                 salvage[i] = SalvageCurve {
                     usd_per_th,
                     decline_per_year,
+                    hashprice_reference_usd_per_ph_day: reference,
                 }
             }
             None => c.push(
