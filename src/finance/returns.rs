@@ -104,7 +104,17 @@ pub fn irr(flows: &[f64]) -> Irr {
         (true, false) => return Irr::none("no cash ever comes back"),
         (true, true) => {}
     }
-    let roots = if sign_changes(flows) == 1 {
+    let changes = sign_changes(flows);
+    if changes == 1 && flows.iter().find(|&&f| f != 0.0).is_some_and(|&f| f > 0.0) {
+        // Cash in first, cash out later is a loan, not an investment: NPV rises with the
+        // rate, so its one root is a borrowing cost, and reading it as a return (a
+        // 400 %/yr "IRR" on a dark mining site that pays its bills after earning) would
+        // rank the worst plans first.
+        return Irr::none(
+            "cash comes in before it goes out, like a loan: the one rate is a borrowing cost, not a return; read the NPV",
+        );
+    }
+    let roots = if changes == 1 {
         // Descartes' rule of signs: NPV, a polynomial in (1 + r)^(−1/12), has exactly
         // one root for r > −1, so bracketing the whole band finds it.
         let (lo, hi) = (LOG_GROWTH_MIN, LOG_GROWTH_MAX);
@@ -295,6 +305,15 @@ mod tests {
         for flows in cases {
             assert!(matches!(irr(flows), Irr::None { .. }), "{flows:?}");
         }
+        // +100 then −121 a year later: NPV = 100 − 121/(1+r) is zero at r = 21 %, but it
+        // rises with r (a loan at 21 %), so it is no return.
+        match irr(&yearly(&[100.0, -121.0])) {
+            Irr::None { reason } => assert!(reason.contains("like a loan"), "{reason}"),
+            other => panic!("a borrowing series has no IRR, got {other:?}"),
+        }
+        // The same flows the other way round are an investment returning exactly 21 %.
+        let r = irr(&yearly(&[-100.0, 121.0])).rate().unwrap();
+        assert!((r - 0.21).abs() < 1e-9, "{r}");
         // +1, −3, +1 yearly: NPV ∝ d² − 3d + 1 with d = 1/(1+r); roots d = 0.382, 2.618,
         // i.e. r = −61.8 % and 161.8 %. NPV > 0 below −61.8 % and < 0 up to 161.8 %: the
         // lower rate is the one a hurdle is compared with.

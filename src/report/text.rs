@@ -99,9 +99,17 @@ pub fn summary(result: &RunResult) -> String {
         "{} — {} months from {}",
         s.world, s.horizon_months, s.start_month
     );
+    // With a finance section the ledger NPV is not the decision figure: it leaves out
+    // tax, opex by state and the terminal value, which the finance block adds. Say so
+    // beside the number, so the two NPVs are never read as one disagreeing with itself.
+    let npv_note = if result.finance.is_some() {
+        " (ledger only: no tax, opex by state or exit value; the finance block decides)"
+    } else {
+        ""
+    };
     let _ = writeln!(
         out,
-        "  NPV @ {:.1}%/yr        {}",
+        "  NPV @ {:.1}%/yr        {}{npv_note}",
         s.discount_rate_per_year * 100.0,
         usd(s.npv_usd)
     );
