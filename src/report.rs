@@ -20,6 +20,7 @@ mod axes;
 mod cash;
 mod compare;
 mod fan;
+mod finance_chart;
 pub(crate) mod fonts;
 mod frame;
 mod legend;
@@ -83,6 +84,10 @@ pub fn run_charts(s: &Scenario, r: &RunResult, opts: &ChartOptions) -> Result<Ex
     add_chart(&mut out, revenue, opts, || Ok(revenue::prepare(s, r)))?;
     add_chart(&mut out, cash, opts, || Ok(cash::prepare(s, r)))?;
     add_chart(&mut out, timeline, opts, || Ok(timeline::prepare(s, r)))?;
+    let [finance] = names::RUN_EXTRA_CHARTS;
+    if let (Some(_), Some(f)) = (&s.finance, &r.finance) {
+        add_chart(&mut out, finance, opts, || Ok(finance_chart::prepare(s, f)))?;
+    }
     Ok(out)
 }
 

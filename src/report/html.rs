@@ -56,7 +56,12 @@ fn caption(stem: &str) -> &'static str {
             "Power: IT load of ASIC and GPU racks and facility load against the interconnect, month by month."
         }
         "revenue" => "Revenue: mining and GPU revenue per month, with energy cost.",
-        "cash" => "Cumulative cash: discounted and undiscounted, with the payback month marked.",
+        "cash" => {
+            "Cumulative cash: equity cash (and project cash when the world borrows), with the payback month and the peak equity need marked."
+        }
+        "finance" => {
+            "Sources and uses: equity, debt and tenant money against capex paid, the debt balance, and DSCR against its covenant."
+        }
         "timeline" => "Plan (Gantt): each step's procurement, work and waits on limits.",
         "fan" => "Cumulative cash across the sweep: P10–P90 band around the P50 path.",
         "payback" => "Payback month across the sweep: how many runs pay back in each month.",
