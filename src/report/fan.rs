@@ -1,13 +1,13 @@
 //! `fan.png`: P10–P90 band and median of cumulative cash across a sweep's runs, with
 //! the zero line and the median payback month.
 
-use super::axes::{ValueAxis, cash_range, month_chart, zero_line};
-use super::frame::{Area, Chart, Heading, Scale, widest};
+use super::axes::{cash_range, zero_line};
+use super::frame::{Area, Chart, Heading, Scale};
 use super::legend::{LegendEntry, tint};
 use super::marks::{EndLabel, Marker, draw_end_labels, draw_markers};
-use super::months::{align_months, cash_points};
+use super::months::{align_months, cash_month_chart, cash_points};
 use super::palette::{self, Series};
-use super::text::{partial_note, runs_phrase, share_text, usd, usd_fmt};
+use super::text::{partial_note, runs_phrase, share_text, usd};
 use crate::calendar::Calendar;
 use crate::sweep::{Aggregate, SweepSummary};
 use anyhow::Result;
@@ -129,14 +129,13 @@ impl Chart for FanChart {
         DB::ErrorType: 'static,
     {
         let area = self.heading.draw(root, k)?;
-        let texts: Vec<String> = self.end_labels.iter().map(|l| l.text.clone()).collect();
-        let right = widest(&area, &texts, &k.note()) + k.px(24.0);
-        let y = ValueAxis {
-            range: self.y_usd.clone(),
-            desc: "Cumulative cash (USD)",
-            fmt: &usd_fmt,
-        };
-        let mut chart = month_chart(&area, k, &self.calendar, y, right.max(k.px(40.0)))?;
+        let mut chart = cash_month_chart(
+            &area,
+            k,
+            &self.calendar,
+            self.y_usd.clone(),
+            &self.end_labels,
+        )?;
         let months = f64::from(self.calendar.months());
         if let Some(band) = &self.band {
             chart.draw_series(std::iter::once(Polygon::new(
