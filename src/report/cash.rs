@@ -101,9 +101,7 @@ fn running(f: &FinanceResult, flow: impl Fn(&crate::finance::FinanceRow) -> f64)
 /// (terminal value in, debt repaid from it out). Project cash is drawn only when debt
 /// was drawn: without it the two lines differ by nothing a reader decides on.
 fn finance_lines(f: &FinanceResult) -> CashLines {
-    let equity = running(f, |r| {
-        r.levered_cash_flow_usd - r.terminal_value_usd + r.exit_repayment_usd
-    });
+    let equity = f.cumulative_equity_cash_before_exit_usd();
     let has_debt = f.rows.iter().any(|r| r.debt_draws_usd > 0.0);
     let project =
         has_debt.then(|| running(f, |r| r.unlevered_cash_flow_usd - r.terminal_value_usd));

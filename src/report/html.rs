@@ -63,7 +63,9 @@ fn caption(stem: &str) -> &'static str {
             "Sources and uses: equity, debt and tenant money against capex paid, the debt balance, and DSCR against its covenant."
         }
         "timeline" => "Plan (Gantt): each step's procurement, work and waits on limits.",
-        "fan" => "Cumulative cash across the sweep: P10–P90 band around the P50 path.",
+        "fan" => {
+            "Cumulative cash across the sweep: P10–P90 band around the P50 path (with an equity-cash fan beside it for financed worlds)."
+        }
         "payback" => "Payback month across the sweep: how many runs pay back in each month.",
         "compare" => "Cumulative cash of each world compared (P50, with P10–P90 bands for sweeps).",
         _ => "Chart.",
