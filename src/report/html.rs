@@ -53,7 +53,7 @@ impl Figure {
 fn caption(stem: &str) -> &'static str {
     match stem {
         "power" => {
-            "Power: IT load of ASIC and GPU racks and facility load against the interconnect, month by month."
+            "Power: IT load of ASIC and GPU racks and facility load against the interconnect, month by month, with power curtailed in dear hours and redundancy reserve marked where the world has them."
         }
         "revenue" => "Revenue: mining and GPU revenue per month, with energy cost.",
         "cash" => {

@@ -72,6 +72,10 @@ pub enum Series {
     Dscr,
     /// Finance: the DSCR covenant level and its breaches.
     Covenant,
+    /// Power: ASIC power curtailed in dear hours.
+    Curtailed,
+    /// Power: capacity held back by a redundancy scheme (not sellable).
+    Reserve,
 }
 
 impl Series {
@@ -103,6 +107,8 @@ impl Series {
             Series::Capex => RGBColor(34, 34, 34),
             Series::Dscr => RGBColor(204, 121, 167),
             Series::Covenant => RGBColor(200, 30, 30),
+            Series::Curtailed => RGBColor(240, 228, 66),
+            Series::Reserve => RGBColor(120, 120, 120),
         }
     }
 }
