@@ -35,6 +35,9 @@ pub mod names {
     pub const CASH: &str = "cash.png";
     /// A run's Gantt chart.
     pub const TIMELINE: &str = "timeline.png";
+    /// A run's mining market: network hashrate, hashprice against the site fleets'
+    /// break-evens, and BTC price.
+    pub const MARKET_PNG: &str = "market.png";
     /// A run's sources and uses of cash, debt and DSCR (worlds with a finance section).
     pub const FINANCE_PNG: &str = "finance.png";
     /// A sweep's one line per run.
@@ -81,6 +84,8 @@ pub mod names {
     pub const CASH_SVG: &str = "cash.svg";
     /// `timeline.png` as SVG.
     pub const TIMELINE_SVG: &str = "timeline.svg";
+    /// `market.png` as SVG.
+    pub const MARKET_SVG: &str = "market.svg";
     /// `finance.png` as SVG.
     pub const FINANCE_SVG: &str = "finance.svg";
     /// `fan.png` as SVG.
@@ -97,18 +102,19 @@ pub mod names {
     pub const REPORT_HTML: &str = "report.html";
 
     /// The charts of a single run, in drawing order.
-    pub const RUN_CHARTS: [&str; 4] = [POWER, REVENUE, CASH, TIMELINE];
+    pub const RUN_CHARTS: [&str; 5] = [POWER, REVENUE, CASH, TIMELINE, MARKET_PNG];
     /// The charts of a sweep, in drawing order.
     pub const SWEEP_CHARTS: [&str; 2] = [FAN, PAYBACK];
     /// Charts a run draws only when its world has what they show, as (PNG, SVG):
     /// `finance.png` for a finance section.
     pub const RUN_EXTRA_CHARTS: [(&str, &str); 1] = [(FINANCE_PNG, FINANCE_SVG)];
     /// [`RUN_CHARTS`] as SVG.
-    pub const RUN_CHARTS_SVG: [&str; 4] = [POWER_SVG, REVENUE_SVG, CASH_SVG, TIMELINE_SVG];
+    pub const RUN_CHARTS_SVG: [&str; 5] =
+        [POWER_SVG, REVENUE_SVG, CASH_SVG, TIMELINE_SVG, MARKET_SVG];
     /// [`SWEEP_CHARTS`] as SVG.
     pub const SWEEP_CHARTS_SVG: [&str; 2] = [FAN_SVG, PAYBACK_SVG];
     /// Every file a run's folder may hold (charts in the formats asked for).
-    pub const RUN: [&str; 15] = [
+    pub const RUN: [&str; 17] = [
         LEDGER,
         EVENTS,
         SUMMARY,
@@ -116,11 +122,13 @@ pub mod names {
         REVENUE,
         CASH,
         TIMELINE,
+        MARKET_PNG,
         FINANCE_PNG,
         POWER_SVG,
         REVENUE_SVG,
         CASH_SVG,
         TIMELINE_SVG,
+        MARKET_SVG,
         FINANCE_SVG,
         RELIABILITY,
         REPORT_HTML,

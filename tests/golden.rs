@@ -16,7 +16,13 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 const TEXT_RUN: [&str; 3] = ["ledger.csv", "events.csv", "summary.json"];
-const PNG_RUN: [&str; 4] = ["power.png", "revenue.png", "cash.png", "timeline.png"];
+const PNG_RUN: [&str; 5] = [
+    "power.png",
+    "revenue.png",
+    "cash.png",
+    "timeline.png",
+    "market.png",
+];
 /// Run charts drawn only for worlds that have what they show (digested when present).
 const PNG_RUN_EXTRA: [&str; 1] = ["finance.png"];
 const TEXT_SWEEP: [&str; 3] = ["runs.csv", "percentiles.csv", "summary.json"];

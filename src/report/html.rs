@@ -59,6 +59,9 @@ fn caption(stem: &str) -> &'static str {
         "cash" => {
             "Cumulative cash: equity cash (and project cash when the world borrows), with the payback month and the peak equity need marked."
         }
+        "market" => {
+            "Mining market: network hashrate (and the exogenous path beside a supply model), hashprice against each site fleet's cash break-even, and BTC price."
+        }
         "finance" => {
             "Sources and uses: equity, debt and tenant money against capex paid, the debt balance, and DSCR against its covenant."
         }
