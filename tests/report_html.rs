@@ -65,13 +65,13 @@ fn a_run_report_holds_every_section_the_charts_and_the_sources() {
             "section {id}"
         );
     }
-    for chart in ["power", "revenue", "cash", "timeline"] {
+    for chart in ["power", "revenue", "cash", "timeline", "market"] {
         assert!(
             html.contains(&format!("id=\"chart-{chart}\"")),
             "chart {chart}"
         );
     }
-    assert_eq!(html.matches("<svg").count(), 4);
+    assert_eq!(html.matches("<svg").count(), 5);
     assert!(html.contains("<details>"), "the ledger is collapsible");
     assert!(html.contains("@media print"));
     // The lease rate's row carries its source comment from the RON file.
