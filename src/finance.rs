@@ -351,6 +351,22 @@ pub struct FinanceResult {
     pub summary: FinanceSummary,
 }
 
+impl FinanceResult {
+    /// Cumulative equity cash at each month end without the exit at the horizon
+    /// (terminal value, less the debt repaid from it): the cash the owner has put in or
+    /// taken out along the way, as `cash.png` and the equity fan draw it.
+    pub fn cumulative_equity_cash_before_exit_usd(&self) -> Vec<f64> {
+        let mut c = 0.0;
+        self.rows
+            .iter()
+            .map(|r| {
+                c += r.levered_cash_flow_usd - r.terminal_value_usd + r.exit_repayment_usd;
+                c
+            })
+            .collect()
+    }
+}
+
 /// Every contract's schedule over the horizon.
 struct Contracts {
     leases: Vec<LeaseSchedule>,

@@ -35,6 +35,11 @@ pub mod names {
     pub const CASH: &str = "cash.png";
     /// A run's Gantt chart.
     pub const TIMELINE: &str = "timeline.png";
+    /// A run's mining market: network hashrate, hashprice against the site fleets'
+    /// break-evens, and BTC price.
+    pub const MARKET_PNG: &str = "market.png";
+    /// A run's sources and uses of cash, debt and DSCR (worlds with a finance section).
+    pub const FINANCE_PNG: &str = "finance.png";
     /// A sweep's one line per run.
     pub const RUNS: &str = "runs.csv";
     /// A sweep's monthly P10/P50/P90.
@@ -79,6 +84,10 @@ pub mod names {
     pub const CASH_SVG: &str = "cash.svg";
     /// `timeline.png` as SVG.
     pub const TIMELINE_SVG: &str = "timeline.svg";
+    /// `market.png` as SVG.
+    pub const MARKET_SVG: &str = "market.svg";
+    /// `finance.png` as SVG.
+    pub const FINANCE_SVG: &str = "finance.svg";
     /// `fan.png` as SVG.
     pub const FAN_SVG: &str = "fan.svg";
     /// `payback.png` as SVG.
@@ -99,15 +108,19 @@ pub mod names {
     pub const REPORT_HTML: &str = "report.html";
 
     /// The charts of a single run, in drawing order.
-    pub const RUN_CHARTS: [&str; 4] = [POWER, REVENUE, CASH, TIMELINE];
+    pub const RUN_CHARTS: [&str; 5] = [POWER, REVENUE, CASH, TIMELINE, MARKET_PNG];
     /// The charts of a sweep, in drawing order.
     pub const SWEEP_CHARTS: [&str; 2] = [FAN, PAYBACK];
+    /// Charts a run draws only when its world has what they show, as (PNG, SVG):
+    /// `finance.png` for a finance section.
+    pub const RUN_EXTRA_CHARTS: [(&str, &str); 1] = [(FINANCE_PNG, FINANCE_SVG)];
     /// [`RUN_CHARTS`] as SVG.
-    pub const RUN_CHARTS_SVG: [&str; 4] = [POWER_SVG, REVENUE_SVG, CASH_SVG, TIMELINE_SVG];
+    pub const RUN_CHARTS_SVG: [&str; 5] =
+        [POWER_SVG, REVENUE_SVG, CASH_SVG, TIMELINE_SVG, MARKET_SVG];
     /// [`SWEEP_CHARTS`] as SVG.
     pub const SWEEP_CHARTS_SVG: [&str; 2] = [FAN_SVG, PAYBACK_SVG];
     /// Every file a run's folder may hold (charts in the formats asked for).
-    pub const RUN: [&str; 13] = [
+    pub const RUN: [&str; 17] = [
         LEDGER,
         EVENTS,
         SUMMARY,
@@ -115,10 +128,14 @@ pub mod names {
         REVENUE,
         CASH,
         TIMELINE,
+        MARKET_PNG,
+        FINANCE_PNG,
         POWER_SVG,
         REVENUE_SVG,
         CASH_SVG,
         TIMELINE_SVG,
+        MARKET_SVG,
+        FINANCE_SVG,
         RELIABILITY,
         REPORT_HTML,
     ];
@@ -664,6 +681,11 @@ mod tests {
             assert_eq!(g.len(), group.len(), "{group:?} repeats a name");
         }
         assert!(names::RUN_CHARTS.iter().all(|n| names::RUN.contains(n)));
+        assert!(
+            names::RUN_EXTRA_CHARTS
+                .iter()
+                .all(|(p, s)| names::RUN.contains(p) && names::RUN.contains(s))
+        );
         assert!(names::SWEEP_CHARTS.iter().all(|n| names::SWEEP.contains(n)));
         assert!(names::RUN_CHARTS_SVG.iter().all(|n| names::RUN.contains(n)));
         assert!(

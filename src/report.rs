@@ -20,9 +20,11 @@ mod axes;
 mod cash;
 mod compare;
 mod fan;
+mod finance_chart;
 pub(crate) mod fonts;
 mod frame;
 mod legend;
+mod market;
 mod marks;
 mod months;
 mod palette;
@@ -51,9 +53,9 @@ use frame::Chart;
 use std::path::{Path, PathBuf};
 
 /// File names of the run charts as (PNG, SVG), in drawing order.
-fn run_chart_files() -> [(&'static str, &'static str); 4] {
+fn run_chart_files() -> [(&'static str, &'static str); 5] {
     let (png, svg) = (names::RUN_CHARTS, names::RUN_CHARTS_SVG);
-    [0, 1, 2, 3].map(|i| (png[i], svg[i]))
+    [0, 1, 2, 3, 4].map(|i| (png[i], svg[i]))
 }
 
 /// Prepares a chart (only when some format is asked for) and adds its files, named
@@ -81,11 +83,16 @@ fn add_chart<C: Chart>(
 /// at all for [`ChartFormat::None`].
 pub fn run_charts(s: &Scenario, r: &RunResult, opts: &ChartOptions) -> Result<ExtraFiles> {
     let mut out = ExtraFiles::new();
-    let [power, revenue, cash, timeline] = run_chart_files();
+    let [power, revenue, cash, timeline, market] = run_chart_files();
     add_chart(&mut out, power, opts, || Ok(power::prepare(s, r)))?;
     add_chart(&mut out, revenue, opts, || Ok(revenue::prepare(s, r)))?;
     add_chart(&mut out, cash, opts, || Ok(cash::prepare(s, r)))?;
     add_chart(&mut out, timeline, opts, || Ok(timeline::prepare(s, r)))?;
+    add_chart(&mut out, market, opts, || Ok(market::prepare(s, r)))?;
+    let [finance] = names::RUN_EXTRA_CHARTS;
+    if let (Some(_), Some(f)) = (&s.finance, &r.finance) {
+        add_chart(&mut out, finance, opts, || Ok(finance_chart::prepare(s, f)))?;
+    }
     Ok(out)
 }
 

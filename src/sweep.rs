@@ -158,6 +158,10 @@ pub struct Aggregate {
     /// otherwise, so other worlds' files are unchanged).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finance: Option<FinanceStats>,
+    /// Cumulative equity cash per month before the exit at the horizon, USD, for worlds
+    /// with a `finance` section (the equity fan); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cumulative_equity_cash_usd: Option<Vec<Sketch>>,
 }
 
 impl Aggregate {
@@ -179,6 +183,7 @@ impl Aggregate {
                 .finance
                 .as_ref()
                 .map(|f| FinanceStats::new(f.equity_hurdle_per_year)),
+            cumulative_equity_cash_usd: s.finance.as_ref().map(|_| vec![Sketch::new(); n]),
         }
     }
 
@@ -203,6 +208,14 @@ impl Aggregate {
         }
         if let (Some(stats), Some(f)) = (self.finance.as_mut(), r.finance.as_ref()) {
             stats.add(&f.summary);
+        }
+        if let (Some(eq), Some(f)) = (&mut self.cumulative_equity_cash_usd, &r.finance) {
+            for (k, v) in eq
+                .iter_mut()
+                .zip(f.cumulative_equity_cash_before_exit_usd())
+            {
+                k.add(v);
+            }
         }
         self.runs += 1;
     }
@@ -246,6 +259,18 @@ impl Aggregate {
         if let (Some(a), Some(b)) = (&mut self.reliability, &o.reliability) {
             a.merge(b)?;
         }
+        match (
+            &mut self.cumulative_equity_cash_usd,
+            &o.cumulative_equity_cash_usd,
+        ) {
+            (Some(a), Some(b)) => {
+                for (x, y) in a.iter_mut().zip(b) {
+                    x.merge(y).ok_or_else(overflow)?;
+                }
+            }
+            (None, None) => {}
+            _ => return Err("cannot merge a sweep with equity cash and one without".into()),
+        }
         self.runs = self.runs.checked_add(o.runs).ok_or_else(overflow)?;
         match (self.finance.as_mut(), o.finance.as_ref()) {
             (Some(a), Some(b)) => a.merge(b).ok_or_else(overflow)?,
@@ -272,11 +297,19 @@ impl Aggregate {
                 return Err(format!("{what} has {len} entries for {n} months"));
             }
         }
+        let equity = self.cumulative_equity_cash_usd.as_deref().unwrap_or(&[]);
+        if self.cumulative_equity_cash_usd.is_some() && equity.len() != n {
+            let len = equity.len();
+            return Err(format!(
+                "cumulative_equity_cash_usd has {len} entries for {n} months"
+            ));
+        }
         let sketches = self
             .cumulative_cash_usd
             .iter()
             .chain(&self.gpu_it_mw)
             .chain(&self.revenue_usd)
+            .chain(equity)
             .chain([&self.npv_usd, &self.months_waited]);
         for k in sketches {
             if !k.is_consistent() || k.count() != self.runs {

@@ -16,7 +16,15 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 const TEXT_RUN: [&str; 3] = ["ledger.csv", "events.csv", "summary.json"];
-const PNG_RUN: [&str; 4] = ["power.png", "revenue.png", "cash.png", "timeline.png"];
+const PNG_RUN: [&str; 5] = [
+    "power.png",
+    "revenue.png",
+    "cash.png",
+    "timeline.png",
+    "market.png",
+];
+/// Run charts drawn only for worlds that have what they show (digested when present).
+const PNG_RUN_EXTRA: [&str; 1] = ["finance.png"];
 const TEXT_SWEEP: [&str; 3] = ["runs.csv", "percentiles.csv", "summary.json"];
 const PNG_SWEEP: [&str; 2] = ["fan.png", "payback.png"];
 
@@ -101,7 +109,12 @@ fn run_case(world: &str, seed: Option<&str>) {
         Some(s) => format!("{world}-seed{s}"),
         None => format!("{world}-median"),
     };
-    check(&case, &out, &TEXT_RUN, &PNG_RUN);
+    let pngs: Vec<&str> = PNG_RUN
+        .iter()
+        .chain(PNG_RUN_EXTRA.iter().filter(|f| out.join(f).exists()))
+        .copied()
+        .collect();
+    check(&case, &out, &TEXT_RUN, &pngs);
 }
 
 macro_rules! golden_runs {

@@ -44,7 +44,7 @@ async fn an_edit_round_trips_to_the_library_and_downloads_a_world_that_loads() {
         npv < base.summary.npv_usd,
         "a lower lease rate lowers the NPV"
     );
-    assert_eq!(view["charts"].as_array().unwrap().len(), 4);
+    assert_eq!(view["charts"].as_array().unwrap().len(), 5);
     assert!(
         view["charts"][0]["svg"]
             .as_str()

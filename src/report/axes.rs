@@ -9,6 +9,7 @@ use super::frame::{Area, Scale, text_width};
 use super::palette;
 use crate::calendar::{Calendar, Day};
 use anyhow::Result;
+use plotters::chart::DualCoordChartContext;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
@@ -181,6 +182,25 @@ pub(crate) struct ValueAxis<'f> {
     pub(crate) fmt: &'f dyn Fn(&f64) -> String,
 }
 
+/// Width of a value axis's label area: its widest label plus room for its title.
+fn value_label_width<DB: DrawingBackend>(
+    area: &Area<DB>,
+    k: Scale,
+    range: &Range<f64>,
+    fmt: &dyn Fn(&f64) -> String,
+) -> i32 {
+    let widest = [range.start, range.end, (range.start + range.end) / 2.0]
+        .iter()
+        .map(|v| {
+            area.estimate_text_size(&fmt(v), &k.tick())
+                .map(|(w, _)| w as i32)
+                .unwrap_or(0)
+        })
+        .max()
+        .unwrap_or(0);
+    widest + k.px(60.0)
+}
+
 /// Builds a chart with months on x and `y` on the value axis, and draws its mesh;
 /// `right` pixels are left right of the plot (room for end-of-line labels).
 pub(crate) fn month_chart<'a, DB: DrawingBackend>(
@@ -193,29 +213,97 @@ pub(crate) fn month_chart<'a, DB: DrawingBackend>(
 where
     DB::ErrorType: 'static,
 {
+    let (fmt, desc) = (y.fmt, y.desc);
+    let mut chart = month_chart_unmeshed(area, k, cal, y, right, 0)?;
+    draw_month_mesh(&mut chart, k, cal, fmt, desc)?;
+    Ok(chart)
+}
+
+/// A month chart with a second value axis on the right.
+pub(crate) type DualMonthChart<'a, DB> = DualCoordChartContext<
+    'a,
+    DB,
+    Cartesian2d<Ticked, RangedCoordf64>,
+    Cartesian2d<RangedCoordf64, RangedCoordf64>,
+>;
+
+/// Builds a month chart with `y` on the left and `y2` on the right, and draws both axes.
+pub(crate) fn dual_month_chart<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    k: Scale,
+    cal: &Calendar,
+    y: ValueAxis,
+    y2: ValueAxis,
+) -> Result<DualMonthChart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let range2 = chartable(y2.range)?;
+    let w2 = value_label_width(area, k, &range2, y2.fmt);
+    let (fmt, desc) = (y.fmt, y.desc);
+    let chart = month_chart_unmeshed(area, k, cal, y, k.px(16.0), w2)?;
+    let months = chart.x_range().end;
+    // The right label area passes to the secondary axis here, so the primary mesh
+    // drawn after it labels the left side only.
+    let mut chart = chart.set_secondary_coord(0.0..months, range2);
+    draw_month_mesh(&mut chart, k, cal, fmt, desc)?;
+    chart
+        .configure_secondary_axes()
+        .axis_style(palette::AXIS.stroke_width(k.px(2.0) as u32))
+        .label_style(k.tick())
+        .axis_desc_style(k.axis())
+        .y_label_formatter(y2.fmt)
+        .y_labels(9)
+        .y_desc(y2.desc)
+        .set_all_tick_mark_size(k.px(6.0))
+        .draw()?;
+    Ok(chart)
+}
+
+/// The chart of [`month_chart`] before its mesh is drawn, with `right_labels` pixels
+/// of label area for a right-hand axis.
+fn month_chart_unmeshed<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    k: Scale,
+    cal: &Calendar,
+    y: ValueAxis,
+    right: i32,
+    right_labels: i32,
+) -> Result<MonthChart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
     let range = chartable(y.range)?;
-    let y_label_w = {
-        let widest = [range.start, range.end, (range.start + range.end) / 2.0]
-            .iter()
-            .map(|v| {
-                area.estimate_text_size(&(y.fmt)(v), &k.tick())
-                    .map(|(w, _)| w as i32)
-                    .unwrap_or(0)
-            })
-            .max()
-            .unwrap_or(0);
-        widest + k.px(60.0)
-    };
+    let y_label_w = value_label_width(area, k, &range, y.fmt);
     // MonthAxis assumes the default right margin; count any extra as label area.
-    let axis = MonthAxis::new(area, k, cal, y_label_w + (right - k.px(40.0)).max(0))?;
-    let mut chart = ChartBuilder::on(area)
+    let axis = MonthAxis::new(
+        area,
+        k,
+        cal,
+        y_label_w + right_labels + (right - k.px(40.0)).max(0),
+    )?;
+    Ok(ChartBuilder::on(area)
         .margin_left(k.px(16.0))
         .margin_right(right)
         .margin_top(k.px(6.0))
         .margin_bottom(k.px(16.0))
         .x_label_area_size(k.x_label_area())
         .y_label_area_size(y_label_w)
-        .build_cartesian_2d(axis.coord(), range)?;
+        .right_y_label_area_size(right_labels)
+        .build_cartesian_2d(axis.coord(), range)?)
+}
+
+/// Draws a month chart's grid, month axis and value axis.
+fn draw_month_mesh<DB: DrawingBackend>(
+    chart: &mut MonthChart<DB>,
+    k: Scale,
+    cal: &Calendar,
+    fmt: &dyn Fn(&f64) -> String,
+    desc: &str,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
     let x_fmt = |x: &f64| month_label(cal, *x);
     chart
         .configure_mesh()
@@ -226,14 +314,14 @@ where
         .y_label_style(k.tick())
         .axis_desc_style(k.axis())
         .x_label_formatter(&x_fmt)
-        .y_label_formatter(y.fmt)
+        .y_label_formatter(fmt)
         .y_labels(9)
         .y_max_light_lines(1)
         .x_desc("Month (YYYY-MM)")
-        .y_desc(y.desc)
+        .y_desc(desc)
         .set_all_tick_mark_size(k.px(6.0))
         .draw()?;
-    Ok(chart)
+    Ok(())
 }
 
 /// Draws the horizontal zero line across a month chart.

@@ -1,5 +1,14 @@
 //! `cash.png`: cumulative cash at each month end, the zero line, the payback month and
-//! the lowest point (the most cash the plan needs up front).
+//! the peak equity need (the lowest point: the most cash the owner must put up).
+//!
+//! A world with a `finance` section is drawn from the finance ledger: the equity
+//! (levered) line, and the project (unlevered) line beside it when debt was drawn, on
+//! the basis of the finance summary's IRRs and NPVs. The exit at the horizon (terminal
+//! value, less debt it repays) is left off the lines and stated in the subtitle: it is a
+//! valuation, not cash the owner holds along the way, and drawn it would flatten every
+//! other month. A world without one has no debt, so its owner funds every dollar below
+//! zero: project cash is equity cash, and one line with that name is what a reader
+//! should see (two identical lines would suggest a difference that is not there).
 
 use super::axes::{MonthChart, ValueAxis, cash_range, month_chart, month_label, zero_line};
 use super::frame::{Area, Chart, Heading, Scale};
@@ -9,6 +18,8 @@ use super::palette::{self, Series};
 use super::text::{usd, usd_fmt};
 use crate::calendar::Calendar;
 use crate::engine::RunResult;
+use crate::finance::FinanceResult;
+use crate::finance::returns::payback_index;
 use crate::scenario::Scenario;
 use anyhow::Result;
 use plotters::prelude::*;
@@ -42,43 +53,96 @@ pub struct CashChart {
     pub calendar: Calendar,
     /// Value axis, USD.
     pub y_usd: Range<f64>,
-    /// `(0, 0)` at the start, then month `m`'s closing balance at `m + 1`.
+    /// Equity cash: `(0, 0)` at the start, then month `m`'s closing balance at `m + 1`.
     pub points: Vec<(f64, f64)>,
-    /// The line clipped to ≥ 0, with its zero crossings (the green area).
+    /// Project (unlevered) cash, same layout, when it differs from equity cash (debt).
+    pub project: Option<Vec<(f64, f64)>>,
+    /// The equity line clipped to ≥ 0, with its zero crossings (the green area).
     pub above_zero: Vec<(f64, f64)>,
-    /// The line clipped to ≤ 0, with its zero crossings (the red area).
+    /// The equity line clipped to ≤ 0, with its zero crossings (the red area).
     pub below_zero: Vec<(f64, f64)>,
-    /// Where the line crosses zero in the payback month.
+    /// Where the equity line crosses zero in the payback month.
     pub payback: Option<Marker>,
-    /// The lowest balance, when below zero before the horizon's end.
+    /// The peak equity need (lowest balance), when below zero before the horizon's end.
     pub lowest: Option<Callout>,
     /// The final balance.
     pub end: Option<Callout>,
 }
 
+/// The lines a run's cash chart draws, USD at each month end.
+struct CashLines {
+    /// Equity cash.
+    equity: Vec<f64>,
+    /// Project cash, when it differs from equity cash.
+    project: Option<Vec<f64>>,
+    /// Index of the payback month of the equity line.
+    payback: Option<usize>,
+}
+
+/// `(0, 0)`, then value `m` at `m + 1`.
+fn month_end_points(v: &[f64]) -> Vec<(f64, f64)> {
+    std::iter::once((0.0, 0.0))
+        .chain(v.iter().enumerate().map(|(m, &c)| (m as f64 + 1.0, c)))
+        .collect()
+}
+
+/// Running sums of `f` over the finance rows.
+fn running(f: &FinanceResult, flow: impl Fn(&crate::finance::FinanceRow) -> f64) -> Vec<f64> {
+    f.rows
+        .iter()
+        .scan(0.0, |c, r| {
+            *c += flow(r);
+            Some(*c)
+        })
+        .collect()
+}
+
+/// Equity and project cash from the finance ledger, without the exit at the horizon
+/// (terminal value in, debt repaid from it out). Project cash is drawn only when debt
+/// was drawn: without it the two lines differ by nothing a reader decides on.
+fn finance_lines(f: &FinanceResult) -> CashLines {
+    let equity = f.cumulative_equity_cash_before_exit_usd();
+    let has_debt = f.rows.iter().any(|r| r.debt_draws_usd > 0.0);
+    let project =
+        has_debt.then(|| running(f, |r| r.unlevered_cash_flow_usd - r.terminal_value_usd));
+    CashLines {
+        payback: payback_index(&equity),
+        equity,
+        project,
+    }
+}
+
 /// Prepares `cash.png` from a run.
 pub fn prepare(s: &Scenario, r: &RunResult) -> CashChart {
-    let l = &r.ledger;
-    // Point m + 1 is the end of month m; the run starts at zero.
-    let points: Vec<(f64, f64)> = std::iter::once((0.0, 0.0))
-        .chain(
-            l.iter()
-                .enumerate()
-                .map(|(m, row)| (m as f64 + 1.0, row.cumulative_cash_usd)),
-        )
-        .collect();
-    let hi = points.iter().map(|p| p.1).fold(0.0, f64::max);
-    let lo = points.iter().map(|p| p.1).fold(0.0, f64::min);
-    let payback = r.summary.payback_month.and_then(|month| {
-        let i = s.calendar.index_of(month)? as usize;
-        Some(Marker {
-            x: zero_crossing(points[i], points[i + 1]),
-            label: format!("Payback {month}"),
-            colour: Series::Payback.colour(),
-        })
+    let lines = match (&s.finance, &r.finance) {
+        (Some(_), Some(f)) => finance_lines(f),
+        _ => CashLines {
+            equity: r.ledger.iter().map(|row| row.cumulative_cash_usd).collect(),
+            project: None,
+            payback: r
+                .summary
+                .payback_month
+                .and_then(|m| s.calendar.index_of(m))
+                .map(|i| i as usize),
+        },
+    };
+    let points = month_end_points(&lines.equity);
+    let project = lines.project.as_deref().map(month_end_points);
+    let all = points.iter().chain(project.iter().flatten());
+    let hi = all.clone().map(|p| p.1).fold(0.0, f64::max);
+    let lo = all.map(|p| p.1).fold(0.0, f64::min);
+    let label = if r.finance.is_some() && s.finance.is_some() {
+        "Equity payback"
+    } else {
+        "Payback"
+    };
+    let payback = lines.payback.map(|i| Marker {
+        x: zero_crossing(points[i], points[i + 1]),
+        label: format!("{label} {}", s.calendar.label(i as u32)),
+        colour: Series::Payback.colour(),
     });
     CashChart {
-        heading: heading(s, r),
+        heading: heading(s, r, &lines),
         calendar: s.calendar.clone(),
         y_usd: cash_range(lo, hi),
         above_zero: crossings(&points, true),
@@ -87,35 +151,59 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> CashChart {
         lowest: lowest(&s.calendar, &points),
         end: end(&points),
         points,
+        project,
     }
 }
 
-fn heading(s: &Scenario, r: &RunResult) -> Heading {
-    let mut legend = vec![
-        LegendEntry::line("Cumulative cash (net of capex)", palette::TEXT),
+fn heading(s: &Scenario, r: &RunResult, lines: &CashLines) -> Heading {
+    let fin = s.finance.as_ref().and(r.finance.as_ref());
+    let main = match (fin, &lines.project) {
+        (None, _) => "Cumulative cash = equity cash (no debt in this world)",
+        (Some(_), None) => "Cumulative equity cash = project cash (no debt drawn)",
+        (Some(_), Some(_)) => "Cumulative equity (levered) cash",
+    };
+    let mut legend = vec![LegendEntry::line(main, palette::TEXT)];
+    if lines.project.is_some() {
+        legend.push(LegendEntry::line(
+            "Cumulative project (unlevered) cash",
+            Series::ProjectCash.colour(),
+        ));
+    }
+    legend.extend([
         LegendEntry::fill(
-            "Above zero",
+            "Equity cash above zero",
             tint(Series::CashPositive.colour(), AREA_ALPHA),
         ),
         LegendEntry::fill(
-            "Below zero",
+            "Equity cash below zero",
             tint(Series::CashNegative.colour(), AREA_ALPHA),
         ),
-    ];
-    if r.summary.payback_month.is_some() {
+    ]);
+    if lines.payback.is_some() {
         legend.push(LegendEntry::dashed("Payback", Series::Payback.colour()));
     }
-    let payback = match r.summary.payback_month {
-        Some(m) => format!("payback {m}"),
+    let payback = match lines.payback {
+        Some(i) => format!("payback {}", s.calendar.label(i as u32)),
         None => "no payback within the horizon".to_string(),
     };
-    Heading {
-        title: format!("{} — cumulative cash", s.name),
-        subtitle: format!(
+    let subtitle = match fin {
+        None => format!(
             "Running sum of revenue − energy − opex − capex at each month end; {payback}; \
              NPV {}",
             usd(r.summary.npv_usd)
         ),
+        Some(f) => format!(
+            "From the finance ledger at each month end, after tax, debt service and \
+             tenant money; the exit at the horizon (terminal value {}, less debt repaid \
+             from it) is not drawn; equity {payback}; NPV project {}, equity {}",
+            usd(f.summary.terminal_value_usd),
+            usd(f.summary.unlevered_npv_usd),
+            usd(f.summary.levered_npv_usd)
+        ),
+    };
+    Heading {
+        title: format!("{} — cumulative cash", s.name),
+        subtitle,
         legend,
     }
 }
@@ -130,8 +218,8 @@ fn zero_crossing((x0, c0): (f64, f64), (x1, c1): (f64, f64)) -> f64 {
     }
 }
 
-/// The lowest point, if below zero and before the last point; its text faces the
-/// middle of the chart.
+/// The lowest point (the peak equity need, as a positive amount), if below zero and
+/// before the last point; its text faces the middle of the chart.
 fn lowest(cal: &Calendar, pts: &[(f64, f64)]) -> Option<Callout> {
     let months = f64::from(cal.months());
     let &(x, v) = pts
@@ -141,7 +229,11 @@ fn lowest(cal: &Calendar, pts: &[(f64, f64)]) -> Option<Callout> {
     Some(Callout {
         x,
         usd: v,
-        text: format!("Lowest {} ({})", usd(v), month_label(cal, x - 1.0)),
+        text: format!(
+            "Peak equity need {} ({})",
+            usd(-v),
+            month_label(cal, x - 1.0)
+        ),
         text_right: x <= months * 0.8,
         above: false,
     })
@@ -207,6 +299,12 @@ impl Chart for CashChart {
             ))?;
         }
         zero_line(&mut chart, k, f64::from(self.calendar.months()))?;
+        if let Some(p) = &self.project {
+            chart.draw_series(LineSeries::new(
+                p.clone(),
+                Series::ProjectCash.colour().stroke_width(k.px(3.0) as u32),
+            ))?;
+        }
         chart.draw_series(LineSeries::new(
             self.points.clone(),
             palette::TEXT.stroke_width(k.px(3.0) as u32),
@@ -308,7 +406,7 @@ mod tests {
         let low = lowest(&cal, &pts).unwrap();
         assert_eq!((low.x, low.usd), (1.0, -3e6));
         // The point at x = 1 is the close of month 0.
-        assert_eq!(low.text, "Lowest -$3.0M (2026-01)");
+        assert_eq!(low.text, "Peak equity need $3.0M (2026-01)");
         assert!(low.text_right);
         let end = end(&pts).unwrap();
         assert_eq!(
@@ -347,5 +445,52 @@ mod tests {
         let payback = c.payback.unwrap();
         let month = s.calendar.label(payback.x.floor() as u32);
         assert_eq!(Some(month), r.summary.payback_month);
+        // No finance section: one line, and it is the ledger's cumulative cash.
+        assert!(c.project.is_none());
+        assert_eq!(c.points.len(), r.ledger.len() + 1);
+        assert_eq!(c.points[3].1, r.ledger[2].cumulative_cash_usd);
+    }
+
+    #[test]
+    fn the_financed_run_labels_its_peak_equity_need_as_the_summary_does() {
+        let s = crate::load("worlds/financed.ron").unwrap();
+        let r = crate::run(&s, None).unwrap();
+        let f = r.finance.as_ref().unwrap();
+        let c = prepare(&s, &r);
+        let project = c.project.as_ref().expect("the financed world draws debt");
+        // Before the last month no exit is in the flows: the lines are the ledger's.
+        for (m, row) in f.rows.iter().enumerate().take(f.rows.len() - 1) {
+            assert!((c.points[m + 1].1 - row.cumulative_equity_cash_usd).abs() < 1e-6);
+        }
+        let unlevered: f64 = f.rows[..10].iter().map(|r| r.unlevered_cash_flow_usd).sum();
+        assert!((project[10].1 - unlevered).abs() < 1e-6);
+        // The exit is left off: the last step is the last month's flow without it.
+        let last = f.rows.last().unwrap();
+        let n = f.rows.len();
+        let step = c.points[n].1 - c.points[n - 1].1;
+        let flow = last.levered_cash_flow_usd - last.terminal_value_usd + last.exit_repayment_usd;
+        assert!((step - flow).abs() < 1e-6);
+        // The callout is the finance summary's peak equity need, at the lowest month.
+        let low = c.lowest.as_ref().unwrap();
+        assert!((-low.usd - f.summary.peak_equity_need_usd).abs() < 1e-6);
+        let m = (0..n - 1)
+            .min_by(|&a, &b| {
+                let (x, y) = (&f.rows[a], &f.rows[b]);
+                x.cumulative_equity_cash_usd
+                    .total_cmp(&y.cumulative_equity_cash_usd)
+            })
+            .unwrap();
+        let want = format!(
+            "Peak equity need {} ({})",
+            usd(f.summary.peak_equity_need_usd),
+            s.calendar.label(m as u32)
+        );
+        assert_eq!(low.text, want);
+        for p in c.points.iter().chain(project) {
+            assert!(c.y_usd.contains(&p.1), "{p:?} outside {:?}", c.y_usd);
+        }
+        // Equity payback is the finance summary's when the exit does not decide it.
+        let pb = c.payback.as_ref().unwrap();
+        assert_eq!(Some(pb.x.floor() as usize), f.summary.equity_payback_month);
     }
 }

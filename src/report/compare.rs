@@ -1,13 +1,13 @@
 //! `compare.png`: each world's median cumulative cash, with its P10–P90 band when the
 //! worlds were swept, on one month axis (the union of the worlds' months).
 
-use super::axes::{ValueAxis, cash_range, month_chart, zero_line};
-use super::frame::{Area, Chart, Heading, Scale, widest};
+use super::axes::{cash_range, zero_line};
+use super::frame::{Area, Chart, Heading, Scale};
 use super::legend::{LegendEntry, tint};
 use super::marks::{EndLabel, draw_end_labels};
-use super::months::{align_months, cash_points};
+use super::months::{align_months, cash_month_chart, cash_points};
 use super::palette;
-use super::text::{usd, usd_fmt};
+use super::text::usd;
 use crate::calendar::Calendar;
 use crate::compare::CashPath;
 use anyhow::Result;
@@ -134,14 +134,13 @@ impl Chart for CompareChart {
         DB::ErrorType: 'static,
     {
         let area = self.heading.draw(root, k)?;
-        let texts: Vec<String> = self.end_labels.iter().map(|l| l.text.clone()).collect();
-        let right = widest(&area, &texts, &k.note()) + k.px(24.0);
-        let y = ValueAxis {
-            range: self.y_usd.clone(),
-            desc: "Cumulative cash (USD)",
-            fmt: &usd_fmt,
-        };
-        let mut chart = month_chart(&area, k, &self.calendar, y, right.max(k.px(40.0)))?;
+        let mut chart = cash_month_chart(
+            &area,
+            k,
+            &self.calendar,
+            self.y_usd.clone(),
+            &self.end_labels,
+        )?;
         for w in &self.worlds {
             if let Some(band) = &w.band {
                 chart.draw_series(std::iter::once(Polygon::new(

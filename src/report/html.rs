@@ -53,12 +53,22 @@ impl Figure {
 fn caption(stem: &str) -> &'static str {
     match stem {
         "power" => {
-            "Power: IT load of ASIC and GPU racks and facility load against the interconnect, month by month."
+            "Power: IT load of ASIC and GPU racks and facility load against the interconnect, month by month, with power curtailed in dear hours and redundancy reserve marked where the world has them."
         }
         "revenue" => "Revenue: mining and GPU revenue per month, with energy cost.",
-        "cash" => "Cumulative cash: discounted and undiscounted, with the payback month marked.",
+        "cash" => {
+            "Cumulative cash: equity cash (and project cash when the world borrows), with the payback month and the peak equity need marked."
+        }
+        "market" => {
+            "Mining market: network hashrate (and the exogenous path beside a supply model), hashprice against each site fleet's cash break-even, and BTC price."
+        }
+        "finance" => {
+            "Sources and uses: equity, debt and tenant money against capex paid, the debt balance, and DSCR against its covenant."
+        }
         "timeline" => "Plan (Gantt): each step's procurement, work and waits on limits.",
-        "fan" => "Cumulative cash across the sweep: P10–P90 band around the P50 path.",
+        "fan" => {
+            "Cumulative cash across the sweep: P10–P90 band around the P50 path (with an equity-cash fan beside it for financed worlds)."
+        }
         "payback" => "Payback month across the sweep: how many runs pay back in each month.",
         "compare" => "Cumulative cash of each world compared (P50, with P10–P90 bands for sweeps).",
         _ => "Chart.",

@@ -3,7 +3,37 @@
 //! As on the single-run charts, month `m` spans `[m, m + 1)` on the x axis, and
 //! cumulative cash at the end of month `m` sits at `m + 1`.
 
+use super::axes::{MonthChart, ValueAxis, month_chart};
+use super::frame::{Area, Scale, widest};
+use super::marks::EndLabel;
+use super::text::usd_fmt;
 use crate::calendar::{Calendar, YearMonth};
+use anyhow::Result;
+use plotters::prelude::*;
+use std::ops::Range;
+
+/// The frame of a cumulative-cash chart across runs or worlds (`fan.png`,
+/// `compare.png`): months on x, cumulative cash in USD on y, and room right of the plot
+/// for `end_labels`.
+pub(crate) fn cash_month_chart<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    k: Scale,
+    cal: &Calendar,
+    y_usd: Range<f64>,
+    end_labels: &[EndLabel],
+) -> Result<MonthChart<'a, DB>>
+where
+    DB::ErrorType: 'static,
+{
+    let texts: Vec<String> = end_labels.iter().map(|l| l.text.clone()).collect();
+    let right = widest(area, &texts, &k.note()) + k.px(24.0);
+    let y = ValueAxis {
+        range: y_usd,
+        desc: "Cumulative cash (USD)",
+        fmt: &usd_fmt,
+    };
+    month_chart(area, k, cal, y, right.max(k.px(40.0)))
+}
 
 /// Months from `a` to `b` (negative when `b` is earlier).
 fn months_between(a: YearMonth, b: YearMonth) -> i64 {

@@ -58,6 +58,24 @@ pub enum Series {
     Band,
     /// Sweeps: runs that never pay back within the horizon.
     NeverPaysBack,
+    /// Project (unlevered) cumulative cash, beside the equity line.
+    ProjectCash,
+    /// Finance: equity put in.
+    Equity,
+    /// Finance: debt drawn, and the debt balance.
+    Debt,
+    /// Finance: tenant capex contributions.
+    Tenant,
+    /// Finance: capex paid (the uses).
+    Capex,
+    /// Finance: trailing-12 DSCR.
+    Dscr,
+    /// Finance: the DSCR covenant level and its breaches.
+    Covenant,
+    /// Power: ASIC power curtailed in dear hours.
+    Curtailed,
+    /// Power: capacity held back by a redundancy scheme (not sellable).
+    Reserve,
 }
 
 impl Series {
@@ -82,6 +100,15 @@ impl Series {
             Series::Energised => RGBColor(0, 158, 115),
             Series::Band => RGBColor(0, 114, 178),
             Series::NeverPaysBack => RGBColor(204, 60, 60),
+            Series::ProjectCash => RGBColor(86, 180, 233),
+            Series::Equity => RGBColor(0, 158, 115),
+            Series::Debt => RGBColor(0, 114, 178),
+            Series::Tenant => RGBColor(230, 159, 0),
+            Series::Capex => RGBColor(34, 34, 34),
+            Series::Dscr => RGBColor(204, 121, 167),
+            Series::Covenant => RGBColor(200, 30, 30),
+            Series::Curtailed => RGBColor(240, 228, 66),
+            Series::Reserve => RGBColor(120, 120, 120),
         }
     }
 }
@@ -125,6 +152,23 @@ mod tests {
             Series::Overhead,
             Series::Interconnect,
             Series::Substations,
+        ];
+        for (i, a) in kinds.iter().enumerate() {
+            for b in &kinds[i + 1..] {
+                assert_ne!(a.colour(), b.colour(), "{a:?} vs {b:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn finance_series_have_distinct_colours() {
+        let kinds = [
+            Series::Equity,
+            Series::Debt,
+            Series::Tenant,
+            Series::Capex,
+            Series::Dscr,
+            Series::Covenant,
         ];
         for (i, a) in kinds.iter().enumerate() {
             for b in &kinds[i + 1..] {

@@ -512,6 +512,7 @@ mod tests {
             runs: 4,
             reliability: None,
             finance: None,
+            cumulative_equity_cash_usd: None,
         };
         let none = Percentiles {
             p10: None,

@@ -1,5 +1,15 @@
 //! `power.png`: stacked ASIC IT, GPU IT and cooling/overhead MW with the interconnect and
 //! substation capacity in service; halvings and the first GPU energisation marked.
+//!
+//! Two things are told apart from headroom (the white gap under the limit lines):
+//! - ASIC power curtailed in dear hours (worlds that price power by the hour), from the
+//!   ledger's `curtailed_mwh` as a month-average MW band at the top of the stack: the
+//!   stack is the load the fleets would draw at a flat price, and the band is the part
+//!   of it not drawn;
+//! - redundancy reserve (worlds with redundancy groups): the capacity each N+1 or 2N
+//!   group keeps for its worst single failure (its members' ratings less what the
+//!   scenario's `sellable_w` rule leaves), as a band under the interconnect line. It is
+//!   installed but cannot be sold.
 
 use super::axes::{ValueAxis, day_x, month_chart, nice_ceiling};
 use super::frame::{Area, Chart, Heading, Scale};
@@ -17,6 +27,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// Opacity of the band of switched-off ASICs.
 const CURTAILED_ALPHA: f64 = 0.3;
+
+/// Opacity of the redundancy-reserve band.
+const RESERVE_ALPHA: f64 = 0.45;
 
 /// One filled layer of the stack: the running total up to and including it, per month.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +73,52 @@ pub struct PowerChart {
     pub substation_label: Option<LineLabel>,
     /// Halvings and the first GPU energisation.
     pub markers: Vec<Marker>,
+    /// Per month, the band of ASIC power curtailed in dear hours as (bottom, top) MW;
+    /// `None` when the world prices power flat or nothing was curtailed.
+    pub price_curtailed_mw: Option<Vec<(f64, f64)>>,
+    /// Capacity held back by redundancy groups, MW; `None` without any.
+    pub reserve_mw: Option<f64>,
+}
+
+/// Month-average MW of ASIC facility power curtailed in dear hours: the ledger's
+/// curtailed MWh over the month's hours.
+fn price_curtailed(l: &[MonthRow]) -> Option<Vec<(f64, f64)>> {
+    let mw: Vec<f64> = l
+        .iter()
+        .map(|m| {
+            let mwh = m.flexibility.map_or(0.0, |f| f.curtailed_mwh);
+            mwh / (f64::from(m.month.days()) * 24.0)
+        })
+        .collect();
+    mw.iter().any(|&x| x > 1e-9).then(|| {
+        l.iter()
+            .zip(&mw)
+            .map(|(m, &c)| {
+                let top = m.facility_mw.max(0.0);
+                ((top - c).max(0.0), top)
+            })
+            .collect()
+    })
+}
+
+/// Capacity the redundancy groups keep for their worst single failure, MW: Σ over
+/// groups of (Σ member ratings − sellable), by the scenario's rule.
+fn reserve(s: &Scenario) -> Option<f64> {
+    use crate::scenario::reliability::sellable_w;
+    let w: u64 = s
+        .reliability
+        .redundancy
+        .iter()
+        .map(|g| {
+            let ratings: Vec<u64> = g
+                .members
+                .iter()
+                .map(|&m| s.equipment_capacity_w(m))
+                .collect();
+            ratings.iter().sum::<u64>() - sellable_w(g.scheme, &ratings)
+        })
+        .sum();
+    (w > 0).then_some(w as f64 / 1e6)
 }
 
 /// Prepares `power.png` from a run.
@@ -83,14 +142,38 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> PowerChart {
             colour: Series::Gpu.colour(),
         });
     }
+    let price_curtailed_mw = price_curtailed(l);
+    let reserve_mw = reserve(s);
+    let mut subtitle = "Monthly average load drawn from the grid, stacked by what draws it; \
+                        switched-off miners draw nothing"
+        .to_string();
+    let mut legend = legend(curtailed);
+    if price_curtailed_mw.is_some() {
+        subtitle.push_str("; the yellow top of the stack was curtailed in dear hours (not drawn)");
+        legend.push(LegendEntry::fill(
+            "ASIC power curtailed in dear hours (not drawn)",
+            Series::Curtailed.colour(),
+        ));
+    }
+    if let Some(r) = reserve_mw {
+        subtitle.push_str(&format!(
+            "; {} MW of redundancy reserve is installed but not sellable, so headroom \
+             ends below it",
+            mw_fmt(&r)
+        ));
+        legend.push(LegendEntry::fill(
+            "Redundancy reserve (N+1 / 2N, not sellable)",
+            tint(Series::Reserve.colour(), RESERVE_ALPHA),
+        ));
+    }
     PowerChart {
         heading: Heading {
             title: format!("{} — site power", s.name),
-            subtitle: "Monthly average load drawn from the grid, stacked by what draws it; \
-                       switched-off miners draw nothing"
-                .into(),
-            legend: legend(curtailed),
+            subtitle,
+            legend,
         },
+        price_curtailed_mw,
+        reserve_mw,
         calendar: s.calendar.clone(),
         y_max_mw: nice_ceiling(top * 1.18),
         layers: layers(l, curtailed),
@@ -237,6 +320,22 @@ impl Chart for PowerChart {
         }
         let months = f64::from(self.calendar.months());
         let ic = self.interconnect_mw;
+        if let Some(bands) = &self.price_curtailed_mw {
+            chart.draw_series(bands.iter().enumerate().filter(|(_, b)| b.1 > b.0).map(
+                |(m, &(lo, hi))| {
+                    Rectangle::new(
+                        [(m as f64, lo), (m as f64 + 1.0, hi)],
+                        Series::Curtailed.colour().filled(),
+                    )
+                },
+            ))?;
+        }
+        if let Some(r) = self.reserve_mw {
+            chart.draw_series(std::iter::once(Rectangle::new(
+                [(0.0, (ic - r).max(0.0)), (months, ic)],
+                Series::Reserve.colour().mix(RESERVE_ALPHA).filled(),
+            )))?;
+        }
         chart.draw_series(LineSeries::new(
             vec![(0.0, ic), (months, ic)],
             Series::Interconnect.colour().stroke_width(k.px(3.0) as u32),
@@ -403,5 +502,60 @@ mod tests {
             line,
             vec![(0.0, 10.0), (1.5, 10.0), (1.5, 25.0), (3.0, 25.0)]
         );
+    }
+
+    #[test]
+    fn price_curtailment_is_the_ledgers_mwh_over_the_months_hours_atop_the_stack() {
+        let s = crate::load("worlds/keep-mining-market.ron").unwrap();
+        let r = crate::run(&s, None).unwrap();
+        let c = prepare(&s, &r);
+        let bands = c.price_curtailed_mw.as_ref().expect("dear hours curtailed");
+        let mut total_mwh = 0.0;
+        for ((lo, hi), row) in bands.iter().zip(&r.ledger) {
+            let hours = f64::from(row.month.days()) * 24.0;
+            let mwh = row.flexibility.unwrap().curtailed_mwh;
+            assert_eq!(*hi, row.facility_mw);
+            // Never below zero: curtailing cannot exceed the load drawn at a flat price.
+            assert!(*lo >= 0.0 && (hi - lo - mwh / hours).abs() < 1e-9);
+            assert!(*hi <= c.y_max_mw);
+            total_mwh += (hi - lo) * hours;
+        }
+        let ledger_mwh: f64 = r
+            .ledger
+            .iter()
+            .map(|m| m.flexibility.unwrap().curtailed_mwh)
+            .sum();
+        assert!((total_mwh - ledger_mwh).abs() < 1e-6 * ledger_mwh.max(1.0));
+        assert!(
+            c.heading
+                .legend
+                .iter()
+                .any(|e| e.label.contains("dear hours"))
+        );
+    }
+
+    #[test]
+    fn redundancy_reserve_is_the_capacity_kept_for_the_worst_failure() {
+        use crate::scenario::reliability::{RedundancySpec, Scheme};
+        let (mut s, r) = teaching();
+        assert_eq!(prepare(&s, &r).reserve_mw, None, "no groups, no reserve");
+        // Three equal transformers (2.5 MVA, real power at the world's power factor):
+        // at N+1 they survive the loss of one, so one rating is held back.
+        let rating_mw = s.transformers[0].capacity_w as f64 / 1e6;
+        assert!((1..3).all(|i| s.transformers[i].capacity_w == s.transformers[0].capacity_w));
+        let members: Vec<EquipmentRef> = (0..3).map(EquipmentRef::Transformer).collect();
+        s.reliability.redundancy.push(RedundancySpec {
+            hall: "A".into(),
+            scheme: Scheme::NPlus1,
+            members: members.clone(),
+            requires_backup: false,
+        });
+        assert_eq!(prepare(&s, &r).reserve_mw, Some(rating_mw));
+        // The same three at 2N: half of the three ratings is kept.
+        s.reliability.redundancy[0].scheme = Scheme::TwoN;
+        let c = prepare(&s, &r);
+        assert_eq!(c.reserve_mw, Some(1.5 * rating_mw));
+        let text = format!("{} MW of redundancy reserve", mw_fmt(&(1.5 * rating_mw)));
+        assert!(c.heading.subtitle.contains(&text), "{}", c.heading.subtitle);
     }
 }
