@@ -378,10 +378,7 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     let sweep_report = sweep.join("report.html");
     let bytes = std::fs::metadata(&sweep_report).unwrap().len();
     assert!(bytes < 5_000_000, "10,000-run report.html is {bytes} bytes");
-    let sweep_charts = std::fs::read_dir(&sweep)
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension() == Some("svg".as_ref()))
-        .count() as u64;
+    let sweep_charts = svg_files(&sweep);
     assert!(sweep_charts >= 2, "the fan and payback charts at least");
     let (_server, url) = serve("worlds/reference.ron");
     let (_browser, port) = chromium(&tmp.path().join("profile"));
@@ -390,7 +387,7 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     // report.html from disk.
     let report = std::fs::canonicalize(out.join("report.html")).unwrap();
     page.goto(&format!("file://{}", report.display())).await;
-    assert_eq!(check_charts(&mut page).await, 4);
+    assert_eq!(check_charts(&mut page).await, svg_files(&out));
     check_page_font(&mut page).await;
     let months = outputs::read(out.join("ledger.csv")).lines().count() as u64 - 1;
     check_ledger_folds_on_screen_and_prints_whole(&mut page, months).await;
@@ -414,8 +411,10 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
 
     // The classroom page: first run drawn, then the lease rate moved.
     page.goto(&url).await;
-    page.wait_for("!!document.getElementById('npv') && document.querySelectorAll('figure.chart svg').length === 4").await;
-    assert_eq!(check_charts(&mut page).await, 4);
+    // The page draws the same run charts `run` writes for this world.
+    let run_charts = svg_files(&out);
+    page.wait_for(&format!("!!document.getElementById('npv') && document.querySelectorAll('figure.chart svg').length === {run_charts}")).await;
+    assert_eq!(check_charts(&mut page).await, run_charts);
     check_page_font(&mut page).await;
     let before = page
         .eval("document.getElementById('npv').textContent")
@@ -445,4 +444,12 @@ async fn report_and_classroom_page_render_in_headless_chromium() {
     let shot = tmp.path().join("classroom.png");
     page.screenshot(&shot).await;
     keep_screenshot(&shot, "classroom.png");
+}
+
+/// How many `.svg` charts a command wrote into `dir`.
+fn svg_files(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("svg".as_ref()))
+        .count() as u64
 }

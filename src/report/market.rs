@@ -129,94 +129,16 @@ fn fleets(s: &Scenario) -> Vec<(String, f64)> {
 
 /// Prepares `market.png` from a run.
 pub fn prepare(s: &Scenario, r: &RunResult) -> MarketChart {
-    let l = &r.ledger;
-    let n = l.len();
-    let median = MarketPath::median(&s.markets, n as u32);
-    let network: Vec<f64> = l.iter().map(|m| m.network_hashrate_eh_s).collect();
-    let endogenous = matches!(s.network.median, NetworkModel::Supply(_));
-    let mut hash_lines = vec![MarketLine {
-        label: if endogenous {
-            "Network hashrate, supply model (this run)".into()
-        } else {
-            "Network hashrate (this run)".into()
-        },
-        colour: Series::Gpu.colour(),
-        dashed: false,
-        points: centred(&network),
-    }];
-    if endogenous {
-        let exo: Vec<f64> = median
-            .network_hashrate_gh_s
-            .iter()
-            .map(|g| g / 1e9)
-            .collect();
-        hash_lines.push(MarketLine {
-            label: "Exogenous growth path (median)".into(),
-            colour: palette_muted(),
-            dashed: true,
-            points: centred(&exo),
-        });
-    }
-    let hp = hashprice(s, r);
-    let mut price_lines = vec![MarketLine {
-        label: "Hashprice".into(),
-        colour: Series::Asic.colour(),
-        dashed: false,
-        points: centred(&hp),
-    }];
-    for (i, (id, j_per_th)) in fleets(s).into_iter().enumerate() {
-        let be: Vec<f64> = median
-            .electricity_usd_per_mwh
-            .iter()
-            .map(|&p| cash_cost_usd_per_ph_day(j_per_th, p))
-            .collect();
-        price_lines.push(MarketLine {
-            label: format!("Break-even {id} ({j_per_th:.1} J/TH at the wall)"),
-            colour: world_colour(i + 1),
-            dashed: true,
-            points: centred(&be),
-        });
-    }
-    let btc: Vec<f64> = l.iter().map(|m| m.btc_price_usd).collect();
+    let median = MarketPath::median(&s.markets, r.ledger.len() as u32);
+    let hash_lines = hashrate_lines(s, r, &median);
+    let price_lines = hashprice_lines(s, r, &median);
+    let btc: Vec<f64> = r.ledger.iter().map(|m| m.btc_price_usd).collect();
     let btc_lines = vec![MarketLine {
         label: "BTC price".into(),
         colour: Series::NetOperating.colour(),
         dashed: false,
         points: centred(&btc),
     }];
-    let values = |lines: &[MarketLine]| -> Vec<f64> {
-        lines
-            .iter()
-            .flat_map(|x| x.points.iter().map(|p| p.1))
-            .filter(|v| v.is_finite())
-            .collect()
-    };
-    let linear = |desc, lines: Vec<MarketLine>| {
-        let hi = values(&lines).into_iter().fold(0.0, f64::max);
-        MarketPanel {
-            desc,
-            y: 0.0..nice_ceiling(hi * 1.1),
-            log: false,
-            usd: true,
-            lines,
-        }
-    };
-    let hash_panel = {
-        let v: Vec<f64> = values(&hash_lines)
-            .into_iter()
-            .filter(|&x| x > 0.0)
-            .collect();
-        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = v.iter().copied().fold(0.0, f64::max);
-        let (lo, hi) = if v.is_empty() { (1.0, 10.0) } else { (lo, hi) };
-        MarketPanel {
-            desc: "Hashrate (EH/s, log)",
-            y: lo.log10().floor()..hi.log10().ceil().max(lo.log10().floor() + 1.0),
-            log: true,
-            usd: false,
-            lines: hash_lines.clone(),
-        }
-    };
     let legend = [&hash_lines, &price_lines, &btc_lines]
         .iter()
         .flat_map(|ls| ls.iter())
@@ -239,11 +161,105 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> MarketChart {
         },
         calendar: s.calendar.clone(),
         panels: [
-            hash_panel,
-            linear("Hashprice ($/PH/s/day)", price_lines),
-            linear("BTC price (USD)", btc_lines),
+            log_panel("Hashrate (EH/s, log)", hash_lines),
+            linear_panel("Hashprice ($/PH/s/day)", price_lines),
+            linear_panel("BTC price (USD)", btc_lines),
         ],
         markers: halvings(s),
+    }
+}
+
+/// The run's network hashrate, and beside a supply model the exogenous path's median.
+fn hashrate_lines(s: &Scenario, r: &RunResult, median: &MarketPath) -> Vec<MarketLine> {
+    let network: Vec<f64> = r.ledger.iter().map(|m| m.network_hashrate_eh_s).collect();
+    let endogenous = matches!(s.network.median, NetworkModel::Supply(_));
+    let mut lines = vec![MarketLine {
+        label: if endogenous {
+            "Network hashrate, supply model (this run)".into()
+        } else {
+            "Network hashrate (this run)".into()
+        },
+        colour: Series::Gpu.colour(),
+        dashed: false,
+        points: centred(&network),
+    }];
+    if endogenous {
+        let exo: Vec<f64> = median
+            .network_hashrate_gh_s
+            .iter()
+            .map(|g| g / 1e9)
+            .collect();
+        lines.push(MarketLine {
+            label: "Exogenous growth path (median)".into(),
+            colour: palette_muted(),
+            dashed: true,
+            points: centred(&exo),
+        });
+    }
+    lines
+}
+
+/// The run's hashprice and each starting fleet's cash break-even at the median price.
+fn hashprice_lines(s: &Scenario, r: &RunResult, median: &MarketPath) -> Vec<MarketLine> {
+    let hp = hashprice(s, r);
+    let mut lines = vec![MarketLine {
+        label: "Hashprice".into(),
+        colour: Series::Asic.colour(),
+        dashed: false,
+        points: centred(&hp),
+    }];
+    for (i, (id, j_per_th)) in fleets(s).into_iter().enumerate() {
+        let be: Vec<f64> = median
+            .electricity_usd_per_mwh
+            .iter()
+            .map(|&p| cash_cost_usd_per_ph_day(j_per_th, p))
+            .collect();
+        lines.push(MarketLine {
+            label: format!("Break-even {id} ({j_per_th:.1} J/TH at the wall)"),
+            colour: world_colour(i + 1),
+            dashed: true,
+            points: centred(&be),
+        });
+    }
+    lines
+}
+
+/// Every finite value the lines plot.
+fn line_values(lines: &[MarketLine]) -> Vec<f64> {
+    lines
+        .iter()
+        .flat_map(|x| x.points.iter().map(|p| p.1))
+        .filter(|v| v.is_finite())
+        .collect()
+}
+
+/// A USD panel on a linear axis from 0 to a round ceiling above its highest value.
+fn linear_panel(desc: &'static str, lines: Vec<MarketLine>) -> MarketPanel {
+    let hi = line_values(&lines).into_iter().fold(0.0, f64::max);
+    MarketPanel {
+        desc,
+        y: 0.0..nice_ceiling(hi * 1.1),
+        log: false,
+        usd: true,
+        lines,
+    }
+}
+
+/// A panel on a log axis spanning whole decades around its positive values.
+fn log_panel(desc: &'static str, lines: Vec<MarketLine>) -> MarketPanel {
+    let v: Vec<f64> = line_values(&lines)
+        .into_iter()
+        .filter(|&x| x > 0.0)
+        .collect();
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(0.0, f64::max);
+    let (lo, hi) = if v.is_empty() { (1.0, 10.0) } else { (lo, hi) };
+    MarketPanel {
+        desc,
+        y: lo.log10().floor()..hi.log10().ceil().max(lo.log10().floor() + 1.0),
+        log: true,
+        usd: false,
+        lines,
     }
 }
 

@@ -90,6 +90,24 @@ pub(crate) fn runs_phrase(sum: &SweepSummary) -> String {
     }
 }
 
+/// The ledger NPV line. With a finance section the ledger NPV is not the decision
+/// figure: it leaves out tax, opex by state and the terminal value, which the finance
+/// block adds. The line says so, so the two NPVs are never read as one contradicting
+/// the other.
+fn npv_line(result: &RunResult) -> String {
+    let s = &result.summary;
+    let note = if result.finance.is_some() {
+        " (ledger only: no tax, opex by state or exit value; the finance block decides)"
+    } else {
+        ""
+    };
+    format!(
+        "  NPV @ {:.1}%/yr        {}{note}\n",
+        s.discount_rate_per_year * 100.0,
+        usd(s.npv_usd)
+    )
+}
+
 /// The short human summary printed after a run.
 pub fn summary(result: &RunResult) -> String {
     let s: &Summary = &result.summary;
@@ -99,20 +117,7 @@ pub fn summary(result: &RunResult) -> String {
         "{} — {} months from {}",
         s.world, s.horizon_months, s.start_month
     );
-    // With a finance section the ledger NPV is not the decision figure: it leaves out
-    // tax, opex by state and the terminal value, which the finance block adds. Say so
-    // beside the number, so the two NPVs are never read as one disagreeing with itself.
-    let npv_note = if result.finance.is_some() {
-        " (ledger only: no tax, opex by state or exit value; the finance block decides)"
-    } else {
-        ""
-    };
-    let _ = writeln!(
-        out,
-        "  NPV @ {:.1}%/yr        {}{npv_note}",
-        s.discount_rate_per_year * 100.0,
-        usd(s.npv_usd)
-    );
+    out.push_str(&npv_line(result));
     let _ = writeln!(
         out,
         "  final cumulative cash {}",
