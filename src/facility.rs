@@ -40,6 +40,10 @@ pub enum Lifecycle {
     Installed,
     /// Drawing power.
     Energised,
+    /// Installed but switched off because its rack's power path failed (unit batches
+    /// only); back to `Energised` when power returns. A state in the column rather than
+    /// a marker component, so darkening a group moves no entity between archetypes.
+    Dark,
     /// Switched off and removed.
     Decommissioned,
 }
@@ -395,9 +399,12 @@ impl Facility {
             .get::<&FedBy>(rack.transformer)
             .expect("transformer is fed")
             .0;
+        // One view for the group's racks, not a `get` per rack: re-checking a dark
+        // group's path on each retry was most of the failure path's remaining cost.
+        let loads = self.world.view::<&RackLoad>();
         let max_rack_load_w = racks
             .iter()
-            .map(|&r| self.world.get::<&RackLoad>(r).map_or(0, |l| l.w))
+            .map(|&r| loads.get(r).map_or(0, |l| l.w))
             .max()
             .unwrap_or(0);
         PathView {

@@ -1,6 +1,6 @@
 //! Failures on the ECS (issue 14): a failed item carries [`Failed`]; a rack group whose
-//! path has lost power is dark, its units [`Dark`] (installed, drawing nothing) until
-//! power returns. Redundancy groups pool their members' ratings ([`Pool`]).
+//! path has lost power is dark, its units [`Lifecycle::Dark`] (installed, drawing nothing)
+//! until power returns. Redundancy groups pool their members' ratings ([`Pool`]).
 //!
 //! The limit check ([`super::Facility::path`]) reads [`Failed`] to treat a failed item as
 //! out of service, and [`super::Facility::can_energise`] reads each [`Pool`] to hold a
@@ -16,10 +16,6 @@ use hecs::Entity;
 /// Marks a piece of equipment that has failed and is not yet restored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Failed;
-
-/// Marks a unit batch switched off because its rack lost power (it returns with it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dark;
 
 /// A redundancy group (hall): its members and the capacity that can be sold from them.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,7 +48,7 @@ pub struct ModelInUse {
 pub struct InPool(pub Entity);
 
 impl Facility {
-    /// Clears every failure-state component a run leaves behind ([`Failed`], [`Dark`],
+    /// Clears every failure-state component a run leaves behind ([`Failed`],
     /// the [`Pool`] entities and their [`InPool`] links), so [`Facility::reset`] gives
     /// the next run of a sweep worker the site as freshly spawned. Pools are spawned
     /// again by the run that needs them.
@@ -63,9 +59,6 @@ impl Facility {
         let w = &mut self.world;
         for e in marked::<Failed>(w) {
             let _ = w.remove_one::<Failed>(e);
-        }
-        for e in marked::<Dark>(w) {
-            let _ = w.remove_one::<Dark>(e);
         }
         for e in marked::<InPool>(w) {
             let _ = w.remove_one::<InPool>(e);
@@ -285,45 +278,67 @@ impl Facility {
     }
 
     /// Switches off every energised unit of `group` because its power path failed; the
-    /// units are marked [`Dark`] and return with [`Facility::power_on_group`]. Returns the
-    /// IT W switched off and the part under lease.
+    /// units become [`Lifecycle::Dark`] and return with [`Facility::power_on_group`].
+    /// Returns the IT W switched off and the part under lease.
     pub fn power_off_group(&mut self, s: &Scenario, group: usize) -> (u64, u64) {
-        let (it, lease) = self.group_it_w(s, group);
-        let mut off: Vec<(usize, Contract, u64)> = Vec::new();
-        let units = self.units[group].clone();
-        for u in units {
-            let batch = {
-                let mut q = self.world.query_one::<(&UnitBatch, &mut Lifecycle)>(u);
-                let Ok((batch, state)) = q.get() else {
-                    continue;
-                };
-                if *state != Lifecycle::Energised {
-                    continue;
-                }
-                *state = Lifecycle::Installed;
-                *batch
+        let sw = self.switch_group(s, group, Lifecycle::Energised, Lifecycle::Dark);
+        self.change_group(s, group, &sw.kinds, false);
+        (sw.it_w, sw.lease_w)
+    }
+
+    /// Moves every batch of `group` in state `from` to `to` in one pass over the group's
+    /// batches, taking their IT off (or, into `Energised`, onto) their racks' loads.
+    /// The state is a column of the batch: no entity changes archetype.
+    fn switch_group(
+        &mut self,
+        s: &Scenario,
+        group: usize,
+        from: Lifecycle,
+        to: Lifecycle,
+    ) -> Switched {
+        let on = to == Lifecycle::Energised;
+        let mut sw = Switched::default();
+        let mut batches = self.world.view::<(&UnitBatch, &mut Lifecycle)>();
+        let mut racks = self.world.view::<&mut RackLoad>();
+        for &u in &self.units[group] {
+            let Some((batch, state)) = batches.get_mut(u) else {
+                continue;
             };
-            self.world.insert_one(u, Dark).expect("batch exists");
-            let w = s.models[batch.model].power_w * u64::from(batch.count);
-            self.world.get::<&mut RackLoad>(batch.rack).expect("rack").w -= w;
+            if *state != from {
+                continue;
+            }
+            *state = to;
+            let m = &s.models[batch.model];
+            let w = m.power_w * u64::from(batch.count);
+            let rack = racks.get_mut(batch.rack).expect("rack");
+            rack.w = if on { rack.w + w } else { rack.w - w };
+            sw.it_w += w;
+            if batch.contract == Contract::Lease
+                && matches!(m.kind, crate::scenario::ModelKind::Gpu { .. })
+            {
+                sw.lease_w += w;
+            }
             let n = u64::from(batch.count);
-            match off
+            match sw
+                .kinds
                 .iter_mut()
                 .find(|(m, c, _)| (*m, *c) == (batch.model, batch.contract))
             {
                 Some(k) => k.2 += n,
-                None => off.push((batch.model, batch.contract, n)),
+                None => sw.kinds.push((batch.model, batch.contract, n)),
             }
         }
-        self.change_group(s, group, &off, false);
-        (it, lease)
+        sw
     }
 
     /// Decommissions the dark units of `group` (their loads are already off the path).
     pub fn decommission_dark(&mut self, group: usize) {
-        for u in self.units[group].clone() {
-            if self.world.remove_one::<Dark>(u).is_ok() {
-                *self.world.get::<&mut Lifecycle>(u).expect("state") = Lifecycle::Decommissioned;
+        let mut batches = self.world.view::<&mut Lifecycle>();
+        for &u in &self.units[group] {
+            if let Some(state) = batches.get_mut(u)
+                && *state == Lifecycle::Dark
+            {
+                *state = Lifecycle::Decommissioned;
             }
         }
     }
@@ -333,12 +348,12 @@ impl Facility {
         let Some(&rack) = self.racks[group].first() else {
             return 0;
         };
-        let dark = self.world.view::<(&UnitBatch, &Dark)>();
+        let batches = self.world.view::<(&UnitBatch, &Lifecycle)>();
         self.units[group]
             .iter()
-            .filter_map(|&u| dark.get(u).map(|(b, _)| *b))
-            .filter(|b| b.rack == rack)
-            .map(|b| s.models[b.model].power_w * u64::from(b.count))
+            .filter_map(|&u| batches.get(u))
+            .filter(|(b, state)| **state == Lifecycle::Dark && b.rack == rack)
+            .map(|(b, _)| s.models[b.model].power_w * u64::from(b.count))
             .sum()
     }
 
@@ -348,30 +363,19 @@ impl Facility {
         let per_rack_w = self.dark_rack_w(s, group);
         crate::power::check_path(s, group, &self.path(group), per_rack_w)?;
         self.check_pools(s, group, per_rack_w)?;
-        let mut on: Vec<(usize, Contract, u64)> = Vec::new();
-        let units = self.units[group].clone();
-        for u in units {
-            let Ok(batch) = self.world.get::<&UnitBatch>(u).map(|b| *b) else {
-                continue;
-            };
-            if self.world.remove_one::<Dark>(u).is_err() {
-                continue;
-            }
-            *self.world.get::<&mut Lifecycle>(u).expect("state") = Lifecycle::Energised;
-            let w = s.models[batch.model].power_w * u64::from(batch.count);
-            self.world.get::<&mut RackLoad>(batch.rack).expect("rack").w += w;
-            let n = u64::from(batch.count);
-            match on
-                .iter_mut()
-                .find(|(m, c, _)| (*m, *c) == (batch.model, batch.contract))
-            {
-                Some(k) => k.2 += n,
-                None => on.push((batch.model, batch.contract, n)),
-            }
-        }
-        self.change_group(s, group, &on, true);
+        let sw = self.switch_group(s, group, Lifecycle::Dark, Lifecycle::Energised);
+        self.change_group(s, group, &sw.kinds, true);
         Ok(())
     }
+}
+
+/// What [`Facility::switch_group`] moved: the (model, contract, units) kinds for
+/// `change_group`, the IT W and the part of it under lease.
+#[derive(Default)]
+struct Switched {
+    kinds: Vec<(usize, Contract, u64)>,
+    it_w: u64,
+    lease_w: u64,
 }
 
 #[cfg(test)]

@@ -12,11 +12,64 @@ use crate::scenario::Scenario;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
 
-/// What a worker sends back: the run's position in the shard, its index and result.
-type Finished = std::result::Result<(u64, u64, RunResult), crate::engine::InvariantViolation>;
+/// What a worker sends back: the run's position in the shard and what it carries (for
+/// a sweep, the run's index and result).
+type Finished<T> = std::result::Result<(u64, T), crate::engine::InvariantViolation>;
+
+/// Run positions a worker may take ahead of the next run to be written, per job: the
+/// re-ordering buffer holds at most `jobs ×` this many finished runs, however the OS
+/// schedules the workers.
+const WINDOW_PER_JOB: u64 = 32;
+
+/// Keeps every worker within `size` run positions of the next run to be written, so a
+/// descheduled worker cannot let the others pile up finished runs (each with its whole
+/// ledger) in the re-ordering buffer.
+struct Window {
+    size: u64,
+    /// Runs written so far, in order.
+    written: Mutex<u64>,
+    moved: Condvar,
+}
+
+impl Window {
+    fn new(size: u64) -> Self {
+        Window {
+            size: size.max(1),
+            written: Mutex::new(0),
+            moved: Condvar::new(),
+        }
+    }
+
+    /// Blocks until position `k` is inside the window; false if `stop` is set first.
+    /// The position being written next is always inside, so its worker never waits:
+    /// the window cannot deadlock.
+    fn enter(&self, k: u64, stop: &AtomicBool) -> bool {
+        let mut written = self.written.lock().unwrap_or_else(PoisonError::into_inner);
+        while k >= *written + self.size {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            // Woken by `advance`; the timeout only re-reads `stop`, which a signal
+            // handler sets without notifying.
+            written = self
+                .moved
+                .wait_timeout(written, Duration::from_millis(50))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+        true
+    }
+
+    /// Records that the runs before position `written` are written.
+    fn advance(&self, written: u64) {
+        *self.written.lock().unwrap_or_else(PoisonError::into_inner) = written;
+        self.moved.notify_all();
+    }
+}
 
 /// Runs the sweep on a tokio runtime and returns the aggregate and whether it was
 /// interrupted. `on_record` receives each run's record in run order; `on_run` is called
@@ -56,9 +109,10 @@ pub fn execute(
         if cfg.handle_interrupt {
             listen_for_stop(stop.clone())?;
         }
-        let (tx, rx) = tokio::sync::mpsc::channel::<Finished>(jobs * 4);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Finished<(u64, RunResult)>>(jobs * 4);
         let mut workers = tokio::task::JoinSet::new();
         let next = Arc::new(AtomicU64::new(0));
+        let window = Arc::new(Window::new(jobs as u64 * WINDOW_PER_JOB));
         for _ in 0..jobs {
             let work = Work {
                 s: s.clone(),
@@ -66,6 +120,7 @@ pub fn execute(
                 total,
                 base_seed,
                 next: next.clone(),
+                window: window.clone(),
                 stop: stop.clone(),
             };
             let tx = tx.clone();
@@ -74,16 +129,18 @@ pub fn execute(
             workers.spawn_blocking(move || work.run(&tx));
         }
         drop(tx);
-        let mut emit = |i: u64, r: &RunResult| {
+        let mut emit = |(i, r): &(u64, RunResult)| {
             agg.add(r);
-            on_record(&record(base_seed, i, r))
+            on_record(&record(base_seed, *i, r))
         };
-        let collected = collect(rx, &mut emit, &on_run).await;
+        let collected = collect(rx, &window, &mut emit, &on_run).await;
         if collected.is_err() {
             stop.store(true, Ordering::SeqCst);
         }
         while workers.join_next().await.is_some() {}
-        collected
+        let peak = collected?;
+        debug_assert!(peak <= window.size, "re-ordering buffer held {peak} runs");
+        Ok::<(), SweepError>(())
     })?;
     let interrupted = agg.runs < total;
     Ok((agg, interrupted))
@@ -126,11 +183,12 @@ struct Work {
     total: u64,
     base_seed: u64,
     next: Arc<AtomicU64>,
+    window: Arc<Window>,
     stop: Arc<AtomicBool>,
 }
 
 impl Work {
-    fn run(self, tx: &tokio::sync::mpsc::Sender<Finished>) {
+    fn run(self, tx: &tokio::sync::mpsc::Sender<Finished<(u64, RunResult)>>) {
         let opts = RunOptions {
             record_events: false,
             audit: false,
@@ -138,46 +196,69 @@ impl Work {
         // Spawned once per worker and reset per run (issue 15): spawning the ~13,000
         // rack and unit-batch entities was most of a run's cost.
         let mut facility = Facility::spawn(&self.s);
-        while !self.stop.load(Ordering::Relaxed) {
-            let k = self.next.fetch_add(1, Ordering::Relaxed);
-            if k >= self.total {
-                break;
-            }
+        pull(&self.next, self.total, &self.window, &self.stop, tx, |k| {
             let i = self.shard.nth(k);
             let seed = Some(seed_for(self.base_seed, i));
             let draws = Draws::for_seed(&self.s, seed);
-            let r = engine::run_on(&mut facility, &self.s, &draws, seed, opts).map(|r| (k, i, r));
-            if tx.blocking_send(r).is_err() {
-                break;
-            }
+            engine::run_on(&mut facility, &self.s, &draws, seed, opts).map(|r| (i, r))
+        });
+    }
+}
+
+/// One worker's loop: takes the next run position below `total`, waits until it is
+/// inside the window, runs it and sends the result, until the runs or `stop` end it.
+fn pull<T>(
+    next: &AtomicU64,
+    total: u64,
+    window: &Window,
+    stop: &AtomicBool,
+    tx: &tokio::sync::mpsc::Sender<Finished<T>>,
+    mut run: impl FnMut(u64) -> std::result::Result<T, crate::engine::InvariantViolation>,
+) {
+    while !stop.load(Ordering::Relaxed) {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        if k >= total || !window.enter(k, stop) {
+            break;
+        }
+        if tx.blocking_send(run(k).map(|r| (k, r))).is_err() {
+            break;
         }
     }
 }
 
 /// Receives finished runs and hands them to `emit` in run order, so outputs never
-/// depend on timing. After an interruption, runs that finished beyond a gap are kept,
-/// in order.
-async fn collect(
-    mut rx: tokio::sync::mpsc::Receiver<Finished>,
-    emit: &mut impl FnMut(u64, &RunResult) -> Result<()>,
+/// depend on timing, moving `window` on as runs are written. After an interruption,
+/// runs that finished beyond a gap are kept, in order. Returns the most finished runs
+/// the re-ordering buffer held at once (never more than the window: a run is taken
+/// only within it of the next to write).
+async fn collect<T>(
+    mut rx: tokio::sync::mpsc::Receiver<Finished<T>>,
+    window: &Window,
+    emit: &mut impl FnMut(&T) -> Result<()>,
     on_run: &impl Fn(),
-) -> Result<()> {
-    // Holds only runs that finished ahead of a slower one: at most about `jobs`.
-    let mut pending: BTreeMap<u64, (u64, RunResult)> = BTreeMap::new();
+) -> Result<u64> {
+    // Holds only runs that finished ahead of a slower one.
+    let mut pending: BTreeMap<u64, T> = BTreeMap::new();
     let mut next_to_write = 0u64;
+    let mut peak = 0;
     while let Some(msg) = rx.recv().await {
-        let (k, i, r) = msg.map_err(SweepError::Run)?;
+        let (k, r) = msg.map_err(SweepError::Run)?;
         on_run();
-        pending.insert(k, (i, r));
-        while let Some((i, r)) = pending.remove(&next_to_write) {
-            emit(i, &r)?;
+        pending.insert(k, r);
+        peak = peak.max(pending.len() as u64);
+        let before = next_to_write;
+        while let Some(r) = pending.remove(&next_to_write) {
+            emit(&r)?;
             next_to_write += 1;
         }
+        if next_to_write > before {
+            window.advance(next_to_write);
+        }
     }
-    for (_, (i, r)) in std::mem::take(&mut pending) {
-        emit(i, &r)?;
+    for (_, r) in std::mem::take(&mut pending) {
+        emit(&r)?;
     }
-    Ok(())
+    Ok(peak)
 }
 
 /// The `runs.csv` line of run `i`.
@@ -249,4 +330,79 @@ pub fn sweep_to_dir(
     };
     write_outputs(&st, &s.name, &state, charts)?;
     Ok((st.commit()?, state))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_position_is_admitted_only_within_the_window_of_the_next_run_to_write() {
+        let window = Window::new(4);
+        // With `stop` set, `enter` answers at once instead of waiting.
+        let stopped = AtomicBool::new(true);
+        assert!((0..4).all(|k| window.enter(k, &stopped)));
+        assert!(!window.enter(4, &stopped));
+        window.advance(3);
+        assert!(window.enter(6, &stopped));
+        assert!(!window.enter(7, &stopped));
+    }
+
+    /// Worker A takes position 0 and holds it until worker B has run position 3, the
+    /// last the window lets B take while 0 is unwritten; B meanwhile pulls as fast as
+    /// it can. Every run must start inside the window, the buffer must never hold more
+    /// than the window, and the runs come out in order.
+    #[test]
+    fn the_reorder_buffer_never_holds_more_than_the_window() {
+        const TOTAL: u64 = 300;
+        const SIZE: u64 = 4;
+        let window = Arc::new(Window::new(SIZE));
+        let next = Arc::new(AtomicU64::new(0));
+        let stop = Arc::new(AtomicBool::new(false));
+        let outside = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = tokio::sync::mpsc::channel::<Finished<u64>>(TOTAL as usize);
+        let (has_0_tx, has_0) = std::sync::mpsc::channel();
+        let (edge_tx, edge) = std::sync::mpsc::channel();
+        // Worker A is the one holding `edge`: it waits on it in run 0.
+        let worker = |edge: Option<std::sync::mpsc::Receiver<()>>| {
+            let (next, window, stop, tx) = (next.clone(), window.clone(), stop.clone(), tx.clone());
+            let (has_0_tx, edge_tx, outside) = (has_0_tx.clone(), edge_tx.clone(), outside.clone());
+            move || {
+                pull(&next, TOTAL, &window, &stop, &tx, |k| {
+                    let written = *window.written.lock().unwrap();
+                    if k >= written + SIZE {
+                        outside.fetch_add(1, Ordering::SeqCst);
+                    }
+                    if k == 0 {
+                        has_0_tx.send(()).unwrap();
+                        edge.as_ref().expect("A runs 0").recv().unwrap();
+                    }
+                    if k == SIZE - 1 {
+                        edge_tx.send(()).unwrap();
+                    }
+                    Ok(k * 10)
+                })
+            }
+        };
+        let a = std::thread::spawn(worker(Some(edge)));
+        has_0.recv().unwrap();
+        let b = std::thread::spawn(worker(None));
+        drop(tx);
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let mut out = Vec::new();
+        let mut emit = |r: &u64| {
+            out.push(*r);
+            Ok(())
+        };
+        let peak = rt
+            .block_on(collect(rx, &window, &mut emit, &|| {}))
+            .unwrap();
+        a.join().unwrap();
+        b.join().unwrap();
+        assert_eq!(outside.load(Ordering::SeqCst), 0);
+        assert!(peak <= SIZE, "buffer held {peak}");
+        assert_eq!(out, (0..TOTAL).map(|k| k * 10).collect::<Vec<_>>());
+    }
 }
