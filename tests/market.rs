@@ -400,16 +400,52 @@ fn the_worked_site_month_matches_the_library_and_the_page() {
     assert!(page.contains(&format!("**{:.2} MWh**", h.curtailed_mwh)));
 }
 
-/// `worlds/keep-mining.ron` with the sections of issue 13 appended before its last `)`.
+/// `worlds/keep-mining.ron` without its own `finance:` section (these tests set the
+/// mining terms they study), with the sections of issue 13 appended before its last `)`.
 fn keep_mining_with(sections: &str) -> retrofit::Scenario {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/worlds/keep-mining.ron"
     ))
     .unwrap();
+    let text = without_section(&text, "    finance: (");
     let end = text.rfind(')').unwrap();
     let text = format!("{}{sections}\n)\n", &text[..end]);
     retrofit::load_str(&text, "keep-mining-market.ron").unwrap()
+}
+
+/// `text` without the section that starts at the line beginning with `head` and ends at
+/// its matching `)` (and the `,` after it). Parentheses in `//` comments and strings
+/// are skipped.
+fn without_section(text: &str, head: &str) -> String {
+    let Some(start) = text.find(&format!("\n{head}")).map(|i| i + 1) else {
+        return text.to_string();
+    };
+    let bytes = text.as_bytes();
+    let (mut depth, mut i) = (0i32, start);
+    let (mut in_str, mut in_comment) = (false, false);
+    while i < bytes.len() {
+        let c = bytes[i];
+        if in_comment {
+            in_comment = c != b'\n';
+        } else if in_str {
+            in_str = c != b'"';
+        } else if c == b'/' && bytes.get(i + 1) == Some(&b'/') {
+            in_comment = true;
+        } else if c == b'"' {
+            in_str = true;
+        } else if c == b'(' {
+            depth += 1;
+        } else if c == b')' {
+            depth -= 1;
+            if depth == 0 {
+                let end = i + 1 + usize::from(bytes.get(i + 1) == Some(&b','));
+                return format!("{}{}", &text[..start], &text[end..]);
+            }
+        }
+        i += 1;
+    }
+    panic!("section `{head}` does not close")
 }
 
 const SUPPLY_SECTION: &str = "network: Supply((

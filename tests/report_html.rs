@@ -56,13 +56,13 @@ fn a_run_report_holds_every_section_the_charts_and_the_sources() {
             "section {id}"
         );
     }
-    for chart in ["power", "revenue", "cash", "timeline", "market"] {
+    for chart in ["power", "revenue", "cash", "timeline", "market", "finance"] {
         assert!(
             html.contains(&format!("id=\"chart-{chart}\"")),
             "chart {chart}"
         );
     }
-    assert_eq!(html.matches("<svg").count(), 5);
+    assert_eq!(html.matches("<svg").count(), 6);
     assert!(
         html.contains("<input type=\"checkbox\" class=\"fold\" id=\"fold-ledger\">"),
         "the ledger is collapsible"

@@ -44,7 +44,8 @@ async fn an_edit_round_trips_to_the_library_and_downloads_a_world_that_loads() {
         npv < base.summary.npv_usd,
         "a lower lease rate lowers the NPV"
     );
-    assert_eq!(view["charts"].as_array().unwrap().len(), 5);
+    // cash, power, revenue, timeline, market, and finance (the world has a finance section).
+    assert_eq!(view["charts"].as_array().unwrap().len(), 6);
     assert!(
         view["charts"][0]["svg"]
             .as_str()

@@ -101,24 +101,70 @@ fn price_curtailed(l: &[MonthRow]) -> Option<Vec<(f64, f64)>> {
     })
 }
 
-/// Capacity the redundancy groups keep for their worst single failure, MW: Σ over
-/// groups of (Σ member ratings − sellable), by the scenario's rule.
-fn reserve(s: &Scenario) -> Option<f64> {
+/// What the redundancy groups keep for their worst single failure, MW.
+struct Reserve {
+    /// Transformer and substation capacity held back: Σ over power groups of (Σ member
+    /// ratings − sellable), by the scenario's rule.
+    power_mw: f64,
+    /// Cooling capacity (heat rejection) held back by cooling groups.
+    cooling_mw: f64,
+    /// The part of the power reserve that falls under the interconnect line, the only
+    /// reserve a grid-power chart can draw: `min(ic, T) − min(ic, T − power_mw)`, with
+    /// `T` every declared transformer's rating. Where the interconnect binds before
+    /// the "+1" gear does, it is 0 and no grid headroom is lost to redundancy.
+    band_mw: f64,
+}
+
+/// The redundancy reserve of a scenario, or `None` without redundancy groups.
+fn reserve(s: &Scenario) -> Option<Reserve> {
     use crate::scenario::reliability::sellable_w;
-    let w: u64 = s
-        .reliability
-        .redundancy
-        .iter()
-        .map(|g| {
-            let ratings: Vec<u64> = g
-                .members
-                .iter()
-                .map(|&m| s.equipment_capacity_w(m))
-                .collect();
-            ratings.iter().sum::<u64>() - sellable_w(g.scheme, &ratings)
-        })
-        .sum();
-    (w > 0).then_some(w as f64 / 1e6)
+    if s.reliability.redundancy.is_empty() {
+        return None;
+    }
+    let (mut power_w, mut cooling_w) = (0u64, 0u64);
+    for g in &s.reliability.redundancy {
+        let ratings: Vec<u64> = g
+            .members
+            .iter()
+            .map(|&m| s.equipment_capacity_w(m))
+            .collect();
+        let kept = ratings.iter().sum::<u64>() - sellable_w(g.scheme, &ratings);
+        if g.members
+            .iter()
+            .all(|m| matches!(m, EquipmentRef::CoolingLoop(_)))
+        {
+            cooling_w += kept;
+        } else {
+            power_w += kept;
+        }
+    }
+    let ic = s.interconnect_w as f64 / 1e6;
+    let installed = s.transformers.iter().map(|t| t.capacity_w).sum::<u64>() as f64 / 1e6;
+    let power_mw = power_w as f64 / 1e6;
+    let band_mw = ic.min(installed) - ic.min((installed - power_mw).max(0.0));
+    Some(Reserve {
+        power_mw,
+        cooling_mw: cooling_w as f64 / 1e6,
+        band_mw,
+    })
+}
+
+/// The subtitle's account of the redundancy reserve.
+fn reserve_text(r: &Reserve) -> String {
+    let kept = format!(
+        "; N+1/2N keep {} MW of transformer and {} MW of cooling capacity for a failure",
+        mw_fmt(&r.power_mw),
+        mw_fmt(&r.cooling_mw)
+    );
+    if r.band_mw > 1e-9 {
+        format!(
+            "{kept}: {} MW of it is under the interconnect, installed but not sellable, so \
+             headroom ends below it",
+            mw_fmt(&r.band_mw)
+        )
+    } else {
+        format!("{kept}, all of it above the interconnect, so no grid headroom is lost to it")
+    }
 }
 
 /// Prepares `power.png` from a run.
@@ -143,7 +189,8 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> PowerChart {
         });
     }
     let price_curtailed_mw = price_curtailed(l);
-    let reserve_mw = reserve(s);
+    let reserve = reserve(s);
+    let reserve_mw = reserve.as_ref().map(|r| r.band_mw).filter(|&b| b > 1e-9);
     let mut subtitle = "Monthly average load drawn from the grid, stacked by what draws it; \
                         switched-off miners draw nothing"
         .to_string();
@@ -155,12 +202,10 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> PowerChart {
             Series::Curtailed.colour(),
         ));
     }
-    if let Some(r) = reserve_mw {
-        subtitle.push_str(&format!(
-            "; {} MW of redundancy reserve is installed but not sellable, so headroom \
-             ends below it",
-            mw_fmt(&r)
-        ));
+    if let Some(r) = &reserve {
+        subtitle.push_str(&reserve_text(r));
+    }
+    if reserve_mw.is_some() {
         legend.push(LegendEntry::fill(
             "Redundancy reserve (N+1 / 2N, not sellable)",
             tint(Series::Reserve.colour(), RESERVE_ALPHA),
@@ -544,6 +589,10 @@ mod tests {
         let rating_mw = s.transformers[0].capacity_w as f64 / 1e6;
         assert!((1..3).all(|i| s.transformers[i].capacity_w == s.transformers[0].capacity_w));
         let members: Vec<EquipmentRef> = (0..3).map(EquipmentRef::Transformer).collect();
+        // An interconnect above every declared transformer: all of the reserve is
+        // capacity the grid could otherwise have fed.
+        let installed_w: u64 = s.transformers.iter().map(|t| t.capacity_w).sum();
+        s.interconnect_w = installed_w;
         s.reliability.redundancy.push(RedundancySpec {
             hall: "A".into(),
             scheme: Scheme::NPlus1,
@@ -555,7 +604,25 @@ mod tests {
         s.reliability.redundancy[0].scheme = Scheme::TwoN;
         let c = prepare(&s, &r);
         assert_eq!(c.reserve_mw, Some(1.5 * rating_mw));
-        let text = format!("{} MW of redundancy reserve", mw_fmt(&(1.5 * rating_mw)));
+        let text = format!(
+            "{} MW of it is under the interconnect",
+            mw_fmt(&(1.5 * rating_mw))
+        );
         assert!(c.heading.subtitle.contains(&text), "{}", c.heading.subtitle);
+        // Below the interconnect only what it could feed counts: at the installed
+        // capacity less half the reserve, half the reserve is drawn.
+        s.interconnect_w = installed_w - (0.75 * rating_mw * 1e6) as u64;
+        let half = prepare(&s, &r).reserve_mw.unwrap();
+        assert!((half - 0.75 * rating_mw).abs() < 1e-6, "{half}");
+        // Spare transformer capacity above the interconnect is no grid headroom lost:
+        // with the interconnect at the installed capacity less the 2N reserve, no band.
+        s.interconnect_w = installed_w - (1.5 * rating_mw * 1e6) as u64;
+        let c = prepare(&s, &r);
+        assert_eq!(c.reserve_mw, None);
+        assert!(
+            c.heading.subtitle.contains("no grid headroom is lost"),
+            "{}",
+            c.heading.subtitle
+        );
     }
 }
