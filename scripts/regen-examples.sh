@@ -3,10 +3,10 @@
 # Usage: scripts/regen-examples.sh   (from the repository root)
 set -eu
 cargo run --release --quiet -- run worlds/reference.ron --out output/examples-reference >/dev/null
-for chart in power revenue cash timeline; do
+for chart in power revenue cash timeline market finance; do
     cp "output/examples-reference/$chart.png" "docs/examples/$chart.png"
 done
-echo "docs/examples/{power,revenue,cash,timeline}.png regenerated from worlds/reference.ron"
+echo "docs/examples/{power,revenue,cash,timeline,market,finance}.png regenerated from worlds/reference.ron"
 # Screenshots of report.html and of the classroom page (`retrofit serve`), taken by the
 # browser test in headless Chromium (installed with apt-get if missing).
 command -v chromium >/dev/null 2>&1 || {
