@@ -3,22 +3,12 @@
 
 use std::path::Path;
 
+#[path = "common/money.rs"]
+mod money;
+use money::cents;
+
 fn read(p: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap()
-}
-
-fn cents(v: f64) -> String {
-    let c = (v * 100.0).round() as i64;
-    let (whole, frac) = (c.abs() / 100, c.abs() % 100);
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{}${grouped}.{frac:02}", if c < 0 { "-" } else { "" })
 }
 
 /// docs/model.md, "Worked example": April 2027 of the teaching world by hand.

@@ -11,19 +11,9 @@ use retrofit::unstable::finance::{
     FinanceDraws, FinanceInput, FinanceTerms, HallMilestones, HallMonth, MonthInput, compute,
 };
 
-fn cents(v: f64) -> String {
-    let c = (v * 100.0).round() as i64;
-    let (whole, frac) = (c.abs() / 100, c.abs() % 100);
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{}${grouped}.{frac:02}", if c < 0 { "-" } else { "" })
-}
+#[path = "common/money.rs"]
+mod money;
+use money::cents;
 
 /// 24 calendar months from 2027-01, a 10 MW hall energised on day 0.
 fn input() -> FinanceInput {

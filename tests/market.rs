@@ -17,6 +17,10 @@ fn calibration() -> Calibration {
 
 /// Tolerances of the calibration (docs/model.md): achieved 16.9 % and 7.3 %.
 const MAX_MONTHLY_ERROR: f64 = 0.18;
+
+#[path = "common/money.rs"]
+mod money;
+use money::cents;
 const MEAN_MONTHLY_ERROR: f64 = 0.08;
 
 #[test]
@@ -177,21 +181,6 @@ fn on_the_reference_median_path_hashprice_never_falls_below_the_best_cohorts_cas
     // And on history too.
     let c = calibration();
     assert_hashprice_covers_the_best_cohort(&c.path, 1);
-}
-
-/// `$1,234.57` as docs/model.md writes money.
-fn cents(v: f64) -> String {
-    let c = (v * 100.0).round() as i64;
-    let (whole, frac) = (c.abs() / 100, c.abs() % 100);
-    let digits = whole.to_string();
-    let mut grouped = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    format!("{}${grouped}.{frac:02}", if c < 0 { "-" } else { "" })
 }
 
 fn model_md() -> String {
