@@ -23,7 +23,7 @@ pub use audit::audit;
 use crate::power::{self, Blocked, PathItem, PathView};
 use crate::scenario::Contract;
 use crate::scenario::{EquipmentRef, ModelKind, Scenario, SupplySpec};
-use hecs::{Entity, World};
+use hecs::{ColumnBatchType, Entity, World};
 
 /// Where an entity is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -235,16 +235,7 @@ impl Facility {
             .collect();
         let racks = spawn_racks(&mut world, s, &transformers, &cooling_loops);
         let fleets = spawn_fleets(&mut world, s, &cooling_loops);
-        let units = (0..s.racks.len())
-            .map(|g| {
-                let mut batches = Vec::new();
-                if let Some((model, per_rack)) = s.racks[g].initial {
-                    let c = Contract::Lease;
-                    spawn_batches(&mut world, &racks[g], model, per_rack, c, &mut batches);
-                }
-                batches
-            })
-            .collect();
+        let units = spawn_starting_batches(&mut world, s, &racks);
         let mut f = Self {
             world,
             substations,
@@ -585,25 +576,92 @@ fn spawn_batches(
     })));
 }
 
+/// Every rack, group by group, as one column batch: a site holds thousands of racks,
+/// and hecs fills a column batch a column at a time instead of placing each entity's
+/// components one by one (`spawn_batch`), which was most of a single run's spawn time.
+/// Entity ids and row order are those of spawning the groups one after another.
 fn spawn_racks(
     world: &mut World,
     s: &Scenario,
     transformers: &[Entity],
     cooling_loops: &[Entity],
 ) -> Vec<Vec<Entity>> {
-    s.racks
-        .iter()
-        .enumerate()
-        .map(|(gi, g)| {
-            let rack = Rack {
-                group: gi,
-                transformer: transformers[g.transformer],
-                cooling: cooling_loops[g.cooling],
-            };
-            world
-                .spawn_batch((0..g.count).map(|_| (rack, RackLoad::default())))
-                .collect()
+    let counts: Vec<u32> = s.racks.iter().map(|g| g.count).collect();
+    let racks = s.racks.iter().enumerate().flat_map(|(gi, g)| {
+        let rack = Rack {
+            group: gi,
+            transformer: transformers[g.transformer],
+            cooling: cooling_loops[g.cooling],
+        };
+        std::iter::repeat_n((rack, RackLoad::default()), g.count as usize)
+    });
+    spawn_columns(world, &counts, racks)
+}
+
+/// The starting unit batches, one per rack of each group that starts filled (a group
+/// that starts empty has none), as one column batch like [`spawn_racks`].
+fn spawn_starting_batches(
+    world: &mut World,
+    s: &Scenario,
+    racks: &[Vec<Entity>],
+) -> Vec<Vec<Entity>> {
+    let counts: Vec<u32> = (s.racks.iter().zip(racks))
+        .map(|(g, r)| {
+            if g.initial.is_some() {
+                r.len() as u32
+            } else {
+                0
+            }
         })
+        .collect();
+    let batches = s.racks.iter().zip(racks).flat_map(|(g, racks)| {
+        let start = g
+            .initial
+            .map(|(model, per_rack)| (model, per_rack, racks.as_slice()));
+        let (model, count, racks) = start.unwrap_or((0, 0, &[]));
+        racks.iter().map(move |&rack| {
+            let batch = UnitBatch {
+                rack,
+                model,
+                count,
+                contract: Contract::Lease,
+            };
+            (batch, Lifecycle::Energised)
+        })
+    });
+    spawn_columns(world, &counts, batches)
+}
+
+/// Spawns `items` (exactly the sum of `counts` of them) as one column batch of
+/// `(A, B)` and cuts their entities into groups of `counts`. Nothing to spawn creates
+/// nothing, not even the archetype, as spawning the groups one by one would.
+fn spawn_columns<A: hecs::Component, B: hecs::Component>(
+    world: &mut World,
+    counts: &[u32],
+    items: impl Iterator<Item = (A, B)>,
+) -> Vec<Vec<Entity>> {
+    let total: u32 = counts.iter().sum();
+    if total == 0 {
+        return counts.iter().map(|_| Vec::new()).collect();
+    }
+    let mut ty = ColumnBatchType::new();
+    ty.add::<A>().add::<B>();
+    let batch = ty.into_batch(total);
+    {
+        let mut a_col = batch.writer::<A>().expect("declared column");
+        let mut b_col = batch.writer::<B>().expect("declared column");
+        for (a, b) in items {
+            let pushed = a_col.push(a).is_ok() && b_col.push(b).is_ok();
+            debug_assert!(pushed, "the batch holds exactly the counted entities");
+        }
+    }
+    let batch = batch
+        .build()
+        .expect("every column filled to the counted size");
+    let mut ids = world.spawn_column_batch(batch);
+    counts
+        .iter()
+        .map(|&n| ids.by_ref().take(n as usize).collect())
         .collect()
 }
 

@@ -63,6 +63,30 @@ pub struct MonthRow {
 }
 
 impl MonthRow {
+    /// The numeric columns of `ledger.csv` after `month`, in the struct's (and so the
+    /// file's) order; `ledger_csv_matches_the_serde_form` checks the order.
+    pub fn values(&self) -> [f64; 17] {
+        [
+            self.asic_it_mw,
+            self.gpu_it_mw,
+            self.facility_mw,
+            self.hashrate_ph_s,
+            self.asic_curtailed_mw,
+            self.btc_mined,
+            self.btc_price_usd,
+            self.network_hashrate_eh_s,
+            self.asic_revenue_usd,
+            self.gpu_revenue_usd,
+            self.energy_mwh,
+            self.energy_cost_usd,
+            self.opex_usd,
+            self.capex_usd,
+            self.net_cash_flow_usd,
+            self.cumulative_cash_usd,
+            self.gpu_it_mw_end,
+        ]
+    }
+
     /// The column names of `ledger.csv`, in order: the field names, as serde writes
     /// them, so the list cannot drift from the struct.
     pub fn columns() -> Vec<String> {

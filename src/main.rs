@@ -314,8 +314,9 @@ impl World {
     /// Loads `path`. A world that cannot be used surfaces as a [`retrofit::WorldError`],
     /// which [`main`] reports with its own exit status whatever the command.
     fn load(path: PathBuf) -> Result<Self> {
-        let scenario = retrofit::load(&path)?;
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        // Read once: the text is parsed and also kept for report.html.
+        let text = retrofit::sensitivity::read_text(&path).map_err(retrofit::WorldError::Load)?;
+        let scenario = retrofit::load_str(&text, &path.display().to_string())?;
         Ok(Self {
             path,
             scenario,
@@ -860,65 +861,60 @@ fn print_found(dir: &Path, f: &retrofit::optimize::folder::Found) {
     ));
 }
 
-/// Installs handlers for Ctrl-C, SIGTERM (Slurm, `timeout`) and SIGHUP, and returns
-/// once they are in place, so no signal can arrive before they are.
+/// Takes over Ctrl-C, SIGTERM (Slurm, `timeout`) and SIGHUP before returning, so no
+/// signal can arrive before it is handled.
 ///
 /// With `graceful` (a sweep), the first signal sets it: the sweep stops after the runs
 /// in flight and writes what finished, marked partial. Otherwise, or on a second
-/// signal, the handler removes the folder or file being written, says so, and exits
+/// signal, the listener removes the folder or file being written, says so, and exits
 /// with 128 + the signal's number: the old outputs stay as they were and no hidden
 /// temporary is left.
+///
+/// The signals are blocked in this thread, which every thread started later inherits,
+/// and one listener thread takes them with `sigwait`. Blocking takes effect before this
+/// returns, so unlike a handler installed by a runtime on another thread there is no
+/// start-up to wait for: a whole `run` takes a few milliseconds, and building a tokio
+/// runtime and waiting for its thread to say it was ready was a visible part of them.
+/// Must be called before any other thread is started.
 fn handle_signals(graceful: Option<Arc<AtomicBool>>) {
     #[cfg(unix)]
     {
-        let (ready_tx, ready) = std::sync::mpsc::channel();
+        // SAFETY: `set` is initialised by sigemptyset before use; pthread_sigmask only
+        // changes this thread's mask.
+        let set = unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+                libc::sigaddset(&mut set, sig);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            set
+        };
         std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                let _ = ready_tx.send(());
-                return;
-            };
-            rt.block_on(async move {
-                use tokio::signal::unix::{SignalKind, signal};
-                let listen = |k| signal(k).ok();
-                let mut int = listen(SignalKind::interrupt());
-                let mut term = listen(SignalKind::terminate());
-                let mut hup = listen(SignalKind::hangup());
-                let _ = ready_tx.send(());
-                let mut graceful = graceful;
-                loop {
-                    let (name, code) = tokio::select! {
-                        _ = next_signal(&mut int) => ("Ctrl-C", 130),
-                        _ = next_signal(&mut term) => ("SIGTERM", 143),
-                        _ = next_signal(&mut hup) => ("SIGHUP", 129),
-                    };
-                    if let Some(stop) = graceful.take() {
-                        stop.store(true, std::sync::atomic::Ordering::SeqCst);
-                        continue;
-                    }
-                    retrofit::remove_temporaries();
-                    warn(&format!("stopped by {name}: nothing was written"));
-                    std::process::exit(code);
+            let mut graceful = graceful;
+            loop {
+                let mut sig = 0;
+                // SAFETY: `set` and `sig` are valid for the call.
+                if unsafe { libc::sigwait(&set, &mut sig) } != 0 {
+                    continue;
                 }
-            });
+                let (name, code) = match sig {
+                    libc::SIGINT => ("Ctrl-C", 130),
+                    libc::SIGTERM => ("SIGTERM", 143),
+                    _ => ("SIGHUP", 129),
+                };
+                if let Some(stop) = graceful.take() {
+                    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+                    continue;
+                }
+                retrofit::remove_temporaries();
+                warn(&format!("stopped by {name}: nothing was written"));
+                std::process::exit(code);
+            }
         });
-        let _ = ready.recv();
     }
     #[cfg(not(unix))]
     let _ = graceful;
-}
-
-/// The next delivery of a signal; never, if listening for it failed.
-#[cfg(unix)]
-async fn next_signal(s: &mut Option<tokio::signal::unix::Signal>) {
-    match s {
-        Some(s) => {
-            s.recv().await;
-        }
-        None => std::future::pending::<()>().await,
-    }
 }
 
 // ---- terminal output ----

@@ -12,11 +12,14 @@ pub mod manifest;
 pub use fsops::{remove_temporaries, stopping, write_new_file};
 pub use manifest::{Manifest, verify};
 
+use manifest::FileEntry;
+
 use fsops::{Mode, register, rename, temp_sibling, unregister, writable};
 use std::fmt;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// The name of every file retrofit writes, grouped by the command that writes it. This
 /// is the only list: writers, charts and the ownership check all read it.
@@ -249,13 +252,22 @@ pub(crate) fn io_error(action: &'static str, path: &Path) -> impl FnOnce(io::Err
 /// A stable fingerprint of a checked world: FNV-1a over its full debug form, so any
 /// change to any figure (not only the name) changes it.
 pub fn fingerprint(s: &crate::scenario::Scenario) -> String {
-    let text = format!("{s:?}");
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.bytes() {
-        h ^= u64::from(b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    /// FNV-1a fed by the formatter as it writes, so the debug form (tens of kB) is
+    /// never held in memory.
+    struct Fnv(u64);
+    impl fmt::Write for Fnv {
+        fn write_str(&mut self, text: &str) -> fmt::Result {
+            for b in text.bytes() {
+                self.0 ^= u64::from(b);
+                self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+            Ok(())
+        }
     }
-    format!("{h:016x}")
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    // Writing into a hash cannot fail.
+    let _ = fmt::Write::write_fmt(&mut h, format_args!("{s:?}"));
+    format!("{:016x}", h.0)
 }
 
 fn refused(target: &Path, reason: impl Into<String>) -> OutputError {
@@ -374,6 +386,9 @@ pub struct Staging {
     target: PathBuf,
     world: Option<String>,
     committed: bool,
+    /// Manifest entries of the files written whole by [`Staging::write`], hashed from
+    /// memory so [`Staging::commit`] need not read them back.
+    written: Mutex<Vec<FileEntry>>,
 }
 
 impl Staging {
@@ -399,6 +414,7 @@ impl Staging {
             target: target.to_path_buf(),
             world: None,
             committed: false,
+            written: Mutex::new(Vec::new()),
         })
     }
 
@@ -414,6 +430,8 @@ impl Staging {
         if !names::is_output(name) {
             return Err(OutputError::BadName(name.to_string()));
         }
+        // Whoever asked for the path may write the file: hash what is on disk then.
+        self.written_entries().retain(|f| f.name != name);
         Ok(self.tmp.join(name))
     }
 
@@ -421,14 +439,25 @@ impl Staging {
     /// user will know it (inside `target`), not the temporary folder.
     pub fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> Result<(), OutputError> {
         let p = self.file(name)?;
-        fs::write(&p, bytes).map_err(io_error("write", &self.target.join(name)))
+        let bytes = bytes.as_ref();
+        fs::write(&p, bytes).map_err(io_error("write", &self.target.join(name)))?;
+        self.written_entries().push(FileEntry::of(name, bytes));
+        Ok(())
+    }
+
+    /// The entries of the files written whole so far.
+    fn written_entries(&self) -> std::sync::MutexGuard<'_, Vec<FileEntry>> {
+        self.written
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Writes the manifest and puts the folder in place of `target` in one atomic step.
     /// Where the system can swap two folders atomically, concurrent writers to one
     /// `target` all succeed and the last one wins; the old folder is removed.
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
-        let m = Manifest::of_dir(&self.tmp, self.world.clone())?;
+        let known = std::mem::take(&mut *self.written_entries());
+        let m = Manifest::of_dir_knowing(&self.tmp, self.world.clone(), &known)?;
         let mp = self.tmp.join(names::MANIFEST);
         fs::write(&mp, m.text()).map_err(io_error("write", &self.target.join(names::MANIFEST)))?;
         // A racing writer can create or replace `target` between two steps: retry.

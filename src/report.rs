@@ -125,11 +125,7 @@ pub const FLEXIBILITY_COLUMNS: &str = "curtailed_mwh,mean_price_paid_usd_per_mwh
 /// The ledger as CSV text, one row per month; the flexibility columns follow when the
 /// run has them.
 pub fn ledger_csv(result: &RunResult) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for row in &result.ledger {
-        w.serialize(row)?;
-    }
-    let bytes = w.into_inner()?;
+    let bytes = base_ledger_csv(&result.ledger);
     if result.ledger.iter().all(|r| r.flexibility.is_none()) {
         return Ok(bytes);
     }
@@ -158,6 +154,29 @@ pub fn ledger_csv(result: &RunResult) -> Result<Vec<u8>> {
         out.push('\n');
     }
     Ok(out.into_bytes())
+}
+
+/// The base columns of `ledger.csv`, byte for byte what `csv` writes for the serde
+/// form of the rows (header from the field names, each float by `ryu` as `csv` formats
+/// it, no field needing quotes), written straight into one buffer: through serde and
+/// `csv`'s field writer it was a seventh of a whole `run --charts none`.
+fn base_ledger_csv(rows: &[crate::ledger::MonthRow]) -> Vec<u8> {
+    use std::fmt::Write;
+    let columns = crate::ledger::MonthRow::columns();
+    // 17 floats of up to ~20 characters each, a month and the separators.
+    let mut out = String::with_capacity(columns.len() * 24 + rows.len() * 360);
+    out.push_str(&columns.join(","));
+    out.push('\n');
+    let mut float = ryu::Buffer::new();
+    for row in rows {
+        let _ = write!(out, "{}", row.month);
+        for v in row.values() {
+            out.push(',');
+            out.push_str(float.format(v));
+        }
+        out.push('\n');
+    }
+    out.into_bytes()
 }
 
 /// The event log as CSV text: `time,event,entity,detail` with `time` as a date.
@@ -329,4 +348,54 @@ pub fn pareto_charts(
         Ok(pareto::prepare(data, world, futures, objective))
     })?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::MonthRow;
+
+    /// What `csv` writes for the serde form of `rows`: the reference the direct writer
+    /// must equal byte for byte.
+    fn serde_csv(rows: &[MonthRow]) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        for row in rows {
+            w.serialize(row).unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    #[test]
+    fn ledger_csv_matches_the_serde_form() {
+        for world in ["worlds/teaching.ron", "worlds/reference.ron"] {
+            let s = crate::load(world).unwrap();
+            for seed in [None, Some(7)] {
+                let rows = crate::run(&s, seed).unwrap().ledger;
+                assert_eq!(base_ledger_csv(&rows), serde_csv(&rows), "{world} {seed:?}");
+            }
+        }
+        // Floats at ryu's edges: signs, zero, exponents, tiny and huge, non-finite.
+        let s = crate::load("worlds/teaching.ron").unwrap();
+        let mut row = crate::run(&s, None).unwrap().ledger.remove(0);
+        let edges = [
+            -0.0,
+            1e21,
+            1.5e-7,
+            5e-324,
+            f64::MAX,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            -123456.789,
+            0.1 + 0.2,
+        ];
+        let mut rows = Vec::new();
+        for (k, v) in edges.iter().enumerate() {
+            row.btc_mined = *v;
+            row.capex_usd = -v;
+            row.gpu_it_mw_end = edges[(k + 3) % edges.len()];
+            rows.push(row.clone());
+        }
+        assert_eq!(base_ledger_csv(&rows), serde_csv(&rows));
+    }
 }

@@ -129,6 +129,27 @@ pub struct RunRecord {
     pub final_cumulative_cash_usd: f64,
 }
 
+/// What of one run a sweep sums in floating point, which must be added in run order
+/// (floating-point addition is not associative): the rest of a run goes into
+/// sketches and counts ([`Aggregate::add_order_free`]), which a worker can fold itself.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub(crate) struct InOrder {
+    /// The run's SLA credits over the horizon, USD (worlds with reliability).
+    sla_credits_usd: Option<f64>,
+}
+
+impl InOrder {
+    /// The in-order part of run `r`.
+    pub(crate) fn of(r: &RunResult) -> Self {
+        Self {
+            sla_credits_usd: r
+                .reliability
+                .as_ref()
+                .map(reliability::ReliabilityAggregate::credits_usd_of),
+        }
+    }
+}
+
 /// Streaming aggregate of many runs: sketches per month and of the summary figures.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aggregate {
@@ -189,6 +210,15 @@ impl Aggregate {
 
     /// Adds one run.
     pub fn add(&mut self, r: &RunResult) {
+        self.add_order_free(r);
+        self.add_in_order(&InOrder::of(r));
+    }
+
+    /// Adds what of one run goes into sketches and integer counts: the same aggregate
+    /// whatever the order of the runs, and whether they are added to one aggregate or
+    /// to several merged afterwards ([`Aggregate::merge`]). The floating-point sums
+    /// ([`InOrder`]) are left out: they must be added in run order.
+    pub(crate) fn add_order_free(&mut self, r: &RunResult) {
         for (m, row) in r.ledger.iter().enumerate() {
             self.cumulative_cash_usd[m].add(row.cumulative_cash_usd);
             self.gpu_it_mw[m].add(row.gpu_it_mw);
@@ -204,7 +234,7 @@ impl Aggregate {
             self.first_gpu_by_month[i] += 1;
         }
         if let (Some(a), Some(rel)) = (&mut self.reliability, &r.reliability) {
-            a.add(rel);
+            a.add_order_free(rel);
         }
         if let (Some(stats), Some(f)) = (self.finance.as_mut(), r.finance.as_ref()) {
             stats.add(&f.summary);
@@ -218,6 +248,14 @@ impl Aggregate {
             }
         }
         self.runs += 1;
+    }
+
+    /// Adds the floating-point sums of one run; called in run order, so a sum is
+    /// bit for bit the same whatever `--jobs`.
+    pub(crate) fn add_in_order(&mut self, part: &InOrder) {
+        if let (Some(a), Some(credits)) = (&mut self.reliability, part.sla_credits_usd) {
+            a.add_credits(credits);
+        }
     }
 
     /// The index of month `m` in the horizon; `None` outside it.

@@ -106,14 +106,40 @@ fn digest(path: &Path) -> Result<(u64, String), OutputError> {
     Ok((bytes, hex(&h.finalize())))
 }
 
+impl FileEntry {
+    /// The entry of a file named `name` holding `content`.
+    pub fn of(name: &str, content: &[u8]) -> Self {
+        Self {
+            name: name.to_string(),
+            bytes: content.len() as u64,
+            sha256: hex(&Sha256::digest(content)),
+        }
+    }
+}
+
 impl Manifest {
     /// The manifest of the files now in `dir` (all of them: the caller stages only
     /// retrofit's own files there).
     pub fn of_dir(dir: &Path, world: Option<String>) -> Result<Self, OutputError> {
+        Self::of_dir_knowing(dir, world, &[])
+    }
+
+    /// [`Manifest::of_dir`], taking the entries of files whose content the caller
+    /// hashed as it wrote them (`known`) instead of reading them back. Every file in
+    /// `dir` is listed whether known or not, and only files in `dir` are listed.
+    pub fn of_dir_knowing(
+        dir: &Path,
+        world: Option<String>,
+        known: &[FileEntry],
+    ) -> Result<Self, OutputError> {
         let mut files = Vec::new();
         for entry in fs::read_dir(dir).map_err(io_error("read", dir))? {
             let entry = entry.map_err(io_error("read", dir))?;
             let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(k) = known.iter().find(|k| k.name == name) {
+                files.push(k.clone());
+                continue;
+            }
             let (bytes, sha256) = digest(&entry.path())?;
             files.push(FileEntry {
                 name,

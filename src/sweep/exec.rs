@@ -2,8 +2,8 @@
 //! and written in run order.
 
 use super::{
-    Aggregate, Charts, Result, RunRecord, Shard, SweepConfig, SweepError, SweepState, SweepSummary,
-    fingerprint, seed_for, write_outputs,
+    Aggregate, Charts, InOrder, Result, RunRecord, Shard, SweepConfig, SweepError, SweepState,
+    SweepSummary, fingerprint, seed_for, write_outputs,
 };
 use crate::engine::{self, Draws, RunOptions, RunResult};
 use crate::facility::Facility;
@@ -82,8 +82,52 @@ pub fn execute(
     s: Arc<Scenario>,
     cfg: &SweepConfig,
     stop: Arc<AtomicBool>,
+    on_record: impl FnMut(&RunRecord) -> Result<()>,
+    on_run: impl Fn(),
+) -> Result<(Aggregate, bool)> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // Folding a run into the sketches is about a tenth of the run itself. Beside fewer
+    // workers than cores, the collecting thread has a core of its own and folds every
+    // run there; when the workers take every core it would compete with them (Amdahl),
+    // so each worker folds its own runs instead. The aggregate is the same either way.
+    let fold = if cfg.jobs.max(1) >= cores {
+        Fold::InWorkers
+    } else {
+        Fold::InCollector
+    };
+    execute_folding(s, cfg, stop, on_record, on_run, fold)
+}
+
+/// Where runs are folded into the aggregate's sketches and counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fold {
+    /// The collecting thread folds each run as it writes it, in run order.
+    InCollector,
+    /// Each worker folds the runs it ran into its own partial aggregate; the partials
+    /// are merged at the end. Sketches and counts hold integers, so the merged
+    /// aggregate is exactly the one of folding every run in order; the floating-point
+    /// sums ([`InOrder`]) are still added by the collector, in run order.
+    InWorkers,
+}
+
+/// A finished run as a worker sends it.
+struct Done {
+    /// Its line of `runs.csv`.
+    record: RunRecord,
+    /// The whole result, for the collector to fold; `None` once the worker folded it.
+    result: Option<Box<RunResult>>,
+    /// What the collector adds in run order.
+    in_order: InOrder,
+}
+
+/// [`execute`], folding runs where `fold` says.
+fn execute_folding(
+    s: Arc<Scenario>,
+    cfg: &SweepConfig,
+    stop: Arc<AtomicBool>,
     mut on_record: impl FnMut(&RunRecord) -> Result<()>,
     on_run: impl Fn(),
+    fold: Fold,
 ) -> Result<(Aggregate, bool)> {
     if cfg.runs == 0 {
         return Err(SweepError::NoRuns);
@@ -104,46 +148,67 @@ pub fn execute(
         .build()
         .map_err(SweepError::Runtime)?;
     let mut agg = Aggregate::new(&s);
-    let base_seed = cfg.seed;
     runtime.block_on(async {
         if cfg.handle_interrupt {
             listen_for_stop(stop.clone())?;
         }
-        let (tx, rx) = tokio::sync::mpsc::channel::<Finished<(u64, RunResult)>>(jobs * 4);
-        let mut workers = tokio::task::JoinSet::new();
-        let next = Arc::new(AtomicU64::new(0));
+        let (tx, rx) = tokio::sync::mpsc::channel::<Finished<Done>>(jobs * 4);
         let window = Arc::new(Window::new(jobs as u64 * WINDOW_PER_JOB));
-        for _ in 0..jobs {
-            let work = Work {
-                s: s.clone(),
-                shard,
-                total,
-                base_seed,
-                next: next.clone(),
-                window: window.clone(),
-                stop: stop.clone(),
-            };
-            let tx = tx.clone();
-            // CPU-bound runs go to blocking threads, one loop per job, each pulling the
-            // next run: a bounded pool whatever N is.
-            workers.spawn_blocking(move || work.run(&tx));
-        }
+        let work = Work {
+            s: s.clone(),
+            shard,
+            total,
+            base_seed: cfg.seed,
+            next: Arc::new(AtomicU64::new(0)),
+            window: window.clone(),
+            stop: stop.clone(),
+        };
+        let mut workers = spawn_workers(&work, jobs, &tx, fold);
         drop(tx);
-        let mut emit = |(i, r): &(u64, RunResult)| {
-            agg.add(r);
-            on_record(&record(base_seed, *i, r))
+        let mut emit = |d: &Done| {
+            match &d.result {
+                Some(r) => agg.add(r),
+                None => agg.add_in_order(&d.in_order),
+            }
+            on_record(&d.record)
         };
         let collected = collect(rx, &window, &mut emit, &on_run).await;
         if collected.is_err() {
             stop.store(true, Ordering::SeqCst);
         }
-        while workers.join_next().await.is_some() {}
+        let mut partials = Vec::new();
+        while let Some(joined) = workers.join_next().await {
+            // A worker that panicked took its partial aggregate with it.
+            let partial = joined.map_err(|e| SweepError::Runtime(std::io::Error::other(e)))?;
+            partials.extend(partial);
+        }
         let peak = collected?;
         debug_assert!(peak <= window.size, "re-ordering buffer held {peak} runs");
+        for p in &partials {
+            agg.merge(p).map_err(SweepError::Encode)?;
+        }
         Ok::<(), SweepError>(())
     })?;
     let interrupted = agg.runs < total;
     Ok((agg, interrupted))
+}
+
+/// Starts `jobs` workers, each a copy of `work` (sharing its counters), on blocking
+/// threads: CPU-bound runs, one loop per job, each pulling the next run, a bounded
+/// pool whatever the number of runs. Each returns its partial aggregate when `fold`
+/// puts folding in the workers.
+fn spawn_workers(
+    work: &Work,
+    jobs: usize,
+    tx: &tokio::sync::mpsc::Sender<Finished<Done>>,
+    fold: Fold,
+) -> tokio::task::JoinSet<Option<Aggregate>> {
+    let mut workers = tokio::task::JoinSet::new();
+    for _ in 0..jobs {
+        let (work, tx) = (work.clone(), tx.clone());
+        workers.spawn_blocking(move || work.run(&tx, fold));
+    }
+    workers
 }
 
 /// Sets `stop` on Ctrl-C, SIGTERM or SIGHUP (what Slurm and `timeout` send), so a
@@ -177,6 +242,7 @@ fn listen_for_stop(stop: Arc<AtomicBool>) -> Result<()> {
 }
 
 /// One worker's view of the sweep.
+#[derive(Clone)]
 struct Work {
     s: Arc<Scenario>,
     shard: Shard,
@@ -188,11 +254,14 @@ struct Work {
 }
 
 impl Work {
-    fn run(self, tx: &tokio::sync::mpsc::Sender<Finished<(u64, RunResult)>>) {
+    /// Runs positions until none is left (or `stop`), sending each finished run; with
+    /// [`Fold::InWorkers`], returns the partial aggregate of the runs it sent.
+    fn run(self, tx: &tokio::sync::mpsc::Sender<Finished<Done>>, fold: Fold) -> Option<Aggregate> {
         let opts = RunOptions {
             record_events: false,
             audit: false,
         };
+        let mut partial = (fold == Fold::InWorkers).then(|| Aggregate::new(&self.s));
         // Spawned once per worker and reset per run (issue 15): spawning the ~13,000
         // rack and unit-batch entities was most of a run's cost.
         let mut facility = Facility::spawn(&self.s);
@@ -200,8 +269,24 @@ impl Work {
             let i = self.shard.nth(k);
             let seed = Some(seed_for(self.base_seed, i));
             let draws = Draws::for_seed(&self.s, seed);
-            engine::run_on(&mut facility, &self.s, &draws, seed, opts).map(|r| (i, r))
+            let r = engine::run_on(&mut facility, &self.s, &draws, seed, opts)?;
+            let (record, in_order) = (record(self.base_seed, i, &r), InOrder::of(&r));
+            // Folded before it is sent: a run the collector never receives fails the
+            // whole sweep, so no partial ever holds a run missing from runs.csv.
+            let result = match partial.as_mut() {
+                Some(p) => {
+                    p.add_order_free(&r);
+                    None
+                }
+                None => Some(Box::new(r)),
+            };
+            Ok(Done {
+                record,
+                result,
+                in_order,
+            })
         });
+        partial
     }
 }
 
@@ -335,6 +420,47 @@ pub fn sweep_to_dir(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Folding runs in the workers (partials merged at the end) and in the collector
+    /// (every run in order) give the same aggregate and the same records, for worlds
+    /// with reliability sums and finance sketches, whatever the number of workers.
+    #[test]
+    fn folding_in_the_workers_gives_the_aggregate_of_folding_in_order() {
+        for world in ["worlds/reference.ron", "worlds/teaching-failure.ron"] {
+            let s = Arc::new(crate::load(world).unwrap());
+            let sweep = |jobs, fold| {
+                let cfg = SweepConfig {
+                    runs: 24,
+                    seed: 3,
+                    jobs,
+                    shard: None,
+                    handle_interrupt: false,
+                };
+                let mut records = Vec::new();
+                let stop = Arc::new(AtomicBool::new(false));
+                let on_record = |r: &RunRecord| {
+                    records.push(r.clone());
+                    Ok(())
+                };
+                let (agg, interrupted) =
+                    execute_folding(s.clone(), &cfg, stop, on_record, || {}, fold).unwrap();
+                assert!(!interrupted);
+                (agg, records)
+            };
+            let in_order = sweep(1, Fold::InCollector);
+            assert_eq!(in_order.0.runs, 24);
+            for jobs in [1, 2, 3] {
+                assert_eq!(
+                    sweep(jobs, Fold::InWorkers),
+                    in_order,
+                    "{world} --jobs {jobs}"
+                );
+            }
+            if let Some(rel) = &in_order.0.reliability {
+                assert_eq!(rel.runs, 24, "{world}");
+            }
+        }
+    }
 
     #[test]
     fn a_position_is_admitted_only_within_the_window_of_the_next_run_to_write() {

@@ -71,6 +71,24 @@ impl ReliabilityAggregate {
 
     /// Adds one run.
     pub fn add(&mut self, r: &ReliabilityReport) {
+        self.add_order_free(r);
+        self.add_credits(Self::credits_usd_of(r));
+    }
+
+    /// A run's SLA credits over the horizon, USD.
+    pub(crate) fn credits_usd_of(r: &ReliabilityReport) -> f64 {
+        r.months.iter().map(|m| m.sla_credits_usd).sum()
+    }
+
+    /// Adds a run's credits to their sum: in run order, as floating-point addition is
+    /// not associative.
+    pub(crate) fn add_credits(&mut self, credits_usd: f64) {
+        self.credits_usd += credits_usd;
+    }
+
+    /// Adds one run's sketches and counts (everything but the credits' sum), which
+    /// give the same aggregate in any order of runs.
+    pub(crate) fn add_order_free(&mut self, r: &ReliabilityReport) {
         for (g, sketch) in self.downtime_hours.iter_mut().enumerate() {
             let hours: f64 = r
                 .months
@@ -80,11 +98,9 @@ impl ReliabilityAggregate {
             sketch.add(hours);
         }
         self.longest_dark_days.add(f64::from(r.longest_dark_days));
-        let credits: f64 = r.months.iter().map(|m| m.sla_credits_usd).sum();
-        if credits > 0.0 {
+        if Self::credits_usd_of(r) > 0.0 {
             self.runs_with_credit += 1;
         }
-        self.credits_usd += credits;
         self.runs += 1;
     }
 
