@@ -8,10 +8,10 @@ use super::{Checker, Ids, Kind, MAX_LEAD_TIME_WEEKS, MAX_RATING_MW, MAX_USD, Rul
 use crate::dist::Dist;
 use crate::scenario::reliability::{
     BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LeaseSla, LifeSpec, RedundancySpec,
-    ReliabilitySpec, RestoreSpec, Scheme, SlaSpec, SpareSpec, UnitFailureSpec,
+    ReliabilitySpec, RestoreSpec, Scheme, SchemeSpec, SlaSpec, SpareSpec, UnitFailureSpec,
 };
 use crate::scenario::{ActionSpec, EquipmentRef, Scenario, SupplySpec};
-use crate::world::reliability::{Life, Reliability, Restore, Sla};
+use crate::world::reliability::{Life, Reliability, Restore, SchemeSection, Sla};
 use crate::world::{Action, WorldFile};
 
 /// Longest repair or swap accepted, days (ten years).
@@ -121,7 +121,6 @@ fn lease_slas(c: &mut Checker, world: &WorldFile, ids: &Ids) -> Vec<LeaseSla> {
             out.push(LeaseSla {
                 lease: l.id.clone(),
                 group,
-                usd_per_kw_month: l.usd_per_kw_month.dist().median(),
                 sla: spec,
             });
         }
@@ -291,62 +290,131 @@ fn restore(c: &mut Checker, name: &str, r: Restore, supply: SupplySpec) -> Optio
 
 fn redundancy(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<RedundancySpec> {
     let mut out: Vec<RedundancySpec> = Vec::new();
-    for g in &r.redundancy {
-        let e = format!("hall {}", g.hall);
-        let members = refs(c, &e, ids, &g.equipment);
-        if members.len() != g.equipment.len() || !same_kind(c, &e, s, &members) {
-            continue;
-        }
-        if members
+    for (i, h) in r.redundancy.iter().enumerate() {
+        let e = format!("hall {}", h.hall);
+        let before = r.redundancy[..i]
             .iter()
-            .any(|m| matches!(m, EquipmentRef::Substation(_)))
-        {
-            c.push(
+            .filter(|o| o.hall == h.hall)
+            .count();
+        if before > 0 {
+            c.push_nth(
                 &e,
-                Rule::RedundancyScheme,
-                "groups transformers or cooling loops, not substations",
+                before,
+                Rule::DuplicateHall,
+                "declares its redundancy twice: give its power and cooling schemes in one declaration",
             );
             continue;
         }
-        let n = members.len();
-        let need = match g.scheme {
-            Scheme::N => (n >= 1, "N needs at least one item"),
-            Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
-            Scheme::TwoN => (
-                n >= 2 && n % 2 == 0,
-                "2N needs an even number of items, at least two",
-            ),
+        if h.power.is_none() && h.cooling.is_none() {
+            c.push(
+                &e,
+                Rule::RedundancyScheme,
+                "declares neither a power nor a cooling scheme",
+            );
+            continue;
+        }
+        let taken: Vec<EquipmentRef> = out
+            .iter()
+            .flat_map(|o| o.schemes().flat_map(|k| k.members.iter().copied()))
+            .collect();
+        let power = scheme(c, &e, ids, s, Side::Power, h.power.as_ref(), &taken);
+        let cooling = scheme(c, &e, ids, s, Side::Cooling, h.cooling.as_ref(), &taken);
+        let (Some(power), Some(cooling)) = (power, cooling) else {
+            continue;
         };
-        if !need.0 {
-            c.push(&e, Rule::RedundancyScheme, format!("{}, got {n}", need.1));
-            continue;
-        }
-        if let Some(m) = members
-            .iter()
-            .find(|m| out.iter().any(|o| o.members.contains(m)))
-        {
-            c.push(
-                &e,
-                Rule::RedundancyScheme,
-                format!(
-                    "{} is already in another hall's group",
-                    s.equipment_name(*m)
-                ),
-            );
-            continue;
-        }
-        if let Some(msg) = starts_over_sellable(s, g.scheme, &members) {
-            c.push(&e, Rule::RedundancyScheme, msg);
-            continue;
-        }
         out.push(RedundancySpec {
-            hall: g.hall.clone(),
-            scheme: g.scheme,
-            members,
-            requires_backup: g.requires_backup,
+            hall: h.hall.clone(),
+            power,
+            cooling,
+            requires_backup: h.requires_backup,
         });
     }
     out
+}
+
+/// Which scheme of a hall.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Power,
+    Cooling,
+}
+
+/// One scheme of hall `e`: `Some(None)` when not declared, `None` when it has a problem
+/// (unknown or wrong-kind items, too few for the scheme, items in another hall, or a
+/// starting load above what the scheme sells).
+fn scheme(
+    c: &mut Checker,
+    e: &str,
+    ids: &Ids,
+    s: &Scenario,
+    side: Side,
+    k: Option<&SchemeSection>,
+    taken: &[EquipmentRef],
+) -> Option<Option<SchemeSpec>> {
+    let Some(k) = k else { return Some(None) };
+    let (name, kind) = match side {
+        Side::Power => ("power", "transformers"),
+        Side::Cooling => ("cooling", "cooling loops"),
+    };
+    let members = refs(c, e, ids, &k.equipment);
+    if members.len() != k.equipment.len() {
+        return None;
+    }
+    let fits = |m: &EquipmentRef| match side {
+        Side::Power => matches!(m, EquipmentRef::Transformer(_)),
+        Side::Cooling => matches!(m, EquipmentRef::CoolingLoop(_)),
+    };
+    if let Some(&m) = members.iter().find(|m| !fits(m)) {
+        c.push(
+            e,
+            Rule::RedundancyScheme,
+            format!(
+                "its {name} scheme holds {kind}, not {}",
+                s.equipment_name(m)
+            ),
+        );
+        return None;
+    }
+    let n = members.len();
+    let need = match k.scheme {
+        Scheme::N => (n >= 1, "N needs at least one item"),
+        Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
+        Scheme::TwoN => (
+            n >= 2 && n % 2 == 0,
+            "2N needs an even number of items, at least two",
+        ),
+    };
+    if !need.0 {
+        c.push(
+            e,
+            Rule::RedundancyScheme,
+            format!("{name}: {}, got {n}", need.1),
+        );
+        return None;
+    }
+    let twice = members
+        .iter()
+        .enumerate()
+        .find(|&(j, m)| taken.contains(m) || members[..j].contains(m));
+    if let Some((_, m)) = twice {
+        c.push(
+            e,
+            Rule::RedundancyScheme,
+            format!(
+                "{} is already in a scheme (each item serves one hall, once)",
+                s.equipment_name(*m)
+            ),
+        );
+        return None;
+    }
+    if let Some(msg) = starts_over_sellable(s, k.scheme, &members) {
+        c.push(e, Rule::RedundancyScheme, format!("{name}: {msg}"));
+        return None;
+    }
+    Some(Some(SchemeSpec {
+        scheme: k.scheme,
+        members,
+    }))
 }
 
 /// A message if the racks' starting load on `members` exceeds what `scheme` sells.
@@ -394,7 +462,7 @@ fn backup(c: &mut Checker, r: &Reliability, halls: &[RedundancySpec]) -> Vec<Bac
                 c.push(
                     &e,
                     Rule::UnknownReference,
-                    format!("hall `{}` is not declared by a redundancy group", b.hall),
+                    format!("hall `{}` has no `redundancy` declaration", b.hall),
                 );
                 return None;
             };
