@@ -171,6 +171,56 @@ fn two_n_halves_sellable_capacity_and_the_limit_check_holds_to_it() {
     );
 }
 
+/// A hall declared once with a power and a cooling scheme sells the lesser of the two.
+/// The split hall's power at N sells 1.9 MW; its cooling, DLC-1 (1.6 MW) with an
+/// existing 1.0 MW DLC-1b, sells 2.6 MW at N (power binds: both halves, 1.3728 MW,
+/// energise) but 2.6 − 1.6 = 1.0 MW at N+1, which then binds: only the first half
+/// does, and the wait names the cooling scheme.
+#[test]
+fn a_hall_sells_the_lesser_of_its_power_and_cooling_schemes() {
+    let with_cooling = |cooling: &str| {
+        split_hall("N")
+            .replace(
+                "CoolingLoop(id: \"DLC-1\", kind: DirectToChip, heat_rejection_kw: 1600.0,",
+                "CoolingLoop(id: \"DLC-1b\", kind: DirectToChip, heat_rejection_kw: 1000.0, max_rack_kw: 130.0, pue: 1.25),\n        CoolingLoop(id: \"DLC-1\", kind: DirectToChip, heat_rejection_kw: 1600.0,",
+            )
+            .replace(
+                "equipment: [\"T3\", \"T4\"]))",
+                &format!(
+                    "equipment: [\"T3\", \"T4\"]), cooling: (scheme: {cooling}, equipment: [\"DLC-1\", \"DLC-1b\"]))"
+                ),
+            )
+    };
+    let half_mw = 12.0 * 4.0 * 14.3 / 1e3;
+    for (cooling, sellable_w, energised_mw) in [
+        ("N", 1_900_000, 2.0 * half_mw),
+        ("NPlus1", 1_000_000, half_mw),
+    ] {
+        let text = with_cooling(cooling);
+        assert!(
+            text.contains("DLC-1b") && text.contains("cooling: (scheme"),
+            "edits applied"
+        );
+        let s = load(&text);
+        let h = &s.reliability.redundancy[0];
+        assert_eq!(h.power.as_ref().unwrap().sellable_w(&s), 1_900_000);
+        assert_eq!(h.sellable_w(&s), sellable_w, "cooling {cooling}");
+        let r = run(&s, None);
+        let gpu = r.ledger.last().unwrap().gpu_it_mw_end;
+        assert!(
+            (gpu - energised_mw).abs() < 1e-9,
+            "cooling {cooling}: {gpu} MW"
+        );
+        let waits = r.events.iter().any(|e| {
+            e.entity == "gpu-hall-2"
+                && e.detail.contains(
+                    "cooling loop DLC-1 (sellable capacity of its hall's redundancy scheme)",
+                )
+        });
+        assert_eq!(waits, cooling == "NPlus1", "cooling {cooling}");
+    }
+}
+
 #[test]
 fn without_a_spare_the_replacement_waits_its_lead_time_with_one_the_swap_time() {
     let none = run(&load(&world("no-spare-transformer")), None);
