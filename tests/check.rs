@@ -45,7 +45,7 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "redundancy-mismatched",
         "hall GH",
         "redundancy-scheme",
-        "its power scheme holds transformers, not cooling loop DLC-1",
+        "its power scheme holds transformers (and the hall's UPS), not cooling loop DLC-1",
     ),
     (
         "availability-over-100",

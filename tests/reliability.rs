@@ -221,6 +221,66 @@ fn a_hall_sells_the_lesser_of_its_power_and_cooling_schemes() {
     }
 }
 
+/// The split hall at power N on T3/T4 (1.9 MW) naming two UPS of `ups_mw` each in its
+/// power scheme, `extra` added to the scheme's equipment.
+fn split_hall_with_ups(ups_mw: f64, extra: &str) -> String {
+    split_hall("N")
+        .replace(
+            "equipment: [\"T3\", \"T4\"]))]),",
+            &format!(
+                "equipment: [\"T3\", \"T4\", \"UPS-a\", \"UPS-b\"{extra}]))],\n        backup: [(id: \"UPS-a\", kind: Ups, hall: \"GH\", rating_mw: {ups_mw:?}, cost_usd: 1.0, lead_time_weeks: 0), (id: \"UPS-b\", kind: Ups, hall: \"GH\", rating_mw: {ups_mw:?}, cost_usd: 1.0, lead_time_weeks: 0), (id: \"GEN-a\", kind: Generator, hall: \"GH\", rating_mw: 2.0, cost_usd: 1.0, lead_time_weeks: 0)]),"
+            ),
+        )
+}
+
+/// A power scheme may name the hall's UPS: a second set under the same scheme, so the
+/// hall sells no more than the surviving UPS carry. Two 0.5 MW UPS at N carry 1.0 MW,
+/// less than the transformers' 1.9 MW: only the first half (0.6864 MW) energises; at
+/// 0.7 MW each (1.4 MW) both halves (1.3728 MW) do. `check` explains both sets, and
+/// refuses a generator in the scheme or one UPS at N+1.
+#[test]
+fn a_power_scheme_naming_ups_sells_no_more_than_they_carry() {
+    let half_mw = 12.0 * 4.0 * 14.3 / 1e3;
+    for (ups_mw, energised_mw) in [(0.5, half_mw), (0.7, 2.0 * half_mw)] {
+        let text = split_hall_with_ups(ups_mw, "");
+        assert!(text.contains("UPS-b"), "edit applied");
+        let s = load(&text);
+        let sellable_w = (2.0 * ups_mw * 1e6) as u64;
+        assert_eq!(s.reliability.redundancy[0].sellable_w(&s), sellable_w);
+        let r = run(&s, None);
+        let gpu = r.ledger.last().unwrap().gpu_it_mw_end;
+        assert!(
+            (gpu - energised_mw).abs() < 1e-9,
+            "UPS {ups_mw} MW: {gpu} MW"
+        );
+    }
+    let s = load(&split_hall_with_ups(0.5, ""));
+    assert_eq!(
+        s.reliability.explain(&s),
+        vec![
+            "hall GH: power N on T3/T4 leaves 1.9 MW of 1.9 MW and on UPS-a/UPS-b leaves 1 MW of 1 MW; sellable 1 MW"
+                .to_string()
+        ]
+    );
+    let p = problems(&split_hall_with_ups(0.5, ", \"GEN-a\""));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].0.as_str(), p[0].1.as_str()),
+        ("hall GH", "redundancy-scheme")
+    );
+    assert!(p[0].2.contains("not backup GEN-a"), "{p:?}");
+    let one = split_hall_with_ups(0.5, "")
+        .replace("scheme: N, equipment", "scheme: NPlus1, equipment")
+        .replace(", \"UPS-b\"]", "]");
+    let p = problems(&one);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].2
+            .contains("power UPS: N+1 needs at least two items, got 1"),
+        "{p:?}"
+    );
+}
+
 #[test]
 fn without_a_spare_the_replacement_waits_its_lead_time_with_one_the_swap_time() {
     let none = run(&load(&world("no-spare-transformer")), None);

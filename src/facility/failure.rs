@@ -10,7 +10,7 @@
 use super::{Equipment, Facility, Lifecycle, Load, Rack, RackLoad, Rating, UnitBatch};
 use crate::power::{Blocked, LimitKind};
 use crate::scenario::Contract;
-use crate::scenario::reliability::{ReliabilitySpec, sellable_w};
+use crate::scenario::reliability::ReliabilitySpec;
 use crate::scenario::{EquipmentRef, Scenario};
 use hecs::Entity;
 
@@ -72,7 +72,8 @@ impl Facility {
     }
 
     /// Spawns one [`Pool`] per scheme of each hall (its power scheme and its cooling
-    /// scheme) and links the members.
+    /// scheme) and links the members; a power scheme's pool sells no more than its
+    /// named UPS carry.
     pub fn spawn_pools(&mut self, s: &Scenario, r: &ReliabilitySpec) {
         for (index, h) in r.redundancy.iter().enumerate() {
             for k in h.schemes() {
@@ -80,7 +81,7 @@ impl Facility {
                 let pool = self.world.spawn((Pool {
                     index,
                     members: members.clone(),
-                    sellable_w: sellable_w(k.scheme, &k.ratings_w(s)),
+                    sellable_w: k.sellable_w(s),
                 },));
                 for m in members {
                     self.world
@@ -403,6 +404,7 @@ mod tests {
                 power: Some(crate::scenario::reliability::SchemeSpec {
                     scheme: crate::scenario::reliability::Scheme::TwoN,
                     members: vec![EquipmentRef::Transformer(0), EquipmentRef::Transformer(1)],
+                    ups: Vec::new(),
                 }),
                 cooling: None,
                 requires_backup: false,

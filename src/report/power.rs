@@ -590,6 +590,7 @@ mod tests {
             power: Some(SchemeSpec {
                 scheme: Scheme::NPlus1,
                 members: members.clone(),
+                ups: Vec::new(),
             }),
             cooling: None,
             requires_backup: false,

@@ -132,14 +132,17 @@ pub struct SpareSpec {
     pub swap_days: Dist,
 }
 
-/// One redundancy scheme of a hall over a named set of items of one kind: its
-/// transformers (power) or its cooling loops (cooling).
+/// One redundancy scheme of a hall over a named set of items: its transformers, and
+/// the UPS it names (power), or its cooling loops (cooling).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SchemeSpec {
     /// N, N+1 or 2N.
     pub scheme: Scheme,
-    /// The items.
+    /// The transformers or cooling loops.
     pub members: Vec<EquipmentRef>,
+    /// The UPS the power scheme names, as (id, rating W); empty if none (and always for
+    /// cooling). They are a second set under the same scheme.
+    pub ups: Vec<(String, u64)>,
 }
 
 impl SchemeSpec {
@@ -151,9 +154,19 @@ impl SchemeSpec {
             .collect()
     }
 
-    /// Capacity these items can sell under the scheme, W ([`sellable_w`]).
+    /// The UPS' ratings, W.
+    pub fn ups_ratings_w(&self) -> Vec<u64> {
+        self.ups.iter().map(|u| u.1).collect()
+    }
+
+    /// Capacity these items can sell under the scheme, W ([`sellable_w`]): what the
+    /// surviving members carry, or less if the named UPS' survivors carry less.
     pub fn sellable_w(&self, s: &super::Scenario) -> u64 {
-        sellable_w(self.scheme, &self.ratings_w(s))
+        let members = sellable_w(self.scheme, &self.ratings_w(s));
+        if self.ups.is_empty() {
+            return members;
+        }
+        members.min(sellable_w(self.scheme, &self.ups_ratings_w()))
     }
 }
 
@@ -309,17 +322,30 @@ impl ReliabilitySpec {
                         let k = k.as_ref()?;
                         let ids: Vec<&str> = k.members.iter().map(|&m| s.equipment_id(m)).collect();
                         let ratings = k.ratings_w(s);
-                        Some(format!(
+                        let mut part = format!(
                             "{side} {} on {} leaves {} MW of {} MW",
                             scheme_name(k.scheme),
                             ids.join("/"),
                             mw(sellable_w(k.scheme, &ratings)),
                             mw(ratings.iter().sum())
-                        ))
+                        );
+                        if !k.ups.is_empty() {
+                            let ids: Vec<&str> = k.ups.iter().map(|u| u.0.as_str()).collect();
+                            let ratings = k.ups_ratings_w();
+                            let _ = write!(
+                                part,
+                                " and on {} leaves {} MW of {} MW",
+                                ids.join("/"),
+                                mw(sellable_w(k.scheme, &ratings)),
+                                mw(ratings.iter().sum())
+                            );
+                        }
+                        Some(part)
                     })
                     .collect();
                 let mut line = format!("hall {}: {}", h.hall, parts.join("; "));
-                if parts.len() > 1 {
+                let sets = h.schemes().map(|k| 1 + usize::from(!k.ups.is_empty()));
+                if sets.sum::<usize>() > 1 {
                     let _ = write!(line, "; sellable {} MW", mw(h.sellable_w(s)));
                 }
                 line

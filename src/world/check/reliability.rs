@@ -7,8 +7,9 @@ use super::plan::ScriptedFail;
 use super::{Checker, Ids, Kind, MAX_LEAD_TIME_WEEKS, MAX_RATING_MW, MAX_USD, Rule, mw_to_w};
 use crate::dist::Dist;
 use crate::scenario::reliability::{
-    BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LeaseSla, LifeSpec, RedundancySpec,
-    ReliabilitySpec, RestoreSpec, Scheme, SchemeSpec, SlaSpec, SpareSpec, UnitFailureSpec,
+    BackupKind, BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LeaseSla, LifeSpec,
+    RedundancySpec, ReliabilitySpec, RestoreSpec, Scheme, SchemeSpec, SlaSpec, SpareSpec,
+    UnitFailureSpec,
 };
 use crate::scenario::{ActionSpec, EquipmentRef, Scenario, SupplySpec};
 use crate::world::reliability::{Life, Reliability, Restore, SchemeSection, Sla};
@@ -317,15 +318,15 @@ fn redundancy(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<
             .iter()
             .flat_map(|o| o.schemes().flat_map(|k| k.members.iter().copied()))
             .collect();
-        let power = scheme(c, &e, ids, s, Side::Power, h.power.as_ref(), &taken);
-        let cooling = scheme(c, &e, ids, s, Side::Cooling, h.cooling.as_ref(), &taken);
-        let (Some(power), Some(cooling)) = (power, cooling) else {
-            continue;
-        };
+        let at = (r, h.hall.as_str());
+        let power = scheme(c, at, ids, s, Side::Power, h.power.as_ref(), &taken);
+        let cooling = scheme(c, at, ids, s, Side::Cooling, h.cooling.as_ref(), &taken);
+        // A scheme with a problem is left out but the hall is kept, so the backup that
+        // names it is not refused as well (the world is invalid either way).
         out.push(RedundancySpec {
             hall: h.hall.clone(),
-            power,
-            cooling,
+            power: power.flatten(),
+            cooling: cooling.flatten(),
             requires_backup: h.requires_backup,
         });
     }
@@ -339,25 +340,50 @@ enum Side {
     Cooling,
 }
 
-/// One scheme of hall `e`: `Some(None)` when not declared, `None` when it has a problem
-/// (unknown or wrong-kind items, too few for the scheme, items in another hall, or a
-/// starting load above what the scheme sells).
+/// One scheme of `hall` (declared in `r`): `Some(None)` when not declared, `None` when
+/// it has a problem (unknown or wrong-kind items, a UPS of another hall, too few items
+/// for the scheme, items in another hall, or a starting load above what the scheme
+/// sells).
 fn scheme(
     c: &mut Checker,
-    e: &str,
+    (r, hall): (&Reliability, &str),
     ids: &Ids,
     s: &Scenario,
     side: Side,
     k: Option<&SchemeSection>,
     taken: &[EquipmentRef],
 ) -> Option<Option<SchemeSpec>> {
+    let e = &format!("hall {hall}");
     let Some(k) = k else { return Some(None) };
     let (name, kind) = match side {
-        Side::Power => ("power", "transformers"),
+        Side::Power => ("power", "transformers (and the hall's UPS)"),
         Side::Cooling => ("cooling", "cooling loops"),
     };
-    let members = refs(c, e, ids, &k.equipment);
-    if members.len() != k.equipment.len() {
+    // A power scheme may name the hall's UPS (from `backup`) besides its transformers.
+    let backup = |id: &str| r.backup.iter().find(|b| b.id == id);
+    let mut ups = Vec::new();
+    let mut names = Vec::new();
+    for id in &k.equipment {
+        let Some(b) = backup(id).filter(|_| equipment_ref(ids, id).is_none()) else {
+            names.push(id.clone());
+            continue;
+        };
+        let fits = side == Side::Power && b.kind == BackupKind::Ups;
+        if !fits || b.hall != hall {
+            let why = if fits {
+                format!("UPS {id} serves hall {}", b.hall)
+            } else {
+                format!("its {name} scheme holds {kind}, not backup {id}")
+            };
+            c.push(e, Rule::RedundancyScheme, why);
+            return None;
+        }
+        // An unusable rating is the backup check's to report.
+        let w = (b.rating_mw.is_finite() && b.rating_mw > 0.0).then(|| mw_to_w(b.rating_mw));
+        ups.push((id.clone(), w?));
+    }
+    let members = refs(c, e, ids, &names);
+    if members.len() != names.len() {
         return None;
     }
     let fits = |m: &EquipmentRef| match side {
@@ -375,22 +401,24 @@ fn scheme(
         );
         return None;
     }
-    let n = members.len();
-    let need = match k.scheme {
-        Scheme::N => (n >= 1, "N needs at least one item"),
-        Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
-        Scheme::TwoN => (
-            n >= 2 && n % 2 == 0,
-            "2N needs an even number of items, at least two",
-        ),
-    };
-    if !need.0 {
-        c.push(
-            e,
-            Rule::RedundancyScheme,
-            format!("{name}: {}, got {n}", need.1),
-        );
-        return None;
+    let counts = [(members.len(), ""), (ups.len(), " UPS")];
+    for (n, what) in counts.into_iter().filter(|&(n, w)| n > 0 || w.is_empty()) {
+        let need = match k.scheme {
+            Scheme::N => (n >= 1, "N needs at least one item"),
+            Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
+            Scheme::TwoN => (
+                n >= 2 && n % 2 == 0,
+                "2N needs an even number of items, at least two",
+            ),
+        };
+        if !need.0 {
+            c.push(
+                e,
+                Rule::RedundancyScheme,
+                format!("{name}{what}: {}, got {n}", need.1),
+            );
+            return None;
+        }
     }
     let twice = members
         .iter()
@@ -407,18 +435,20 @@ fn scheme(
         );
         return None;
     }
-    if let Some(msg) = starts_over_sellable(s, k.scheme, &members) {
+    let spec = SchemeSpec {
+        scheme: k.scheme,
+        members,
+        ups,
+    };
+    if let Some(msg) = starts_over_sellable(s, &spec.members, spec.sellable_w(s)) {
         c.push(e, Rule::RedundancyScheme, format!("{name}: {msg}"));
         return None;
     }
-    Some(Some(SchemeSpec {
-        scheme: k.scheme,
-        members,
-    }))
+    Some(Some(spec))
 }
 
-/// A message if the racks' starting load on `members` exceeds what `scheme` sells.
-fn starts_over_sellable(s: &Scenario, scheme: Scheme, members: &[EquipmentRef]) -> Option<String> {
+/// A message if the racks' starting load on `members` exceeds `sellable` W.
+fn starts_over_sellable(s: &Scenario, members: &[EquipmentRef], sellable: u64) -> Option<String> {
     let mut load_mw: u128 = 0;
     for g in &s.racks {
         let Some((model, per_rack)) = g.initial else {
@@ -433,8 +463,6 @@ fn starts_over_sellable(s: &Scenario, scheme: Scheme, members: &[EquipmentRef]) 
             load_mw += it * 1000;
         }
     }
-    let ratings: Vec<u64> = members.iter().map(|&m| s.equipment_capacity_w(m)).collect();
-    let sellable = crate::scenario::reliability::sellable_w(scheme, &ratings);
     (load_mw > u128::from(sellable) * 1000).then(|| {
         format!(
             "starts with {:.2} MW on its equipment but its scheme sells only {:.2} MW",
