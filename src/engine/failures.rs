@@ -1,8 +1,9 @@
 //! Failures, restores, downtime and SLA credits (issue 14).
 //!
 //! A failure is an event on one item. It de-energises the rack groups whose path holds
-//! the item, unless the item's scheme in its hall (power or cooling) still has the rating to carry the
-//! group's pooled load, or (for a substation) the hall's generators carry it. The item
+//! the item, unless the item's scheme in its hall (power or cooling) still has the
+//! rating to carry the scheme's pooled load, or (for a substation) the hall's
+//! generators carry it. The item
 //! comes back after a repair, a spare's swap, or a new unit's lead time; its dark racks
 //! then re-energise as soon as their limits allow. Random failure times are drawn from
 //! the run's stream after every other draw, so a world without failure models draws
