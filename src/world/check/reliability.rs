@@ -359,29 +359,7 @@ fn scheme(
         Side::Power => ("power", "transformers (and the hall's UPS)"),
         Side::Cooling => ("cooling", "cooling loops"),
     };
-    // A power scheme may name the hall's UPS (from `backup`) besides its transformers.
-    let backup = |id: &str| r.backup.iter().find(|b| b.id == id);
-    let mut ups = Vec::new();
-    let mut names = Vec::new();
-    for id in &k.equipment {
-        let Some(b) = backup(id).filter(|_| equipment_ref(ids, id).is_none()) else {
-            names.push(id.clone());
-            continue;
-        };
-        let fits = side == Side::Power && b.kind == BackupKind::Ups;
-        if !fits || b.hall != hall {
-            let why = if fits {
-                format!("UPS {id} serves hall {}", b.hall)
-            } else {
-                format!("its {name} scheme holds {kind}, not backup {id}")
-            };
-            c.push(e, Rule::RedundancyScheme, why);
-            return None;
-        }
-        // An unusable rating is the backup check's to report.
-        let w = (b.rating_mw.is_finite() && b.rating_mw > 0.0).then(|| mw_to_w(b.rating_mw));
-        ups.push((id.clone(), w?));
-    }
+    let (ups, names) = named_ups(c, (r, hall), ids, side, &k.equipment)?;
     let members = refs(c, e, ids, &names);
     if members.len() != names.len() {
         return None;
@@ -403,20 +381,8 @@ fn scheme(
     }
     let counts = [(members.len(), ""), (ups.len(), " UPS")];
     for (n, what) in counts.into_iter().filter(|&(n, w)| n > 0 || w.is_empty()) {
-        let need = match k.scheme {
-            Scheme::N => (n >= 1, "N needs at least one item"),
-            Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
-            Scheme::TwoN => (
-                n >= 2 && n % 2 == 0,
-                "2N needs an even number of items, at least two",
-            ),
-        };
-        if !need.0 {
-            c.push(
-                e,
-                Rule::RedundancyScheme,
-                format!("{name}{what}: {}, got {n}", need.1),
-            );
+        if let Err(why) = enough_for(k.scheme, n) {
+            c.push(e, Rule::RedundancyScheme, format!("{name}{what}: {why}"));
             return None;
         }
     }
@@ -445,6 +411,63 @@ fn scheme(
         return None;
     }
     Some(Some(spec))
+}
+
+/// A UPS a power scheme names: its id and rating, W.
+type NamedUps = (String, u64);
+
+/// The UPS among `equipment` (ids of the hall's own backup UPS, as (id, rating W)) and
+/// the other ids; `None` after a `redundancy-scheme` problem for a generator, another
+/// hall's UPS or a UPS in a cooling scheme, or for a rating the backup check refuses.
+fn named_ups(
+    c: &mut Checker,
+    (r, hall): (&Reliability, &str),
+    ids: &Ids,
+    side: Side,
+    equipment: &[String],
+) -> Option<(Vec<NamedUps>, Vec<String>)> {
+    let mut ups = Vec::new();
+    let mut names = Vec::new();
+    for id in equipment {
+        let found = r.backup.iter().find(|b| &b.id == id);
+        let Some(b) = found.filter(|_| equipment_ref(ids, id).is_none()) else {
+            names.push(id.clone());
+            continue;
+        };
+        let fits = side == Side::Power && b.kind == BackupKind::Ups;
+        if !fits || b.hall != hall {
+            let why = if fits {
+                format!("UPS {id} serves hall {}", b.hall)
+            } else if side == Side::Power {
+                format!("its power scheme holds transformers (and the hall's UPS), not backup {id}")
+            } else {
+                format!("its cooling scheme holds cooling loops, not backup {id}")
+            };
+            c.push(format!("hall {hall}"), Rule::RedundancyScheme, why);
+            return None;
+        }
+        // An unusable rating is the backup check's to report.
+        let w = (b.rating_mw.is_finite() && b.rating_mw > 0.0).then(|| mw_to_w(b.rating_mw));
+        ups.push((id.clone(), w?));
+    }
+    Some((ups, names))
+}
+
+/// Whether `n` items are enough for `scheme`, and if not, why.
+fn enough_for(scheme: Scheme, n: usize) -> Result<(), String> {
+    let (ok, need) = match scheme {
+        Scheme::N => (n >= 1, "N needs at least one item"),
+        Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
+        Scheme::TwoN => (
+            n >= 2 && n % 2 == 0,
+            "2N needs an even number of items, at least two",
+        ),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{need}, got {n}"))
+    }
 }
 
 /// A message if the racks' starting load on `members` exceeds `sellable` W.
