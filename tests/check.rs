@@ -27,7 +27,13 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "redundancy-one-transformer",
         "hall GH",
         "redundancy-scheme",
-        "N+1 needs at least two items, got 1",
+        "power: N+1 needs at least two items, got 1",
+    ),
+    (
+        "duplicate-hall",
+        "hall GH",
+        "duplicate-hall",
+        "declares its redundancy twice",
     ),
     (
         "redundancy-missing",
@@ -39,7 +45,7 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "redundancy-mismatched",
         "hall GH",
         "redundancy-scheme",
-        "mixes transformer T3 and cooling loop DLC-1",
+        "its power scheme holds transformers (and the hall's UPS), not cooling loop DLC-1",
     ),
     (
         "availability-over-100",
@@ -557,6 +563,13 @@ fn positions_point_at_declarations() {
     );
     let (p, _) = problems("broken/bad-date.ron");
     assert_eq!(p[0].position, Some((3, 5)), "`site:` key");
+    // A hall declared twice points at the second declaration's `hall: "GH"`.
+    let (p, _) = problems("broken/duplicate-hall.ron");
+    let text = std::fs::read_to_string(data("broken/duplicate-hall.ron")).unwrap();
+    let at = text.match_indices("(hall: \"GH\"").nth(1).unwrap().0 + "(hall: ".len();
+    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = text[..at].matches('\n').count() + 1;
+    assert_eq!(p[0].position, Some((line, at - line_start + 1)));
 }
 
 #[test]

@@ -3,6 +3,9 @@
 use retrofit::{ReliabilityReport, RunOptions};
 use retrofit::{RunResult, Scenario};
 
+#[path = "common/money.rs"]
+mod money;
+
 fn world(name: &str) -> String {
     std::fs::read_to_string(format!("{}/worlds/{name}.ron", env!("CARGO_MANIFEST_DIR")))
         .expect("world file")
@@ -97,7 +100,7 @@ fn n_plus_1_survives_one_failure_with_no_downtime() {
         )
         .replace(
             "    reliability: (\n",
-            "    reliability: (\n        redundancy: [(hall: \"GH\", scheme: NPlus1, equipment: [\"T3\", \"T4\"])],\n",
+            "    reliability: (\n        redundancy: [(hall: \"GH\", power: (scheme: NPlus1, equipment: [\"T3\", \"T4\"]))],\n",
         );
     let r = run(&load(&text), None);
     let rep = rel(&r);
@@ -135,7 +138,7 @@ fn split_hall(scheme: &str) -> String {
     let text = format!("{}{gpu2}{}", &text[..i], &text[i + "    ],".len()..]);
     let body = text.trim_end().strip_suffix(')').unwrap().to_string();
     format!(
-        "{body}\n    reliability: (redundancy: [(hall: \"GH\", scheme: {scheme}, equipment: [\"T3\", \"T4\"])]),\n)\n"
+        "{body}\n    reliability: (redundancy: [(hall: \"GH\", power: (scheme: {scheme}, equipment: [\"T3\", \"T4\"]))]),\n)\n"
     )
 }
 
@@ -150,23 +153,131 @@ fn two_n_halves_sellable_capacity_and_the_limit_check_holds_to_it() {
     assert!((gpu_mw(&split_hall("N")) - 2.0 * half_mw).abs() < 1e-9);
     assert!((gpu_mw(&split_hall("TwoN")) - half_mw).abs() < 1e-9);
     let s = load(&split_hall("TwoN"));
-    let g = &s.reliability.redundancy[0];
-    let ratings: Vec<u64> = g
-        .members
-        .iter()
-        .map(|&m| s.equipment_capacity_w(m))
-        .collect();
+    let h = &s.reliability.redundancy[0];
+    let g = h.power.as_ref().expect("a power scheme");
+    let ratings = g.ratings_w(&s);
     assert_eq!(ratings, vec![950_000, 950_000]);
     assert_eq!(
         retrofit::unstable::scenario::reliability::sellable_w(g.scheme, &ratings),
         950_000
     );
+    assert_eq!(h.sellable_w(&s), 950_000, "no cooling scheme: power alone");
     let r = run(&s, None);
     assert!(
         r.events
             .iter()
             .any(|e| e.entity == "gpu-hall-2" && e.detail.contains("sellable capacity")),
-        "the wait names the redundancy group's sellable capacity"
+        "the wait names the hall's sellable capacity"
+    );
+}
+
+/// A hall declared once with a power and a cooling scheme sells the lesser of the two.
+/// The split hall's power at N sells 1.9 MW; its cooling, DLC-1 (1.6 MW) with an
+/// existing 1.0 MW DLC-1b, sells 2.6 MW at N (power binds: both halves, 1.3728 MW,
+/// energise) but 2.6 − 1.6 = 1.0 MW at N+1, which then binds: only the first half
+/// does, and the wait names the cooling scheme.
+#[test]
+fn a_hall_sells_the_lesser_of_its_power_and_cooling_schemes() {
+    let with_cooling = |cooling: &str| {
+        split_hall("N")
+            .replace(
+                "CoolingLoop(id: \"DLC-1\", kind: DirectToChip, heat_rejection_kw: 1600.0,",
+                "CoolingLoop(id: \"DLC-1b\", kind: DirectToChip, heat_rejection_kw: 1000.0, max_rack_kw: 130.0, pue: 1.25),\n        CoolingLoop(id: \"DLC-1\", kind: DirectToChip, heat_rejection_kw: 1600.0,",
+            )
+            .replace(
+                "equipment: [\"T3\", \"T4\"]))",
+                &format!(
+                    "equipment: [\"T3\", \"T4\"]), cooling: (scheme: {cooling}, equipment: [\"DLC-1\", \"DLC-1b\"]))"
+                ),
+            )
+    };
+    let half_mw = 12.0 * 4.0 * 14.3 / 1e3;
+    for (cooling, sellable_w, energised_mw) in [
+        ("N", 1_900_000, 2.0 * half_mw),
+        ("NPlus1", 1_000_000, half_mw),
+    ] {
+        let text = with_cooling(cooling);
+        assert!(
+            text.contains("DLC-1b") && text.contains("cooling: (scheme"),
+            "edits applied"
+        );
+        let s = load(&text);
+        let h = &s.reliability.redundancy[0];
+        assert_eq!(h.power.as_ref().unwrap().sellable_w(&s), 1_900_000);
+        assert_eq!(h.sellable_w(&s), sellable_w, "cooling {cooling}");
+        let r = run(&s, None);
+        let gpu = r.ledger.last().unwrap().gpu_it_mw_end;
+        assert!(
+            (gpu - energised_mw).abs() < 1e-9,
+            "cooling {cooling}: {gpu} MW"
+        );
+        let waits = r.events.iter().any(|e| {
+            e.entity == "gpu-hall-2"
+                && e.detail.contains(
+                    "cooling loop DLC-1 (sellable capacity of its hall's redundancy scheme)",
+                )
+        });
+        assert_eq!(waits, cooling == "NPlus1", "cooling {cooling}");
+    }
+}
+
+/// The split hall at power N on T3/T4 (1.9 MW) naming two UPS of `ups_mw` each in its
+/// power scheme, `extra` added to the scheme's equipment.
+fn split_hall_with_ups(ups_mw: f64, extra: &str) -> String {
+    split_hall("N")
+        .replace(
+            "equipment: [\"T3\", \"T4\"]))]),",
+            &format!(
+                "equipment: [\"T3\", \"T4\", \"UPS-a\", \"UPS-b\"{extra}]))],\n        backup: [(id: \"UPS-a\", kind: Ups, hall: \"GH\", rating_mw: {ups_mw:?}, cost_usd: 1.0, lead_time_weeks: 0), (id: \"UPS-b\", kind: Ups, hall: \"GH\", rating_mw: {ups_mw:?}, cost_usd: 1.0, lead_time_weeks: 0), (id: \"GEN-a\", kind: Generator, hall: \"GH\", rating_mw: 2.0, cost_usd: 1.0, lead_time_weeks: 0)]),"
+            ),
+        )
+}
+
+/// A power scheme may name the hall's UPS: a second set under the same scheme, so the
+/// hall sells no more than the surviving UPS carry. Two 0.5 MW UPS at N carry 1.0 MW,
+/// less than the transformers' 1.9 MW: only the first half (0.6864 MW) energises; at
+/// 0.7 MW each (1.4 MW) both halves (1.3728 MW) do. `check` explains both sets, and
+/// refuses a generator in the scheme or one UPS at N+1.
+#[test]
+fn a_power_scheme_naming_ups_sells_no_more_than_they_carry() {
+    let half_mw = 12.0 * 4.0 * 14.3 / 1e3;
+    for (ups_mw, energised_mw) in [(0.5, half_mw), (0.7, 2.0 * half_mw)] {
+        let text = split_hall_with_ups(ups_mw, "");
+        assert!(text.contains("UPS-b"), "edit applied");
+        let s = load(&text);
+        let sellable_w = (2.0 * ups_mw * 1e6) as u64;
+        assert_eq!(s.reliability.redundancy[0].sellable_w(&s), sellable_w);
+        let r = run(&s, None);
+        let gpu = r.ledger.last().unwrap().gpu_it_mw_end;
+        assert!(
+            (gpu - energised_mw).abs() < 1e-9,
+            "UPS {ups_mw} MW: {gpu} MW"
+        );
+    }
+    let s = load(&split_hall_with_ups(0.5, ""));
+    assert_eq!(
+        s.reliability.explain(&s),
+        vec![
+            "hall GH: power N on T3/T4 leaves 1.9 MW of 1.9 MW and on UPS-a/UPS-b leaves 1 MW of 1 MW; sellable 1 MW"
+                .to_string()
+        ]
+    );
+    let p = problems(&split_hall_with_ups(0.5, ", \"GEN-a\""));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(
+        (p[0].0.as_str(), p[0].1.as_str()),
+        ("hall GH", "redundancy-scheme")
+    );
+    assert!(p[0].2.contains("not backup GEN-a"), "{p:?}");
+    let one = split_hall_with_ups(0.5, "")
+        .replace("scheme: N, equipment", "scheme: NPlus1, equipment")
+        .replace(", \"UPS-b\"]", "]");
+    let p = problems(&one);
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert!(
+        p[0].2
+            .contains("power UPS: N+1 needs at least two items, got 1"),
+        "{p:?}"
     );
 }
 
@@ -366,7 +477,7 @@ fn a_tier_iii_hall_waits_for_its_backup_power() {
     let text = body
         + r#"
     reliability: (
-        redundancy: [(hall: "GH", scheme: N, equipment: ["T3"], requires_backup: true)],
+        redundancy: [(hall: "GH", power: (scheme: N, equipment: ["T3"]), requires_backup: true)],
         backup: [
             (id: "GEN-1", kind: Generator, hall: "GH", rating_mw: 2.5, cost_usd: 1000000.0,
              lead_time_weeks: 120, opex_usd_per_month: 5000.0),
@@ -709,6 +820,116 @@ fn a_lease_sla_credits_its_own_rent_at_its_band_edges() {
     assert!((site - 0.50 * HALL_G_KW * LEASE_USD_PER_KW_MONTH).abs() < 1e-6);
 }
 
+/// The teaching-failure world with T3 failing on the first of `month` for 3 days and
+/// practically never at random, and a finance lease of hall G at `rate` rising
+/// `escalator` a year under the site-wide SLA (availability below 0.99 → 50 % of rent).
+fn with_escalating_lease(month: &str, rate: &str, escalator: f64) -> String {
+    let text = world("teaching-failure")
+        .replace(
+            "restore: Repair(days: 30, cost_usd: 150000.0)",
+            "restore: Repair(days: 3, cost_usd: 150000.0)",
+        )
+        .replace("Mtbf(years: 333.0)", "Mtbf(years: 1000000.0)")
+        .replace(
+            "action: Fail(\"T3\"), start: \"2029-06\"",
+            &format!("action: Fail(\"T3\"), start: \"{month}\""),
+        );
+    let body = text.trim_end().strip_suffix(')').unwrap();
+    format!(
+        "{body}\n    finance: (leases: [(id: \"L-G\", hall: \"G\", usd_per_kw_month: {rate}, escalator_per_year: {escalator:?})]),\n)\n"
+    )
+}
+
+/// A ledger month wholly in contract months `j` and `j + 1` of a lease commencing on
+/// day `day`: contract month j runs from the commencement day-of-month in ledger month
+/// c + j to the same day of c + j + 1, so ledger month c + j + 1 holds j and j + 1 (only
+/// j + 1 when the lease commences on a month's first day).
+fn month_in_contract_months(s: &Scenario, day: u32, j: u32) -> u32 {
+    s.calendar.month_of(day) + j + 1
+}
+
+/// In a year-3 month (contract month 24–35, after two anniversaries) the credit is the
+/// band's share of the rent the lease bills that month, escalated twice: 50 % × 1372.8
+/// kW × $150 × 1.03², to the cent, not the base rate's 50 % × 1372.8 × 150. The finance
+/// layer bills the same escalated rent (its `escalated_rate` column), and docs/model.md
+/// shows the example.
+#[test]
+fn a_year_3_credit_is_on_the_twice_escalated_rent() {
+    let probe = run(
+        &load(&with_escalating_lease("2029-06", "150.0", 0.03)),
+        None,
+    );
+    let day = probe.first_gpu_day.expect("hall G energises");
+    let s = load(&with_escalating_lease("2029-06", "150.0", 0.03));
+    let m = month_in_contract_months(&s, day, 25);
+    let label = s.calendar.label(m).to_string();
+    let s = load(&with_escalating_lease(&label, "150.0", 0.03));
+    let r = run(&s, None);
+    assert_eq!(
+        r.first_gpu_day,
+        Some(day),
+        "a later failure moves nothing before it"
+    );
+    let row = &rel(&r).months[m as usize];
+    let days = f64::from(s.calendar.label(m).days());
+    let g = rel(&r).groups.iter().position(|g| g == "G").unwrap();
+    assert_eq!(row.availability[g], (days - 3.0) / days);
+    let rent = HALL_G_KW * 150.0 * 1.03_f64.powi(2);
+    let credit = 0.50 * rent;
+    let to_cent = |v: f64| (v * 100.0).round();
+    assert_eq!(
+        to_cent(row.sla_credits_usd),
+        to_cent(credit),
+        "{}",
+        row.sla_credits_usd
+    );
+    assert!((row.sla_credits_usd - 0.5 * HALL_G_KW * 150.0).abs() > 1000.0);
+    let fin = &r.finance.as_ref().expect("finance").rows[m as usize];
+    assert!((fin.escalated_rate_usd_per_kw_month[0] - 150.0 * 1.03_f64.powi(2)).abs() < 1e-9);
+    assert!((fin.contract_revenue_usd[0] - rent).abs() < 1e-6);
+    let model =
+        std::fs::read_to_string(format!("{}/docs/model.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for text in [
+        format!("**{}**", s.calendar.label(s.calendar.month_of(day))),
+        format!("**{label}**"),
+        format!("**{}**", money::cents(rent)),
+        format!("**{}**", money::cents(credit)),
+    ] {
+        assert!(model.contains(&text), "docs/model.md should show {text}");
+    }
+}
+
+/// In seeded runs (as a sweep draws them) with the lease rate a distribution, each run's
+/// credit follows the rate it drew: 50 % × 1372.8 kW × that run's rate, which the
+/// finance layer reports, and differs from run to run and from the median.
+#[test]
+fn a_sampled_lease_rate_moves_the_credit_with_it() {
+    let s = load(&with_escalating_lease(
+        "2029-06",
+        "Triangular(min: 130, mode: 150, max: 175)",
+        0.0,
+    ));
+    let mut rates = Vec::new();
+    for seed in [1_u64, 2, 3, 4] {
+        let r = run(&s, Some(seed));
+        let june = month_index(&r, "2029-06");
+        let rate =
+            r.finance.as_ref().expect("finance").rows[june].escalated_rate_usd_per_kw_month[0];
+        assert!((130.0..=175.0).contains(&rate), "{rate}");
+        let credit = rel(&r).months[june].sla_credits_usd;
+        assert!(
+            (credit - 0.5 * HALL_G_KW * rate).abs() < 1e-6,
+            "seed {seed}: credit {credit} at rate {rate}"
+        );
+        rates.push(rate);
+    }
+    rates.dedup();
+    assert!(
+        rates.len() > 1 && rates.iter().all(|&r| r != 150.0),
+        "{rates:?}"
+    );
+}
+
 /// A lease's SLA is checked like the site's: a target above 100 % and overlapping bands
 /// are refused, naming the lease.
 #[test]
@@ -737,14 +958,15 @@ fn a_broken_lease_sla_names_the_lease() {
     );
 }
 
-/// The reference and full-pivot worlds put every GPU hall under N+1 on its cooling and
-/// on its transformer, with Tier III-class backup. For each hall: the groups' sellable
-/// capacity (one failure survived) still carries the hall's full IT, so redundancy
-/// costs no rack; the backup is rated for the hall's sellable capacity; and both are in
-/// service before the hall's first GPU energises in the median run.
+/// The reference and full-pivot worlds declare every GPU hall once, N+1 on its
+/// transformers (power) and on its cooling loops (cooling), with Tier III-class backup.
+/// For each hall: what each surviving set carries, and so the hall's sellable capacity
+/// (the lesser), still carries the hall's full IT, so redundancy costs no rack; the
+/// backup is rated for the hall's sellable capacity; and both are in service before
+/// the hall's first GPU energises in the median run.
 #[test]
 fn the_shipped_gpu_halls_are_n_plus_1_with_backup_and_lose_no_rack() {
-    use retrofit::unstable::scenario::reliability::{BackupKind, Scheme, sellable_w};
+    use retrofit::unstable::scenario::reliability::{BackupKind, Scheme};
     use retrofit::unstable::scenario::{ActionSpec, EquipmentRef, ModelKind};
     for name in ["reference", "full-pivot"] {
         let s = load(&world(name));
@@ -767,32 +989,32 @@ fn the_shipped_gpu_halls_are_n_plus_1_with_backup_and_lose_no_rack() {
             }
             halls += 1;
             let it_w = u64::from(g.count) * u64::from(per_rack) * s.models[model].power_w;
-            let mut hall_names = Vec::new();
-            for item in [
-                EquipmentRef::CoolingLoop(g.cooling),
-                EquipmentRef::Transformer(g.transformer),
-            ] {
-                let h = &r.redundancy[r.group_of(item).expect("a redundancy group")];
-                assert_eq!(h.scheme, Scheme::NPlus1, "{name} {}", h.hall);
-                let ratings: Vec<u64> = h
-                    .members
-                    .iter()
-                    .map(|&m| s.equipment_capacity_w(m))
-                    .collect();
-                let sellable = sellable_w(h.scheme, &ratings);
-                assert!(sellable >= it_w, "{name} {}: {sellable} < {it_w}", h.hall);
-                hall_names.push((h.hall.clone(), h.requires_backup, sellable));
+            let cooling = EquipmentRef::CoolingLoop(g.cooling);
+            let power = EquipmentRef::Transformer(g.transformer);
+            let hall_index = r.group_of(cooling).expect("a hall declaration");
+            assert_eq!(
+                r.group_of(power),
+                Some(hall_index),
+                "one declaration per hall"
+            );
+            let h = &r.redundancy[hall_index];
+            let hall = &h.hall;
+            for (k, item) in [(&h.power, power), (&h.cooling, cooling)] {
+                let k = k.as_ref().expect("power and cooling schemes");
+                assert!(k.members.contains(&item), "{name} {hall}");
+                assert_eq!(k.scheme, Scheme::NPlus1, "{name} {hall}");
+                let sellable = k.sellable_w(&s);
+                assert!(sellable >= it_w, "{name} {hall}: {sellable} < {it_w}");
             }
-            // The group nearest the racks (cooling) carries the backup requirement.
-            let (hall, requires, sellable) = &hall_names[0];
-            assert!(requires, "{name} {hall}");
-            let hall_index = r.redundancy.iter().position(|h| &h.hall == hall).unwrap();
+            let sellable = h.sellable_w(&s);
+            assert!(sellable >= it_w, "{name} {hall}");
+            assert!(h.requires_backup, "{name} {hall}");
             for kind in [BackupKind::Generator, BackupKind::Ups] {
                 let rated: u64 = (r.backup.iter())
                     .filter(|b| b.hall == hall_index && b.kind == kind)
                     .map(|b| b.rating_w)
                     .sum();
-                assert!(rated >= *sellable, "{name} {hall} {kind:?}");
+                assert!(rated >= sellable, "{name} {hall} {kind:?}");
             }
             let energised = (out.events.iter())
                 .find(|e| e.event == "energised" && e.entity == format!("rack group {}", g.id))

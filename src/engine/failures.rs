@@ -1,8 +1,9 @@
 //! Failures, restores, downtime and SLA credits (issue 14).
 //!
 //! A failure is an event on one item. It de-energises the rack groups whose path holds
-//! the item, unless the item's redundancy group still has the rating to carry the
-//! group's pooled load, or (for a substation) the hall's generators carry it. The item
+//! the item, unless the item's scheme in its hall (power or cooling) still has the
+//! rating to carry the scheme's pooled load, or (for a substation) the hall's
+//! generators carry it. The item
 //! comes back after a repair, a spare's swap, or a new unit's lead time; its dark racks
 //! then re-energise as soon as their limits allow. Random failure times are drawn from
 //! the run's stream after every other draw, so a world without failure models draws
@@ -423,8 +424,8 @@ impl Sim<'_> {
             return;
         }
         // Every failed member of the pool now darkens its racks.
-        let members: Vec<EquipmentRef> = match s.reliability.group_of(item) {
-            Some(g) => s.reliability.redundancy[g]
+        let members: Vec<EquipmentRef> = match s.reliability.scheme_of(item) {
+            Some(k) => k
                 .members
                 .iter()
                 .copied()
@@ -585,12 +586,7 @@ impl Sim<'_> {
         if !h.requires_backup {
             return None;
         }
-        let ratings: Vec<u64> = h
-            .members
-            .iter()
-            .map(|&m| s.equipment_capacity_w(m))
-            .collect();
-        let need_w = crate::scenario::reliability::sellable_w(h.scheme, &ratings);
+        let need_w = h.sellable_w(s);
         for kind in [BackupKind::Generator, BackupKind::Ups] {
             let have_w: u64 = r
                 .backup
@@ -706,15 +702,24 @@ impl Sim<'_> {
         let mut credits = 0.0;
         for g in 0..s.racks.len() {
             let (up, down) = (a.lease_up_w_days[g], a.lease_down_w_days[g]);
-            let Some((sla, usd_per_kw_month)) = sla_of(s, g) else {
+            let Some(sla) = sla_of(s, g) else {
                 continue;
             };
             if up + down <= 0.0 {
                 continue;
             }
-            // The month's rent had the hall been up all month.
-            let rent = (up + down) / 1e3 / days * usd_per_kw_month;
-            credits += sla.credit_share(up / (up + down)) * rent;
+            let share = sla.credit_share(up / (up + down));
+            if share <= 0.0 {
+                continue;
+            }
+            // The rent billed this month: the finance lease's on this hall, else the
+            // ledger's `gpu_lease` rate on the leased kW had the hall been up all month.
+            let rent = match (self.lease_rent_usd(g, m), &s.markets.gpu_lease) {
+                (Some(rent), _) => rent,
+                (None, Some(l)) => (up + down) / 1e3 / days * l.usd_per_kw_month,
+                (None, None) => continue,
+            };
+            credits += share * rent;
         }
         self.acc.book_opex(credits);
         let backup_opex: f64 = s
@@ -767,13 +772,12 @@ impl Sim<'_> {
     }
 }
 
-/// The service level and rent rate (USD per kW-month) that rack group `g`'s credits
-/// follow: its lease's own, else the site-wide SLA at the `gpu_lease` market rate.
-fn sla_of(s: &Scenario, g: usize) -> Option<(&SlaSpec, f64)> {
+/// The service level rack group `g`'s credits follow: its lease's own, else the
+/// site-wide SLA.
+fn sla_of(s: &Scenario, g: usize) -> Option<&SlaSpec> {
     let r = &s.reliability;
-    if let Some(l) = r.lease_slas.iter().find(|l| l.group == g) {
-        return Some((&l.sla, l.usd_per_kw_month));
+    match r.lease_slas.iter().find(|l| l.group == g) {
+        Some(l) => Some(&l.sla),
+        None => r.sla.as_ref(),
     }
-    let lease = s.markets.gpu_lease.as_ref()?;
-    Some((r.sla.as_ref()?, lease.usd_per_kw_month))
 }

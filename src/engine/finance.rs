@@ -176,6 +176,39 @@ impl Sim<'_> {
         });
     }
 
+    /// Rent the finance leases on rack group `g`'s halls bill in month `m`, before any
+    /// prepayment credit, as the finance layer bills it: this run's (possibly sampled)
+    /// rate, escalated on each anniversary, in its renewal term, on contracted or
+    /// energised kW. `None` when no finance lease covers the group. Called at month end,
+    /// once the month's rates are integrated.
+    pub(super) fn lease_rent_usd(&self, g: usize, m: u32) -> Option<f64> {
+        let t = self.fin.as_ref()?;
+        let (terms, draws) = self.d.finance.as_ref()?;
+        let cal = &self.s.calendar;
+        let (first, days) = (cal.month_start(m), cal.label(m).days());
+        let mut rent = None;
+        for (i, l) in terms.leases.iter().enumerate() {
+            if t.halls.get(l.hall).is_none_or(|h| h.group != g) {
+                continue;
+            }
+            let total = rent.get_or_insert(0.0);
+            let energised = t.rec.energised_day(l.hall);
+            let Some(day) = l.commencement_day(energised).filter(|&d| d < cal.end()) else {
+                continue;
+            };
+            let month = cal.month_of(day);
+            let exercised = draws.lease_renewals.get(i).copied().unwrap_or(0);
+            let clock = l.clock_at(month as usize, day - cal.month_start(month), exercised);
+            // Share of the month on or after energisation, as `Timeline::share_from`.
+            let share = energised.map_or(0.0, |e| {
+                f64::from((first + days).saturating_sub(e.max(first)).min(days)) / f64::from(days)
+            });
+            let kw = t.rec.open_month_leased_kw(l.hall, days);
+            *total += l.billed_usd(&clock, m as usize, days, share, kw);
+        }
+        rent
+    }
+
     /// Hashprice in month `m` at the block subsidy now, USD per PH/s per day: what a
     /// PH/s earns a day, `144 × (subsidy + fees) × price / network hashrate`.
     fn hashprice_usd_per_ph_day(&self, m: u32) -> f64 {

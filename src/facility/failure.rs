@@ -1,6 +1,7 @@
 //! Failures on the ECS (issue 14): a failed item carries [`Failed`]; a rack group whose
 //! path has lost power is dark, its units [`Lifecycle::Dark`] (installed, drawing nothing)
-//! until power returns. Redundancy groups pool their members' ratings ([`Pool`]).
+//! until power returns. Each scheme of a hall (power, cooling) pools its members' ratings
+//! ([`Pool`]).
 //!
 //! The limit check ([`super::Facility::path`]) reads [`Failed`] to treat a failed item as
 //! out of service, and [`super::Facility::can_energise`] reads each [`Pool`] to hold a
@@ -9,7 +10,7 @@
 use super::{Equipment, Facility, Lifecycle, Load, Rack, RackLoad, Rating, UnitBatch};
 use crate::power::{Blocked, LimitKind};
 use crate::scenario::Contract;
-use crate::scenario::reliability::{ReliabilitySpec, sellable_w};
+use crate::scenario::reliability::ReliabilitySpec;
 use crate::scenario::{EquipmentRef, Scenario};
 use hecs::Entity;
 
@@ -17,10 +18,11 @@ use hecs::Entity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Failed;
 
-/// A redundancy group (hall): its members and the capacity that can be sold from them.
+/// One scheme of a hall (power or cooling): its members and the capacity that can be
+/// sold from them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Pool {
-    /// Index into [`ReliabilitySpec::redundancy`].
+    /// Index of the hall into [`ReliabilitySpec::redundancy`].
     pub index: usize,
     /// Member equipment entities.
     pub members: Vec<Entity>,
@@ -69,30 +71,29 @@ impl Facility {
         self.units_changed = 0;
     }
 
-    /// Spawns one [`Pool`] per redundancy group and links its members.
+    /// Spawns one [`Pool`] per scheme of each hall (its power scheme and its cooling
+    /// scheme) and links the members; a power scheme's pool sells no more than its
+    /// named UPS carry.
     pub fn spawn_pools(&mut self, s: &Scenario, r: &ReliabilitySpec) {
-        for (index, g) in r.redundancy.iter().enumerate() {
-            let members: Vec<Entity> = g.members.iter().map(|&m| self.equipment(m)).collect();
-            let ratings: Vec<u64> = g
-                .members
-                .iter()
-                .map(|&m| s.equipment_capacity_w(m))
-                .collect();
-            let pool = self.world.spawn((Pool {
-                index,
-                members: members.clone(),
-                sellable_w: sellable_w(g.scheme, &ratings),
-            },));
-            for m in members {
-                self.world
-                    .insert_one(m, InPool(pool))
-                    .expect("member exists");
+        for (index, h) in r.redundancy.iter().enumerate() {
+            for k in h.schemes() {
+                let members: Vec<Entity> = k.members.iter().map(|&m| self.equipment(m)).collect();
+                let pool = self.world.spawn((Pool {
+                    index,
+                    members: members.clone(),
+                    sellable_w: k.sellable_w(s),
+                },));
+                for m in members {
+                    self.world
+                        .insert_one(m, InPool(pool))
+                        .expect("member exists");
+                }
             }
         }
     }
 
-    /// For the audit: every redundancy group whose members' pooled load exceeds the
-    /// capacity it may sell.
+    /// For the audit: every hall scheme whose members' pooled load exceeds the capacity
+    /// it may sell.
     pub(super) fn pool_overloads(&self, s: &Scenario) -> Vec<String> {
         let mut errors = Vec::new();
         for p in self.world.query::<&Pool>().iter() {
@@ -182,7 +183,7 @@ impl Facility {
                 return Err(Blocked {
                     limit,
                     entity: format!(
-                        "{} (sellable capacity of its redundancy group)",
+                        "{} (sellable capacity of its hall's redundancy scheme)",
                         s.equipment_name(eq)
                     ),
                     need_w: add_mw as f64 / 1000.0,
@@ -389,7 +390,7 @@ mod tests {
         // Halls A and B (1.56 + 2.1 MW of IT) on T1/T2 as one 2N hall: 2.375 MW sellable,
         // less than they already carry.
         let text = format!(
-            "{body}\n    reliability: (redundancy: [(hall: \"AB\", scheme: TwoN, equipment: [\"T1\", \"T2\"])]),\n)\n"
+            "{body}\n    reliability: (redundancy: [(hall: \"AB\", power: (scheme: TwoN, equipment: [\"T1\", \"T2\"]))]),\n)\n"
         );
         // The checker refuses such a world (`redundancy-scheme`); build its scenario
         // without the check to see that the audit would catch it too.
@@ -400,8 +401,12 @@ mod tests {
             .redundancy
             .push(crate::scenario::reliability::RedundancySpec {
                 hall: "AB".into(),
-                scheme: crate::scenario::reliability::Scheme::TwoN,
-                members: vec![EquipmentRef::Transformer(0), EquipmentRef::Transformer(1)],
+                power: Some(crate::scenario::reliability::SchemeSpec {
+                    scheme: crate::scenario::reliability::Scheme::TwoN,
+                    members: vec![EquipmentRef::Transformer(0), EquipmentRef::Transformer(1)],
+                    ups: Vec::new(),
+                }),
+                cooling: None,
                 requires_backup: false,
             });
         let mut f = Facility::spawn(&s);

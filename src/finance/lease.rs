@@ -274,6 +274,39 @@ impl LeaseContract {
         let day = self.commencement_day(energised_day)?;
         ContractClock::new(t, day, length(self.term_months, &self.renewal, exercised))
     }
+
+    /// This lease's clock with `exercised` renewals when it commences `offset_days` into
+    /// ledger month `month` (for callers that keep their own calendar, like the engine's
+    /// SLA credits).
+    pub fn clock_at(&self, month: usize, offset_days: u32, exercised: u32) -> ContractClock {
+        ContractClock {
+            month,
+            offset_days,
+            length_months: length(self.term_months, &self.renewal, exercised),
+        }
+    }
+
+    /// Rent billed in ledger month `m` (of `days` days) before any prepayment credit:
+    /// `Contracted`: contracted kW × Σ_j w_j · rate_j; `Energised`: `leased_kw` (the
+    /// month's average energised leased kW) × the rate averaged over the covered days
+    /// ([`coverage`]), where `energised_share` is the share of the month on or after
+    /// energisation. This is the rent an SLA credit is a share of.
+    pub fn billed_usd(
+        &self,
+        c: &ContractClock,
+        m: usize,
+        days: u32,
+        energised_share: f64,
+        leased_kw: f64,
+    ) -> f64 {
+        let w = c.weights(m, days);
+        match self.billing {
+            Billing::Contracted => {
+                self.contracted_kw * w.iter().map(|&(j, wj)| wj * self.rate_in(j)).sum::<f64>()
+            }
+            Billing::Energised => leased_kw * coverage(w, energised_share, |j| self.rate_in(j)).1,
+        }
+    }
 }
 
 impl RentalContract {
@@ -370,13 +403,9 @@ pub fn lease_schedule(
             continue;
         }
         let energised = energised_day.map_or(0.0, |e| t.share_from(m, e));
-        let (occupied, rate_weighted) = coverage(w, energised, |j| l.rate_in(j));
-        let gross = match l.billing {
-            Billing::Contracted => {
-                l.contracted_kw * w.iter().map(|&(j, wj)| wj * l.rate_in(j)).sum::<f64>()
-            }
-            Billing::Energised => leased_kw.get(m).copied().unwrap_or(0.0) * rate_weighted,
-        };
+        let (occupied, _) = coverage(w, energised, |j| l.rate_in(j));
+        let kw = leased_kw.get(m).copied().unwrap_or(0.0);
+        let gross = l.billed_usd(&c, m, t.days(m), energised, kw);
         let credit = credit_left
             .min(gross)
             .min(credit_per_month * in_force)

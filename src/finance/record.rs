@@ -136,6 +136,20 @@ impl Recorder {
         }
     }
 
+    /// The day hall `h` first energised, if it has.
+    pub fn energised_day(&self, h: usize) -> Option<u32> {
+        self.input.halls.get(h)?.energised_day
+    }
+
+    /// Hall `h`'s energised leased GPU IT so far in the open month, averaged over the
+    /// month's `days` days, kW: at month end, what the month's row will hold.
+    pub fn open_month_leased_kw(&self, h: usize, days: u32) -> f64 {
+        self.acc
+            .halls
+            .get(h)
+            .map_or(0.0, |a| a[0] / f64::from(days.max(1)) / 1e3)
+    }
+
     /// ASICs of model `model` with `th` TH/s were decommissioned this month.
     pub fn decommissioned(&mut self, model: usize, th: f64) {
         if let Some(v) = self.decommissioned_th.get_mut(model) {

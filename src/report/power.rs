@@ -122,21 +122,13 @@ fn reserve(s: &Scenario) -> Option<Reserve> {
         return None;
     }
     let (mut power_w, mut cooling_w) = (0u64, 0u64);
-    for g in &s.reliability.redundancy {
-        let ratings: Vec<u64> = g
-            .members
-            .iter()
-            .map(|&m| s.equipment_capacity_w(m))
-            .collect();
-        let kept = ratings.iter().sum::<u64>() - sellable_w(g.scheme, &ratings);
-        if g.members
-            .iter()
-            .all(|m| matches!(m, EquipmentRef::CoolingLoop(_)))
-        {
-            cooling_w += kept;
-        } else {
-            power_w += kept;
-        }
+    for h in &s.reliability.redundancy {
+        let kept = |k: &crate::scenario::reliability::SchemeSpec| {
+            let ratings = k.ratings_w(s);
+            ratings.iter().sum::<u64>() - sellable_w(k.scheme, &ratings)
+        };
+        power_w += h.power.as_ref().map_or(0, kept);
+        cooling_w += h.cooling.as_ref().map_or(0, kept);
     }
     let ic = s.interconnect_w as f64 / 1e6;
     let installed = s.transformers.iter().map(|t| t.capacity_w).sum::<u64>() as f64 / 1e6;
@@ -581,7 +573,7 @@ mod tests {
 
     #[test]
     fn redundancy_reserve_is_the_capacity_kept_for_the_worst_failure() {
-        use crate::scenario::reliability::{RedundancySpec, Scheme};
+        use crate::scenario::reliability::{RedundancySpec, Scheme, SchemeSpec};
         let (mut s, r) = teaching();
         assert_eq!(prepare(&s, &r).reserve_mw, None, "no groups, no reserve");
         // Three equal transformers (2.5 MVA, real power at the world's power factor):
@@ -595,13 +587,19 @@ mod tests {
         s.interconnect_w = installed_w;
         s.reliability.redundancy.push(RedundancySpec {
             hall: "A".into(),
-            scheme: Scheme::NPlus1,
-            members: members.clone(),
+            power: Some(SchemeSpec {
+                scheme: Scheme::NPlus1,
+                members: members.clone(),
+                ups: Vec::new(),
+            }),
+            cooling: None,
             requires_backup: false,
         });
         assert_eq!(prepare(&s, &r).reserve_mw, Some(rating_mw));
         // The same three at 2N: half of the three ratings is kept.
-        s.reliability.redundancy[0].scheme = Scheme::TwoN;
+        if let Some(k) = s.reliability.redundancy[0].power.as_mut() {
+            k.scheme = Scheme::TwoN;
+        }
         let c = prepare(&s, &r);
         assert_eq!(c.reserve_mw, Some(1.5 * rating_mw));
         let text = format!(

@@ -6,6 +6,7 @@ use super::EquipmentRef;
 use crate::calendar::Day;
 use crate::dist::Dist;
 use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
 
 /// A redundancy scheme.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,17 +132,74 @@ pub struct SpareSpec {
     pub swap_days: Dist,
 }
 
-/// A hall's redundancy.
+/// One redundancy scheme of a hall over a named set of items: its transformers, and
+/// the UPS it names (power), or its cooling loops (cooling).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemeSpec {
+    /// N, N+1 or 2N.
+    pub scheme: Scheme,
+    /// The transformers or cooling loops.
+    pub members: Vec<EquipmentRef>,
+    /// The UPS the power scheme names, as (id, rating W); empty if none (and always for
+    /// cooling). They are a second set under the same scheme.
+    pub ups: Vec<(String, u64)>,
+}
+
+impl SchemeSpec {
+    /// The members' ratings, W.
+    pub fn ratings_w(&self, s: &super::Scenario) -> Vec<u64> {
+        self.members
+            .iter()
+            .map(|&m| s.equipment_capacity_w(m))
+            .collect()
+    }
+
+    /// The UPS' ratings, W.
+    pub fn ups_ratings_w(&self) -> Vec<u64> {
+        self.ups.iter().map(|u| u.1).collect()
+    }
+
+    /// Capacity these items can sell under the scheme, W ([`sellable_w`]): what the
+    /// surviving members carry, or less if the named UPS' survivors carry less.
+    pub fn sellable_w(&self, s: &super::Scenario) -> u64 {
+        let members = sellable_w(self.scheme, &self.ratings_w(s));
+        if self.ups.is_empty() {
+            return members;
+        }
+        members.min(sellable_w(self.scheme, &self.ups_ratings_w()))
+    }
+}
+
+/// A hall's redundancy: one declaration carrying its power scheme (transformers) and
+/// its cooling scheme (cooling loops), each N, N+1 or 2N; at least one is declared.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RedundancySpec {
     /// Hall name.
     pub hall: String,
-    /// Scheme.
-    pub scheme: Scheme,
-    /// Its transformers or cooling loops (one kind).
-    pub members: Vec<EquipmentRef>,
+    /// Power scheme over its transformers.
+    pub power: Option<SchemeSpec>,
+    /// Cooling scheme over its cooling loops.
+    pub cooling: Option<SchemeSpec>,
     /// Needs generators and UPS rated for its load before it energises.
     pub requires_backup: bool,
+}
+
+impl RedundancySpec {
+    /// Its schemes: power, then cooling.
+    pub fn schemes(&self) -> impl Iterator<Item = &SchemeSpec> {
+        self.power.iter().chain(self.cooling.iter())
+    }
+
+    /// Capacity the hall can sell, W: the least of what each scheme's surviving set
+    /// carries.
+    pub fn sellable_w(&self, s: &super::Scenario) -> u64 {
+        self.schemes().map(|k| k.sellable_w(s)).min().unwrap_or(0)
+    }
+
+    /// True if `e` is in one of its schemes.
+    pub fn contains(&self, e: EquipmentRef) -> bool {
+        self.schemes().any(|k| k.members.contains(&e))
+    }
 }
 
 /// Capacity that can be sold from items rated `ratings_w` under `scheme`: what remains
@@ -208,17 +266,15 @@ impl SlaSpec {
     }
 }
 
-/// A lease's own service level: credits of its hall are figured on its terms and its
-/// rate instead of the site-wide SLA and the `gpu_lease` market rate.
+/// A lease's own service level: credits of its hall follow its target and bands
+/// instead of the site-wide SLA (the credit base is the lease's rent billed that month
+/// either way).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LeaseSla {
     /// Lease id, for messages.
     pub lease: String,
     /// Rack group of the leased hall.
     pub group: usize,
-    /// The lease's base rent rate (the median of its `usd_per_kw_month`), USD per
-    /// kW-month: the credit base.
-    pub usd_per_kw_month: f64,
     /// Its target and bands.
     pub sla: SlaSpec,
 }
@@ -250,32 +306,49 @@ impl ReliabilitySpec {
         self.failures.iter().find(|f| f.equipment == e)
     }
 
-    /// One line per hall on the capacity its redundancy costs, e.g. `hall G1: N+1 on
-    /// T-G1a/T-G1b leaves 23.75 MW of 47.5 MW`, and one on failure sampling.
+    /// One line per hall on the capacity its redundancy costs, e.g. `hall G1: power N+1
+    /// on T-A/T-A2 leaves 23.75 MW of 47.5 MW; cooling N+1 on DLC-1/DLC-1R leaves 23 MW
+    /// of 46 MW; sellable 23 MW`, and one on failure sampling.
     pub fn explain(&self, s: &super::Scenario) -> Vec<String> {
+        let mw = |w: u64| w as f64 / 1e6;
         let mut out: Vec<String> = self
             .redundancy
             .iter()
-            .map(|g| {
-                let ratings: Vec<u64> = g
-                    .members
+            .map(|h| {
+                let sides = [("power", &h.power), ("cooling", &h.cooling)];
+                let parts: Vec<String> = sides
                     .iter()
-                    .map(|&m| s.equipment_capacity_w(m))
+                    .filter_map(|(side, k)| {
+                        let k = k.as_ref()?;
+                        let ids: Vec<&str> = k.members.iter().map(|&m| s.equipment_id(m)).collect();
+                        let ratings = k.ratings_w(s);
+                        let mut part = format!(
+                            "{side} {} on {} leaves {} MW of {} MW",
+                            scheme_name(k.scheme),
+                            ids.join("/"),
+                            mw(sellable_w(k.scheme, &ratings)),
+                            mw(ratings.iter().sum())
+                        );
+                        if !k.ups.is_empty() {
+                            let ids: Vec<&str> = k.ups.iter().map(|u| u.0.as_str()).collect();
+                            let ratings = k.ups_ratings_w();
+                            let _ = write!(
+                                part,
+                                " and on {} leaves {} MW of {} MW",
+                                ids.join("/"),
+                                mw(sellable_w(k.scheme, &ratings)),
+                                mw(ratings.iter().sum())
+                            );
+                        }
+                        Some(part)
+                    })
                     .collect();
-                let ids: Vec<&str> = g.members.iter().map(|&m| s.equipment_id(m)).collect();
-                let scheme = match g.scheme {
-                    Scheme::N => "N",
-                    Scheme::NPlus1 => "N+1",
-                    Scheme::TwoN => "2N",
-                };
-                let mw = |w: u64| w as f64 / 1e6;
-                format!(
-                    "hall {}: {scheme} on {} leaves {} MW of {} MW",
-                    g.hall,
-                    ids.join("/"),
-                    mw(sellable_w(g.scheme, &ratings)),
-                    mw(ratings.iter().sum())
-                )
+                let mut line = format!("hall {}: {}", h.hall, parts.join("; "));
+                let sets = h.schemes().map(|k| 1 + usize::from(!k.ups.is_empty()));
+                if sets.sum::<usize>() > 1 {
+                    let _ = write!(line, "; sellable {} MW", mw(h.sellable_w(s)));
+                }
+                line
             })
             .collect();
         if !self.failures.is_empty() {
@@ -287,9 +360,26 @@ impl ReliabilitySpec {
         out
     }
 
-    /// The redundancy group holding `e`, if any.
+    /// The hall whose redundancy holds `e`, if any.
     pub fn group_of(&self, e: EquipmentRef) -> Option<usize> {
-        self.redundancy.iter().position(|g| g.members.contains(&e))
+        self.redundancy.iter().position(|h| h.contains(e))
+    }
+
+    /// The scheme (power or cooling) that holds `e`, if any.
+    pub fn scheme_of(&self, e: EquipmentRef) -> Option<&SchemeSpec> {
+        self.redundancy
+            .iter()
+            .flat_map(RedundancySpec::schemes)
+            .find(|k| k.members.contains(&e))
+    }
+}
+
+/// `N`, `N+1` or `2N`.
+pub fn scheme_name(scheme: Scheme) -> &'static str {
+    match scheme {
+        Scheme::N => "N",
+        Scheme::NPlus1 => "N+1",
+        Scheme::TwoN => "2N",
     }
 }
 
@@ -306,13 +396,31 @@ mod tests {
                 "Transformer(id: \"T1\", substation: \"SUB-1\", rating_mva: 25.0),\n        Transformer(id: \"T1b\", substation: \"SUB-1\", rating_mva: 25.0),",
             );
         let body = text.trim_end().strip_suffix(')').unwrap();
-        let text = format!(
-            "{body}\n    reliability: (redundancy: [(hall: \"G1\", scheme: NPlus1, equipment: [\"T1\", \"T1b\"])]),\n)\n"
+        let power = "power: (scheme: NPlus1, equipment: [\"T1\", \"T1b\"])";
+        let with = |hall: &str| {
+            format!("{body}\n    reliability: (redundancy: [(hall: \"G1\", {hall})]),\n)\n")
+        };
+        let s = crate::load_str(&with(power), "t.ron").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            s.reliability.explain(&s),
+            vec!["hall G1: power N+1 on T1/T1b leaves 23.75 MW of 47.5 MW".to_string()]
+        );
+        // With its air loop at 2N too (4 MW of heat rejection, 2 MW sellable), the hall
+        // sells the lesser of the two.
+        let text = with(&format!(
+            "{power}, cooling: (scheme: TwoN, equipment: [\"AIR-1\", \"AIR-2\"])"
+        ))
+        .replace(
+            "        CoolingLoop(id: \"DLC-1\"",
+            "        CoolingLoop(id: \"AIR-2\", kind: Air, heat_rejection_kw: 4000.0, max_rack_kw: 15.0, pue: 1.2),\n        CoolingLoop(id: \"DLC-1\"",
         );
         let s = crate::load_str(&text, "t.ron").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             s.reliability.explain(&s),
-            vec!["hall G1: N+1 on T1/T1b leaves 23.75 MW of 47.5 MW".to_string()]
+            vec![
+                "hall G1: power N+1 on T1/T1b leaves 23.75 MW of 47.5 MW; cooling 2N on AIR-1/AIR-2 leaves 4 MW of 8 MW; sellable 4 MW"
+                    .to_string()
+            ]
         );
     }
 

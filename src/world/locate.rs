@@ -189,6 +189,12 @@ impl<'a> Locator<'a> {
                 _ => None,
             });
         }
+        if let Some(at) = entity
+            .strip_prefix("hall ")
+            .and_then(|hall| self.hall_declaration(hall, nth))
+        {
+            return Some(at);
+        }
         let (kind, mut id) = split_entity(entity)?;
         // An entity without an id is named by position (`substation #2`); point at its
         // `id: ""`.
@@ -215,6 +221,26 @@ impl<'a> Locator<'a> {
                     _ => None,
                 })
             })
+    }
+
+    /// Byte offset of the `hall: "X"` string opening the `nth` (0-based; the last if
+    /// fewer) `redundancy` declaration of hall X, `(hall: "X", …)`: a `backup` entry
+    /// names its hall after its id, so it never opens with `hall`.
+    fn hall_declaration(&self, hall: &str, nth: usize) -> Option<usize> {
+        let found: Vec<usize> = self
+            .toks
+            .windows(4)
+            .filter_map(|w| match w {
+                [
+                    (_, Tok::Punct('(')),
+                    (_, Tok::Ident("hall")),
+                    (_, Tok::Punct(':')),
+                    (at, Tok::Str(s)),
+                ] if s == hall => Some(*at),
+                _ => None,
+            })
+            .collect();
+        found.get(nth).or(found.last()).copied()
     }
 
     /// 1-based (line, column) of a byte offset, columns counted in characters.

@@ -1,5 +1,5 @@
 //! The `reliability` section of a world file (issue 14): failure models, spares,
-//! redundancy groups, an SLA and backup power. Scripted failures are plan steps
+//! hall redundancy (power and cooling), an SLA and backup power. Scripted failures are plan steps
 //! (`action: Fail("T3")`, see [`crate::world::Action::Fail`]).
 //!
 //! Every field is optional and the section's default means "no failures, no
@@ -23,9 +23,9 @@ pub struct Reliability {
     /// Spare equipment held on site, bought on day 0.
     #[serde(default)]
     pub spares: Vec<Spare>,
-    /// Halls with power or cooling redundancy.
+    /// Halls with power and cooling redundancy, one declaration each.
     #[serde(default)]
-    pub redundancy: Vec<RedundancyGroup>,
+    pub redundancy: Vec<HallRedundancy>,
     /// Backup power: generators and UPS.
     #[serde(default)]
     pub backup: Vec<Backup>,
@@ -125,20 +125,33 @@ pub struct Spare {
     pub swap_days: Quantity,
 }
 
-/// A hall's redundancy over a named set of equipment.
+/// A hall's redundancy, declared once: its power scheme over its transformers and its
+/// cooling scheme over its cooling loops (at least one of the two).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RedundancyGroup {
-    /// Name of the hall.
+pub struct HallRedundancy {
+    /// Name of the hall (what `backup` entries name).
     pub hall: String,
-    /// The scheme.
-    pub scheme: Scheme,
-    /// Ids of its transformers, or of its cooling loops (one kind per group).
-    pub equipment: Vec<String>,
+    /// Power redundancy over the hall's transformers.
+    #[serde(default)]
+    pub power: Option<SchemeSection>,
+    /// Cooling redundancy over the hall's cooling loops.
+    #[serde(default)]
+    pub cooling: Option<SchemeSection>,
     /// True when the hall needs Tier III-class backup (generators and UPS rated for
-    /// its load) in service before any unit on it energises.
+    /// its sellable capacity) in service before any unit on it energises.
     #[serde(default)]
     pub requires_backup: bool,
+}
+
+/// One scheme of a hall over a named set of equipment of one kind.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeSection {
+    /// N, N+1 or 2N.
+    pub scheme: Scheme,
+    /// Ids of its transformers (power) or cooling loops (cooling).
+    pub equipment: Vec<String>,
 }
 
 /// A generator or UPS serving a hall.
@@ -149,7 +162,7 @@ pub struct Backup {
     pub id: String,
     /// Generator or UPS.
     pub kind: BackupKind,
-    /// The hall (a redundancy group's `hall`) it serves.
+    /// The hall (a `redundancy` declaration's `hall`) it serves.
     pub hall: String,
     /// Rating, MW.
     pub rating_mw: f64,

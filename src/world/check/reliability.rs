@@ -7,11 +7,12 @@ use super::plan::ScriptedFail;
 use super::{Checker, Ids, Kind, MAX_LEAD_TIME_WEEKS, MAX_RATING_MW, MAX_USD, Rule, mw_to_w};
 use crate::dist::Dist;
 use crate::scenario::reliability::{
-    BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LeaseSla, LifeSpec, RedundancySpec,
-    ReliabilitySpec, RestoreSpec, Scheme, SlaSpec, SpareSpec, UnitFailureSpec,
+    BackupKind, BackupSpec, CreditBandSpec, DAYS_PER_YEAR, FailureSpec, LeaseSla, LifeSpec,
+    RedundancySpec, ReliabilitySpec, RestoreSpec, Scheme, SchemeSpec, SlaSpec, SpareSpec,
+    UnitFailureSpec,
 };
 use crate::scenario::{ActionSpec, EquipmentRef, Scenario, SupplySpec};
-use crate::world::reliability::{Life, Reliability, Restore, Sla};
+use crate::world::reliability::{Life, Reliability, Restore, SchemeSection, Sla};
 use crate::world::{Action, WorldFile};
 
 /// Longest repair or swap accepted, days (ten years).
@@ -121,7 +122,6 @@ fn lease_slas(c: &mut Checker, world: &WorldFile, ids: &Ids) -> Vec<LeaseSla> {
             out.push(LeaseSla {
                 lease: l.id.clone(),
                 group,
-                usd_per_kw_month: l.usd_per_kw_month.dist().median(),
                 sla: spec,
             });
         }
@@ -291,66 +291,187 @@ fn restore(c: &mut Checker, name: &str, r: Restore, supply: SupplySpec) -> Optio
 
 fn redundancy(c: &mut Checker, r: &Reliability, ids: &Ids, s: &Scenario) -> Vec<RedundancySpec> {
     let mut out: Vec<RedundancySpec> = Vec::new();
-    for g in &r.redundancy {
-        let e = format!("hall {}", g.hall);
-        let members = refs(c, &e, ids, &g.equipment);
-        if members.len() != g.equipment.len() || !same_kind(c, &e, s, &members) {
-            continue;
-        }
-        if members
+    for (i, h) in r.redundancy.iter().enumerate() {
+        let e = format!("hall {}", h.hall);
+        let before = r.redundancy[..i]
             .iter()
-            .any(|m| matches!(m, EquipmentRef::Substation(_)))
-        {
-            c.push(
+            .filter(|o| o.hall == h.hall)
+            .count();
+        if before > 0 {
+            c.push_nth(
                 &e,
-                Rule::RedundancyScheme,
-                "groups transformers or cooling loops, not substations",
+                before,
+                Rule::DuplicateHall,
+                "declares its redundancy twice: give its power and cooling schemes in one declaration",
             );
             continue;
         }
-        let n = members.len();
-        let need = match g.scheme {
-            Scheme::N => (n >= 1, "N needs at least one item"),
-            Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
-            Scheme::TwoN => (
-                n >= 2 && n % 2 == 0,
-                "2N needs an even number of items, at least two",
-            ),
-        };
-        if !need.0 {
-            c.push(&e, Rule::RedundancyScheme, format!("{}, got {n}", need.1));
-            continue;
-        }
-        if let Some(m) = members
-            .iter()
-            .find(|m| out.iter().any(|o| o.members.contains(m)))
-        {
+        if h.power.is_none() && h.cooling.is_none() {
             c.push(
                 &e,
                 Rule::RedundancyScheme,
-                format!(
-                    "{} is already in another hall's group",
-                    s.equipment_name(*m)
-                ),
+                "declares neither a power nor a cooling scheme",
             );
             continue;
         }
-        if let Some(msg) = starts_over_sellable(s, g.scheme, &members) {
-            c.push(&e, Rule::RedundancyScheme, msg);
-            continue;
-        }
+        let taken: Vec<EquipmentRef> = out
+            .iter()
+            .flat_map(|o| o.schemes().flat_map(|k| k.members.iter().copied()))
+            .collect();
+        let at = (r, h.hall.as_str());
+        let power = scheme(c, at, ids, s, Side::Power, h.power.as_ref(), &taken);
+        let cooling = scheme(c, at, ids, s, Side::Cooling, h.cooling.as_ref(), &taken);
+        // A scheme with a problem is left out but the hall is kept, so the backup that
+        // names it is not refused as well (the world is invalid either way).
         out.push(RedundancySpec {
-            hall: g.hall.clone(),
-            scheme: g.scheme,
-            members,
-            requires_backup: g.requires_backup,
+            hall: h.hall.clone(),
+            power: power.flatten(),
+            cooling: cooling.flatten(),
+            requires_backup: h.requires_backup,
         });
     }
     out
 }
 
-/// A message if the racks' starting load on `members` exceeds what `scheme` sells.
-fn starts_over_sellable(s: &Scenario, scheme: Scheme, members: &[EquipmentRef]) -> Option<String> {
+/// Which scheme of a hall.
+#[derive(Clone, Copy, PartialEq)]
+enum Side {
+    Power,
+    Cooling,
+}
+
+/// One scheme of `hall` (declared in `r`): `Some(None)` when not declared, `None` when
+/// it has a problem (unknown or wrong-kind items, a UPS of another hall, too few items
+/// for the scheme, items in another hall, or a starting load above what the scheme
+/// sells).
+fn scheme(
+    c: &mut Checker,
+    (r, hall): (&Reliability, &str),
+    ids: &Ids,
+    s: &Scenario,
+    side: Side,
+    k: Option<&SchemeSection>,
+    taken: &[EquipmentRef],
+) -> Option<Option<SchemeSpec>> {
+    let e = &format!("hall {hall}");
+    let Some(k) = k else { return Some(None) };
+    let (name, kind) = match side {
+        Side::Power => ("power", "transformers (and the hall's UPS)"),
+        Side::Cooling => ("cooling", "cooling loops"),
+    };
+    let (ups, names) = named_ups(c, (r, hall), ids, side, &k.equipment)?;
+    let members = refs(c, e, ids, &names);
+    if members.len() != names.len() {
+        return None;
+    }
+    let fits = |m: &EquipmentRef| match side {
+        Side::Power => matches!(m, EquipmentRef::Transformer(_)),
+        Side::Cooling => matches!(m, EquipmentRef::CoolingLoop(_)),
+    };
+    if let Some(&m) = members.iter().find(|m| !fits(m)) {
+        c.push(
+            e,
+            Rule::RedundancyScheme,
+            format!(
+                "its {name} scheme holds {kind}, not {}",
+                s.equipment_name(m)
+            ),
+        );
+        return None;
+    }
+    let counts = [(members.len(), ""), (ups.len(), " UPS")];
+    for (n, what) in counts.into_iter().filter(|&(n, w)| n > 0 || w.is_empty()) {
+        if let Err(why) = enough_for(k.scheme, n) {
+            c.push(e, Rule::RedundancyScheme, format!("{name}{what}: {why}"));
+            return None;
+        }
+    }
+    let twice = members
+        .iter()
+        .enumerate()
+        .find(|&(j, m)| taken.contains(m) || members[..j].contains(m));
+    if let Some((_, m)) = twice {
+        c.push(
+            e,
+            Rule::RedundancyScheme,
+            format!(
+                "{} is already in a scheme (each item serves one hall, once)",
+                s.equipment_name(*m)
+            ),
+        );
+        return None;
+    }
+    let spec = SchemeSpec {
+        scheme: k.scheme,
+        members,
+        ups,
+    };
+    if let Some(msg) = starts_over_sellable(s, &spec.members, spec.sellable_w(s)) {
+        c.push(e, Rule::RedundancyScheme, format!("{name}: {msg}"));
+        return None;
+    }
+    Some(Some(spec))
+}
+
+/// A UPS a power scheme names: its id and rating, W.
+type NamedUps = (String, u64);
+
+/// The UPS among `equipment` (ids of the hall's own backup UPS, as (id, rating W)) and
+/// the other ids; `None` after a `redundancy-scheme` problem for a generator, another
+/// hall's UPS or a UPS in a cooling scheme, or for a rating the backup check refuses.
+fn named_ups(
+    c: &mut Checker,
+    (r, hall): (&Reliability, &str),
+    ids: &Ids,
+    side: Side,
+    equipment: &[String],
+) -> Option<(Vec<NamedUps>, Vec<String>)> {
+    let mut ups = Vec::new();
+    let mut names = Vec::new();
+    for id in equipment {
+        let found = r.backup.iter().find(|b| &b.id == id);
+        let Some(b) = found.filter(|_| equipment_ref(ids, id).is_none()) else {
+            names.push(id.clone());
+            continue;
+        };
+        let fits = side == Side::Power && b.kind == BackupKind::Ups;
+        if !fits || b.hall != hall {
+            let why = if fits {
+                format!("UPS {id} serves hall {}", b.hall)
+            } else if side == Side::Power {
+                format!("its power scheme holds transformers (and the hall's UPS), not backup {id}")
+            } else {
+                format!("its cooling scheme holds cooling loops, not backup {id}")
+            };
+            c.push(format!("hall {hall}"), Rule::RedundancyScheme, why);
+            return None;
+        }
+        // An unusable rating is the backup check's to report.
+        let w = (b.rating_mw.is_finite() && b.rating_mw > 0.0).then(|| mw_to_w(b.rating_mw));
+        ups.push((id.clone(), w?));
+    }
+    Some((ups, names))
+}
+
+/// Whether `n` items are enough for `scheme`, and if not, why.
+fn enough_for(scheme: Scheme, n: usize) -> Result<(), String> {
+    let (ok, need) = match scheme {
+        Scheme::N => (n >= 1, "N needs at least one item"),
+        Scheme::NPlus1 => (n >= 2, "N+1 needs at least two items"),
+        Scheme::TwoN => (
+            n >= 2 && n % 2 == 0,
+            "2N needs an even number of items, at least two",
+        ),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{need}, got {n}"))
+    }
+}
+
+/// A message if the racks' starting load on `members` exceeds `sellable` W.
+fn starts_over_sellable(s: &Scenario, members: &[EquipmentRef], sellable: u64) -> Option<String> {
     let mut load_mw: u128 = 0;
     for g in &s.racks {
         let Some((model, per_rack)) = g.initial else {
@@ -365,8 +486,6 @@ fn starts_over_sellable(s: &Scenario, scheme: Scheme, members: &[EquipmentRef]) 
             load_mw += it * 1000;
         }
     }
-    let ratings: Vec<u64> = members.iter().map(|&m| s.equipment_capacity_w(m)).collect();
-    let sellable = crate::scenario::reliability::sellable_w(scheme, &ratings);
     (load_mw > u128::from(sellable) * 1000).then(|| {
         format!(
             "starts with {:.2} MW on its equipment but its scheme sells only {:.2} MW",
@@ -394,7 +513,7 @@ fn backup(c: &mut Checker, r: &Reliability, halls: &[RedundancySpec]) -> Vec<Bac
                 c.push(
                     &e,
                     Rule::UnknownReference,
-                    format!("hall `{}` is not declared by a redundancy group", b.hall),
+                    format!("hall `{}` has no `redundancy` declaration", b.hall),
                 );
                 return None;
             };

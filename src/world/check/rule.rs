@@ -115,10 +115,14 @@ rules! {
     /// item's `Replace` lacks a cost or lead time.
     BadFailureModel = "bad-failure-model",
         "failure models have MTBF, Weibull shape and scale > 0, and replacements a cost and lead time";
-    /// A redundancy group mixes kinds, reuses an item, or has too few items for its
-    /// scheme (N+1 with one transformer).
+    /// A hall's power scheme holds something other than transformers and the hall's
+    /// UPS, or its cooling scheme something other than cooling loops, reuses an item,
+    /// or has too few items for its scheme (N+1 with one transformer).
     RedundancyScheme = "redundancy-scheme",
-        "a redundancy group holds transformers or cooling loops of one kind, enough for its scheme";
+        "a hall's power scheme holds transformers (and its UPS), its cooling scheme cooling loops, enough for each scheme";
+    /// A hall declares its redundancy more than once.
+    DuplicateHall = "duplicate-hall",
+        "a hall declares its power and cooling redundancy in one declaration";
     /// Two bands of the SLA credit schedule overlap.
     OverlappingCreditBands = "overlapping-credit-bands",
         "the SLA's credit bands do not overlap";
