@@ -5,13 +5,23 @@
 //! words what it returns.
 
 use super::{Checker, Kind, Rule};
+use crate::dist::Dist;
 use crate::power::{self, LimitAt, LimitKind, Loads};
 use crate::scenario::{ActionSpec, ModelKind, Scenario, SupplySpec};
 
-/// Checks the start state, then each install, then the network hashrate.
+/// Checks the start state, then each install, then the network hashrate. A loop whose
+/// PUE is a distribution is checked at the worst end for each question: the start must
+/// hold at the highest PUE a run can draw (else a run could begin over a limit), and an
+/// install "never fits" only if it fails even at the lowest (a high draw that blocks it
+/// is a run's outcome, logged as a wait, not an invalid world).
 pub(super) fn check(c: &mut Checker, s: &Scenario) {
-    start_state(c, s);
-    plan_feasibility(c, s);
+    if s.cooling_loops.iter().any(|l| l.pue_sampled()) {
+        start_state(c, &s.at_pue(Dist::upper));
+        plan_feasibility(c, &s.at_pue(Dist::lower));
+    } else {
+        start_state(c, s);
+        plan_feasibility(c, s);
+    }
     site_outhashes_network(c, s);
 }
 
