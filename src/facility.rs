@@ -785,6 +785,38 @@ mod tests {
         assert!(audit(&f, &s).is_empty(), "{:?}", audit(&f, &s));
     }
 
+    /// Issue 12: reset carries each run's PUE draw into the loop's plant and rebuilds the
+    /// starting loads at it. tests/data/valid-small.ron's ASICs (50 racks × 14 kW = 0.7 MW
+    /// of IT) sit on AIR, here fed through the racks' transformer with a sampled PUE: the
+    /// transformer then carries IT × round(PUE × 1000) mW and the site IT × PUE.
+    #[test]
+    fn reset_rebuilds_the_starting_loads_at_the_drawn_pue() {
+        let text = std::fs::read_to_string("tests/data/valid-small.ron").unwrap().replace(
+            "max_rack_kw: 15.0, pue: 1.2)",
+            "max_rack_kw: 15.0, pue: Uniform(min: 1.1, max: 1.3), plant_feed: RackTransformers)",
+        );
+        let s = crate::load_str(&text, "small").unwrap();
+        assert!(s.cooling_loops[0].pue_sampled());
+        let fresh = Facility::spawn(&s);
+        let mut f = Facility::spawn(&s);
+        for pue in [1.1, 1.2345, 1.3, 1.2] {
+            f.reset(&s, &[pue, 1.2]);
+            let p = f.path(0);
+            let milli = (pue * 1000.0_f64).round() as u128;
+            assert_eq!(p.transformer.load_milliwatts, 700_000 * milli, "PUE {pue}");
+            assert_eq!(p.substation.load_milliwatts, 700_000 * milli);
+            assert_eq!((p.pue, p.path_milli), (pue, milli as u64));
+            assert_eq!(f.facility_w(), 700_000.0 * pue);
+            assert!(audit(&f, &s).is_empty(), "{:?}", audit(&f, &s));
+        }
+        // Back at the median (1.2): the freshly spawned site, exactly.
+        f.reset(&s, &s.median_pue());
+        for group in 0..s.racks.len() {
+            assert_eq!(f.path(group), fresh.path(group), "group {group}");
+        }
+        assert_eq!(f.site_power_w, fresh.site_power_w);
+    }
+
     #[test]
     fn the_audit_catches_a_load_that_drifted_from_the_units() {
         let s = teaching();

@@ -660,3 +660,33 @@ fn reset_applies_each_runs_pue_draw() {
     seen.dedup();
     assert!(seen.len() > 5, "{seen:?}");
 }
+
+/// Issue 12: a loop's PUE is drawn last, so giving a world a sampled PUE changes no
+/// other draw of any seed, and a number draws nothing (worlds/financed.ron with its
+/// DLC-2 PUE written as the median, 1.3, against the shipped Triangular(1.2, 1.3, 1.4)).
+#[test]
+fn a_sampled_pue_is_drawn_last_and_changes_no_other_draw() {
+    use retrofit::unstable::engine::Draws;
+    let text = std::fs::read_to_string("worlds/financed.ron").unwrap();
+    let sampled_pue = "pue: Triangular(min: 1.2, mode: 1.3, max: 1.4)";
+    assert!(text.contains(sampled_pue));
+    let sampled = load_str(&text, "financed").unwrap();
+    let fixed = load_str(&text.replace(sampled_pue, "pue: 1.3"), "financed").unwrap();
+    let dlc2 = sampled
+        .cooling_loops
+        .iter()
+        .position(|l| l.id == "DLC-2")
+        .unwrap();
+    assert_eq!(Draws::median(&sampled), Draws::median(&fixed));
+    for seed in 1..=5 {
+        let (mut a, b) = (
+            Draws::for_seed(&sampled, Some(seed)),
+            Draws::for_seed(&fixed, Some(seed)),
+        );
+        let drawn = a.cooling_pue[dlc2];
+        assert!((1.2..=1.4).contains(&drawn) && drawn != 1.3, "{drawn}");
+        assert_eq!(b.cooling_pue[dlc2], 1.3);
+        a.cooling_pue[dlc2] = 1.3;
+        assert!(a == b, "seed {seed}: another draw moved");
+    }
+}
