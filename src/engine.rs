@@ -489,6 +489,7 @@ impl Sim<'_> {
             capacity_changes: self.capacity_changes,
             reliability,
             finance,
+            cooling_pue: self.d.cooling_pue.clone(),
         }
     }
 }
