@@ -56,7 +56,7 @@ rules! {
     /// A number is outside the range the model supports (including the size bounds that
     /// keep memory and integer sums bounded).
     OutOfRange = "out-of-range",
-        "every number lies within its supported range (sizes, horizon, PUE, prices, rates)";
+        "every number lies within its supported range (sizes, horizon, prices, rates)";
     /// A cooling loop's PUE (or a value its distribution can draw) is below 1.0: facility
     /// power includes the IT power, so it cannot be less.
     PueBelowOne = "pue-below-one",
