@@ -133,7 +133,12 @@ pub fn run(
     seed: Option<u64>,
     opts: RunOptions,
 ) -> Result<RunResult, InvariantViolation> {
-    run_fresh(&mut Facility::spawn(s), s, draws, seed, opts)
+    let mut f = Facility::spawn(s);
+    // A facility spawns at the median PUE; a run that drew another resets to its draw.
+    if draws.cooling_pue != s.median_pue() {
+        f.reset(s, &draws.cooling_pue);
+    }
+    run_fresh(&mut f, s, draws, seed, opts)
 }
 
 /// Runs `s` with the given draws on `f`, a facility spawned for `s` and maybe used by
@@ -146,7 +151,7 @@ pub fn run_on(
     seed: Option<u64>,
     opts: RunOptions,
 ) -> Result<RunResult, InvariantViolation> {
-    f.reset(s);
+    f.reset(s, &draws.cooling_pue);
     run_fresh(f, s, draws, seed, opts)
 }
 
@@ -177,7 +182,7 @@ fn run_fresh(
         peak_facility_w: f.facility_w(),
         first_gpu_day: (f.totals.gpu_it_w > 0).then_some(0),
         capacity_changes: initial_capacity(s, f),
-        fin: finance::Track::new(s),
+        fin: finance::Track::new(s, &draws.cooling_pue),
         fleet_runs: Vec::new(),
         f,
         rel: failures::State::new(s),
@@ -484,6 +489,7 @@ impl Sim<'_> {
             capacity_changes: self.capacity_changes,
             reliability,
             finance,
+            cooling_pue: self.d.cooling_pue.clone(),
         }
     }
 }

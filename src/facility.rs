@@ -79,12 +79,13 @@ pub struct Load {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FedBy(pub Entity);
 
-/// A cooling loop's plant: how racks on it load the site.
+/// A cooling loop's plant: how racks on it load the site. Per-run state: the PUE is this
+/// run's draw (the median in the plain run), set by [`Facility::reset`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Cooling {
-    /// Facility power / IT power.
+    /// Facility power / IT power in this run.
     pub pue: f64,
-    /// Load on the racks' transformer and substation per W of IT, mW.
+    /// Load on the racks' transformer and substation per W of IT at that PUE, mW.
     pub path_milli: u64,
     /// Highest IT load per rack, W.
     pub max_rack_w: u64,
@@ -248,18 +249,21 @@ impl Facility {
             site_power_w: (0.0, 0.0),
             units_changed: 0,
         };
-        f.reset(s);
+        f.reset(s, &s.median_pue());
         f
     }
 
-    /// Puts the site back in its starting state without spawning it again: units
-    /// installed by plan steps are despawned, the starting units are energised again,
-    /// equipment returns to its starting lifecycle, and every load and total is rebuilt
-    /// from the starting units. Entities stay one per rack and per unit batch; a run
-    /// after a reset is bit-identical to one on a freshly spawned facility (nothing a
-    /// run computes depends on entity ids or on the order of unit batches).
-    pub fn reset(&mut self, s: &Scenario) {
+    /// Puts the site back in its starting state without spawning it again, with each
+    /// cooling loop at `pue` (in loop order: this run's draws, `engine::Draws::cooling_pue`):
+    /// units installed by plan steps are despawned, the starting units are energised
+    /// again, equipment returns to its starting lifecycle, and every load and total is
+    /// rebuilt from the starting units at the new PUE. Entities stay one per rack and per
+    /// unit batch; a run after a reset is bit-identical to one on a freshly spawned
+    /// facility reset to the same PUE (nothing a run computes depends on entity ids or
+    /// on the order of unit batches).
+    pub fn reset(&mut self, s: &Scenario, pue: &[f64]) {
         self.reset_failures();
+        self.set_pue(s, pue);
         for (g, units) in self.units.iter_mut().enumerate() {
             let keep = match s.racks[g].initial {
                 Some(_) => s.racks[g].count as usize,
@@ -301,6 +305,26 @@ impl Facility {
             }
         }
         self.site_power_w = self.site_power();
+    }
+
+    /// Sets each loop's plant to run at `pue` (its path load follows). Only
+    /// [`Facility::reset`] calls it, before the loads are rebuilt: a loop's loads are
+    /// sums at one PUE.
+    fn set_pue(&mut self, s: &Scenario, pue: &[f64]) {
+        assert_eq!(pue.len(), s.cooling_loops.len(), "one PUE per cooling loop");
+        for ((&e, spec), &p) in self.cooling_loops.iter().zip(&s.cooling_loops).zip(pue) {
+            let mut plant = self.world.get::<&mut Cooling>(e).expect("loop plant");
+            plant.pue = p;
+            plant.path_milli = spec.path_milli_at(p);
+        }
+    }
+
+    /// This run's PUE of cooling loop `i`.
+    pub fn pue(&self, i: usize) -> f64 {
+        self.world
+            .get::<&Cooling>(self.cooling_loops[i])
+            .expect("loop plant")
+            .pue
     }
 
     /// The entity of an equipment item.
@@ -398,7 +422,13 @@ impl Facility {
             .map(|&r| loads.get(r).map_or(0, |l| l.w))
             .max()
             .unwrap_or(0);
+        let plant = *self
+            .world
+            .get::<&Cooling>(rack.cooling)
+            .expect("loop plant");
         PathView {
+            pue: plant.pue,
+            path_milli: plant.path_milli,
             cooling: self.path_item(rack.cooling),
             transformer: self.path_item(rack.transformer),
             substation: self.path_item(substation),
@@ -526,15 +556,20 @@ impl Facility {
                 }
             }
         }
-        self.apply_path_load(s, group, it_w, add);
+        self.apply_path_load(group, it_w, add);
         self.site_power_w = self.site_power();
     }
 
     /// Adds (or removes) `it_w` of IT on `group`'s path: heat on its cooling loop, IT
     /// plus plant on its transformer and that transformer's substation.
-    fn apply_path_load(&mut self, s: &Scenario, group: usize, it_w: u64, add: bool) {
+    fn apply_path_load(&mut self, group: usize, it_w: u64, add: bool) {
         let rack = *self.world.get::<&Rack>(self.racks[group][0]).expect("rack");
-        let path_milli = s.cooling_loops[s.racks[group].cooling].path_milli;
+        // This run's path load, not the scenario's median.
+        let path_milli = self
+            .world
+            .get::<&Cooling>(rack.cooling)
+            .expect("plant")
+            .path_milli;
         let substation = self.world.get::<&FedBy>(rack.transformer).expect("fed").0;
         let heat = u128::from(it_w) * 1000;
         let path = u128::from(it_w) * u128::from(path_milli);
@@ -798,7 +833,7 @@ mod tests {
         let model = s.racks[g].initial.unwrap().0;
         f.energise_group(&s, empty, model, 1, Contract::Lease);
         assert_ne!(f.path(g), fresh.path(g));
-        f.reset(&s);
+        f.reset(&s, &s.median_pue());
         for group in 0..s.racks.len() {
             assert_eq!(f.path(group), fresh.path(group), "group {group}");
             assert_eq!(f.units[group].len(), fresh.units[group].len());
@@ -806,6 +841,38 @@ mod tests {
         assert_eq!(f.totals, fresh.totals);
         assert_eq!(f.site_power_w, fresh.site_power_w);
         assert!(audit(&f, &s).is_empty(), "{:?}", audit(&f, &s));
+    }
+
+    /// Issue 12: reset carries each run's PUE draw into the loop's plant and rebuilds the
+    /// starting loads at it. tests/data/valid-small.ron's ASICs (50 racks × 14 kW = 0.7 MW
+    /// of IT) sit on AIR, here fed through the racks' transformer with a sampled PUE: the
+    /// transformer then carries IT × round(PUE × 1000) mW and the site IT × PUE.
+    #[test]
+    fn reset_rebuilds_the_starting_loads_at_the_drawn_pue() {
+        let text = std::fs::read_to_string("tests/data/valid-small.ron").unwrap().replace(
+            "max_rack_kw: 15.0, pue: 1.2)",
+            "max_rack_kw: 15.0, pue: Uniform(min: 1.1, max: 1.3), plant_feed: RackTransformers)",
+        );
+        let s = crate::load_str(&text, "small").unwrap();
+        assert!(s.cooling_loops[0].pue_sampled());
+        let fresh = Facility::spawn(&s);
+        let mut f = Facility::spawn(&s);
+        for pue in [1.1, 1.2345, 1.3, 1.2] {
+            f.reset(&s, &[pue, 1.2]);
+            let p = f.path(0);
+            let milli = (pue * 1000.0_f64).round() as u128;
+            assert_eq!(p.transformer.load_milliwatts, 700_000 * milli, "PUE {pue}");
+            assert_eq!(p.substation.load_milliwatts, 700_000 * milli);
+            assert_eq!((p.pue, p.path_milli), (pue, milli as u64));
+            assert_eq!(f.facility_w(), 700_000.0 * pue);
+            assert!(audit(&f, &s).is_empty(), "{:?}", audit(&f, &s));
+        }
+        // Back at the median (1.2): the freshly spawned site, exactly.
+        f.reset(&s, &s.median_pue());
+        for group in 0..s.racks.len() {
+            assert_eq!(f.path(group), fresh.path(group), "group {group}");
+        }
+        assert_eq!(f.site_power_w, fresh.site_power_w);
     }
 
     #[test]

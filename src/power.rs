@@ -190,6 +190,11 @@ pub struct PathView {
     pub max_rack_load_w: u64,
     /// Facility power of the whole site (IT × PUE), W.
     pub facility_w: f64,
+    /// The racks' cooling loop's PUE: this run's draw in the engine, the checked value
+    /// in the static checks.
+    pub pue: f64,
+    /// Load on the racks' transformer and substation per W of IT at that PUE, mW.
+    pub path_milli: u64,
 }
 
 /// Checks that adding `per_rack_w` to every rack of `group` breaks no limit on its path
@@ -216,7 +221,7 @@ pub fn check_path(
         });
     }
     let total_w = per_rack_w * u64::from(g.count);
-    let path_mw = u128::from(total_w) * u128::from(lp.path_milli);
+    let path_mw = u128::from(total_w) * u128::from(p.path_milli);
     let rated = |it: &PathItem| u128::from(it.rating_w) * 1000;
     // (limit, load now, load added, capacity, units per W); names are formatted only on
     // failure, as this runs on every energising attempt.
@@ -263,7 +268,7 @@ pub fn check_path(
             capacity_w: w(cap),
         });
     }
-    check_interconnect(s, p.facility_w, total_w as f64 * lp.pue)
+    check_interconnect(s, p.facility_w, total_w as f64 * p.pue)
 }
 
 /// The name of what enforces `limit` on `group`'s path, e.g. `transformer T1`.
@@ -333,6 +338,8 @@ pub fn check_add(
         ),
         max_rack_load_w,
         facility_w: loads.facility_w(s),
+        pue: s.cooling_loops[g.cooling].pue,
+        path_milli: s.cooling_loops[g.cooling].path_milli,
     };
     check_path(s, group, &view, per_rack_w)
 }

@@ -161,13 +161,42 @@ pub struct CoolingLoopSpec {
     pub heat_rejection_w: u64,
     /// Highest IT load per rack in W.
     pub max_rack_w: u64,
-    /// Facility power / IT power for racks on this loop.
+    /// Facility power / IT power for racks on this loop: the median of [`Self::pue_dist`],
+    /// which is what the plain run uses. A seeded run draws its own (see
+    /// `engine::Draws::cooling_pue`) and the facility carries that draw.
     pub pue: f64,
-    /// Load on the racks' transformer and substation per W of IT, in mW: 1000 when the
-    /// plant has its own feed, PUE × 1000 (to 0.001) when it shares the racks'.
+    /// The PUE's distribution (`Fixed` when the world gives a number, which draws
+    /// nothing); its support lies within `1..=MAX_PUE`.
+    pub pue_dist: Dist,
+    /// Where the loop's plant draws its power from (decides [`Self::path_milli_at`]).
+    pub plant_feed: crate::world::PlantFeed,
+    /// Load on the racks' transformer and substation per W of IT, in mW, at the median
+    /// PUE: 1000 when the plant has its own feed, PUE × 1000 (to 0.001) when it shares
+    /// the racks'.
     pub path_milli: u64,
     /// Existing or to order.
     pub supply: SupplySpec,
+}
+
+impl CoolingLoopSpec {
+    /// Load on the racks' transformer and substation per W of IT, in mW, when the loop
+    /// runs at `pue`: 1000 for a plant on its own feed, `pue` × 1000 rounded to the
+    /// nearest mW (PUE to 0.001) for one fed through the racks' transformer.
+    pub fn path_milli_at(&self, pue: f64) -> u64 {
+        match self.plant_feed {
+            crate::world::PlantFeed::Auxiliary => 1000,
+            // Clamped so a value the check refused (and reported) cannot overflow.
+            crate::world::PlantFeed::RackTransformers if pue.is_finite() => {
+                (pue.clamp(1.0, 5.0) * 1000.0).round() as u64
+            }
+            crate::world::PlantFeed::RackTransformers => 1000,
+        }
+    }
+
+    /// True when the world gives the PUE as a distribution, so seeded runs differ.
+    pub fn pue_sampled(&self) -> bool {
+        !matches!(self.pue_dist, Dist::Fixed(_))
+    }
 }
 
 /// What a unit model does.
@@ -384,6 +413,24 @@ impl Scenario {
     /// Total racks declared.
     pub fn rack_count(&self) -> u64 {
         self.racks.iter().map(|g| u64::from(g.count)).sum()
+    }
+
+    /// Every cooling loop's PUE at the plain run's value (the median), in loop order:
+    /// what [`crate::facility::Facility::spawn`] starts with.
+    pub fn median_pue(&self) -> Vec<f64> {
+        self.cooling_loops.iter().map(|l| l.pue).collect()
+    }
+
+    /// A copy whose loops run at `pick(distribution)` (their PUE and path load), for the
+    /// static checks: the start must hold at the highest PUE a run can draw, and an
+    /// install "never fits" only if it fails even at the lowest.
+    pub fn at_pue(&self, pick: impl Fn(Dist) -> f64) -> Scenario {
+        let mut s = self.clone();
+        for l in &mut s.cooling_loops {
+            l.pue = pick(l.pue_dist);
+            l.path_milli = l.path_milli_at(l.pue);
+        }
+        s
     }
 
     /// A one-line inventory, e.g. `120 months, 1 substation, 3 transformers, …`.

@@ -164,8 +164,10 @@ pub struct CoolingLoop {
     pub heat_rejection_kw: f64,
     /// Highest IT load per rack it supports, in kW.
     pub max_rack_kw: f64,
-    /// Power usage effectiveness of racks on this loop (facility power / IT power), ≥ 1.
-    pub pue: f64,
+    /// Power usage effectiveness of racks on this loop (facility power / IT power), ≥ 1:
+    /// a number, or a bounded distribution (`Uniform`, `Triangular`) that every seeded
+    /// run draws from (the plain run uses its median).
+    pub pue: Quantity,
     /// Where the loop's cooling plant (IT × (PUE − 1)) draws its power from.
     #[serde(default)]
     pub plant_feed: PlantFeed,

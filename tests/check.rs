@@ -443,6 +443,34 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "bad-distribution",
         "cost_usd: Uniform: min (5000000) > max (1000000)",
     ),
+    // PUE (issue 12): a number or every draw within 1.0..=3.0, and the start must hold at
+    // the highest draw.
+    (
+        "pue-below-one",
+        "cooling loop DLC",
+        "pue-below-one",
+        "pue must be at least 1.0 (facility power includes the IT power): got 0.95",
+    ),
+    (
+        "pue-lognormal",
+        "cooling loop DLC",
+        "pue-below-one",
+        "a LogNormal's draws reach down to 0; give a bounded Uniform or Triangular",
+    ),
+    (
+        "pue-above-three",
+        "cooling loop DLC",
+        "pue-too-high",
+        "pue can reach 3.5, above the 3 no operating data centre reports",
+    ),
+    (
+        // 50 racks × 14 kW = 0.7 MW of IT × 1.5 = 1.05 MW > 1.0 MW; at the median 1.3 it
+        // would be 0.91 MW.
+        "start-interconnect-at-high-pue",
+        "site interconnect",
+        "interconnect",
+        "the starting load of 1.05 MW exceeds the limit of 1.00 MW at the highest PUE its loops can draw",
+    ),
 ];
 
 fn problems(file: &str) -> (Vec<retrofit::Problem>, String) {

@@ -20,6 +20,10 @@ struct Mini {
     halvings: &'static str,
     curtail: bool,
     dlc_feed: &'static str,
+    /// The DLC loop's PUE as written in the file: a number or a distribution.
+    dlc_pue: &'static str,
+    /// The AIR loop's PUE (the starting ASICs' loop), likewise.
+    air_pue: &'static str,
 }
 
 impl Default for Mini {
@@ -35,6 +39,8 @@ impl Default for Mini {
             halvings: "",
             curtail: false,
             dlc_feed: "Auxiliary",
+            dlc_pue: "1.1",
+            air_pue: "1.25",
         }
     }
 }
@@ -65,8 +71,8 @@ impl Mini {
     substations: [Substation(id: "S1", capacity_mw: 50.0)],
     transformers: [Transformer(id: "T1", substation: "S1", rating_mva: {t1})],
     cooling_loops: [
-        CoolingLoop(id: "AIR", kind: Air, heat_rejection_kw: 20000.0, max_rack_kw: 15.0, pue: 1.25),
-        CoolingLoop(id: "DLC", kind: DirectToChip, heat_rejection_kw: 20000.0, max_rack_kw: 130.0, pue: 1.1, plant_feed: {feed}),
+        CoolingLoop(id: "AIR", kind: Air, heat_rejection_kw: 20000.0, max_rack_kw: 15.0, pue: {air_pue}),
+        CoolingLoop(id: "DLC", kind: DirectToChip, heat_rejection_kw: 20000.0, max_rack_kw: 130.0, pue: {dlc_pue}, plant_feed: {feed}),
     ],
     unit_models: [
         Asic(id: "S21", hashrate_th_s: 200.0, power_w: 3500.0),
@@ -96,6 +102,8 @@ impl Mini {
             plan = self.plan,
             halvings = self.halvings,
             feed = self.dlc_feed,
+            dlc_pue = self.dlc_pue,
+            air_pue = self.air_pue,
         )
     }
 }
@@ -535,5 +543,150 @@ fn reset_then_run_equals_spawn_then_run_for_every_shipped_world() {
                 path.display()
             );
         }
+    }
+}
+
+/// Issue 12: a sampled PUE that makes the interconnect bind. 100 ASIC racks draw 1.4 MW
+/// of IT × 1.25 = 1.75 MW; the GPU hall is 10 racks × 4 × 14.3 kW = 0.572 MW of IT on a
+/// DLC loop whose PUE is Uniform(1.1, 1.5). The interconnect is set so the hall fits
+/// exactly up to PUE 1.3: `1.75 + 0.572 × 1.3 = 2.4936 MW`. A run that draws more waits
+/// on the interconnect, and the wait names the drawn PUE; the hall energises when the
+/// ASICs are decommissioned (or never, if nothing frees power).
+fn sampled_pue_world(decommission: bool) -> retrofit::Scenario {
+    sampled_pue_world_with(decommission, "1.25")
+}
+
+fn sampled_pue_world_with(decommission: bool, air_pue: &'static str) -> retrofit::Scenario {
+    let retire = if decommission {
+        r#"Step(id: "retire", action: Decommission("A"), start: Some("2026-07")),"#
+    } else {
+        ""
+    };
+    let plan = format!(
+        r#"Step(id: "gpus", action: InstallUnits(racks: "G", model: "B200", per_rack: 4),
+                duration_days: 10), {retire}"#
+    );
+    let w = Mini {
+        gpu_racks: 10,
+        interconnect_mw: 2.4936,
+        dlc_pue: "Uniform(min: 1.1, max: 1.5)",
+        air_pue,
+        plan: Box::leak(plan.into_boxed_str()),
+        ..Mini::default()
+    };
+    load_str(&w.text(), "mini").unwrap()
+}
+
+#[test]
+fn a_high_pue_draw_makes_the_interconnect_bind_and_the_log_says_why() {
+    use retrofit::unstable::engine::Draws;
+    for decommission in [false, true] {
+        let s = sampled_pue_world(decommission);
+        // 2026-07-01: day 181.
+        let retire_day = (1..=6).map(|m| days_in_month(2026, m)).sum();
+        let (mut blocked, mut fits) = (0, 0);
+        for seed in std::iter::once(None).chain((1..=30).map(Some)) {
+            let pue = Draws::for_seed(&s, seed).cooling_pue[1];
+            // The plain run uses the median, 1.3: it fits, with nothing to spare.
+            if seed.is_none() {
+                assert_eq!(pue, 1.3);
+            }
+            // `run` audits every event in debug builds: no limit is ever exceeded.
+            let r = run(&s, seed).unwrap();
+            let gpus = r.timeline.iter().find(|t| t.id == "gpus").unwrap();
+            let facility_mw = 1.75 + 0.572 * pue;
+            if facility_mw <= 2.4936 + 1e-9 {
+                fits += 1;
+                assert_eq!(gpus.finished, Some(10), "seed {seed:?}, PUE {pue}");
+                assert_eq!(gpus.wait_days(), 0);
+                continue;
+            }
+            blocked += 1;
+            let wait = r
+                .events
+                .iter()
+                .find(|e| e.event == "wait" && e.entity == "gpus")
+                .unwrap_or_else(|| panic!("seed {seed:?}, PUE {pue}: no wait logged"));
+            assert_eq!(wait.day, 10);
+            assert!(wait.detail.contains("site interconnect"), "{}", wait.detail);
+            let note = format!("(this run's PUE on cooling loop DLC: {pue:.3})");
+            assert!(wait.detail.contains(&note), "{} lacks {note}", wait.detail);
+            // The need is the hall's IT × the drawn PUE.
+            let need = format!("needs {:.1} kW", 572.0 * pue);
+            assert!(wait.detail.contains(&need), "{} lacks {need}", wait.detail);
+            if decommission {
+                // Decommissioning the ASICs frees 1.75 MW: the hall energises that day.
+                assert_eq!(gpus.finished, Some(retire_day), "seed {seed:?}");
+                assert_eq!(gpus.wait_days(), retire_day - 10);
+            } else {
+                assert_eq!(gpus.finished, None, "seed {seed:?}: PUE {pue} cannot fit");
+                assert_eq!(r.first_gpu_day, None);
+            }
+        }
+        // Uniform(1.1, 1.5) lands above 1.3 about half the time: both cases are seen.
+        assert!(blocked >= 5 && fits >= 5, "{blocked} blocked, {fits} fit");
+    }
+}
+
+/// Issue 15 with a sampled PUE: a facility reset to a run's PUE draw gives that run
+/// exactly what a freshly spawned one gives, whatever PUE the previous run drew.
+#[test]
+fn reset_applies_each_runs_pue_draw() {
+    use retrofit::unstable::engine::{self, Draws, RunOptions};
+    use retrofit::unstable::facility::Facility;
+    // Both loops sampled: the ASICs the site starts with sit on AIR, so a reset must
+    // rebuild their facility power at the new draw.
+    let s = sampled_pue_world_with(true, "Uniform(min: 1.2, max: 1.3)");
+    let mut reused = Facility::spawn(&s);
+    let mut seen = Vec::new();
+    for seed in std::iter::once(None).chain((1..=12).map(Some)) {
+        let opts = RunOptions {
+            record_events: true,
+            audit: true,
+        };
+        let draws = Draws::for_seed(&s, seed);
+        seen.push(draws.cooling_pue.clone());
+        let fresh = engine::run(&s, &draws, seed, opts).unwrap();
+        let again = engine::run_on(&mut reused, &s, &draws, seed, opts).unwrap();
+        assert!(fresh == again, "seed {seed:?}: reset-then-run differs");
+        assert_eq!(reused.pue(0), draws.cooling_pue[0]);
+        assert_eq!(reused.pue(1), draws.cooling_pue[1]);
+        // After a reset the starting ASICs' facility power is at this run's AIR draw.
+        reused.reset(&s, &draws.cooling_pue);
+        let want = 1.4e6 * draws.cooling_pue[0];
+        assert!((reused.facility_w() - want).abs() < 1e-6, "seed {seed:?}");
+    }
+    // The draws differ run to run, so a reset that kept the last PUE would be caught.
+    seen.dedup();
+    assert!(seen.len() > 5, "{seen:?}");
+}
+
+/// Issue 12: a loop's PUE is drawn last, so giving a world a sampled PUE changes no
+/// other draw of any seed, and a number draws nothing (worlds/financed.ron with its
+/// DLC-2 PUE written as the median, 1.3, against the shipped Triangular(1.2, 1.3, 1.4)).
+#[test]
+fn a_sampled_pue_is_drawn_last_and_changes_no_other_draw() {
+    use retrofit::unstable::engine::Draws;
+    let text = std::fs::read_to_string("worlds/financed.ron").unwrap();
+    let sampled_pue = "pue: Triangular(min: 1.2, mode: 1.3, max: 1.4)";
+    assert!(text.contains(sampled_pue));
+    let sampled = load_str(&text, "financed").unwrap();
+    let fixed = load_str(&text.replace(sampled_pue, "pue: 1.3"), "financed").unwrap();
+    let dlc2 = sampled
+        .cooling_loops
+        .iter()
+        .position(|l| l.id == "DLC-2")
+        .unwrap();
+    assert_eq!(Draws::median(&sampled), Draws::median(&fixed));
+    for seed in 1..=5 {
+        let (mut a, b) = (
+            Draws::for_seed(&sampled, Some(seed)),
+            Draws::for_seed(&fixed, Some(seed)),
+        );
+        let drawn = a.cooling_pue[dlc2];
+        assert!((1.2..=1.4).contains(&drawn) && drawn != 1.3, "{drawn}");
+        assert_eq!(b.cooling_pue[dlc2], 1.3);
+        a.cooling_pue[dlc2] = 1.3;
+        assert!(a == b, "seed {seed}: another draw moved");
     }
 }

@@ -318,6 +318,66 @@ fn a_sampled_price_level_and_exit_multiple_are_drawn_last() {
     }
 }
 
+/// worlds/financed.ron samples hall 2's DLC PUE (Triangular(1.2, 1.3, 1.4)). When hall 2
+/// is due, halls C and D (mining at PUE 1.2) and hall 1 (19.8 MW at 1.3) are on, so the
+/// interconnect leaves room for hall 2's 19.008 MW of IT only up to
+/// `PUE* = (100 − C,D × 1.2 − 19.8 × 1.3) / 19.008 ≈ 1.308`. A run that draws more never
+/// energises hall 2, logs the interconnect wait with the drawn PUE, and breaches the
+/// covenant (the notes amortise with hall 2 paying no rent); a run below it energises
+/// hall 2. The median draw, 1.3, fits.
+#[test]
+fn the_financed_world_strands_hall_2_on_a_pue_draw_above_the_interconnect_threshold() {
+    use retrofit::unstable::engine::Draws;
+    let s = retrofit::load("worlds/financed.ron").unwrap();
+    let id = |g: &str| s.racks.iter().position(|r| r.id == g).unwrap();
+    let it_w = |g: usize| {
+        let (m, n) = s.racks[g].initial.unwrap_or((0, 0));
+        (s.models[m].power_w * u64::from(n) * u64::from(s.racks[g].count)) as f64
+    };
+    let hall_it_w = |g: usize| f64::from(s.racks[g].count) * 132_000.0;
+    let pue = |g: usize| s.cooling_loops[s.racks[g].cooling].pue;
+    let dlc2 = s.racks[id("G2")].cooling;
+    assert!(s.cooling_loops[dlc2].pue_sampled());
+    let (c, d, g1, g2) = (id("C"), id("D"), id("G1"), id("G2"));
+    let threshold =
+        (s.interconnect_w as f64 - (it_w(c) * pue(c) + it_w(d) * pue(d)) - hall_it_w(g1) * pue(g1))
+            / hall_it_w(g2);
+    assert!((threshold - 1.3083).abs() < 1e-4, "{threshold}");
+    let (mut stranded, mut fits) = (0, 0);
+    for seed in std::iter::once(None).chain((1..=12).map(Some)) {
+        let drawn = Draws::for_seed(&s, seed).cooling_pue[dlc2];
+        if (drawn - threshold).abs() < 1e-6 {
+            continue;
+        }
+        let r = retrofit::run(&s, seed).unwrap();
+        let hall2 = r.timeline.iter().find(|t| t.id == "gpu-hall-2").unwrap();
+        if drawn < threshold {
+            fits += 1;
+            assert!(hall2.finished.is_some(), "seed {seed:?}: PUE {drawn} fits");
+            continue;
+        }
+        stranded += 1;
+        assert_eq!(
+            hall2.finished, None,
+            "seed {seed:?}: PUE {drawn} cannot fit"
+        );
+        let note = format!("(this run's PUE on cooling loop DLC-2: {drawn:.3})");
+        let wait = r
+            .events
+            .iter()
+            .rfind(|e| e.event == "wait" && e.entity == "gpu-hall-2")
+            .expect("hall 2 waits");
+        assert!(
+            wait.detail.contains("site interconnect") && wait.detail.contains(&note),
+            "{}",
+            wait.detail
+        );
+        let f = r.finance.as_ref().unwrap();
+        assert!(!f.summary.covenant_breaches.is_empty(), "seed {seed:?}");
+    }
+    assert!(stranded > 0 && fits > 0, "{stranded} stranded, {fits} fit");
+}
+
 /// Every covenant breach is a `covenant-breach` row in the event log, on the last day
 /// of its month, naming the tranche, its DSCR and the covenant; a run without breaches
 /// logs none.

@@ -145,7 +145,7 @@ fn world(sh: &Shape) -> WorldFile {
             },
             heat_rejection_kw: heat,
             max_rack_kw: if liquid { rack } else { rack.min(40.0) },
-            pue,
+            pue: pue.into(),
             // Both feeds are exercised: odd liquid loops share the racks' transformers.
             plant_feed: if liquid && i % 2 == 1 {
                 PlantFeed::RackTransformers

@@ -36,8 +36,13 @@ pub struct Draws {
     /// numbers keep their streams.
     pub step_cost_usd: Vec<f64>,
     /// The power-price level the market path's electricity price was multiplied by,
-    /// drawn last (only when the world gives a distribution).
+    /// drawn after the step capex (only when the world gives a distribution).
     pub electricity_price_factor: f64,
+    /// The PUE each cooling loop runs at, in loop order: drawn last of all, one draw per
+    /// loop whose PUE is a distribution (a number draws nothing, so worlds that give
+    /// numbers keep their streams); the medians in the plain run. The facility carries
+    /// it ([`crate::facility::Facility::reset`]).
+    pub cooling_pue: Vec<f64>,
 }
 
 fn weeks_to_days(weeks: f64) -> Day {
@@ -65,8 +70,8 @@ impl Draws {
     /// One sample of every distribution and of the markets, in a fixed order:
     /// substations, transformers, cooling loops, step durations, unit lead times, the
     /// market path, failures, finance terms, then the economic inputs added later (step
-    /// capex, power-price level), so a world that declares none of those draws exactly
-    /// what it drew before they existed.
+    /// capex, power-price level, each cooling loop's PUE), so a world that declares none
+    /// of those draws exactly what it drew before they existed.
     pub fn sample<R: Rng + ?Sized>(s: &Scenario, rng: &mut R) -> Self {
         let mut d = Self::build(s, &mut Samples(&mut *rng));
         d.finance = s.finance.as_ref().map(|f| f.sample(rng));
@@ -74,11 +79,16 @@ impl Draws {
         d
     }
 
-    /// Step capex and the power-price level, drawn after everything else; the level
-    /// scales the market path's electricity price.
+    /// Step capex, the power-price level and the loops' PUE, drawn after everything
+    /// else in that order; the level scales the market path's electricity price.
     fn economics(&mut self, s: &Scenario, source: &mut dyn DrawSource) {
         self.step_cost_usd = s.plan.iter().map(|st| source.value(st.cost_dist)).collect();
         self.electricity_price_factor = source.value(s.electricity_price_factor);
+        self.cooling_pue = s
+            .cooling_loops
+            .iter()
+            .map(|l| source.value(l.pue_dist))
+            .collect();
         if self.electricity_price_factor != 1.0 {
             let f = self.electricity_price_factor;
             self.market
@@ -132,6 +142,7 @@ impl Draws {
             finance: None,
             step_cost_usd: Vec::new(),
             electricity_price_factor: 1.0,
+            cooling_pue: Vec::new(),
         }
     }
 

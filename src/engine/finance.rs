@@ -39,8 +39,9 @@ pub(super) struct Track {
 }
 
 impl Track {
-    /// Bookkeeping for `s` when it has finance terms.
-    pub(super) fn new(s: &Scenario) -> Option<Self> {
+    /// Bookkeeping for `s` when it has finance terms; `pue` is this run's PUE per
+    /// cooling loop (a hall's facility power is its IT × its loop's drawn PUE).
+    pub(super) fn new(s: &Scenario, pue: &[f64]) -> Option<Self> {
         let spec = s.finance.as_ref()?;
         let mut halls = Vec::new();
         let mut hall_of_step = vec![None; s.plan.len()];
@@ -64,7 +65,7 @@ impl Track {
                 step: i,
                 group,
                 it_w: units * m.power_w,
-                pue: s.cooling_loops[s.racks[group].cooling].pue,
+                pue: pue[s.racks[group].cooling],
                 leased: contract == Contract::Lease,
                 gpus: units * u64::from(gpus),
             });

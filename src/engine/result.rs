@@ -73,4 +73,7 @@ pub struct RunResult {
     /// Project and equity cash flows and their figures, for worlds with a `finance`
     /// section.
     pub finance: Option<crate::finance::FinanceResult>,
+    /// The PUE each cooling loop ran at, in loop order: this run's draws (the medians in
+    /// the plain run), for figures derived after the run (a fleet's break-even).
+    pub cooling_pue: Vec<f64>,
 }

@@ -302,11 +302,36 @@ impl Sim<'_> {
         }
         self.close_wait(i);
         let id = self.s.plan[i].id.clone();
-        let text = b.to_string();
+        let text = format!("{b}{}", self.drawn_pue_note(i, b.limit));
         self.steps[i].phase = Phase::Waiting;
         self.steps[i].wait = Some((now, b));
         self.log("wait", id, || text);
         new
+    }
+
+    /// When step `i`'s racks sit on a loop whose PUE this run drew and `limit` depends
+    /// on it (the interconnect always; transformer and substation when the plant shares
+    /// the racks' feed), the drawn PUE, so the log says the draw is why: e.g.
+    /// ` (this run's PUE on cooling loop DLC-2: 1.412)`. Empty otherwise.
+    fn drawn_pue_note(&self, i: usize, limit: LimitKind) -> String {
+        let ActionSpec::InstallUnits { group, .. } = self.s.plan[i].action else {
+            return String::new();
+        };
+        let c = self.s.racks[group].cooling;
+        let lp = &self.s.cooling_loops[c];
+        let on_path = lp.plant_feed == crate::world::PlantFeed::RackTransformers
+            && matches!(
+                limit,
+                LimitKind::TransformerRating | LimitKind::SubstationCapacity
+            );
+        if !lp.pue_sampled() || !(limit == LimitKind::Interconnect || on_path) {
+            return String::new();
+        }
+        format!(
+            " (this run's PUE on cooling loop {}: {:.3})",
+            lp.id,
+            self.f.pue(c)
+        )
     }
 
     fn close_wait(&mut self, i: usize) {

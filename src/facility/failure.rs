@@ -158,10 +158,15 @@ impl Facility {
     ) -> Result<(), Blocked> {
         let rack = *self.world.get::<&Rack>(self.racks[group][0]).expect("rack");
         let g = &s.racks[group];
-        let lp = &s.cooling_loops[g.cooling];
+        // This run's path load (its PUE draw), not the scenario's median.
+        let path_milli = self
+            .world
+            .get::<&super::Cooling>(rack.cooling)
+            .expect("plant")
+            .path_milli;
         let total_w = u128::from(per_rack_w) * u128::from(g.count);
         for (item, add_mw) in [
-            (rack.transformer, total_w * u128::from(lp.path_milli)),
+            (rack.transformer, total_w * u128::from(path_milli)),
             (rack.cooling, total_w * 1000),
         ] {
             let Ok(in_pool) = self.world.get::<&InPool>(item).map(|p| p.0) else {

@@ -108,8 +108,9 @@ fn hashprice(s: &Scenario, r: &RunResult) -> Vec<f64> {
 }
 
 /// The site's ASIC fleets at the start, as (model id, facility J/TH): each model in a
-/// rack group at its loop's PUE, once per model (the first group that holds it).
-fn fleets(s: &Scenario) -> Vec<(String, f64)> {
+/// rack group at its loop's PUE in this run (`pue`, its draw when sampled), once per
+/// model (the first group that holds it).
+fn fleets(s: &Scenario, pue: &[f64]) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = Vec::new();
     for g in &s.racks {
         let Some((mi, _)) = g.initial else { continue };
@@ -122,7 +123,7 @@ fn fleets(s: &Scenario) -> Vec<(String, f64)> {
         }
         // W per GH/s is kJ per TH: × 1,000 gives J/TH.
         let j_per_th = model.power_w as f64 / hashrate_gh_s as f64 * 1000.0;
-        out.push((model.id.clone(), j_per_th * s.cooling_loops[g.cooling].pue));
+        out.push((model.id.clone(), j_per_th * pue[g.cooling]));
     }
     out
 }
@@ -208,7 +209,7 @@ fn hashprice_lines(s: &Scenario, r: &RunResult, median: &MarketPath) -> Vec<Mark
         dashed: false,
         points: centred(&hp),
     }];
-    for (i, (id, j_per_th)) in fleets(s).into_iter().enumerate() {
+    for (i, (id, j_per_th)) in fleets(s, &r.cooling_pue).into_iter().enumerate() {
         let be: Vec<f64> = median
             .electricity_usd_per_mwh
             .iter()
@@ -349,7 +350,7 @@ mod tests {
         let s = crate::load("worlds/teaching.ron").unwrap();
         let r = crate::run(&s, None).unwrap();
         let c = prepare(&s, &r);
-        let f = fleets(&s);
+        let f = fleets(&s, &s.median_pue());
         assert!(!f.is_empty());
         let price = MarketPath::median(&s.markets, 1).electricity_usd_per_mwh[0];
         for (i, (_, j_per_th)) in f.iter().enumerate() {

@@ -19,10 +19,11 @@ pub fn tornado(rows: &[TornadoRow], metric: Metric) -> TornadoData {
         .take(MAX_BARS)
         .map(|r| TornadoBar {
             label: format!(
-                "{} ({} … {})",
+                "{} ({} … {}{})",
                 r.input,
                 super::threshold::significant(r.range.low, 4),
-                super::threshold::significant(r.range.high, 4)
+                super::threshold::significant(r.range.high, 4),
+                unit_after_range(&r.input)
             ),
             at_low: r.at_low,
             at_high: r.at_high,
@@ -36,6 +37,17 @@ pub fn tornado(rows: &[TornadoRow], metric: Metric) -> TornadoData {
         base,
         bars,
         range,
+    }
+}
+
+/// The unit written after an input's range on its bar, for the inputs whose field name
+/// carries none: every other field ends in its unit (`_usd`, `_weeks`, `_per_year`),
+/// but a PUE is a ratio of powers, so its bar says which.
+pub fn unit_after_range(label: &str) -> &'static str {
+    if label.ends_with(".pue") {
+        " facility W per IT W"
+    } else {
+        ""
     }
 }
 

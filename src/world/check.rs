@@ -58,6 +58,13 @@ pub const MAX_BTC_PRICE_USD: f64 = 1e8;
 pub const MAX_VOLATILITY: f64 = 5.0;
 /// Largest electricity price accepted, USD/MWh.
 pub const MAX_ELECTRICITY_USD_PER_MWH: f64 = 1e5;
+/// Highest PUE a cooling loop may have or draw (an assumption, argued from sourced
+/// figures). Its overhead of 2.0 W per IT W is 3.5 times the industry average's
+/// (PUE 1.56–1.58, Uptime 2023/2024) and four times the worst air-cooled mining site's
+/// (PUE 1.20–1.50; both docs/domain.md): no plausible site reaches it. A larger value
+/// is a typo (a percentage, or a figure that is not a PUE), and one such draw would
+/// triple the site's load.
+pub const MAX_PUE: f64 = 3.0;
 /// Longest lead time accepted, in weeks (100 years).
 const MAX_LEAD_TIME_WEEKS: f64 = 5200.0;
 

@@ -3,13 +3,14 @@
 
 use super::{
     Checker, Ids, Kind, MAX_COOLING_KW, MAX_GPUS_PER_UNIT, MAX_HASHRATE_TH_S, MAX_LEAD_TIME_WEEKS,
-    MAX_RATING_MW, MAX_UNIT_POWER_W, MAX_USD, Rule, kw_to_w, mw_to_w,
+    MAX_PUE, MAX_RATING_MW, MAX_UNIT_POWER_W, MAX_USD, Rule, kw_to_w, mw_to_w,
 };
+use crate::dist::{Dist, Quantity};
 use crate::scenario::{
     CoolingLoopSpec, EquipmentRef, ModelKind, ModelSpec, SubstationSpec, SupplySpec,
     TransformerSpec,
 };
-use crate::world::{CoolingLoop, PlantFeed, UnitModel, WorldFile};
+use crate::world::{CoolingLoop, UnitModel, WorldFile};
 
 /// The checked equipment, indexed like the file.
 pub(super) struct Equipment {
@@ -93,29 +94,58 @@ fn cooling_loop(c: &mut Checker, x: &CoolingLoop) -> CoolingLoopSpec {
     let e = Kind::CoolingLoop.label(&x.id);
     c.rating(&e, "heat_rejection_kw", x.heat_rejection_kw, MAX_COOLING_KW);
     c.rating(&e, "max_rack_kw", x.max_rack_kw, MAX_COOLING_KW);
-    let pue_ok = x.pue.is_finite() && (1.0..=5.0).contains(&x.pue);
-    if !pue_ok {
-        c.push(
-            &e,
-            Rule::OutOfRange,
-            format!("pue must be in 1..=5, got {}", x.pue),
-        );
-    }
-    CoolingLoopSpec {
+    let pue_dist = pue(c, &e, x.pue);
+    let mut spec = CoolingLoopSpec {
         id: x.id.clone(),
         kind: x.kind,
         heat_rejection_w: kw_to_w(x.heat_rejection_kw),
         max_rack_w: kw_to_w(x.max_rack_kw),
-        pue: x.pue,
-        path_milli: match x.plant_feed {
-            PlantFeed::Auxiliary => 1000,
-            PlantFeed::RackTransformers if x.pue.is_finite() => {
-                (x.pue.clamp(1.0, 5.0) * 1000.0).round() as u64
-            }
-            PlantFeed::RackTransformers => 1000,
-        },
+        pue: pue_dist.median(),
+        pue_dist,
+        plant_feed: x.plant_feed,
+        path_milli: 1000,
         supply: c.supply(&e, x.supply),
+    };
+    spec.path_milli = spec.path_milli_at(spec.pue);
+    spec
+}
+
+/// A loop's PUE: every value it can take (a number, or each draw of a distribution)
+/// within `1.0..=MAX_PUE`. A refused PUE is replaced by 1.0 so later checks still run.
+fn pue(c: &mut Checker, e: &str, q: Quantity) -> Dist {
+    let d = q.dist();
+    if let Err(msg) = d.validate() {
+        c.push(e, Rule::BadDistribution, format!("pue: {msg}"));
+        return Dist::Fixed(1.0);
     }
+    if d.lower() < 1.0 {
+        let why = match d {
+            Dist::LogNormal { .. } => {
+                "a LogNormal's draws reach down to 0; give a bounded Uniform or Triangular".into()
+            }
+            Dist::Fixed(v) => format!("got {v}"),
+            _ => format!("its distribution can draw {}", d.lower()),
+        };
+        c.push(
+            e,
+            Rule::PueBelowOne,
+            format!("pue must be at least 1.0 (facility power includes the IT power): {why}"),
+        );
+        return Dist::Fixed(1.0);
+    }
+    if d.upper() > MAX_PUE {
+        c.push(
+            e,
+            Rule::PueTooHigh,
+            format!(
+                "pue can reach {}, above the {MAX_PUE} no operating data centre reports \
+                 (the industry average is 1.56–1.58)",
+                d.upper()
+            ),
+        );
+        return Dist::Fixed(1.0);
+    }
+    d
 }
 
 /// The unit catalogue.

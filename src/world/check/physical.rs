@@ -5,13 +5,27 @@
 //! words what it returns.
 
 use super::{Checker, Kind, Rule};
+use crate::dist::Dist;
 use crate::power::{self, LimitAt, LimitKind, Loads};
 use crate::scenario::{ActionSpec, ModelKind, Scenario, SupplySpec};
 
-/// Checks the start state, then each install, then the network hashrate.
+/// Checks the start state, then each install, then the network hashrate. A loop whose
+/// PUE is a distribution is checked at the worst end for each question: the start must
+/// hold at the highest PUE a run can draw (else a run could begin over a limit), and an
+/// install "never fits" only if it fails even at the lowest (a high draw that blocks it
+/// is a run's outcome, logged as a wait, not an invalid world).
 pub(super) fn check(c: &mut Checker, s: &Scenario) {
-    start_state(c, s);
-    plan_feasibility(c, s);
+    if s.cooling_loops.iter().any(|l| l.pue_sampled()) {
+        start_state(
+            c,
+            &s.at_pue(Dist::upper),
+            " at the highest PUE its loops can draw",
+        );
+        plan_feasibility(c, &s.at_pue(Dist::lower));
+    } else {
+        start_state(c, s, "");
+        plan_feasibility(c, s);
+    }
     site_outhashes_network(c, s);
 }
 
@@ -37,7 +51,8 @@ fn rule_of(limit: LimitKind) -> Rule {
 
 /// Racks over their loop's density, units on equipment not in service, and any
 /// capacity the starting load already exceeds.
-fn start_state(c: &mut Checker, s: &Scenario) {
+/// `at` ends the overload messages (it names the PUE the check assumed, if sampled).
+fn start_state(c: &mut Checker, s: &Scenario, at: &str) {
     let mut loads = Loads::zero(s);
     for (gi, g) in s.racks.iter().enumerate() {
         let Some(per_rack) = initial_rack_w(s, gi) else {
@@ -77,7 +92,7 @@ fn start_state(c: &mut Checker, s: &Scenario) {
             o.at.name(s),
             rule_of(o.limit),
             format!(
-                "the starting load of {:.2} MW exceeds the limit of {:.2} MW",
+                "the starting load of {:.2} MW exceeds the limit of {:.2} MW{at}",
                 o.load_w / 1e6,
                 o.capacity_w / 1e6
             ),

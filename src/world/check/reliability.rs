@@ -480,7 +480,8 @@ fn starts_over_sellable(s: &Scenario, members: &[EquipmentRef], sellable: u64) -
         let it = u128::from(s.models[model].power_w * u64::from(per_rack)) * u128::from(g.count);
         let lp = &s.cooling_loops[g.cooling];
         if members.contains(&EquipmentRef::Transformer(g.transformer)) {
-            load_mw += it * u128::from(lp.path_milli);
+            // At the highest PUE a run can draw: the start must hold in every run.
+            load_mw += it * u128::from(lp.path_milli_at(lp.pue_dist.upper()));
         }
         if members.contains(&EquipmentRef::CoolingLoop(g.cooling)) {
             load_mw += it * 1000;

@@ -56,7 +56,15 @@ rules! {
     /// A number is outside the range the model supports (including the size bounds that
     /// keep memory and integer sums bounded).
     OutOfRange = "out-of-range",
-        "every number lies within its supported range (sizes, horizon, PUE, prices, rates)";
+        "every number lies within its supported range (sizes, horizon, prices, rates)";
+    /// A cooling loop's PUE (or a value its distribution can draw) is below 1.0: facility
+    /// power includes the IT power, so it cannot be less.
+    PueBelowOne = "pue-below-one",
+        "a cooling loop's PUE, and every value its distribution can draw, is at least 1.0";
+    /// A cooling loop's PUE (or a value its distribution can draw) is above
+    /// [`MAX_PUE`](super::MAX_PUE).
+    PueTooHigh = "pue-too-high",
+        "a cooling loop's PUE, and every value its distribution can draw, is at most 3.0";
     /// A distribution's parameters are inconsistent (min > max, a mode outside them).
     BadDistribution = "bad-distribution",
         "distributions have finite parameters >= 0 in order (min <= mode <= max, median <= p90)";
