@@ -126,3 +126,106 @@ fn compare_fills_the_flexibility_columns_of_sweeps_from_the_runs() {
     // Firm GPU halls pay 4CP and earn no DR: the retrofit keeps less than keep-mining.
     assert!(p50[0] > p50[1] && p50[1] < p50[0] * 0.5, "{p50:?}");
 }
+
+/// `worlds/reference-market.ron` with each `(from, to)` text replaced (every match).
+fn reference_market_with(edits: &[(&str, &str)]) -> retrofit::Scenario {
+    let mut text = read("worlds/reference-market.ron");
+    for (from, to) in edits {
+        assert!(text.contains(from), "{from}");
+        text = text.replace(from, to);
+    }
+    retrofit::load_str(&text, "reference-market.ron").unwrap()
+}
+
+const SHIPPED_SHAPE: &str = "shape: Ercot2024, mean_follows_site_price: true";
+/// The halls' leases bill the site for their power (no pass-through to the tenant).
+const NO_PASS_THROUGH: (&str, &str) = ("power_pass_through: true", "power_pass_through: false");
+const CURTAIL: (&str, &str) = (
+    "firm_response: BackupGeneration",
+    "firm_response: CurtailWithSlaCredits",
+);
+
+/// Per month with both GPU halls at full load (38.808 MW IT, PUE 1.3) and their leases
+/// in force: the hours, the halls' energy as finance priced it (its energy cost less the
+/// miners' hourly-priced electricity × uptime 0.97) and as the ledger did (its energy
+/// cost less the miners').
+fn hall_energy(s: &retrofit::Scenario) -> Vec<(String, f64, f64, f64)> {
+    let r = retrofit::run(s, None).unwrap();
+    let fin = r
+        .finance
+        .expect("the reference world has a finance section");
+    r.ledger
+        .iter()
+        .zip(&fin.rows)
+        .filter(|(row, _)| {
+            let y = row.month.year;
+            (2029..=2036).contains(&y) && (row.gpu_it_mw - 38.808).abs() < 1e-9
+        })
+        .map(|(row, f)| {
+            let flex = row.flexibility.expect("hourly world");
+            let hours = f64::from(row.month.days()) * 24.0;
+            (
+                row.month.to_string(),
+                hours,
+                f.energy_cost_usd - flex.flexible_energy_cost_usd * 0.97,
+                row.energy_cost_usd - flex.flexible_energy_cost_usd,
+            )
+        })
+        .collect()
+}
+
+/// The GPU halls' facility power, MW: 38.808 MW of IT at PUE 1.3.
+const HALLS_MW: f64 = 38.808 * 1.3;
+
+#[test]
+fn firm_halls_pay_the_time_weighted_mean_of_a_two_level_curve() {
+    // 8,000 h at $30 and 760 h at $300 a year: mean 468,000 / 8,760 = $53.42/MWh,
+    // against the site's flat $40.
+    let two_level = "shape: DurationCurve([(usd_per_mwh: 30.0, hours_per_year: 8000.0), \
+                     (usd_per_mwh: 300.0, hours_per_year: 760.0)]), mean_follows_site_price: false";
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+    let s = reference_market_with(&[(SHIPPED_SHAPE, two_level), NO_PASS_THROUGH]);
+    let months = hall_energy(&s);
+    assert!(months.len() > 24, "{} months", months.len());
+    for (month, hours, finance, ledger) in &months {
+        let want = HALLS_MW * hours * 468_000.0 / 8_760.0;
+        assert!(
+            close(*finance, want),
+            "{month}: finance {finance} vs {want}"
+        );
+        assert!(close(*ledger, want), "{month}: ledger {ledger} vs {want}");
+    }
+    // Curtailing under SB 6: 20 h/yr × hours/8,760 a month, all at $300 (the top 760 h),
+    // so each MW pays (468,000 − 20 × 300) / 8,760 per hour of the month.
+    let s = reference_market_with(&[(SHIPPED_SHAPE, two_level), NO_PASS_THROUGH, CURTAIL]);
+    for (month, hours, finance, ledger) in hall_energy(&s) {
+        let want = HALLS_MW * hours * 462_000.0 / 8_760.0;
+        assert!(close(finance, want), "{month}: finance {finance} vs {want}");
+        assert!(close(ledger, want), "{month}: ledger {ledger} vs {want}");
+    }
+    // With power passed through, the tenant bears it all: the site pays none of it.
+    let s = reference_market_with(&[(SHIPPED_SHAPE, two_level)]);
+    for (month, _, finance, ledger) in hall_energy(&s) {
+        assert!(finance.abs() < 1e-6 && ledger.abs() < 1e-6, "{month}");
+    }
+}
+
+#[test]
+fn following_the_site_price_the_firm_price_is_the_flat_price() {
+    // The shipped world scales each month's ERCOT shape to the site's $40: its mean, what
+    // a firm hall pays, is $40 up to rounding; the spikes only move the miners' bill.
+    let r = retrofit::run(
+        &retrofit::load("worlds/reference-market.ron").unwrap(),
+        None,
+    )
+    .unwrap();
+    for row in &r.ledger {
+        let f = row.flexibility.unwrap();
+        assert!(
+            (f.firm_usd_per_mwh - 40.0).abs() < 1e-9,
+            "{}: {}",
+            row.month,
+            f.firm_usd_per_mwh
+        );
+    }
+}
