@@ -1,8 +1,12 @@
 //! Flexibility in `compare` and firm GPU-hall energy on the hourly shape (issue 13).
 
 mod common;
+#[path = "common/money.rs"]
+mod money;
 #[path = "common/outputs.rs"]
 mod outputs;
+
+use money::cents;
 
 use outputs::{read, run_ok};
 use retrofit::unstable::sketch::Sketch;
@@ -228,4 +232,95 @@ fn following_the_site_price_the_firm_price_is_the_flat_price() {
             f.firm_usd_per_mwh
         );
     }
+}
+
+/// docs/model.md, "Firm load on the hourly shape": July 2030 of the reference retrofit.
+#[test]
+fn the_worked_firm_month_in_the_model_reference_matches_the_engine() {
+    let own_mean = (
+        "mean_follows_site_price: true",
+        "mean_follows_site_price: false",
+    );
+    let hours = 744.0;
+    let mwh = HALLS_MW * hours;
+    // The shipped year: Σ price × hours = 280,320 over 8,760 h.
+    let year_cost = 5.0 * 1_000.0
+        + 25.0 * 4_736.0
+        + 30.0 * 2_264.0
+        + 60.0 * 600.0
+        + 150.0 * 120.0
+        + 500.0 * 30.0
+        + 2_000.0 * 10.0;
+    assert_eq!(year_cost, 280_320.0);
+    let mean = year_cost / 8_760.0;
+    let firm = mwh * mean;
+    let flat = mwh * 40.0;
+    // SB 6 by curtailing: the dearest h_e hours, 10/8,760 of them at $2,000, the rest at $500.
+    let h_e = 20.0 * hours / 8_760.0;
+    let top = 10.0 * hours / 8_760.0;
+    let saved_per_mw = top * 2_000.0 + (h_e - top) * 500.0;
+    let p_firm = (mean * hours - saved_per_mw) / hours;
+    let curtailed = HALLS_MW * (mean * hours - saved_per_mw);
+    let rent = 38_808.0 * 134.5;
+    let credits = rent * h_e / 30.0;
+    let page = read("docs/model.md");
+    for (v, what) in [
+        (mwh, "MWh"),
+        (firm, "firm energy at the mean"),
+        (flat, "at the flat price"),
+        (saved_per_mw, "saved per MW"),
+        (curtailed, "firm energy when curtailing"),
+        (HALLS_MW * saved_per_mw, "saved"),
+        (rent, "rent"),
+        (credits, "SLA credits"),
+        (firm - curtailed - credits, "curtailing against backup"),
+    ] {
+        let text = cents(v);
+        let text = if what == "MWh" {
+            text[1..].to_string()
+        } else {
+            text
+        };
+        assert!(
+            page.contains(&format!("**{text}")) || page.contains(&text),
+            "{what}: {text}"
+        );
+    }
+    assert!(
+        page.contains(&format!("**${:.2}**/MWh", p_firm)),
+        "p_firm {p_firm}"
+    );
+    // The engine: finance and the ledger price the halls' July 2030 energy so.
+    let month = |s: &retrofit::Scenario| {
+        hall_energy(s)
+            .into_iter()
+            .find(|m| m.0 == "2030-07")
+            .expect("both halls run in July 2030")
+    };
+    let to_cent = |a: f64, b: f64| (a - b).abs() < 0.005;
+    let (_, h, finance, ledger) = month(&reference_market_with(&[own_mean, NO_PASS_THROUGH]));
+    assert_eq!(h, hours);
+    assert!(
+        to_cent(finance, firm) && to_cent(ledger, firm),
+        "{finance} {ledger} vs {firm}"
+    );
+    let s = reference_market_with(&[own_mean, NO_PASS_THROUGH, CURTAIL]);
+    let (_, _, finance, ledger) = month(&s);
+    assert!(
+        to_cent(finance, curtailed) && to_cent(ledger, curtailed),
+        "{finance} vs {curtailed}"
+    );
+    let r = retrofit::run(&s, None).unwrap();
+    let july = r
+        .ledger
+        .iter()
+        .find(|m| m.month.to_string() == "2030-07")
+        .unwrap();
+    let f = july.flexibility.unwrap();
+    assert!(
+        to_cent(f.sla_credits_usd, credits),
+        "{} vs {credits}",
+        f.sla_credits_usd
+    );
+    assert!((f.firm_usd_per_mwh - p_firm).abs() < 1e-9);
 }
