@@ -223,6 +223,11 @@ fn following_the_site_price_the_firm_price_is_the_flat_price() {
         None,
     )
     .unwrap();
+    // The printed summary states the net value compare sets against keep mining.
+    let net = r.summary.flexibility.unwrap().net_value_usd();
+    let text = retrofit::text::summary(&r);
+    let line = format!("flexibility value     {} net", retrofit::text::usd(net));
+    assert!(text.contains(&line), "{text}");
     for row in &r.ledger {
         let f = row.flexibility.unwrap();
         assert!(
