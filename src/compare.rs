@@ -51,28 +51,29 @@ pub struct CompareRow {
     pub final_cumulative_cash_usd_p50: Option<f64>,
     /// Median months waited on limits.
     pub months_waited_on_limits_p50: Option<f64>,
-    /// Flexibility value over the horizon of a median run: DR credits + coincident-peak
-    /// charges avoided − peak charges paid − SLA credits, USD (empty for sweeps and for
-    /// worlds without hourly pricing or flexibility terms).
-    pub flexibility_value_usd: Option<f64>,
+    /// Net flexibility value over the horizon, P10: DR credits + coincident-peak charges
+    /// avoided − peak charges paid − SLA credits, USD (empty for worlds without hourly
+    /// pricing or flexibility terms).
+    pub flexibility_value_usd_p10: Option<f64>,
+    /// Net flexibility value, P50, USD.
+    pub flexibility_value_usd_p50: Option<f64>,
+    /// Net flexibility value, P90, USD.
+    pub flexibility_value_usd_p90: Option<f64>,
     /// Flexibility value given up against the keep-mining baseline (the first world
-    /// compared that never energises a GPU): its value minus this world's, USD.
-    pub flexibility_given_up_usd: Option<f64>,
+    /// compared that never energises a GPU): its P50 minus this world's P50, USD. For
+    /// sweeps this is the difference of the two medians (not a median of differences:
+    /// the worlds' runs are not paired).
+    pub flexibility_given_up_usd_p50: Option<f64>,
 }
 
-/// The net flexibility value of a run's totals, USD.
-fn flexibility_value(f: &crate::ledger::FlexibilityTotals) -> f64 {
-    f.flexibility_revenue_usd - f.peak_charges_paid_usd - f.sla_credits_usd
-}
-
-/// Fills `flexibility_given_up_usd` against the first row without a GPU month.
+/// Fills `flexibility_given_up_usd_p50` against the first row without a GPU month.
 fn given_up(rows: &mut [CompareRow]) {
     let base = rows
         .iter()
         .find(|r| r.first_gpu_month_p50.is_none())
-        .and_then(|r| r.flexibility_value_usd);
+        .and_then(|r| r.flexibility_value_usd_p50);
     for r in rows.iter_mut() {
-        r.flexibility_given_up_usd = base.zip(r.flexibility_value_usd).map(|(b, v)| b - v);
+        r.flexibility_given_up_usd_p50 = base.zip(r.flexibility_value_usd_p50).map(|(b, v)| b - v);
     }
 }
 
@@ -126,6 +127,10 @@ fn median_run(file: &str, s: &Scenario) -> Result<(CompareRow, CashPath)> {
     let fin = r.finance.as_ref().map(|f| &f.summary);
     let project_irr = fin.and_then(|f| f.project_irr.rate());
     let equity_irr = fin.and_then(|f| f.equity_irr.rate());
+    let flexibility = sm
+        .flexibility
+        .as_ref()
+        .map(crate::ledger::FlexibilityTotals::net_value_usd);
     let row = CompareRow {
         world: s.name.clone(),
         file: file.to_string(),
@@ -144,8 +149,10 @@ fn median_run(file: &str, s: &Scenario) -> Result<(CompareRow, CashPath)> {
         first_gpu_month_p50: sm.first_gpu_month,
         final_cumulative_cash_usd_p50: Some(sm.final_cumulative_cash_usd),
         months_waited_on_limits_p50: Some(sm.months_waited_on_limits),
-        flexibility_value_usd: sm.flexibility.as_ref().map(flexibility_value),
-        flexibility_given_up_usd: None,
+        flexibility_value_usd_p10: flexibility,
+        flexibility_value_usd_p50: flexibility,
+        flexibility_value_usd_p90: flexibility,
+        flexibility_given_up_usd_p50: None,
     };
     let path = CashPath {
         world: s.name.clone(),
@@ -193,6 +200,11 @@ fn swept(
     let fin = sum.finance.as_ref();
     let project_irr = band(fin.map(|f| &f.project_irr));
     let equity_irr = band(fin.map(|f| &f.equity_irr));
+    // The sweep's own sketch of each run's value, as for NPV.
+    let flexibility = sum
+        .flexibility_value_usd
+        .as_ref()
+        .map_or((None, None, None), |p| (p.p10, p.p50, p.p90));
     let row = CompareRow {
         world: s.name.clone(),
         file: file.to_string(),
@@ -211,8 +223,10 @@ fn swept(
         first_gpu_month_p50: sum.first_gpu_month.p50,
         final_cumulative_cash_usd_p50: sum.final_cumulative_cash_usd.p50,
         months_waited_on_limits_p50: sum.months_waited_on_limits.p50,
-        flexibility_value_usd: None,
-        flexibility_given_up_usd: None,
+        flexibility_value_usd_p10: flexibility.0,
+        flexibility_value_usd_p50: flexibility.1,
+        flexibility_value_usd_p90: flexibility.2,
+        flexibility_given_up_usd_p50: None,
     };
     Ok((row, path))
 }

@@ -446,7 +446,8 @@ impl Sim<'_> {
         let (label, net, cum) = (row.month, row.net_cash_flow_usd, row.cumulative_cash_usd);
         let mining_revenue_usd = row.asic_revenue_usd;
         let mining_energy = row.flexibility.map(|f| f.flexible_energy_cost_usd);
-        self.fin_close_month(m, mining_revenue_usd, mining_energy);
+        let firm_price = row.flexibility.map(|f| f.firm_usd_per_mwh);
+        self.fin_close_month(m, mining_revenue_usd, mining_energy, firm_price);
         // Stamped with the month's last day, the day it closes.
         self.log_at(self.now.saturating_sub(1), "month-end", "site", || {
             format!("{label}: net cash flow {net:.0} USD, cumulative {cum:.0} USD")

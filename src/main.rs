@@ -625,20 +625,29 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
     let (rows, paths) = retrofit::compare(&o.worlds, o.runs, o.seed, o.jobs)?;
     let texts: Vec<&str> = o.texts.iter().map(String::as_str).collect();
     let dir = retrofit::write_compare_with_worlds(&o.out, &rows, &paths, o.charts, &texts)?;
+    // The flexibility columns only when some world prices power by the hour.
+    let flex = rows.iter().any(|r| r.flexibility_value_usd_p50.is_some());
     let row = |w: &str, npv: &str, irr: (&str, &str), pay: &str, gpu: &str, cash: &str| {
         let (p, e) = irr;
         format!("{w:<45} {npv:>10} {p:>11} {e:>10} {pay:>9} {gpu:>9} {cash:>12}")
     };
-    say(&row(
+    let flex_cols = |value: &str, given_up: &str| {
+        if flex {
+            format!(" {value:>10} {given_up:>13}")
+        } else {
+            String::new()
+        }
+    };
+    say(&(row(
         "world",
         "NPV P50",
         ("project IRR", "equity IRR"),
         "payback",
         "first GPU",
         "final cash",
-    ));
+    ) + &flex_cols("flex value", "flex given up")));
     for r in &rows {
-        say(&row(
+        say(&(row(
             &r.world,
             &usd(r.npv_usd_p50),
             (
@@ -648,7 +657,10 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
             &month(r.payback_month_p50),
             &month(r.first_gpu_month_p50),
             &usd(r.final_cumulative_cash_usd_p50),
-        ));
+        ) + &flex_cols(
+            &usd(r.flexibility_value_usd_p50),
+            &usd(r.flexibility_given_up_usd_p50),
+        )));
     }
     say(&format!("outputs: {}", dir.display()));
     Ok(ExitCode::SUCCESS)

@@ -183,6 +183,11 @@ pub struct Aggregate {
     /// with a `finance` section (the equity fan); absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cumulative_equity_cash_usd: Option<Vec<Sketch>>,
+    /// Net flexibility value of each run over the horizon, USD, for worlds that price
+    /// power by the hour or have flexibility terms (absent otherwise, so other worlds'
+    /// files are unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flexibility_value_usd: Option<Sketch>,
 }
 
 impl Aggregate {
@@ -205,6 +210,7 @@ impl Aggregate {
                 .as_ref()
                 .map(|f| FinanceStats::new(f.equity_hurdle_per_year)),
             cumulative_equity_cash_usd: s.finance.as_ref().map(|_| vec![Sketch::new(); n]),
+            flexibility_value_usd: crate::ledger::hourly_pricing(s).then(Sketch::new),
         }
     }
 
@@ -246,6 +252,9 @@ impl Aggregate {
             {
                 k.add(v);
             }
+        }
+        if let (Some(k), Some(f)) = (&mut self.flexibility_value_usd, &r.summary.flexibility) {
+            k.add(f.net_value_usd());
         }
         self.runs += 1;
     }
@@ -309,6 +318,13 @@ impl Aggregate {
             (None, None) => {}
             _ => return Err("cannot merge a sweep with equity cash and one without".into()),
         }
+        match (&mut self.flexibility_value_usd, &o.flexibility_value_usd) {
+            (Some(a), Some(b)) => a.merge(b).ok_or_else(overflow)?,
+            (None, None) => {}
+            _ => {
+                return Err("cannot merge a sweep with flexibility figures and one without".into());
+            }
+        }
         self.runs = self.runs.checked_add(o.runs).ok_or_else(overflow)?;
         match (self.finance.as_mut(), o.finance.as_ref()) {
             (Some(a), Some(b)) => a.merge(b).ok_or_else(overflow)?,
@@ -348,7 +364,8 @@ impl Aggregate {
             .chain(&self.gpu_it_mw)
             .chain(&self.revenue_usd)
             .chain(equity)
-            .chain([&self.npv_usd, &self.months_waited]);
+            .chain([&self.npv_usd, &self.months_waited])
+            .chain(&self.flexibility_value_usd);
         for k in sketches {
             if !k.is_consistent() || k.count() != self.runs {
                 return Err(format!(
@@ -463,6 +480,7 @@ impl Aggregate {
             ),
             reliability: self.reliability.as_ref().map(|r| r.summary()),
             finance: self.finance.as_ref().map(FinanceStats::summary),
+            flexibility_value_usd: self.flexibility_value_usd.as_ref().map(q),
         }
     }
 }
@@ -521,6 +539,11 @@ pub struct SweepSummary {
     /// `finance` section.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub finance: Option<FinanceSweepSummary>,
+    /// Net flexibility value over the horizon (DR credits + coincident-peak charges
+    /// avoided − peak charges paid − SLA credits), USD, for worlds that price power by the
+    /// hour or have flexibility terms.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flexibility_value_usd: Option<Percentiles>,
 }
 
 /// What a shard (or whole sweep) leaves for `retrofit merge`.

@@ -139,6 +139,8 @@ golden_runs! {
     financed_seed7: "financed", Some("7");
     refresh_fleet_median: "refresh-fleet", None;
     refresh_fleet_seed7: "refresh-fleet", Some("7");
+    reference_market_median: "reference-market", None;
+    reference_market_seed7: "reference-market", Some("7");
 }
 
 #[test]

@@ -902,10 +902,10 @@ fn the_summary_totals_flexibility_and_compare_states_what_a_retrofit_gives_up() 
         ("retro.ron".to_string(), Arc::new(retro)),
     ];
     let (rows, _) = retrofit::compare(&worlds, None, 1, 1).unwrap();
-    assert_eq!(rows[0].flexibility_value_usd, Some(v_keep));
-    assert_eq!(rows[0].flexibility_given_up_usd, Some(0.0));
-    assert_eq!(rows[1].flexibility_value_usd, Some(v_retro));
-    assert_eq!(rows[1].flexibility_given_up_usd, Some(v_keep - v_retro));
+    assert_eq!(rows[0].flexibility_value_usd_p50, Some(v_keep));
+    assert_eq!(rows[0].flexibility_given_up_usd_p50, Some(0.0));
+    assert_eq!(rows[1].flexibility_value_usd_p50, Some(v_retro));
+    assert_eq!(rows[1].flexibility_given_up_usd_p50, Some(v_keep - v_retro));
     // Converting miners to firm GPU halls trades DR credits and 4CP avoidance for charges.
     assert!(v_keep > v_retro && v_keep > 0.0, "{v_keep} vs {v_retro}");
     // Without hourly pricing or flexibility terms there is nothing to total.

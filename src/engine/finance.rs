@@ -144,12 +144,14 @@ impl Sim<'_> {
     }
 
     /// Closes finance month `m` with the ledger's mining revenue for it and, when the
-    /// ledger priced the month by the hour, the miners' energy cost.
+    /// ledger priced the month by the hour, the miners' energy cost and the firm GPU
+    /// halls' price per MWh.
     pub(super) fn fin_close_month(
         &mut self,
         m: u32,
         mining_revenue_usd: f64,
         mining_energy_cost_usd: Option<f64>,
+        firm_usd_per_mwh: Option<f64>,
     ) {
         let s = self.s;
         if self.fin.is_none() {
@@ -172,6 +174,7 @@ impl Sim<'_> {
             electricity_usd_per_mwh: self.d.market.electricity_usd_per_mwh[m as usize],
             mining_revenue_usd,
             mining_energy_cost_usd,
+            firm_usd_per_mwh,
             rental_usd_per_gpu_hour: rental,
             hashprice_usd_per_ph_day: hashprice,
         });

@@ -52,6 +52,11 @@ pub struct MonthClose {
     /// power at the month's flat price. Taking the ledger's figure keeps finance on the
     /// hours the fleets actually ran.
     pub mining_energy_cost_usd: Option<f64>,
+    /// What the GPU halls' power costs per MWh of the energy they draw running every
+    /// hour, as the ledger priced it hour by hour (the month's time-weighted mean, less
+    /// any hours curtailed under an obligation: `SiteMonth::firm_usd_per_mwh`); `None`
+    /// prices it at the month's flat price.
+    pub firm_usd_per_mwh: Option<f64>,
     /// Revenue per rented GPU-hour this month (price × utilisation), USD.
     pub rental_usd_per_gpu_hour: f64,
     /// Hashprice this month, USD per PH/s per day.
@@ -163,14 +168,17 @@ impl Recorder {
         self.acc.halls = vec![[0.0; 5]; acc.halls.len()];
         let days = f64::from(c.days.max(1));
         let usd_per_w_day = 24.0 / 1e6 * c.electricity_usd_per_mwh;
+        // GPU halls are firm load: on an hourly shape they pay its time-weighted mean.
+        let firm_usd_per_w_day =
+            24.0 / 1e6 * c.firm_usd_per_mwh.unwrap_or(c.electricity_usd_per_mwh);
         let halls = acc
             .halls
             .iter()
             .map(|h| HallMonth {
                 leased_mw: h[0] / days / 1e6,
-                leased_energy_cost_usd: h[1] * usd_per_w_day,
+                leased_energy_cost_usd: h[1] * firm_usd_per_w_day,
                 rented_mw: h[2] / days / 1e6,
-                rented_energy_cost_usd: h[3] * usd_per_w_day,
+                rented_energy_cost_usd: h[3] * firm_usd_per_w_day,
                 rental_revenue_usd: h[4] * 24.0 * c.rental_usd_per_gpu_hour,
             })
             .collect();
@@ -237,6 +245,7 @@ mod tests {
             electricity_usd_per_mwh: 40.0,
             mining_revenue_usd: 5.0,
             mining_energy_cost_usd: None,
+            firm_usd_per_mwh: None,
             rental_usd_per_gpu_hour: 0.0,
             hashprice_usd_per_ph_day: 40.0,
         });

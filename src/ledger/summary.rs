@@ -77,6 +77,12 @@ pub struct FlexibilityTotals {
 }
 
 impl FlexibilityTotals {
+    /// Net flexibility value over the horizon: flexibility revenue − peak charges paid −
+    /// SLA credits, USD (what `compare` puts side by side).
+    pub fn net_value_usd(&self) -> f64 {
+        self.flexibility_revenue_usd - self.peak_charges_paid_usd - self.sla_credits_usd
+    }
+
     /// Sums the ledger's flexibility columns; `None` when no month has them.
     pub fn from_ledger(ledger: &[MonthRow]) -> Option<Self> {
         let months: Vec<_> = ledger.iter().filter_map(|r| r.flexibility).collect();

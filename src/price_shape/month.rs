@@ -66,6 +66,11 @@ pub struct SiteMonth {
     pub peak_charge_paid_usd: f64,
     /// SLA credits the firm halls owe their tenants under the obligation, USD.
     pub sla_credits_usd: f64,
+    /// What firm load (a GPU hall, on every hour) pays per MWh of the energy it would
+    /// draw running all month: the curve's time-weighted mean price, spikes included,
+    /// less the emergency hours' energy when it curtails under an obligation, USD/MWh.
+    /// Finance prices the GPU halls' power with it; who pays is the lease's pass-through.
+    pub firm_usd_per_mwh: f64,
 }
 
 impl SiteMonth {
@@ -110,6 +115,7 @@ pub fn site_month(
     let firm = firm_month(curve, loads.firm_billed_mw, 0.0);
     out.energy_cost_usd += firm.energy_cost_usd;
     out.energy_mwh += firm.mwh_run;
+    out.firm_usd_per_mwh = curve.mean_price_usd_per_mwh();
     // The hours forced off by events and by emergencies overlap (both are the dearest
     // hours): the larger of the two sets the extra curtailment.
     let mut forced_hours: f64 = 0.0;
@@ -149,6 +155,7 @@ pub fn site_month(
             out.energy_cost_usd -= m.firm_energy_saved_usd * billed;
             out.energy_mwh -= m.firm_curtailed_mwh * billed;
             out.sla_credits_usd = m.sla_credits_usd;
+            out.firm_usd_per_mwh -= m.firm_energy_saved_usd / loads.firm_mw / curve.total_hours();
         }
     }
     for fleet in &loads.fleets {
@@ -449,6 +456,37 @@ mod tests {
         assert!((m.energy_cost_usd - (1_345_000.0 - 115_000.0)).abs() < 1e-6);
         assert_eq!(m.curtailed_mwh, 1_000.0);
         assert!((m.flexibility_net_usd() - (-400_000.0 - 1_620_000.0)).abs() < 1e-6);
+    }
+
+    #[test]
+    fn firm_load_pays_the_time_weighted_mean_less_the_hours_it_curtails() {
+        // The four-level month: mean (12,000 + 8,000 + 4,500 + 10,000) / 720 = $47.92.
+        let plain = site_month(&curve(), &loads(), &FlexibilitySpec::default());
+        assert_eq!(plain.firm_usd_per_mwh, 34_500.0 / 720.0);
+        // The ledger's billed firm energy is exactly that price on every hour.
+        assert_eq!(
+            plain.energy_cost_usd - 1_000_000.0,
+            10.0 * 720.0 * 34_500.0 / 720.0
+        );
+        // Curtailing 10 emergency hours (5 at $2,000, 5 at $300) takes $11,500 per MW.
+        let ob = |firm_response| FlexibilitySpec {
+            curtailment_obligation: Some((
+                CurtailmentObligation {
+                    threshold_mw: 75.0,
+                    emergency_hours_per_year: 121.666_666_666_666_67,
+                },
+                firm_response,
+            )),
+            ..FlexibilitySpec::default()
+        };
+        let curtails = site_month(&curve(), &loads(), &ob(FirmResponse::CurtailWithSlaCredits));
+        assert!((curtails.firm_usd_per_mwh - 23_000.0 / 720.0).abs() < 1e-9);
+        // The billed 10 MW pay that price on all 720 hours in the ledger too.
+        let firm_bill = curtails.energy_cost_usd - curtails.flexible_energy_cost_usd;
+        assert!((firm_bill - 10.0 * 720.0 * curtails.firm_usd_per_mwh).abs() < 1e-6);
+        // On backup generation the hall draws nothing less from the grid's bill.
+        let backup = site_month(&curve(), &loads(), &ob(FirmResponse::BackupGeneration));
+        assert_eq!(backup.firm_usd_per_mwh, plain.firm_usd_per_mwh);
     }
 
     #[test]

@@ -260,6 +260,7 @@ mod tests {
         };
         SweepSummary {
             finance: None,
+            flexibility_value_usd: None,
             world: "hand-built".into(),
             seed: 1,
             runs_planned: runs,
@@ -307,6 +308,7 @@ mod tests {
             reliability: None,
             finance: None,
             cumulative_equity_cash_usd: None,
+            flexibility_value_usd: None,
         };
         let chart = prepare(&agg, &summary(3, Some("2026-03"))).unwrap();
         assert_eq!(chart.panels.len(), 1, "no finance section: no equity fan");

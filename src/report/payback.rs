@@ -513,6 +513,7 @@ mod tests {
             reliability: None,
             finance: None,
             cumulative_equity_cash_usd: None,
+            flexibility_value_usd: None,
         };
         let none = Percentiles {
             p10: None,
@@ -521,6 +522,7 @@ mod tests {
         };
         let sum = SweepSummary {
             finance: None,
+            flexibility_value_usd: None,
             world: "hand-built".into(),
             seed: 1,
             runs_planned: 4,

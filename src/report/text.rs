@@ -172,6 +172,12 @@ pub fn summary(result: &RunResult) -> String {
             usd(f.peak_charges_paid_usd),
             usd(f.sla_credits_usd)
         );
+        // The one figure `compare` sets against a keep-mining baseline.
+        let _ = writeln!(
+            out,
+            "  flexibility value     {} net (revenue − peak charges paid − SLA credits)",
+            usd(f.net_value_usd())
+        );
     }
     if let (Some(f), Ok(start)) = (&result.finance, YearMonth::parse(&s.start_month)) {
         let _ = writeln!(out, "{}", super::finance::summary_text(&f.summary, start));
