@@ -21,7 +21,7 @@ pub mod stats;
 pub mod tax;
 pub mod terminal;
 
-use capital::{CapexEvent, CapitalTerms, Payment};
+use capital::{AsicLot, CapexEvent, CapitalTerms, Payment};
 use debt::{CovenantBreach, Tranche, TrancheMonth};
 use lease::{LeaseContract, LeaseSchedule, RentalContract};
 use opex::{OpexMonth, OpexTerms, StateMw};
@@ -52,9 +52,8 @@ pub struct MonthInput {
     pub other_energy_cost_usd: f64,
     /// GPU halls, indexed as [`FinanceInput::halls`].
     pub halls: Vec<HallMonth>,
-    /// ASIC hashrate decommissioned this month, TH/s, per ASIC model (same order as
-    /// [`CapitalTerms::salvage`]).
-    pub asic_decommissioned_th: Vec<f64>,
+    /// ASICs decommissioned (and sold) this month, with their age.
+    pub asic_decommissioned: Vec<AsicLot>,
     /// Hashprice this month, USD per PH/s per day (scales ASIC resale).
     pub hashprice_usd_per_ph_day: f64,
 }
@@ -92,6 +91,8 @@ pub struct FinanceInput {
     pub halls: Vec<HallMilestones>,
     /// Capex line items.
     pub capex: Vec<CapexEvent>,
+    /// ASICs still installed at the horizon, aged to the last month.
+    pub asic_at_horizon: Vec<AsicLot>,
 }
 
 /// The deal, financing and tax terms of a world.
@@ -308,8 +309,10 @@ pub struct FinanceSummary {
     pub covenant_breaches: Vec<CovenantBreach>,
     /// First month from which cumulative equity cash stays ≥ 0.
     pub equity_payback_month: Option<usize>,
-    /// Terminal value, USD.
+    /// Terminal value, USD (the fleet's resale included).
     pub terminal_value_usd: f64,
+    /// Of the terminal value, the resale of the ASICs still installed at the horizon, USD.
+    pub fleet_resale_at_horizon_usd: f64,
 }
 
 impl std::fmt::Display for FinanceSummary {
@@ -490,10 +493,9 @@ fn operating_row(
         - row.pool_fees_usd
         - row.late_delivery_penalty_usd;
     row.salvage_usd = mi
-        .asic_decommissioned_th
+        .asic_decommissioned
         .iter()
-        .zip(&t.capital.salvage)
-        .map(|(th, s)| th * s.usd_per_th_at(m, mi.hashprice_usd_per_ph_day))
+        .map(|lot| lot.resale_usd(&t.capital.salvage, mi.hashprice_usd_per_ph_day))
         .sum();
     row
 }
@@ -592,11 +594,36 @@ fn finance_rows(
     }
 }
 
-/// Terminal value and the cash flows.
-fn cash_flows(t: &FinanceTerms, c: &Contracts, rows: &mut [FinanceRow]) -> f64 {
-    let ebitda: Vec<f64> = rows.iter().map(|r| r.ebitda_usd).collect();
+/// Terminal value and the cash flows; returns (terminal value, of which fleet resale).
+/// The method capitalises EBITDA without mining; ASICs still installed are valued at
+/// their resale in the last month (see [`terminal`]).
+fn cash_flows(
+    t: &FinanceTerms,
+    input: &FinanceInput,
+    c: &Contracts,
+    rows: &mut [FinanceRow],
+) -> (f64, f64) {
+    let uptime = t.opex.mining_uptime_share;
+    let ebitda: Vec<f64> = rows
+        .iter()
+        .zip(&input.months)
+        .map(|(r, mi)| {
+            let mining = terminal::mining_ebitda_usd(
+                r.mining_revenue_usd,
+                r.pool_fees_usd,
+                mi.mining_energy_cost_usd * uptime,
+                r.opex.mining_usd,
+            );
+            r.ebitda_usd - mining
+        })
+        .collect();
     let run_rate = terminal::run_rate_ebitda(&ebitda, &ended_contract_revenue(c, rows));
-    let tv = terminal::terminal_value(&t.terminal, run_rate);
+    let hashprice = input
+        .months
+        .last()
+        .map_or(0.0, |m| m.hashprice_usd_per_ph_day);
+    let fleet = terminal::fleet_resale_usd(&input.asic_at_horizon, &t.capital.salvage, hashprice);
+    let tv = terminal::terminal_value(&t.terminal, run_rate) + fleet;
     if let Some(last) = rows.last_mut() {
         last.terminal_value_usd = tv;
     }
@@ -621,7 +648,7 @@ fn cash_flows(t: &FinanceTerms, c: &Contracts, rows: &mut [FinanceRow]) -> f64 {
         cumulative += r.levered_cash_flow_usd;
         r.cumulative_equity_cash_usd = cumulative;
     }
-    tv
+    (tv, fleet)
 }
 
 /// Summary figures of finished rows.
@@ -629,7 +656,7 @@ fn summarise(
     t: &FinanceTerms,
     rows: &[FinanceRow],
     debt: &[Vec<TrancheMonth>],
-    tv: f64,
+    (tv, fleet): (f64, f64),
 ) -> FinanceSummary {
     let unlevered: Vec<f64> = rows.iter().map(|r| r.unlevered_cash_flow_usd).collect();
     let levered: Vec<f64> = rows.iter().map(|r| r.levered_cash_flow_usd).collect();
@@ -668,6 +695,7 @@ fn summarise(
         covenant_breaches,
         equity_payback_month: returns::payback_index(&returns::cumulative(&levered)),
         terminal_value_usd: tv,
+        fleet_resale_at_horizon_usd: fleet,
     }
 }
 
@@ -688,7 +716,7 @@ pub fn compute(t: &FinanceTerms, input: &FinanceInput, draws: &FinanceDraws) -> 
         .collect();
     let debt = tranche_schedules(t, input, &pays, n);
     finance_rows(t, input, &tl, &mut rows, &debt);
-    let tv = cash_flows(t, &c, &mut rows);
+    let tv = cash_flows(t, input, &c, &mut rows);
     let summary = summarise(t, &rows, &debt, tv);
     FinanceResult { rows, summary }
 }
@@ -737,6 +765,7 @@ mod tests {
                 energised_day: Some(energised_day),
             }],
             capex: vec![capex("hall", 100e6, 0, Some(energised_day))],
+            asic_at_horizon: Vec::new(),
         };
         let e_month = energised_day as usize / 30;
         for (m, mi) in input.months.iter_mut().enumerate() {

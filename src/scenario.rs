@@ -242,6 +242,9 @@ pub struct RackGroupSpec {
     pub cooling: usize,
     /// Units per rack at the start: (model index, units per rack).
     pub initial: Option<(usize, u32)>,
+    /// Age of the starting units at the start month, whole months (0 when they went
+    /// into service that month or no date was given); resale ages them from it.
+    pub initial_age_months: u32,
 }
 
 /// Checked markets.

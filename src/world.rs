@@ -264,6 +264,11 @@ pub struct RackUnits {
     pub model: String,
     /// Units per rack.
     pub per_rack: u32,
+    /// Month the units went into service, `YYYY-MM`: ASIC resale ages them from it.
+    /// Default: the world's start month (units new on day one). It may not be after the
+    /// start month (`in-service-after-start`).
+    #[serde(default)]
+    pub in_service_since: Option<String>,
 }
 
 /// Markets that turn hashrate and GPU capacity into revenue.

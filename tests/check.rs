@@ -120,6 +120,12 @@ const BROKEN: &[(&str, &str, &str, &str)] = &[
         "rack group `B` does not exist",
     ),
     (
+        "in-service-after-start",
+        "rack group A",
+        "in-service-after-start",
+        "units.in_service_since 2026-03 is after the start month 2026-01",
+    ),
+    (
         "decommission-empty",
         "plan step retire-A",
         "nothing-to-decommission",

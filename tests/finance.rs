@@ -55,6 +55,7 @@ fn input() -> FinanceInput {
             item("electrical", AssetClass::Electrical, 36e6),
             item("mechanical", AssetClass::Mechanical, 60e6),
         ],
+        asic_at_horizon: Vec::new(),
     }
 }
 

@@ -190,6 +190,7 @@ fn world(sh: &Shape) -> WorldFile {
                 units: (asics > 0 && on_existing).then(|| RackUnits {
                     model: "ASIC".into(),
                     per_rack: asics,
+                    in_service_since: None,
                 }),
             }
         })

@@ -26,6 +26,17 @@ struct Hall {
     gpus: u64,
 }
 
+/// ASICs installed in a rack group: what they would sell for depends on their model,
+/// hashrate and age.
+#[derive(Debug, Clone, Copy)]
+struct Fleet {
+    /// Index among ASIC models.
+    model: usize,
+    th: f64,
+    /// Month they went into service, from the run's first (negative: before the run).
+    in_service_month: i64,
+}
+
 /// Finance bookkeeping of one run.
 pub(super) struct Track {
     rec: Recorder,
@@ -36,6 +47,9 @@ pub(super) struct Track {
     asic_of_model: Vec<Option<usize>>,
     /// Asset class of each capex item, by name.
     classes: Vec<(String, AssetClass)>,
+    /// ASICs in each rack group now (sold when it is decommissioned, valued at the
+    /// horizon if still there).
+    fleets: Vec<Option<Fleet>>,
 }
 
 impl Track {
@@ -81,12 +95,28 @@ impl Track {
                 })
             })
             .collect();
+        let fleets = s
+            .racks
+            .iter()
+            .map(|g| {
+                let (model, per_rack) = g.initial?;
+                fleet(
+                    s,
+                    &asic_of_model,
+                    g.count,
+                    model,
+                    per_rack,
+                    -i64::from(g.initial_age_months),
+                )
+            })
+            .collect();
         Some(Self {
-            rec: Recorder::new(halls.len(), k),
+            rec: Recorder::new(halls.len()),
             halls,
             hall_of_step,
             asic_of_model,
             classes: spec.classes.clone(),
+            fleets,
         })
     }
 
@@ -96,6 +126,27 @@ impl Track {
             .find(|(n, _)| n == item)
             .map_or(AssetClass::Building, |c| c.1)
     }
+}
+
+/// The ASIC fleet `count` racks of `per_rack` units of `model` make, in service since
+/// `in_service_month`; `None` for GPUs.
+fn fleet(
+    s: &Scenario,
+    asic_of_model: &[Option<usize>],
+    count: u32,
+    model: usize,
+    per_rack: u32,
+    in_service_month: i64,
+) -> Option<Fleet> {
+    let ModelKind::Asic { hashrate_gh_s } = s.models[model].kind else {
+        return None;
+    };
+    let units = f64::from(per_rack) * f64::from(count);
+    Some(Fleet {
+        model: asic_of_model[model]?,
+        th: units * hashrate_gh_s as f64 / 1e3,
+        in_service_month,
+    })
 }
 
 impl Sim<'_> {
@@ -279,40 +330,45 @@ impl Sim<'_> {
         }
     }
 
-    /// Plan step `i` energised its units today.
+    /// Plan step `i` energised its units today: a GPU hall starts, or ASICs go into
+    /// service (their resale ages from this month).
     pub(super) fn fin_energised(&mut self, i: usize) {
-        let now = self.now;
+        let (s, now) = (self.s, self.now);
         let Some(t) = self.fin.as_mut() else { return };
         if let Some(h) = t.hall_of_step[i] {
             t.rec.hall_energised(h, now);
+        }
+        if let ActionSpec::InstallUnits {
+            group,
+            model,
+            per_rack,
+            ..
+        } = s.plan[i].action
+        {
+            let count = s.racks[group].count;
+            let month = t.rec.month();
+            t.fleets[group] = fleet(s, &t.asic_of_model, count, model, per_rack, month);
         }
         let units = units_item(&self.s.plan[i].id);
         self.fin_milestone(&units, true);
     }
 
-    /// Rack group `g` is being decommissioned: its ASICs go for salvage.
+    /// Rack group `g` is being decommissioned: its ASICs go for salvage, aged from
+    /// their in-service month.
     pub(super) fn fin_decommission(&mut self, g: usize) {
-        let s = self.s;
         let Some(t) = self.fin.as_mut() else { return };
-        let units = match self.energised_by[g].map(|i| &s.plan[i].action) {
-            Some(&ActionSpec::InstallUnits {
-                model, per_rack, ..
-            }) => Some((model, per_rack)),
-            _ => s.racks[g].initial,
-        };
-        if let Some((model, per_rack)) = units
-            && let ModelKind::Asic { hashrate_gh_s } = s.models[model].kind
-            && let Some(k) = t.asic_of_model[model]
-        {
-            let n = f64::from(per_rack) * f64::from(s.racks[g].count);
-            t.rec.decommissioned(k, n * hashrate_gh_s as f64 / 1e3);
+        if let Some(f) = t.fleets[g].take() {
+            t.rec.decommissioned(f.model, f.th, f.in_service_month);
         }
     }
 
     /// The finance result of the finished run.
     pub(super) fn fin_finish(&mut self) -> Option<FinanceResult> {
-        let t = self.fin.take()?;
+        let mut t = self.fin.take()?;
         let (terms, draws): &(FinanceTerms, FinanceDraws) = self.d.finance.as_ref()?;
+        for f in t.fleets.iter().flatten() {
+            t.rec.at_horizon(f.model, f.th, f.in_service_month);
+        }
         Some(finance::compute(terms, &t.rec.finish(), draws))
     }
 }

@@ -90,15 +90,19 @@ pub struct ProgressPayments {
     pub remainder_at: RemainderAt,
 }
 
-/// Resale value of decommissioned ASICs of one model:
-/// `usd_per_th × (1 − d)^(m/12) × (hashprice_m / hashprice_ref)` in month `m` of the run
-/// (the last factor only when a reference hashprice is given).
+/// Resale value of ASICs of one model sold at age `a` months:
+/// `usd_per_th × (1 − d)^((a − a_q)/12) × (hashprice_m / hashprice_ref)`, with `a_q` the
+/// age of the units the price was quoted for (the last factor only when a reference
+/// hashprice is given). A unit ages from its in-service date, not from the run's start.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct SalvageCurve {
-    /// Resale price at the start of the run, USD per TH/s.
+    /// Quoted resale price, USD per TH/s, for units `quoted_age_months` old.
     pub usd_per_th: f64,
-    /// Price decline per year, 0..1.
+    /// Price decline per year of age, 0..1.
     pub decline_per_year: f64,
+    /// Age of the units `usd_per_th` was quoted for, months (0: new units).
+    #[serde(default)]
+    pub quoted_age_months: u32,
     /// The hashprice at which `usd_per_th` was quoted, USD per PH/s per day; `None`
     /// leaves resale independent of hashprice.
     #[serde(default)]
@@ -106,20 +110,42 @@ pub struct SalvageCurve {
 }
 
 impl SalvageCurve {
-    /// Price in month `m`, USD per TH/s, before any hashprice scaling.
-    pub fn usd_per_th_in(&self, m: usize) -> f64 {
-        self.usd_per_th * (1.0 - self.decline_per_year).max(0.0).powf(m as f64 / 12.0)
+    /// Price of units `age_months` old, USD per TH/s, before any hashprice scaling.
+    pub fn usd_per_th_at_age(&self, age_months: u32) -> f64 {
+        let years = (f64::from(age_months) - f64::from(self.quoted_age_months)) / 12.0;
+        self.usd_per_th * (1.0 - self.decline_per_year).max(0.0).powf(years)
     }
 
-    /// Price in month `m` when hashprice that month is `hashprice_usd_per_ph_day`:
-    /// resale moves in proportion to what a machine earns (an assumption; see
-    /// docs/model.md, "ASIC resale").
-    pub fn usd_per_th_at(&self, m: usize, hashprice_usd_per_ph_day: f64) -> f64 {
-        let base = self.usd_per_th_in(m);
+    /// Price of units `age_months` old when hashprice that month is
+    /// `hashprice_usd_per_ph_day`: resale moves in proportion to what a machine earns
+    /// (an assumption; see docs/model.md, "ASIC resale").
+    pub fn usd_per_th_at(&self, age_months: u32, hashprice_usd_per_ph_day: f64) -> f64 {
+        let base = self.usd_per_th_at_age(age_months);
         match self.hashprice_reference_usd_per_ph_day {
             Some(r) if r > 0.0 => base * (hashprice_usd_per_ph_day.max(0.0) / r),
             _ => base,
         }
+    }
+}
+
+/// ASICs of one model sold (or still running at the horizon) in one month.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct AsicLot {
+    /// Index among the world's ASIC models (as [`CapitalTerms::salvage`]).
+    pub model: usize,
+    /// Hashrate, TH/s.
+    pub th: f64,
+    /// Whole months since the units went into service.
+    pub age_months: u32,
+}
+
+impl AsicLot {
+    /// What the lot sells for under `salvage` at this hashprice, USD (0 for a model
+    /// without a resale curve).
+    pub fn resale_usd(&self, salvage: &[SalvageCurve], hashprice_usd_per_ph_day: f64) -> f64 {
+        salvage.get(self.model).map_or(0.0, |s| {
+            self.th * s.usd_per_th_at(self.age_months, hashprice_usd_per_ph_day)
+        })
     }
 }
 
@@ -259,22 +285,38 @@ mod tests {
     }
 
     #[test]
-    fn salvage_falls_by_its_decline_each_year() {
+    fn salvage_falls_by_its_decline_each_year_of_age() {
         let s = SalvageCurve {
             usd_per_th: 4.0,
             decline_per_year: 0.5,
+            quoted_age_months: 0,
             hashprice_reference_usd_per_ph_day: None,
         };
-        assert_eq!(s.usd_per_th_in(0), 4.0);
-        assert!((s.usd_per_th_in(12) - 2.0).abs() < 1e-12);
-        assert!((s.usd_per_th_in(24) - 1.0).abs() < 1e-12);
+        assert_eq!(s.usd_per_th_at_age(0), 4.0);
+        assert!((s.usd_per_th_at_age(12) - 2.0).abs() < 1e-12);
+        assert!((s.usd_per_th_at_age(24) - 1.0).abs() < 1e-12);
         // Without a reference hashprice does not matter; with one, resale scales with it.
-        assert_eq!(s.usd_per_th_at(12, 10.0), s.usd_per_th_in(12));
+        assert_eq!(s.usd_per_th_at(12, 10.0), s.usd_per_th_at_age(12));
         let h = SalvageCurve {
             hashprice_reference_usd_per_ph_day: Some(40.0),
             ..s
         };
         assert!((h.usd_per_th_at(12, 30.0) - 2.0 * 0.75).abs() < 1e-12);
         assert_eq!(h.usd_per_th_at(0, -1.0), 0.0);
+        // A price quoted for 2-year-old units is that price at 24 months, twice it a
+        // year younger.
+        let q = SalvageCurve {
+            quoted_age_months: 24,
+            ..s
+        };
+        assert_eq!(q.usd_per_th_at_age(24), 4.0);
+        assert!((q.usd_per_th_at_age(12) - 8.0).abs() < 1e-12);
+        let lot = AsicLot {
+            model: 0,
+            th: 1_000.0,
+            age_months: 36,
+        };
+        assert!((lot.resale_usd(&[q], 0.0) - 2_000.0).abs() < 1e-9);
+        assert_eq!(AsicLot { model: 1, ..lot }.resale_usd(&[q], 0.0), 0.0);
     }
 }

@@ -3,7 +3,7 @@
 //! recorder integrates them per month exactly as the ledger does (rates × days between
 //! events), so finance sees the same months the ledger does.
 
-use super::capital::CapexEvent;
+use super::capital::{AsicLot, CapexEvent};
 use super::{FinanceInput, HallMilestones, HallMonth, MonthInput};
 
 /// One GPU hall's rates between two events.
@@ -77,12 +77,13 @@ pub struct Recorder {
     last_day: u32,
     acc: Accum,
     input: FinanceInput,
-    decommissioned_th: Vec<f64>,
+    /// ASICs sold in the open month: (model, TH/s, in-service month).
+    decommissioned: Vec<(usize, f64, i64)>,
 }
 
 impl Recorder {
-    /// A recorder for `halls` GPU halls and `asic_models` ASIC models.
-    pub fn new(halls: usize, asic_models: usize) -> Self {
+    /// A recorder for `halls` GPU halls.
+    pub fn new(halls: usize) -> Self {
         Self {
             last_day: 0,
             acc: Accum {
@@ -93,7 +94,7 @@ impl Recorder {
                 halls: vec![HallMilestones::default(); halls],
                 ..FinanceInput::default()
             },
-            decommissioned_th: vec![0.0; asic_models],
+            decommissioned: Vec::new(),
         }
     }
 
@@ -155,11 +156,25 @@ impl Recorder {
             .map_or(0.0, |a| a[0] / f64::from(days.max(1)) / 1e3)
     }
 
-    /// ASICs of model `model` with `th` TH/s were decommissioned this month.
-    pub fn decommissioned(&mut self, model: usize, th: f64) {
-        if let Some(v) = self.decommissioned_th.get_mut(model) {
-            *v += th;
-        }
+    /// The month now open, counted from the run's first (0-based).
+    pub fn month(&self) -> i64 {
+        self.input.months.len() as i64
+    }
+
+    /// ASICs of model `model` (index among ASIC models) with `th` TH/s, in service
+    /// since month `in_service_month` (negative: before the run), were decommissioned
+    /// this month; they are sold at their age when the month closes.
+    pub fn decommissioned(&mut self, model: usize, th: f64, in_service_month: i64) {
+        self.decommissioned.push((model, th, in_service_month));
+    }
+
+    /// ASICs still installed when the run ends (call after the last month closed):
+    /// valued at their resale in the last month (docs/model.md, "Terminal value").
+    pub fn at_horizon(&mut self, model: usize, th: f64, in_service_month: i64) {
+        let last = self.month() - 1;
+        self.input
+            .asic_at_horizon
+            .push(lot(model, th, last, in_service_month));
     }
 
     /// Closes a month (the caller has advanced to its last day + 1).
@@ -182,10 +197,10 @@ impl Recorder {
                 rental_revenue_usd: h[4] * 24.0 * c.rental_usd_per_gpu_hour,
             })
             .collect();
-        let decommissioned = self
-            .decommissioned_th
-            .iter_mut()
-            .map(std::mem::take)
+        let month = self.month();
+        let decommissioned = std::mem::take(&mut self.decommissioned)
+            .into_iter()
+            .map(|(model, th, since)| lot(model, th, month, since))
             .collect();
         self.input.months.push(MonthInput {
             first_day: c.first_day,
@@ -199,7 +214,7 @@ impl Recorder {
                 .unwrap_or(acc.mining_facility_w_days * usd_per_w_day),
             other_energy_cost_usd: 0.0,
             halls,
-            asic_decommissioned_th: decommissioned,
+            asic_decommissioned: decommissioned,
             hashprice_usd_per_ph_day: c.hashprice_usd_per_ph_day,
         });
     }
@@ -210,13 +225,23 @@ impl Recorder {
     }
 }
 
+/// A lot of `th` TH/s in month `month`, aged from `in_service_month` (whole months,
+/// never negative).
+fn lot(model: usize, th: f64, month: i64, in_service_month: i64) -> AsicLot {
+    AsicLot {
+        model,
+        th,
+        age_months: u32::try_from(month - in_service_month).unwrap_or(0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn rates_integrate_into_month_averages_and_costs() {
-        let mut r = Recorder::new(1, 1);
+        let mut r = Recorder::new(1);
         let hall = HallRates {
             leased_it_w: 10_000_000,
             leased_facility_w: 13_000_000.0,
@@ -237,7 +262,8 @@ mod tests {
         r.hall_energised(0, 10);
         r.hall_energised(0, 20);
         r.advance(30, &after);
-        r.decommissioned(0, 1_000.0);
+        // Units in service since 20 months before the run are 20 months old.
+        r.decommissioned(0, 1_000.0, -20);
         r.close_month(&MonthClose {
             first_day: 0,
             days: 30,
@@ -257,7 +283,26 @@ mod tests {
         // 2.4 MW × 240 h × $40 and 13 MW × 480 h × $40.
         assert!((m.mining_energy_cost_usd - 2.4 * 240.0 * 40.0).abs() < 1e-6);
         assert!((m.halls[0].leased_energy_cost_usd - 13.0 * 480.0 * 40.0).abs() < 1e-6);
-        assert_eq!(m.asic_decommissioned_th, vec![1_000.0]);
+        let sold = AsicLot {
+            model: 0,
+            th: 1_000.0,
+            age_months: 20,
+        };
+        assert_eq!(m.asic_decommissioned, vec![sold]);
+        // Still running at the horizon: aged to the last month (month 0 here).
+        let mut r2 = Recorder::new(0);
+        r2.close_month(&MonthClose {
+            first_day: 0,
+            days: 31,
+            month_of_year: 1,
+            electricity_usd_per_mwh: 40.0,
+            mining_revenue_usd: 0.0,
+            mining_energy_cost_usd: None,
+            rental_usd_per_gpu_hour: 0.0,
+            hashprice_usd_per_ph_day: 40.0,
+        });
+        r2.at_horizon(0, 500.0, -7);
+        assert_eq!(r2.finish().asic_at_horizon[0].age_months, 7);
         assert_eq!(input.halls[0].energised_day, Some(10));
     }
 }

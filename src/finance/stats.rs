@@ -176,6 +176,7 @@ mod tests {
                 .collect(),
             equity_payback_month: None,
             terminal_value_usd: 0.0,
+            fleet_resale_at_horizon_usd: 0.0,
         }
     }
 

@@ -1,5 +1,10 @@
-//! Terminal value at the horizon: what the site would sell for.
+//! Terminal value at the horizon: what the site would sell for. Contracted and other
+//! non-mining EBITDA is capitalised by the world's method; an ASIC fleet still installed
+//! is valued at its resale price instead (docs/model.md, "Terminal value and cash
+//! flows"): a fleet's earnings are finite (machines age, halvings halve the subsidy),
+//! and the used-ASIC market already prices what is left of them.
 
+use super::capital::{AsicLot, SalvageCurve};
 use serde::{Deserialize, Serialize};
 
 /// How the site is valued at the horizon.
@@ -36,6 +41,30 @@ pub fn run_rate_ebitda(ebitda_usd: &[f64], ended_contract_revenue_usd: &[f64]) -
     let e: f64 = ebitda_usd[from..].iter().sum();
     let gone: f64 = ended_contract_revenue_usd[from..].iter().sum();
     (e - gone) * 12.0 / (n - from) as f64
+}
+
+/// Mining EBITDA of one month, USD: mining revenue (after uptime) − pool fees − the
+/// miners' electricity (after uptime) − mining opex. It is taken out of the EBITDA the
+/// terminal method capitalises.
+pub fn mining_ebitda_usd(
+    revenue_usd: f64,
+    pool_fees_usd: f64,
+    energy_usd: f64,
+    mining_opex_usd: f64,
+) -> f64 {
+    revenue_usd - pool_fees_usd - energy_usd - mining_opex_usd
+}
+
+/// What the ASICs still installed at the horizon would sell for in the last month, at
+/// that month's hashprice and their age, USD.
+pub fn fleet_resale_usd(
+    lots: &[AsicLot],
+    salvage: &[SalvageCurve],
+    hashprice_usd_per_ph_day: f64,
+) -> f64 {
+    lots.iter()
+        .map(|l| l.resale_usd(salvage, hashprice_usd_per_ph_day))
+        .sum()
 }
 
 /// Terminal value of a run-rate EBITDA, USD; never negative (an owner can walk away
@@ -98,5 +127,25 @@ mod tests {
         gone[5] = 4.0;
         assert_eq!(run_rate_ebitda(&ebitda, &gone), (60.0 - 4.0) * 2.0);
         assert_eq!(run_rate_ebitda(&[], &[]), 0.0);
+    }
+
+    #[test]
+    fn a_fleet_is_worth_its_resale_and_mining_ebitda_nets_its_costs() {
+        let curve = SalvageCurve {
+            usd_per_th: 3.0,
+            decline_per_year: 0.3,
+            quoted_age_months: 12,
+            hashprice_reference_usd_per_ph_day: Some(40.0),
+        };
+        let lot = AsicLot {
+            model: 0,
+            th: 1_000.0,
+            age_months: 24,
+        };
+        // A year older than quoted, at half the reference hashprice.
+        let v = fleet_resale_usd(&[lot, lot], &[curve], 20.0);
+        assert!((v - 2.0 * 1_000.0 * 3.0 * 0.7 * 0.5).abs() < 1e-9);
+        assert_eq!(fleet_resale_usd(&[], &[curve], 20.0), 0.0);
+        assert_eq!(mining_ebitda_usd(100.0, 4.0, 50.0, 10.0), 36.0);
     }
 }

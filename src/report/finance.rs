@@ -157,6 +157,8 @@ pub struct SummaryJson {
     pub equity_payback_month: Option<String>,
     /// Terminal value, USD.
     pub terminal_value_usd: f64,
+    /// Of it, the resale of the ASICs still installed at the horizon, USD.
+    pub fleet_resale_at_horizon_usd: f64,
 }
 
 /// The finance block of `summary.json`, months labelled from `start`.
@@ -174,6 +176,7 @@ pub fn summary_json(f: &FinanceSummary, start: YearMonth) -> SummaryJson {
         covenant_breach_months: f.covenant_breaches.iter().map(|b| label(b.month)).collect(),
         equity_payback_month: f.equity_payback_month.map(label),
         terminal_value_usd: f.terminal_value_usd,
+        fleet_resale_at_horizon_usd: f.fleet_resale_at_horizon_usd,
     }
 }
 

@@ -481,7 +481,7 @@ pub fn check_at(
     let ids = Ids::index(&mut c, world);
     let equipment = equipment::check(&mut c, world, &ids);
     let models = equipment::models(&mut c, &world.unit_models);
-    let racks = racks::check(&mut c, &world.racks, &ids);
+    let racks = racks::check(&mut c, &world.racks, &ids, site.calendar.start());
     let markets = markets::check(&mut c, &world.markets, &site.calendar);
     let model = market_model::check(&mut c, world, base_dir);
     let plan = plan::check(

@@ -255,11 +255,15 @@ impl Default for OpexSection {
 pub struct SalvageSection {
     /// ASIC model id.
     pub model: String,
-    /// Resale price at the start, USD per TH/s.
+    /// Quoted resale price, USD per TH/s (for units `quoted_age_months` old).
     pub usd_per_th: f64,
     /// Decline per year.
     #[serde(default)]
     pub decline_per_year: f64,
+    /// Age of the units `usd_per_th` was quoted for, months (default 0: new units);
+    /// units sold younger or older are priced along `decline_per_year`.
+    #[serde(default)]
+    pub quoted_age_months: u32,
     /// The hashprice `usd_per_th` was quoted at, USD per PH/s per day; resale then
     /// scales with the month's hashprice over it (default: no hashprice scaling).
     #[serde(default)]

@@ -18,6 +18,9 @@ use crate::finance::terminal::TerminalValue;
 use crate::scenario::{ActionSpec, Contract, EquipmentRef, ModelKind, Scenario, SupplySpec};
 use crate::world::finance::*;
 
+/// Oldest quoted age accepted for an ASIC resale price, months (50 years).
+const MAX_QUOTED_AGE_MONTHS: u32 = 600;
+
 /// A GPU hall a contract may name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HallRef {
@@ -554,15 +557,29 @@ fn check_capital(c: &mut Check, k: &CapitalSection) -> CapitalTerms {
             1.0,
         );
     }
+    CapitalTerms {
+        progress: k.progress_payments,
+        salvage: salvage_curves(c, e, &k.asic_salvage),
+        existing_gross_asset_usd: c.non_negative(
+            e,
+            "existing_gross_asset_usd",
+            k.existing_gross_asset_usd,
+        ),
+    }
+}
+
+/// One resale curve per ASIC model (zero for a model the world gives none).
+fn salvage_curves(c: &mut Check, e: &str, sections: &[SalvageSection]) -> Vec<SalvageCurve> {
     let mut salvage = vec![
         SalvageCurve {
             usd_per_th: 0.0,
             decline_per_year: 0.0,
+            quoted_age_months: 0,
             hashprice_reference_usd_per_ph_day: None,
         };
         c.ctx.asic_models.len()
     ];
-    for s in &k.asic_salvage {
+    for s in sections {
         let usd_per_th = c.non_negative(e, "asic_salvage.usd_per_th", s.usd_per_th);
         let decline_per_year = c.within(
             e,
@@ -586,11 +603,23 @@ fn check_capital(c: &mut Check, k: &CapitalSection) -> CapitalTerms {
             );
             0.0
         });
+        // Ages are bounded so that a price extrapolated back to age 0 stays finite.
+        if s.quoted_age_months > MAX_QUOTED_AGE_MONTHS {
+            c.push(
+                e,
+                Rule::OutOfRange,
+                format!(
+                    "asic_salvage.quoted_age_months must be at most {MAX_QUOTED_AGE_MONTHS}, got {}",
+                    s.quoted_age_months
+                ),
+            );
+        }
         match c.ctx.asic_models.iter().position(|m| *m == s.model) {
             Some(i) => {
                 salvage[i] = SalvageCurve {
                     usd_per_th,
                     decline_per_year,
+                    quoted_age_months: s.quoted_age_months.min(MAX_QUOTED_AGE_MONTHS),
                     hashprice_reference_usd_per_ph_day: reference,
                 }
             }
@@ -604,15 +633,7 @@ fn check_capital(c: &mut Check, k: &CapitalSection) -> CapitalTerms {
             ),
         }
     }
-    CapitalTerms {
-        progress: k.progress_payments,
-        salvage,
-        existing_gross_asset_usd: c.non_negative(
-            e,
-            "existing_gross_asset_usd",
-            k.existing_gross_asset_usd,
-        ),
-    }
+    salvage
 }
 
 fn classes(c: &mut Check, k: &CapitalSection) -> Vec<(String, AssetClass)> {

@@ -87,6 +87,9 @@ rules! {
     /// A field is set that the model ignores for this kind of step.
     IgnoredField = "ignored-field",
         "no field is set that would be ignored (an `Order` step has no `duration_days`)";
+    /// A rack group's starting units went into service after the world's start month.
+    InServiceAfterStart = "in-service-after-start",
+        "a rack group's starting units went into service no later than the start month";
     /// A `Decommission` step targets racks that never hold units.
     NothingToDecommission = "nothing-to-decommission",
         "a decommissioned rack group starts with units or is filled by the plan";
