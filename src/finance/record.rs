@@ -298,6 +298,7 @@ mod tests {
             electricity_usd_per_mwh: 40.0,
             mining_revenue_usd: 0.0,
             mining_energy_cost_usd: None,
+            firm_usd_per_mwh: None,
             rental_usd_per_gpu_hour: 0.0,
             hashprice_usd_per_ph_day: 40.0,
         });
