@@ -26,6 +26,16 @@ pub enum CoolingKind {
     DirectToChip,
 }
 
+/// Where a cooling loop's plant (CDUs, pumps, chillers, fans) is fed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum PlantFeed {
+    /// Its own auxiliary transformers: the plant counts only against the interconnect.
+    #[default]
+    Auxiliary,
+    /// The same transformers (and substations) as the racks it cools: they carry IT × PUE.
+    RackTransformers,
+}
+
 impl CoolingKind {
     /// Human name.
     pub fn name(self) -> &'static str {
@@ -169,7 +179,7 @@ pub struct CoolingLoopSpec {
     /// nothing); its support lies within `1..=MAX_PUE`.
     pub pue_dist: Dist,
     /// Where the loop's plant draws its power from (decides [`Self::path_milli_at`]).
-    pub plant_feed: crate::world::PlantFeed,
+    pub plant_feed: PlantFeed,
     /// Load on the racks' transformer and substation per W of IT, in mW, at the median
     /// PUE: 1000 when the plant has its own feed, PUE × 1000 (to 0.001) when it shares
     /// the racks'.
@@ -184,12 +194,12 @@ impl CoolingLoopSpec {
     /// nearest mW (PUE to 0.001) for one fed through the racks' transformer.
     pub fn path_milli_at(&self, pue: f64) -> u64 {
         match self.plant_feed {
-            crate::world::PlantFeed::Auxiliary => 1000,
+            PlantFeed::Auxiliary => 1000,
             // Clamped so a value the check refused (and reported) cannot overflow.
-            crate::world::PlantFeed::RackTransformers if pue.is_finite() => {
+            PlantFeed::RackTransformers if pue.is_finite() => {
                 (pue.clamp(1.0, 5.0) * 1000.0).round() as u64
             }
-            crate::world::PlantFeed::RackTransformers => 1000,
+            PlantFeed::RackTransformers => 1000,
         }
     }
 

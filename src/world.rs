@@ -15,7 +15,7 @@ use crate::dist::Quantity;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-pub use crate::scenario::{Contract, CoolingKind, Lease, PricePath, Rental, Scenario};
+pub use crate::scenario::{Contract, CoolingKind, Lease, PlantFeed, PricePath, Rental, Scenario};
 pub use check::{Problem, Rule, check};
 
 /// A whole world file.
@@ -174,16 +174,6 @@ pub struct CoolingLoop {
     /// Existing or to be ordered.
     #[serde(default)]
     pub supply: Supply,
-}
-
-/// Where a cooling loop's plant (CDUs, pumps, chillers, fans) is fed from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub enum PlantFeed {
-    /// Its own auxiliary transformers: the plant counts only against the interconnect.
-    #[default]
-    Auxiliary,
-    /// The same transformers (and substations) as the racks it cools: they carry IT × PUE.
-    RackTransformers,
 }
 
 /// A unit model in the catalogue.

@@ -319,7 +319,7 @@ impl Sim<'_> {
         };
         let c = self.s.racks[group].cooling;
         let lp = &self.s.cooling_loops[c];
-        let on_path = lp.plant_feed == crate::world::PlantFeed::RackTransformers
+        let on_path = lp.plant_feed == crate::scenario::PlantFeed::RackTransformers
             && matches!(
                 limit,
                 LimitKind::TransformerRating | LimitKind::SubstationCapacity
