@@ -751,6 +751,46 @@ fn a_fleet_refresh_changes_hashrate_by_the_models_efficiency_and_sells_the_old_u
     let booked: f64 = fin.rows.iter().map(|f| f.salvage_usd).sum();
     assert!((fin.rows[row("2026-07")].salvage_usd - resale).abs() < 0.005);
     assert!((booked - resale).abs() < 0.005, "resale is booked once");
+    // At the horizon the fleets still installed are valued at resale: the S21 XPs age from
+    // the month they energised (an InstallUnits step), the S21s of halls C and D from
+    // 2024-03.
+    let energised: Vec<u32> = r
+        .events
+        .iter()
+        .filter(|e| e.event == "energised")
+        .map(|e| s.calendar.month_of(e.day))
+        .collect();
+    assert_eq!(
+        energised,
+        vec![6, 6],
+        "refresh-A and refresh-B energise in 2026-07"
+    );
+    let last = r.ledger.len() - 1;
+    assert_eq!(r.ledger[last].month.to_string(), "2040-12");
+    // Four halvings, the last in April 2040: the subsidy is 3.125 / 2^4.
+    assert_eq!(s.markets.halving_days.len(), 4);
+    let end = &r.ledger[last];
+    let hashprice_end = 144.0
+        * (s.markets.block_subsidy_btc / 16.0 + s.markets.fees_btc_per_block)
+        * end.btc_price_usd
+        / (end.network_hashrate_eh_s * 1e3);
+    let s21_xp_age = (last - 6) as f64;
+    let s21_age = 12.0 * (2040.0 - 2024.0) + (12.0 - 3.0);
+    let fleet =
+        (new_w / j_per_th("S21-XP")) * 25.7 * 0.7_f64.powf(s21_xp_age / 12.0) * hashprice_end
+            / 39.82
+            + (racks("C") + racks("D"))
+                * 4.0
+                * 200.0
+                * 7.0
+                * 0.7_f64.powf((s21_age - 21.0) / 12.0)
+                * hashprice_end
+                / 39.82;
+    assert!(
+        (fin.summary.fleet_resale_at_horizon_usd - fleet).abs() < 0.005,
+        "{} vs {fleet}",
+        fin.summary.fleet_resale_at_horizon_usd
+    );
     // The page works the same figures.
     let page = model_md();
     for v in [capex, resale] {

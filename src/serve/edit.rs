@@ -48,7 +48,8 @@ pub struct Control {
 
 /// The controls a world offers: BTC price, network growth, lease rate, each order step's
 /// date, each decommission step's date, capex per MW. A world without one of these
-/// fields simply has no such control.
+/// fields simply has no such control, and a world on the network supply model has no
+/// growth control.
 pub fn controls(text: &str, s: &Scenario) -> Vec<Control> {
     let all = inputs(text);
     let find = |p: &dyn Fn(&str) -> bool| all.iter().position(|i| p(&i.path));
@@ -63,7 +64,13 @@ pub fn controls(text: &str, s: &Scenario) -> Vec<Control> {
             (10_000.0, 300_000.0, 1_000.0),
         ));
     }
-    if let Some(i) = find(&|p| p == "markets.network_growth_per_year") {
+    // Under the supply model the growth figure only draws market.png's comparison
+    // line, so a slider on it would move nothing the page reports.
+    let exogenous = matches!(
+        s.network.median,
+        crate::network::NetworkModel::Exogenous { .. }
+    );
+    if let Some(i) = find(&|p| p == "markets.network_growth_per_year").filter(|_| exogenous) {
         let c = number(
             &all,
             i,
@@ -264,7 +271,6 @@ mod tests {
         let ids: Vec<String> = controls(&text, &s).into_iter().map(|c| c.id).collect();
         for id in [
             "btc_price_usd",
-            "network_growth_per_year",
             "lease_usd_per_kw_month",
             "start:order-T-G2",
             "start:decommission-B",
@@ -272,6 +278,12 @@ mod tests {
         ] {
             assert!(ids.iter().any(|i| i == id), "{id} missing from {ids:?}");
         }
+        // Its network follows the supply model: the growth figure moves no result.
+        assert!(!ids.iter().any(|i| i == "network_growth_per_year"));
+        let teaching = include_str!("../../worlds/teaching.ron");
+        let t = crate::load_str(teaching, "teaching.ron").unwrap();
+        let ids: Vec<String> = controls(teaching, &t).into_iter().map(|c| c.id).collect();
+        assert!(ids.iter().any(|i| i == "network_growth_per_year"));
     }
 
     #[test]
