@@ -135,6 +135,15 @@ pub fn irr(flows: &[f64]) -> Irr {
         if let [(low, true), _] = roots[..] {
             return Irr::Rate(low.exp_m1());
         }
+        // One zero through which NPV rises with the rate: however many times the flows
+        // change sign (a mining site's winter dips), the series as a whole borrows, and
+        // its rate is a borrowing cost. Reading it as a return would rank a site that
+        // earns first and pays later (keep mining, then clear the halls) above any plan.
+        if let [(_, false)] = roots[..] {
+            return Irr::none(
+                "NPV rises with the rate through its one zero, like a loan: the rate is a borrowing cost, not a return; read the NPV",
+            );
+        }
         roots.into_iter().map(|r| r.0).collect()
     };
     let rates: Vec<f64> = roots.iter().map(|x| x.exp_m1()).collect();
@@ -167,7 +176,8 @@ fn grid_roots(flows: &[f64]) -> Vec<(f64, bool)> {
     for k in 0..GRID_CELLS {
         let (x0, v0, v1) = (xs[k], vs[k], vs[k + 1]);
         if v0 == 0.0 {
-            roots.push((x0, false));
+            // A zero on the grid: falling when NPV is negative just above it.
+            roots.push((x0, v1 < 0.0));
         } else if v0.is_finite() && v1.is_finite() && v0.signum() != v1.signum() && v1 != 0.0 {
             roots.push((bisect(flows, x0, xs[k + 1], v0), v0 > 0.0));
         }
@@ -319,6 +329,13 @@ mod tests {
         // lower rate is the one a hurdle is compared with.
         let r = irr(&yearly(&[1.0, -3.0, 1.0])).rate().unwrap();
         assert!((r + 0.618_033_988_749_895).abs() < 1e-9, "{r}");
+        // +5, −1, +5, −12 yearly: three sign changes, but NPV ∝ 5 − d + 5d² − 12d³ falls
+        // in d = 1/(1+r) everywhere (its derivative −1 + 10d − 36d² < 0), so it has one
+        // zero and rises with r through it: a loan in disguise, no return.
+        match irr(&yearly(&[5.0, -1.0, 5.0, -12.0])) {
+            Irr::None { reason } => assert!(reason.contains("like a loan"), "{reason}"),
+            other => panic!("a borrowing series has no IRR, got {other:?}"),
+        }
         // +1, −1, +1 yearly: d² − d + 1 > 0 for every d: two sign changes, no rate.
         assert!(matches!(irr(&yearly(&[1.0, -1.0, 1.0])), Irr::None { .. }));
     }
