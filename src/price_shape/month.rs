@@ -124,7 +124,10 @@ pub fn site_month(
         forced_hours = forced_hours.max(dr.event_hours_per_month);
     }
     if let Some(cp) = &terms.coincident_peak {
-        let c = flexibility::coincident_peak(cp, loads.firm_mw, flexible_mw);
+        // The transmission (4CP) charge follows the power: a tenant that pays its
+        // hall's electricity under a pass-through lease pays that hall's share of the
+        // tag too, so the site pays on its billed firm load (docs/model.md).
+        let c = flexibility::coincident_peak(cp, loads.firm_billed_mw, flexible_mw);
         out.peak_charge_paid_usd = c.charge_usd_per_year / 12.0;
         out.peak_charge_avoided_usd = c.avoided_usd_per_year / 12.0;
     }
