@@ -126,3 +126,37 @@ fn the_reference_worlds_backup_capex_reaches_the_project_cash_flow() {
     let fin: f64 = r.finance.unwrap().rows.iter().map(|f| f.capex_usd).sum();
     assert_eq!(cents(fin), cents(ledger));
 }
+
+/// docs/model.md, "Coincident peak": the site pays 4CP on its billed firm load plus the
+/// flexible load's uncaptured share; a pass-through hall's share goes with its power.
+#[test]
+fn the_4cp_worked_example_charges_only_the_billed_firm_load() {
+    use retrofit::unstable::price_shape::PriceDurationCurve;
+    use retrofit::unstable::price_shape::flexibility::CoincidentPeak;
+    use retrofit::unstable::price_shape::month::{FlexibleFleet, SiteMonthLoads, site_month};
+    use retrofit::unstable::price_shape::schema::FlexibilitySpec;
+    let curve = PriceDurationCurve::from_levels(&[(40.0, 720.0)]).unwrap();
+    let terms = FlexibilitySpec {
+        coincident_peak: Some(CoincidentPeak {
+            usd_per_kw_year: 100.0,
+            flexible_capture: 0.75,
+        }),
+        ..FlexibilitySpec::default()
+    };
+    let loads = |billed: f64| SiteMonthLoads {
+        fleets: vec![FlexibleFleet {
+            mw: 60.0,
+            revenue_usd_per_mwh: 100.0,
+        }],
+        firm_billed_mw: billed,
+        firm_mw: 20.0,
+        ..SiteMonthLoads::default()
+    };
+    let passed = site_month(&curve, &loads(5.0), &terms);
+    assert_eq!(cents(passed.peak_charge_paid_usd), "$166,666.67");
+    let all_billed = site_month(&curve, &loads(20.0), &terms);
+    assert_eq!(cents(all_billed.peak_charge_paid_usd), "$291,666.67");
+    let page = std::fs::read_to_string("docs/model.md").unwrap();
+    assert!(page.contains("charge **$166,666.67** a"));
+    assert!(page.contains("**$291,666.67**"));
+}

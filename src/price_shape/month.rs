@@ -30,7 +30,8 @@ pub struct SiteMonthLoads {
     /// Facility power of the firm loads whose energy the site pays for, MW.
     pub firm_billed_mw: f64,
     /// All firm facility power (including leased halls whose tenant pays the energy), MW:
-    /// it sets the coincident-peak tag and the obligation's size test.
+    /// it sets the obligation's size test (the site's coincident-peak charge is on the
+    /// billed firm load: a pass-through tenant pays its share with its power).
     pub firm_mw: f64,
     /// The firm halls' monthly fee to their tenants (lease revenue), USD.
     pub firm_monthly_fee_usd: f64,
