@@ -450,8 +450,10 @@ mod tests {
             ..FlexibilitySpec::default()
         };
         let m = site_month(&curve(), &loads(), &terms);
-        // 4CP: firm 40 MW × $120,000/MW-yr / 12 = $400,000; flexible 50 MW avoided $500,000.
-        assert!((m.peak_charge_paid_usd - 400_000.0).abs() < 1e-6);
+        // 4CP: of the firm 40 MW the site is billed for 10 (pass-through tenants pay the
+        // rest's share with their power): 10 MW × $120,000/MW-yr / 12 = $100,000;
+        // flexible 50 MW avoided $500,000.
+        assert!((m.peak_charge_paid_usd - 100_000.0).abs() < 1e-6);
         assert!((m.peak_charge_avoided_usd - 500_000.0).abs() < 1e-6);
         // Emergency: 10 h (5 at $2,000, 5 at $300), inside the 20 h the miners are off.
         // Firm hall off 10 h: credits 10 days of $4.86 M / 30; a quarter of its 40 MW is
@@ -459,7 +461,7 @@ mod tests {
         assert!((m.sla_credits_usd - 1_620_000.0).abs() < 1e-6);
         assert!((m.energy_cost_usd - (1_345_000.0 - 115_000.0)).abs() < 1e-6);
         assert_eq!(m.curtailed_mwh, 1_000.0);
-        assert!((m.flexibility_net_usd() - (-400_000.0 - 1_620_000.0)).abs() < 1e-6);
+        assert!((m.flexibility_net_usd() - (-100_000.0 - 1_620_000.0)).abs() < 1e-6);
     }
 
     #[test]
