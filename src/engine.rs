@@ -291,9 +291,13 @@ impl Sim<'_> {
         let econ = MiningEconomics::new(s, market, self.acc.month() as usize, self.subsidy_btc);
         let op = curtail::operate(self.f, s, &econ, &mut self.switches);
         self.log_switches(from);
-        let passthrough_w = match &s.markets.gpu_lease {
-            Some(l) if l.power_pass_through => self.f.leased_facility_w(),
-            _ => 0.0,
+        let market_pass = matches!(&s.markets.gpu_lease, Some(l) if l.power_pass_through);
+        // Each finance lease says whether its tenant pays its hall's power; without
+        // one, the `gpu_lease` market does.
+        let passthrough_w = match self.lease_passthrough_share(market_pass) {
+            Some(share) => self.f.leased_facility_w() * share,
+            None if market_pass => self.f.leased_facility_w(),
+            None => 0.0,
         };
         let t = &self.f.totals;
         let mut rates = Rates {
@@ -443,11 +447,9 @@ impl Sim<'_> {
         let row = self
             .acc
             .close_month(s, &self.d.market, self.f.totals.gpu_it_w);
+        let row = row.clone();
         let (label, net, cum) = (row.month, row.net_cash_flow_usd, row.cumulative_cash_usd);
-        let mining_revenue_usd = row.asic_revenue_usd;
-        let mining_energy = row.flexibility.map(|f| f.flexible_energy_cost_usd);
-        let firm_price = row.flexibility.map(|f| f.firm_usd_per_mwh);
-        self.fin_close_month(m, mining_revenue_usd, mining_energy, firm_price);
+        self.fin_close_month(m, &row);
         // Stamped with the month's last day, the day it closes.
         self.log_at(self.now.saturating_sub(1), "month-end", "site", || {
             format!("{label}: net cash flow {net:.0} USD, cumulative {cum:.0} USD")

@@ -56,6 +56,13 @@ pub struct MonthInput {
     pub asic_decommissioned: Vec<AsicLot>,
     /// Hashprice this month, USD per PH/s per day (scales ASIC resale).
     pub hashprice_usd_per_ph_day: f64,
+    /// Demand-response / ancillary credit the ledger booked, USD.
+    pub grid_credit_usd: f64,
+    /// Coincident-peak (4CP) charge the site pays and SLA credits owed under a
+    /// curtailment obligation, as the ledger booked them, USD.
+    pub grid_charges_usd: f64,
+    /// Repairs, availability SLA credits and backup upkeep the ledger booked, USD.
+    pub reliability_opex_usd: f64,
 }
 
 /// One GPU hall in one month.
@@ -224,7 +231,16 @@ pub struct FinanceRow {
     pub opex: OpexMonth,
     /// Late-delivery penalties paid to tenants.
     pub late_delivery_penalty_usd: f64,
-    /// Revenue − energy − opex − pool fees − penalties.
+    /// Demand-response / ancillary credit (the ledger's `dr_credit_usd`).
+    pub grid_credit_usd: f64,
+    /// Coincident-peak charge paid plus curtailment-obligation SLA credits (the
+    /// ledger's `peak_charge_paid_usd` + `sla_credits_usd`).
+    pub grid_charges_usd: f64,
+    /// Repairs, availability SLA credits and backup upkeep (the ledger's opex beyond
+    /// its fixed site opex).
+    pub reliability_opex_usd: f64,
+    /// Revenue + grid credit − energy − opex − pool fees − penalties − grid charges −
+    /// reliability opex.
     pub ebitda_usd: f64,
     /// Tenant capex contributions received.
     pub tenant_contributions_usd: f64,
@@ -474,6 +490,9 @@ fn operating_row(
             + mi.other_energy_cost_usd
             + h.energy_usd,
         late_delivery_penalty_usd: lm.iter().map(|l| l.late_penalty_usd).sum(),
+        grid_credit_usd: mi.grid_credit_usd,
+        grid_charges_usd: mi.grid_charges_usd,
+        reliability_opex_usd: mi.reliability_opex_usd,
         tenant_contributions_usd: lm.iter().map(|l| l.tenant_capex_usd).sum(),
         prepayments_usd: lm.iter().map(|l| l.prepayment_usd).sum(),
         deposits_usd: lm.iter().map(|l| l.deposit_usd).sum(),
@@ -487,11 +506,13 @@ fn operating_row(
         idle_mw: mi.idle_mw + h.unoccupied_mw,
     };
     row.opex = opex::opex_month(&t.opex, state, gross_asset_usd);
-    row.ebitda_usd = row.revenue_usd()
+    row.ebitda_usd = row.revenue_usd() + row.grid_credit_usd
         - row.energy_cost_usd
         - row.opex.total_usd()
         - row.pool_fees_usd
-        - row.late_delivery_penalty_usd;
+        - row.late_delivery_penalty_usd
+        - row.grid_charges_usd
+        - row.reliability_opex_usd;
     row.salvage_usd = mi
         .asic_decommissioned
         .iter()
@@ -614,7 +635,9 @@ fn cash_flows(
                 mi.mining_energy_cost_usd * uptime,
                 r.opex.mining_usd,
             );
-            r.ebitda_usd - mining
+            // The demand-response credit is earned on the miners' flexible MW: it
+            // leaves with them, so it is not part of the run-rate EBITDA.
+            r.ebitda_usd - mining - r.grid_credit_usd
         })
         .collect();
     let run_rate = terminal::run_rate_ebitda(&ebitda, &ended_contract_revenue(c, rows));

@@ -127,8 +127,9 @@ fn compare_fills_the_flexibility_columns_of_sweeps_from_the_runs() {
         number(&rows[1], "flexibility_given_up_usd_p50"),
         p50[0] - p50[1]
     );
-    // Firm GPU halls pay 4CP and earn no DR: the retrofit keeps less than keep-mining.
-    assert!(p50[0] > p50[1] && p50[1] < p50[0] * 0.5, "{p50:?}");
+    // Firm GPU halls earn no DR and avoid no 4CP (their pass-through tenants pay their
+    // share of the tag with their power): the retrofit, with fewer miners, keeps less.
+    assert!(p50[0] > p50[1] && p50[1] > 0.0, "{p50:?}");
 }
 
 /// `worlds/reference-market.ron` with each `(from, to)` text replaced (every match).

@@ -274,12 +274,14 @@ impl Sim<'_> {
         self.f.spawn_pools(s, r);
         for sp in &r.spares {
             self.acc.book_capex(sp.cost_usd);
+            self.fin_reliability_capex(&sp.id, &sp.id, sp.cost_usd, true);
             self.log("spare", sp.id.clone(), || {
                 format!("spare on site, bought for {:.0} USD", sp.cost_usd)
             });
         }
         for (i, b) in r.backup.iter().enumerate() {
             self.acc.book_capex(b.cost_usd);
+            self.fin_reliability_capex(&b.id, &b.id, b.cost_usd, false);
             self.q
                 .push(self.d.failures.backup_days[i], Event::BackupInService(i));
         }
@@ -378,6 +380,8 @@ impl Sim<'_> {
             }
             (RestoreSpec::Replace { cost_usd, .. }, None) => {
                 self.acc.book_capex(cost_usd);
+                let id = s.equipment_id(item);
+                self.fin_reliability_capex(&format!("replacement:{id}"), id, cost_usd, true);
                 self.rel.acc.replacement_capex_usd += cost_usd;
                 (drawn, "replacement")
             }
@@ -563,6 +567,9 @@ impl Sim<'_> {
     pub(super) fn backup_in_service(&mut self, i: usize) {
         let b = &self.s.reliability.backup[i];
         self.rel.backup_in[i] = true;
+        // Delivered and installed now: the rest of its price falls due (progress terms).
+        self.fin_milestone(&b.id, false);
+        self.fin_milestone(&b.id, true);
         self.capacity_changed = true;
         let kind = match b.kind {
             BackupKind::Generator => "generator",

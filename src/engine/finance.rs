@@ -194,16 +194,10 @@ impl Sim<'_> {
         t.rec.advance(now, &rates);
     }
 
-    /// Closes finance month `m` with the ledger's mining revenue for it and, when the
-    /// ledger priced the month by the hour, the miners' energy cost and the firm GPU
-    /// halls' price per MWh.
-    pub(super) fn fin_close_month(
-        &mut self,
-        m: u32,
-        mining_revenue_usd: f64,
-        mining_energy_cost_usd: Option<f64>,
-        firm_usd_per_mwh: Option<f64>,
-    ) {
+    /// Closes finance month `m` with the ledger's `row` for it: its mining revenue, its
+    /// grid credits and charges and its reliability opex and, when the ledger priced the
+    /// month by the hour, the miners' energy cost and the firm GPU halls' price per MWh.
+    pub(super) fn fin_close_month(&mut self, m: u32, row: &crate::ledger::MonthRow) {
         let s = self.s;
         if self.fin.is_none() {
             return;
@@ -223,12 +217,49 @@ impl Sim<'_> {
             days: label.days(),
             month_of_year: label.month,
             electricity_usd_per_mwh: self.d.market.electricity_usd_per_mwh[m as usize],
-            mining_revenue_usd,
-            mining_energy_cost_usd,
-            firm_usd_per_mwh,
+            mining_revenue_usd: row.asic_revenue_usd,
+            mining_energy_cost_usd: row.flexibility.map(|f| f.flexible_energy_cost_usd),
+            firm_usd_per_mwh: row.flexibility.map(|f| f.firm_usd_per_mwh),
             rental_usd_per_gpu_hour: rental,
             hashprice_usd_per_ph_day: hashprice,
+            grid_credit_usd: row.flexibility.map_or(0.0, |f| f.dr_credit_usd),
+            grid_charges_usd: row
+                .flexibility
+                .map_or(0.0, |f| f.peak_charge_paid_usd + f.sla_credits_usd),
+            // The ledger's opex is the fixed site opex plus what reliability booked;
+            // finance has its own fixed opex (by state), so it takes only the rest.
+            reliability_opex_usd: row.opex_usd - s.fixed_opex_usd_per_month,
         });
+    }
+
+    /// Share of the energised leased GPU IT whose power the tenant pays: each leased
+    /// hall under its finance lease's `power_pass_through`, a leased hall without one
+    /// under `market_pass` (the `gpu_lease` market's). `None` without finance leases or
+    /// while no leased hall is energised (the market's flag then decides).
+    pub(super) fn lease_passthrough_share(&self, market_pass: bool) -> Option<f64> {
+        let t = self.fin.as_ref()?;
+        let (terms, _) = self.d.finance.as_ref()?;
+        if terms.leases.is_empty() {
+            return None;
+        }
+        let (mut passed, mut all) = (0u64, 0u64);
+        for (i, h) in t.halls.iter().enumerate() {
+            if !h.leased || self.energised_by[h.group] != Some(h.step) {
+                continue;
+            }
+            let pass = terms
+                .leases
+                .iter()
+                .find(|l| l.hall == i)
+                .map_or(market_pass, |l| l.power_pass_through);
+            all += h.it_w;
+            if pass {
+                passed += h.it_w;
+            }
+        }
+        // passed == all gives exactly 1.0: a site whose leases all pass power through
+        // prices as it did.
+        (all > 0).then(|| passed as f64 / all as f64)
     }
 
     /// Rent the finance leases on rack group `g`'s halls bill in month `m`, before any
@@ -291,6 +322,40 @@ impl Sim<'_> {
             ordered_day: now,
             delivered_day: None,
             installed_day: None,
+        });
+    }
+
+    /// Books reliability capex (a spare, a backup set, a replacement) bought today:
+    /// its class is the one the finance section names for `class_item` (the spare or
+    /// backup itself, or the equipment a replacement replaces), else electrical (the
+    /// shipped spares and backup are transformers, generators and UPS). `on_site` marks
+    /// it delivered and installed today (a spare on the shelf, a replacement swapped in);
+    /// otherwise its milestones come later ([`Sim::fin_milestone`]).
+    pub(super) fn fin_reliability_capex(
+        &mut self,
+        item: &str,
+        class_item: &str,
+        cost_usd: f64,
+        on_site: bool,
+    ) {
+        let now = self.now;
+        let Some(t) = self.fin.as_mut() else { return };
+        if cost_usd <= 0.0 {
+            return;
+        }
+        let class = t
+            .classes
+            .iter()
+            .find(|(n, _)| n == class_item)
+            .map_or(AssetClass::Electrical, |c| c.1);
+        let day = on_site.then_some(now);
+        t.rec.capex(CapexEvent {
+            item: item.to_string(),
+            class,
+            cost_usd,
+            ordered_day: now,
+            delivered_day: day,
+            installed_day: day,
         });
     }
 

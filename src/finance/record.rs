@@ -35,7 +35,7 @@ pub struct FinanceRates {
 }
 
 /// What the ledger knows at a month end that finance needs too.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct MonthClose {
     /// First day of the month.
     pub first_day: u32,
@@ -61,6 +61,14 @@ pub struct MonthClose {
     pub rental_usd_per_gpu_hour: f64,
     /// Hashprice this month, USD per PH/s per day.
     pub hashprice_usd_per_ph_day: f64,
+    /// The ledger's grid credits: demand-response / ancillary credit, USD.
+    pub grid_credit_usd: f64,
+    /// The ledger's grid charges: coincident-peak charge the site pays and SLA credits
+    /// owed under a curtailment obligation, USD.
+    pub grid_charges_usd: f64,
+    /// The ledger's opex beyond the fixed site opex: repairs, availability SLA credits
+    /// and backup upkeep, USD.
+    pub reliability_opex_usd: f64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -216,6 +224,9 @@ impl Recorder {
             halls,
             asic_decommissioned: decommissioned,
             hashprice_usd_per_ph_day: c.hashprice_usd_per_ph_day,
+            grid_credit_usd: c.grid_credit_usd,
+            grid_charges_usd: c.grid_charges_usd,
+            reliability_opex_usd: c.reliability_opex_usd,
         });
     }
 
@@ -274,6 +285,7 @@ mod tests {
             firm_usd_per_mwh: None,
             rental_usd_per_gpu_hour: 0.0,
             hashprice_usd_per_ph_day: 40.0,
+            ..MonthClose::default()
         });
         let input = r.finish();
         let m = &input.months[0];
@@ -301,6 +313,7 @@ mod tests {
             firm_usd_per_mwh: None,
             rental_usd_per_gpu_hour: 0.0,
             hashprice_usd_per_ph_day: 40.0,
+            ..MonthClose::default()
         });
         r2.at_horizon(0, 500.0, -7);
         assert_eq!(r2.finish().asic_at_horizon[0].age_months, 7);

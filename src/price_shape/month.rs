@@ -30,7 +30,8 @@ pub struct SiteMonthLoads {
     /// Facility power of the firm loads whose energy the site pays for, MW.
     pub firm_billed_mw: f64,
     /// All firm facility power (including leased halls whose tenant pays the energy), MW:
-    /// it sets the coincident-peak tag and the obligation's size test.
+    /// it sets the obligation's size test (the site's coincident-peak charge is on the
+    /// billed firm load: a pass-through tenant pays its share with its power).
     pub firm_mw: f64,
     /// The firm halls' monthly fee to their tenants (lease revenue), USD.
     pub firm_monthly_fee_usd: f64,
@@ -124,7 +125,10 @@ pub fn site_month(
         forced_hours = forced_hours.max(dr.event_hours_per_month);
     }
     if let Some(cp) = &terms.coincident_peak {
-        let c = flexibility::coincident_peak(cp, loads.firm_mw, flexible_mw);
+        // The transmission (4CP) charge follows the power: a tenant that pays its
+        // hall's electricity under a pass-through lease pays that hall's share of the
+        // tag too, so the site pays on its billed firm load (docs/model.md).
+        let c = flexibility::coincident_peak(cp, loads.firm_billed_mw, flexible_mw);
         out.peak_charge_paid_usd = c.charge_usd_per_year / 12.0;
         out.peak_charge_avoided_usd = c.avoided_usd_per_year / 12.0;
     }
@@ -446,8 +450,10 @@ mod tests {
             ..FlexibilitySpec::default()
         };
         let m = site_month(&curve(), &loads(), &terms);
-        // 4CP: firm 40 MW × $120,000/MW-yr / 12 = $400,000; flexible 50 MW avoided $500,000.
-        assert!((m.peak_charge_paid_usd - 400_000.0).abs() < 1e-6);
+        // 4CP: of the firm 40 MW the site is billed for 10 (pass-through tenants pay the
+        // rest's share with their power): 10 MW × $120,000/MW-yr / 12 = $100,000;
+        // flexible 50 MW avoided $500,000.
+        assert!((m.peak_charge_paid_usd - 100_000.0).abs() < 1e-6);
         assert!((m.peak_charge_avoided_usd - 500_000.0).abs() < 1e-6);
         // Emergency: 10 h (5 at $2,000, 5 at $300), inside the 20 h the miners are off.
         // Firm hall off 10 h: credits 10 days of $4.86 M / 30; a quarter of its 40 MW is
@@ -455,7 +461,7 @@ mod tests {
         assert!((m.sla_credits_usd - 1_620_000.0).abs() < 1e-6);
         assert!((m.energy_cost_usd - (1_345_000.0 - 115_000.0)).abs() < 1e-6);
         assert_eq!(m.curtailed_mwh, 1_000.0);
-        assert!((m.flexibility_net_usd() - (-400_000.0 - 1_620_000.0)).abs() < 1e-6);
+        assert!((m.flexibility_net_usd() - (-100_000.0 - 1_620_000.0)).abs() < 1e-6);
     }
 
     #[test]
