@@ -41,6 +41,15 @@ pub struct CompareRow {
     pub equity_irr_per_year_p50: Option<f64>,
     /// Equity IRR P90, per year.
     pub equity_irr_per_year_p90: Option<f64>,
+    /// Equity (levered) NPV P10 at the world's discount rate, USD: the finance block's
+    /// figure, after tax, opex by state, debt and the exit value (empty without a
+    /// `finance` section). With no debt it is the project NPV. `npv_usd_*` is the
+    /// ledger's NPV, which has none of these.
+    pub equity_npv_usd_p10: Option<f64>,
+    /// Equity NPV P50, USD.
+    pub equity_npv_usd_p50: Option<f64>,
+    /// Equity NPV P90, USD.
+    pub equity_npv_usd_p90: Option<f64>,
     /// Median payback month.
     pub payback_month_p50: Option<YearMonth>,
     /// Share of runs that pay back within the horizon.
@@ -144,6 +153,9 @@ fn median_run(file: &str, s: &Scenario) -> Result<(CompareRow, CashPath)> {
         equity_irr_per_year_p10: equity_irr,
         equity_irr_per_year_p50: equity_irr,
         equity_irr_per_year_p90: equity_irr,
+        equity_npv_usd_p10: fin.map(|f| f.levered_npv_usd),
+        equity_npv_usd_p50: fin.map(|f| f.levered_npv_usd),
+        equity_npv_usd_p90: fin.map(|f| f.levered_npv_usd),
         payback_month_p50: sm.payback_month,
         probability_payback_within_horizon: f64::from(u8::from(sm.payback_month.is_some())),
         first_gpu_month_p50: sm.first_gpu_month,
@@ -200,6 +212,7 @@ fn swept(
     let fin = sum.finance.as_ref();
     let project_irr = band(fin.map(|f| &f.project_irr));
     let equity_irr = band(fin.map(|f| &f.equity_irr));
+    let equity_npv = band(fin.map(|f| &f.levered_npv_usd));
     // The sweep's own sketch of each run's value, as for NPV.
     let flexibility = sum
         .flexibility_value_usd
@@ -218,6 +231,9 @@ fn swept(
         equity_irr_per_year_p10: equity_irr.0,
         equity_irr_per_year_p50: equity_irr.1,
         equity_irr_per_year_p90: equity_irr.2,
+        equity_npv_usd_p10: equity_npv.0,
+        equity_npv_usd_p50: equity_npv.1,
+        equity_npv_usd_p90: equity_npv.2,
         payback_month_p50: sum.payback_month.p50,
         probability_payback_within_horizon: sum.probability_payback_within_horizon,
         first_gpu_month_p50: sum.first_gpu_month.p50,

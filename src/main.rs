@@ -627,9 +627,11 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
     let dir = retrofit::write_compare_with_worlds(&o.out, &rows, &paths, o.charts, &texts)?;
     // The flexibility columns only when some world prices power by the hour.
     let flex = rows.iter().any(|r| r.flexibility_value_usd_p50.is_some());
-    let row = |w: &str, npv: &str, irr: (&str, &str), pay: &str, gpu: &str, cash: &str| {
-        let (p, e) = irr;
-        format!("{w:<45} {npv:>10} {p:>11} {e:>10} {pay:>9} {gpu:>9} {cash:>12}")
+    // The finance block's equity NPV first: the ledger's NPV has no tax, opex by state,
+    // debt or exit value, so ranking worlds on it alone misleads.
+    let row = |w: &str, npv: (&str, &str), irr: (&str, &str), pay: &str, gpu: &str, cash: &str| {
+        let ((q, n), (p, e)) = (npv, irr);
+        format!("{w:<45} {q:>10} {n:>10} {p:>11} {e:>10} {pay:>9} {gpu:>9} {cash:>12}")
     };
     let flex_cols = |value: &str, given_up: &str| {
         if flex {
@@ -640,7 +642,7 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
     };
     say(&(row(
         "world",
-        "NPV P50",
+        ("equity NPV", "ledger NPV"),
         ("project IRR", "equity IRR"),
         "payback",
         "first GPU",
@@ -649,7 +651,7 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
     for r in &rows {
         say(&(row(
             &r.world,
-            &usd(r.npv_usd_p50),
+            (&usd(r.equity_npv_usd_p50), &usd(r.npv_usd_p50)),
             (
                 &percent(r.project_irr_per_year_p50),
                 &percent(r.equity_irr_per_year_p50),

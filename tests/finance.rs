@@ -457,6 +457,19 @@ fn compare_shows_irrs_beside_npv() {
         ),
         (None, None)
     );
+    // The finance block's equity NPV sits beside the ledger's NPV; without a finance
+    // section (the teaching world) it is empty, not the ledger's figure.
+    let equity_npv = Some(f.levered_npv_usd);
+    assert_eq!(
+        (
+            r.equity_npv_usd_p10,
+            r.equity_npv_usd_p50,
+            r.equity_npv_usd_p90
+        ),
+        (equity_npv, equity_npv, equity_npv)
+    );
+    assert_ne!(r.equity_npv_usd_p50, r.npv_usd_p50);
+    assert_eq!(rows[1].equity_npv_usd_p50, None);
     let csv = retrofit::unstable::compare::compare_csv(&rows).unwrap();
     let mut reader = csv::Reader::from_reader(csv.as_slice());
     let header = reader.headers().unwrap().clone();
@@ -468,4 +481,7 @@ fn compare_shows_irrs_beside_npv() {
     let value: f64 = records[0][col("equity_irr_per_year_p50")].parse().unwrap();
     assert_eq!(Some(value), equity);
     assert_eq!(&records[1][col("project_irr_per_year_p50")], "");
+    let value: f64 = records[0][col("equity_npv_usd_p50")].parse().unwrap();
+    assert_eq!(Some(value), equity_npv);
+    assert_eq!(&records[1][col("equity_npv_usd_p50")], "");
 }

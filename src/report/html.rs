@@ -528,7 +528,15 @@ pub fn compare_report(
     );
     p.headline = rows
         .iter()
-        .map(|r| (format!("{} — NPV P50", r.world), opt_usd(r.npv_usd_p50)))
+        .map(|r| match r.equity_npv_usd_p50 {
+            // The finance block's figure when there is one: the ledger's NPV has no
+            // tax, opex by state, debt or exit value.
+            Some(v) => (format!("{} — equity NPV P50", r.world), opt_usd(Some(v))),
+            None => (
+                format!("{} — ledger NPV P50", r.world),
+                opt_usd(r.npv_usd_p50),
+            ),
+        })
         .collect();
     p.charts = svgs.iter().map(|(n, b)| Figure::from_file(n, b)).collect();
     let (header, table_rows) = csv_table(&crate::compare::compare_csv(rows)?);
