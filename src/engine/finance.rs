@@ -121,10 +121,15 @@ impl Track {
     }
 
     fn class_of(&self, item: &str) -> AssetClass {
+        self.class_or(item, AssetClass::Building)
+    }
+
+    /// The class the finance section names for `item`, else `default`.
+    fn class_or(&self, item: &str, default: AssetClass) -> AssetClass {
         self.classes
             .iter()
             .find(|(n, _)| n == item)
-            .map_or(AssetClass::Building, |c| c.1)
+            .map_or(default, |c| c.1)
     }
 }
 
@@ -309,20 +314,10 @@ impl Sim<'_> {
 
     /// Books a capex line item ordered (or started) today.
     pub(super) fn fin_capex(&mut self, item: &str, cost_usd: f64) {
-        let now = self.now;
-        let Some(t) = self.fin.as_mut() else { return };
-        if cost_usd <= 0.0 {
+        let Some(class) = self.fin.as_ref().map(|t| t.class_of(item)) else {
             return;
-        }
-        let class = t.class_of(item);
-        t.rec.capex(CapexEvent {
-            item: item.to_string(),
-            class,
-            cost_usd,
-            ordered_day: now,
-            delivered_day: None,
-            installed_day: None,
-        });
+        };
+        self.fin_book_capex(item, class, cost_usd, None);
     }
 
     /// Books reliability capex (a spare, a backup set, a replacement) bought today:
@@ -338,17 +333,25 @@ impl Sim<'_> {
         cost_usd: f64,
         on_site: bool,
     ) {
+        let Some(class) = self
+            .fin
+            .as_ref()
+            .map(|t| t.class_or(class_item, AssetClass::Electrical))
+        else {
+            return;
+        };
+        let day = on_site.then_some(self.now);
+        self.fin_book_capex(item, class, cost_usd, day);
+    }
+
+    /// Books a capex line ordered today, delivered and installed on `day` if known
+    /// (else at its later milestones); nothing without a finance section or cost.
+    fn fin_book_capex(&mut self, item: &str, class: AssetClass, cost_usd: f64, day: Option<u32>) {
         let now = self.now;
         let Some(t) = self.fin.as_mut() else { return };
         if cost_usd <= 0.0 {
             return;
         }
-        let class = t
-            .classes
-            .iter()
-            .find(|(n, _)| n == class_item)
-            .map_or(AssetClass::Electrical, |c| c.1);
-        let day = on_site.then_some(now);
         t.rec.capex(CapexEvent {
             item: item.to_string(),
             class,
