@@ -17,6 +17,7 @@
 
 mod calendar;
 mod compare;
+mod decimal;
 mod dist;
 mod engine;
 mod error;

@@ -72,27 +72,33 @@ const FIGURES: &[(&str, Figure)] = &[
     }),
 ];
 
-/// One month's values, in [`columns`] order; `dscr` is last and empty while no debt
-/// service falls in its window.
-pub fn values(row: &FinanceRow) -> Vec<String> {
-    let mut out = Vec::new();
+/// Appends one month's values, each after a comma, in [`columns`] order, as `Display`
+/// writes them; `dscr` is last and empty while no debt service falls in its window.
+/// Straight into the line (no `String` per value): this was a third of a whole run.
+fn push_values(out: &mut String, row: &FinanceRow) {
+    let mut cell = |v: f64| {
+        out.push(',');
+        crate::decimal::push_f64(out, v);
+    };
     for (rev, rate) in row
         .contract_revenue_usd
         .iter()
         .zip(&row.escalated_rate_usd_per_kw_month)
     {
-        out.push(rev.to_string());
-        out.push(rate.to_string());
+        cell(*rev);
+        cell(*rate);
     }
     let leases = row.escalated_rate_usd_per_kw_month.len();
-    out.extend(
-        row.contract_revenue_usd[leases..]
-            .iter()
-            .map(f64::to_string),
-    );
-    out.extend(FIGURES.iter().map(|(_, f)| f(row).to_string()));
-    out.push(row.dscr.map(|d| d.to_string()).unwrap_or_default());
-    out
+    for rev in &row.contract_revenue_usd[leases..] {
+        cell(*rev);
+    }
+    for (_, f) in FIGURES {
+        cell(f(row));
+    }
+    out.push(',');
+    if let Some(d) = row.dscr {
+        crate::decimal::push_f64(out, d);
+    }
 }
 
 /// Appends the finance columns to `ledger.csv` text: numbers hold no comma or quote, so
@@ -101,16 +107,22 @@ pub fn append_columns(ledger_csv: &[u8], spec: &FinanceSpec, f: &FinanceResult) 
     let text = String::from_utf8_lossy(ledger_csv);
     let mut header = columns(spec);
     header.push("dscr".into());
-    let mut out = String::with_capacity(text.len() * 3);
+    // Up to ~20 characters per value.
+    let mut out = String::with_capacity(text.len() + (f.rows.len() + 1) * header.len() * 20);
     for (i, line) in text.lines().enumerate() {
         out.push_str(line);
-        let extra = match i {
-            0 => header.clone(),
-            _ => f.rows.get(i - 1).map(values).unwrap_or_default(),
-        };
-        for v in extra {
-            out.push(',');
-            out.push_str(&v);
+        match i {
+            0 => {
+                for h in &header {
+                    out.push(',');
+                    out.push_str(h);
+                }
+            }
+            _ => {
+                if let Some(row) = f.rows.get(i - 1) {
+                    push_values(&mut out, row);
+                }
+            }
         }
         out.push('\n');
     }
