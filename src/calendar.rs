@@ -136,8 +136,35 @@ impl YearMonth {
 
 impl fmt::Display for YearMonth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}", self.year, self.month)
+        write_label(f, self.year, &[self.month])
     }
+}
+
+/// Writes `year` and `parts` as `write!(f, "{:04}-{:02}-{:02}", …)` would, for years
+/// 0..=9999 and parts below 100 with one `write_str` of a stack buffer: a label is
+/// written for every ledger row and event, and `write!` with padding cost about a
+/// thousand instructions each. Anything else goes through `write!`.
+fn write_label(f: &mut fmt::Formatter<'_>, year: i32, parts: &[u32]) -> fmt::Result {
+    let mut buf = [b'-'; 10];
+    let fits = (0..=9999).contains(&year) && parts.len() <= 2 && parts.iter().all(|p| *p < 100);
+    if !fits {
+        write!(f, "{year:04}")?;
+        for p in parts {
+            write!(f, "-{p:02}")?;
+        }
+        return Ok(());
+    }
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let y = year.unsigned_abs();
+    buf[..4].copy_from_slice(&[digit(y / 1000), digit(y / 100), digit(y / 10), digit(y)]);
+    let mut len = 4;
+    for p in parts {
+        buf[len + 1] = digit(p / 10);
+        buf[len + 2] = digit(*p);
+        len += 3;
+    }
+    // ASCII digits and dashes: always UTF-8.
+    f.write_str(std::str::from_utf8(&buf[..len]).unwrap_or_default())
 }
 
 /// Written as its label, `YYYY-MM`: results carry typed months and only output makes
@@ -191,7 +218,7 @@ impl Date {
 
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04}-{:02}-{:02}", self.year, self.month, self.day)
+        write_label(f, self.year, &[self.month, self.day])
     }
 }
 
@@ -273,6 +300,23 @@ impl Calendar {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_are_what_padded_write_makes() {
+        for year in (-1200..12_000)
+            .step_by(7)
+            .chain([0, 9, 99, 999, 9999, 10_000, -1])
+        {
+            for month in (0..130).step_by(3).chain([1, 9, 10, 12, 99, 100]) {
+                let ym = YearMonth { year, month };
+                assert_eq!(ym.to_string(), format!("{year:04}-{month:02}"));
+                for day in [0, 1, 9, 10, 31, 99, 100, 4_000_000_000] {
+                    let d = Date { year, month, day };
+                    assert_eq!(d.to_string(), format!("{year:04}-{month:02}-{day:02}"));
+                }
+            }
+        }
+    }
 
     #[test]
     fn month_lengths_and_leap_years() {

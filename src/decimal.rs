@@ -79,6 +79,26 @@ pub fn push_f64(out: &mut String, v: f64) {
 /// 2^53: every integer below it is an `f64`.
 const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
+/// Formats as `{:.0}` does (the value rounded to a whole number, ties to even, `-0`
+/// for a negative value that rounds to zero), through `itoa` below 2^53 instead of
+/// `core`'s exact-digits search: the engine writes two per month-end event.
+#[derive(Debug, Clone, Copy)]
+pub struct Fixed0(pub f64);
+
+impl std::fmt::Display for Fixed0 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        if !(v.abs() < EXACT_INTEGERS) {
+            // Non-finite, or whole already and longer than `itoa`'s fast case.
+            return write!(f, "{v:.0}");
+        }
+        if v.is_sign_negative() {
+            f.write_str("-")?;
+        }
+        f.write_str(itoa::Buffer::new().format(v.round_ties_even().abs() as u64))
+    }
+}
+
 /// Shortest round-trip digits: the value is `±digits × 10^exp`, with no leading or
 /// trailing zero among the digits (none at all for zero).
 struct Shortest {
@@ -322,12 +342,79 @@ mod tests {
         }
     }
 
+    fn same_fixed0(v: f64) {
+        assert_eq!(
+            Fixed0(v).to_string(),
+            format!("{v:.0}"),
+            "bits {:#018x}",
+            v.to_bits()
+        );
+    }
+
+    #[test]
+    fn fixed0_matches_core() {
+        for k in -20_000..20_000 {
+            // Halves are exact ties; quarters and near-halves are not.
+            let x = f64::from(k);
+            for v in [
+                x,
+                x + 0.5,
+                x + 0.25,
+                x + 0.499_999_999_999,
+                x + 0.500_000_000_001,
+            ] {
+                same_fixed0(v);
+            }
+        }
+        let edges = [
+            0.0,
+            -0.0,
+            0.4,
+            -0.4,
+            0.5,
+            -0.5,
+            1.5,
+            2.5,
+            -2.5,
+            4503599627370495.5,
+        ];
+        for v in edges
+            .into_iter()
+            .chain([1e15 + 0.5, 9007199254740991.0, 9007199254740992.0])
+        {
+            same_fixed0(v);
+            same_fixed0(-v);
+        }
+        for v in [
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MAX,
+            1e300,
+            5e-324,
+        ] {
+            same_fixed0(v);
+            same_fixed0(-v);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(20_000))]
         #[test]
         fn random_bit_patterns_match_display(bits in any::<u64>()) {
             let v = f64::from_bits(bits);
             prop_assert_eq!(to_text(v), format!("{v}"));
+        }
+
+        #[test]
+        fn fixed0_matches_core_on_money(v in -1e13f64..1e13) {
+            prop_assert_eq!(Fixed0(v).to_string(), format!("{v:.0}"));
+        }
+
+        #[test]
+        fn fixed0_matches_core_on_random_bits(bits in any::<u64>()) {
+            let v = f64::from_bits(bits);
+            prop_assert_eq!(Fixed0(v).to_string(), format!("{v:.0}"));
         }
 
         #[test]

@@ -25,6 +25,7 @@ pub use failures::{FailureDraws, Outage, ReliabilityMonth, ReliabilityReport};
 pub use result::{CapacityChange, EventRecord, RunResult, ServiceChange};
 
 use crate::calendar::Day;
+use crate::decimal::Fixed0;
 use crate::facility::curtail::{self, CurtailSwitch, MiningEconomics};
 use crate::facility::{self, Facility, Lifecycle};
 use crate::ledger::{self, Accountant, Rates, RunFacts};
@@ -452,7 +453,8 @@ impl Sim<'_> {
         self.fin_close_month(m, &row);
         // Stamped with the month's last day, the day it closes.
         self.log_at(self.now.saturating_sub(1), "month-end", "site", || {
-            format!("{label}: net cash flow {net:.0} USD, cumulative {cum:.0} USD")
+            let (net, cum) = (Fixed0(net), Fixed0(cum));
+            format!("{label}: net cash flow {net} USD, cumulative {cum} USD")
         });
         if m + 1 < s.calendar.months() {
             self.q

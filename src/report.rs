@@ -147,8 +147,12 @@ pub fn ledger_csv(result: &RunResult) -> Result<Vec<u8>> {
                     f.peak_charge_paid_usd,
                     f.sla_credits_usd,
                 ];
-                let cells: Vec<String> = cells.iter().map(f64::to_string).collect();
-                out.push_str(&cells.join(","));
+                for (k, v) in cells.into_iter().enumerate() {
+                    if k > 0 {
+                        out.push(',');
+                    }
+                    crate::decimal::push_f64(&mut out, v);
+                }
             }
         }
         out.push('\n');
@@ -181,15 +185,15 @@ fn base_ledger_csv(rows: &[crate::ledger::MonthRow]) -> Vec<u8> {
 
 /// The event log as CSV text: `time,event,entity,detail` with `time` as a date.
 pub fn events_csv(s: &Scenario, result: &RunResult) -> Result<Vec<u8>> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+    use std::fmt::Write;
+    // About a hundred bytes a line; one date buffer reused rather than a String each.
+    let mut w = csv::Writer::from_writer(Vec::with_capacity(64 + result.events.len() * 100));
     w.write_record(["time", "event", "entity", "detail"])?;
+    let mut date = String::with_capacity(10);
     for e in &result.events {
-        w.write_record([
-            s.calendar.date(e.day).to_string().as_str(),
-            e.event,
-            &e.entity,
-            &e.detail,
-        ])?;
+        date.clear();
+        let _ = write!(date, "{}", s.calendar.date(e.day));
+        w.write_record([date.as_str(), e.event, &e.entity, &e.detail])?;
     }
     Ok(w.into_inner()?)
 }
