@@ -957,8 +957,15 @@ fn handle_signals(graceful: Option<Arc<AtomicBool>>) {
                     stop.store(true, std::sync::atomic::Ordering::SeqCst);
                     continue;
                 }
+                // Waits for an output being put in place, so the message is true.
                 retrofit::remove_temporaries();
-                warn(&format!("stopped by {name}: nothing was written"));
+                if retrofit::placed_any() {
+                    warn(&format!(
+                        "stopped by {name} after the outputs were written in full"
+                    ));
+                } else {
+                    warn(&format!("stopped by {name}: nothing was written"));
+                }
                 std::process::exit(code);
             }
         });
