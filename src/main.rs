@@ -1036,18 +1036,25 @@ fn print_sweep(dir: &Path, state: &SweepState) {
         usd(p.p90)
     ));
     let m = &s.payback_month;
-    say(&format!(
-        "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
-        month(m.p10),
-        month(m.p50),
-        month(m.p90),
-        s.probability_payback_within_horizon * 100.0
-    ));
-    if s.probability_cumulative_cash_never_negative > 0.0 {
+    if s.runs_completed > 0 && s.probability_cumulative_cash_never_negative >= 1.0 {
+        say(
+            "  payback month  none (cumulative cash never negative in any run: nothing to pay back)",
+        );
+    } else {
+        say(&format!(
+            "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
+            month(m.p10),
+            month(m.p50),
+            month(m.p90),
+            s.probability_payback_within_horizon * 100.0
+        ));
+    }
+    let never_negative = s.probability_cumulative_cash_never_negative;
+    if never_negative > 0.0 && never_negative < 1.0 {
         say(&format!(
             "                 cumulative cash never negative (nothing to pay back): {:.0}% of \
              runs; the payback percentiles are over the other runs",
-            s.probability_cumulative_cash_never_negative * 100.0
+            never_negative * 100.0
         ));
     }
     let m = &s.first_gpu_month;

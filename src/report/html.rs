@@ -459,7 +459,14 @@ fn sweep_headline(sum: &SweepSummary) -> Vec<(String, String)> {
                 opt_usd(sum.npv_usd.p90)
             ),
         ),
-        ("Payback month P50", month_text(sum.payback_month.p50)),
+        (
+            "Payback month P50",
+            if sum.runs_completed > 0 && sum.probability_cumulative_cash_never_negative >= 1.0 {
+                "none (cumulative cash never negative: nothing to pay back)".into()
+            } else {
+                month_text(sum.payback_month.p50)
+            },
+        ),
         (
             "Pays back within horizon",
             format!(
