@@ -52,8 +52,12 @@ pub struct CompareRow {
     pub equity_npv_usd_p90: Option<f64>,
     /// Median payback month.
     pub payback_month_p50: Option<YearMonth>,
-    /// Share of runs that pay back within the horizon.
+    /// Share of runs whose cumulative cash went negative and pays back within the
+    /// horizon.
     pub probability_payback_within_horizon: f64,
+    /// Share of runs whose cumulative cash never went negative: nothing to pay back, so
+    /// no payback month (the median payback is over the other runs).
+    pub probability_cumulative_cash_never_negative: f64,
     /// Median first-GPU month.
     pub first_gpu_month_p50: Option<YearMonth>,
     /// Median cumulative cash at the horizon, USD.
@@ -158,6 +162,9 @@ fn median_run(file: &str, s: &Scenario) -> Result<(CompareRow, CashPath)> {
         equity_npv_usd_p90: fin.map(|f| f.levered_npv_usd),
         payback_month_p50: sm.payback_month,
         probability_payback_within_horizon: f64::from(u8::from(sm.payback_month.is_some())),
+        probability_cumulative_cash_never_negative: f64::from(u8::from(
+            sm.payback == crate::ledger::Payback::NeverNegative,
+        )),
         first_gpu_month_p50: sm.first_gpu_month,
         final_cumulative_cash_usd_p50: Some(sm.final_cumulative_cash_usd),
         months_waited_on_limits_p50: Some(sm.months_waited_on_limits),
@@ -236,6 +243,7 @@ fn swept(
         equity_npv_usd_p90: equity_npv.2,
         payback_month_p50: sum.payback_month.p50,
         probability_payback_within_horizon: sum.probability_payback_within_horizon,
+        probability_cumulative_cash_never_negative: sum.probability_cumulative_cash_never_negative,
         first_gpu_month_p50: sum.first_gpu_month.p50,
         final_cumulative_cash_usd_p50: sum.final_cumulative_cash_usd.p50,
         months_waited_on_limits_p50: sum.months_waited_on_limits.p50,

@@ -323,8 +323,9 @@ pub struct FinanceSummary {
     pub min_dscr: Option<(f64, usize)>,
     /// Covenant breaches, in month order.
     pub covenant_breaches: Vec<CovenantBreach>,
-    /// First month from which cumulative equity cash stays ≥ 0.
-    pub equity_payback_month: Option<usize>,
+    /// Equity payback: the first month from which cumulative equity cash, having been
+    /// negative, stays ≥ 0; or why there is none (never negative: no equity to pay back).
+    pub equity_payback: returns::Payback,
     /// Terminal value, USD (the fleet's resale included).
     pub terminal_value_usd: f64,
     /// Of the terminal value, the resale of the ASICs still installed at the horizon, USD.
@@ -353,10 +354,10 @@ impl std::fmt::Display for FinanceSummary {
             "covenant breaches: {} months",
             self.covenant_breaches.len()
         )?;
-        match self.equity_payback_month {
-            Some(m) => writeln!(f, "equity payback: month {m}")?,
-            None => writeln!(f, "equity payback: never inside the horizon")?,
-        }
+        let payback = self
+            .equity_payback
+            .describe("cumulative equity cash", |m| format!("month {m}"));
+        writeln!(f, "equity payback: {payback}")?;
         write!(f, "terminal value: {}", musd(self.terminal_value_usd))
     }
 }
@@ -716,7 +717,7 @@ fn summarise(
         peak_equity_need_usd: returns::peak_need(&levered),
         min_dscr,
         covenant_breaches,
-        equity_payback_month: returns::payback_index(&returns::cumulative(&levered)),
+        equity_payback: returns::payback(&returns::cumulative(&levered)),
         terminal_value_usd: tv,
         fleet_resale_at_horizon_usd: fleet,
     }

@@ -438,17 +438,9 @@ pub fn npv(rate_per_year: f64, flows: impl IntoIterator<Item = f64>) -> f64 {
         .sum()
 }
 
-/// Index of the payback month: the first month from which cumulative cash stays ≥ 0 to
-/// the end of the horizon; `None` if it ends negative.
-pub fn payback_index(cumulative: &[f64]) -> Option<usize> {
-    let last_negative = cumulative.iter().rposition(|&c| c < 0.0);
-    match last_negative {
-        None if cumulative.is_empty() => None,
-        None => Some(0),
-        Some(i) if i + 1 < cumulative.len() => Some(i + 1),
-        Some(_) => None,
-    }
-}
+/// The payback rule is the one of every cumulative cash series (project and equity), so
+/// it lives with the other return figures.
+pub use crate::finance::returns::{Payback, payback};
 
 #[cfg(test)]
 mod tests {
@@ -468,14 +460,6 @@ mod tests {
         let mut flows = vec![0.0; 12];
         flows[11] = 110.0;
         assert!((npv(0.10, flows) - 100.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn payback_is_the_first_month_that_stays_non_negative() {
-        assert_eq!(payback_index(&[-5.0, -1.0, 2.0, 3.0]), Some(2));
-        assert_eq!(payback_index(&[-5.0, 1.0, -1.0, 3.0]), Some(3));
-        assert_eq!(payback_index(&[1.0, 2.0]), Some(0));
-        assert_eq!(payback_index(&[-1.0, 2.0, -0.5]), None);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub use engine::{
     RunResult, ServiceChange, Summary,
 };
 pub use error::Error;
-pub use output::{OutputError, remove_temporaries, write_new_file};
+pub use output::{OutputError, placed_any, remove_temporaries, write_new_file};
 pub use report::{ChartFormat, ChartOptions, ChartSize};
 pub use scenario::Scenario;
 pub use sweep::reliability::{GroupAvailability, ReliabilitySummary};

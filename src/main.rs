@@ -656,7 +656,7 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
                 &percent(r.project_irr_per_year_p50),
                 &percent(r.equity_irr_per_year_p50),
             ),
-            &month(r.payback_month_p50),
+            &payback_cell(r),
             &month(r.first_gpu_month_p50),
             &usd(r.final_cumulative_cash_usd_p50),
         ) + &flex_cols(
@@ -664,8 +664,44 @@ fn compare(o: CompareOpts) -> Result<ExitCode> {
             &usd(r.flexibility_given_up_usd_p50),
         )));
     }
+    for r in &rows {
+        if let Some(note) = never_negative_note(r) {
+            say(&note);
+        }
+    }
     say(&format!("outputs: {}", dir.display()));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The compare table's payback cell: the median month, `never` when the median run
+/// does not pay back, `none*` when no run ever went negative (see the note under it).
+fn payback_cell(r: &retrofit::CompareRow) -> String {
+    if r.payback_month_p50.is_none() && r.probability_cumulative_cash_never_negative >= 1.0 {
+        "none*".into()
+    } else {
+        month(r.payback_month_p50)
+    }
+}
+
+/// The note under the compare table for a world some of whose runs never go negative:
+/// they have nothing to pay back, so no payback month, and are not "paid back at once".
+fn never_negative_note(r: &retrofit::CompareRow) -> Option<String> {
+    let share = r.probability_cumulative_cash_never_negative;
+    if share <= 0.0 {
+        None
+    } else if share >= 1.0 {
+        Some(format!(
+            "* {}: payback none (cumulative cash never negative: nothing to pay back)",
+            r.world
+        ))
+    } else {
+        Some(format!(
+            "note: {}: cumulative cash never negative in {:.0}% of runs (nothing to pay back); \
+             the payback P50 is over the other runs",
+            r.world,
+            share * 100.0
+        ))
+    }
 }
 
 fn init(template: &str, path: &Path) -> Result<ExitCode> {
@@ -921,8 +957,15 @@ fn handle_signals(graceful: Option<Arc<AtomicBool>>) {
                     stop.store(true, std::sync::atomic::Ordering::SeqCst);
                     continue;
                 }
+                // Waits for an output being put in place, so the message is true.
                 retrofit::remove_temporaries();
-                warn(&format!("stopped by {name}: nothing was written"));
+                if retrofit::placed_any() {
+                    warn(&format!(
+                        "stopped by {name} after the outputs were written in full"
+                    ));
+                } else {
+                    warn(&format!("stopped by {name}: nothing was written"));
+                }
                 std::process::exit(code);
             }
         });
@@ -993,13 +1036,27 @@ fn print_sweep(dir: &Path, state: &SweepState) {
         usd(p.p90)
     ));
     let m = &s.payback_month;
-    say(&format!(
-        "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
-        month(m.p10),
-        month(m.p50),
-        month(m.p90),
-        s.probability_payback_within_horizon * 100.0
-    ));
+    if s.runs_completed > 0 && s.probability_cumulative_cash_never_negative >= 1.0 {
+        say(
+            "  payback month  none (cumulative cash never negative in any run: nothing to pay back)",
+        );
+    } else {
+        say(&format!(
+            "  payback month  P10 {}  P50 {}  P90 {}  (pays back within horizon: {:.0}% of runs)",
+            month(m.p10),
+            month(m.p50),
+            month(m.p90),
+            s.probability_payback_within_horizon * 100.0
+        ));
+    }
+    let never_negative = s.probability_cumulative_cash_never_negative;
+    if never_negative > 0.0 && never_negative < 1.0 {
+        say(&format!(
+            "                 cumulative cash never negative (nothing to pay back): {:.0}% of \
+             runs; the payback percentiles are over the other runs",
+            never_negative * 100.0
+        ));
+    }
     let m = &s.first_gpu_month;
     say(&format!(
         "  first GPU      P10 {}  P50 {}  P90 {}",

@@ -9,12 +9,12 @@
 mod fsops;
 pub mod manifest;
 
-pub use fsops::{remove_temporaries, stopping, write_new_file};
+pub use fsops::{placed_any, remove_temporaries, stopping, write_new_file};
 pub use manifest::{Manifest, verify};
 
 use manifest::FileEntry;
 
-use fsops::{Mode, register, rename, temp_sibling, unregister, writable};
+use fsops::{Mode, create_registered, register, rename, temp_sibling, unregister, writable};
 use std::fmt;
 use std::fs;
 use std::io;
@@ -407,8 +407,8 @@ impl Staging {
         check_replaceable_settled(target)?;
         fs::create_dir_all(&parent).map_err(io_error("create output folder", &parent))?;
         let tmp = temp_sibling(&parent, &name);
-        fs::create_dir(&tmp).map_err(io_error("create a folder in", &parent))?;
-        register(&tmp);
+        create_registered(&tmp, |t| fs::create_dir(t))
+            .map_err(io_error("create a folder in", &parent))?;
         Ok(Self {
             tmp,
             target: target.to_path_buf(),
@@ -455,11 +455,17 @@ impl Staging {
     /// Writes the manifest and puts the folder in place of `target` in one atomic step.
     /// Where the system can swap two folders atomically, concurrent writers to one
     /// `target` all succeed and the last one wins; the old folder is removed.
-    pub fn commit(mut self) -> Result<PathBuf, OutputError> {
+    pub fn commit(self) -> Result<PathBuf, OutputError> {
         let known = std::mem::take(&mut *self.written_entries());
         let m = Manifest::of_dir_knowing(&self.tmp, self.world.clone(), &known)?;
         let mp = self.tmp.join(names::MANIFEST);
         fs::write(&mp, m.text()).map_err(io_error("write", &self.target.join(names::MANIFEST)))?;
+        let target = self.target.clone();
+        fsops::place(&target, move || self.put_in_place())
+    }
+
+    /// The renames of [`Staging::commit`].
+    fn put_in_place(mut self) -> Result<PathBuf, OutputError> {
         // A racing writer can create or replace `target` between two steps: retry.
         for _ in 0..16 {
             // Checked again: the folder may have changed while the run was going.

@@ -20,6 +20,7 @@ pub use merge::merge_dirs;
 use crate::calendar::YearMonth;
 use crate::engine::RunResult;
 use crate::finance::stats::{FinanceStats, FinanceSweepSummary};
+use crate::ledger::Payback;
 use crate::output::{Staging, names};
 use crate::scenario::Scenario;
 pub use crate::sketch::Sketch;
@@ -168,6 +169,11 @@ pub struct Aggregate {
     pub months_waited: Sketch,
     /// Runs paying back in month `m` (index), exact counts.
     pub payback_by_month: Vec<u64>,
+    /// Runs whose cumulative cash never went below zero: nothing to pay back, so in no
+    /// month of `payback_by_month` and not among the runs that never pay back. (Absent
+    /// from state files written before it was counted: 0.)
+    #[serde(default)]
+    pub never_negative_runs: u64,
     /// Runs whose first GPU energised in month `m`, exact counts.
     pub first_gpu_by_month: Vec<u64>,
     /// Runs aggregated.
@@ -202,6 +208,7 @@ impl Aggregate {
             npv_usd: Sketch::new(),
             months_waited: Sketch::new(),
             payback_by_month: vec![0; n],
+            never_negative_runs: 0,
             first_gpu_by_month: vec![0; n],
             runs: 0,
             reliability: reliability::ReliabilityAggregate::new(s),
@@ -241,6 +248,9 @@ impl Aggregate {
         // A month's index is its distance from the first month: no label search.
         if let Some(i) = r.summary.payback_month.and_then(|m| self.index_of(m)) {
             self.payback_by_month[i] += 1;
+        }
+        if r.summary.payback == Payback::NeverNegative {
+            self.never_negative_runs += 1;
         }
         if let Some(i) = r.summary.first_gpu_month.and_then(|m| self.index_of(m)) {
             self.first_gpu_by_month[i] += 1;
@@ -327,6 +337,10 @@ impl Aggregate {
             }
         }
         self.runs = self.runs.checked_add(o.runs).ok_or_else(overflow)?;
+        self.never_negative_runs = self
+            .never_negative_runs
+            .checked_add(o.never_negative_runs)
+            .ok_or_else(overflow)?;
         match (self.finance.as_mut(), o.finance.as_ref()) {
             (Some(a), Some(b)) => a.merge(b).ok_or_else(overflow)?,
             (None, None) => {}
@@ -385,6 +399,17 @@ impl Aggregate {
                 return Err(format!("{what} counts more runs than {}", self.runs));
             }
         }
+        // A run pays back, never goes negative, or neither: never both.
+        let paid = self.payback_by_month.iter().sum::<u64>();
+        if paid
+            .checked_add(self.never_negative_runs)
+            .is_none_or(|t| t > self.runs)
+        {
+            return Err(format!(
+                "payback_by_month and never_negative_runs count more runs than {}",
+                self.runs
+            ));
+        }
         Ok(())
     }
 
@@ -421,13 +446,13 @@ impl Aggregate {
             .map_err(|e| SweepError::Encode(e.to_string()))
     }
 
-    /// The month label at quantile `q` of an exact per-month histogram with `never`
-    /// runs beyond the horizon (`None` if the quantile falls among them).
-    fn month_quantile(&self, hist: &[u64], q: f64) -> Option<YearMonth> {
-        if self.runs == 0 {
+    /// The month label at quantile `q` of an exact per-month histogram of `runs` runs,
+    /// those not in it beyond the horizon (`None` if the quantile falls among them).
+    fn month_quantile(&self, hist: &[u64], runs: u64, q: f64) -> Option<YearMonth> {
+        if runs == 0 {
             return None;
         }
-        let rank = (q * (self.runs - 1) as f64).floor() as u64;
+        let rank = (q * (runs - 1) as f64).floor() as u64;
         let mut seen = 0;
         for (m, &c) in hist.iter().enumerate() {
             seen += c;
@@ -452,11 +477,20 @@ impl Aggregate {
             p50: s.quantile(0.5),
             p90: s.quantile(0.9),
         };
-        let mq = |h: &[u64]| MonthPercentiles {
-            p10: self.month_quantile(h, 0.1),
-            p50: self.month_quantile(h, 0.5),
-            p90: self.month_quantile(h, 0.9),
+        let mq = |h: &[u64], runs: u64| MonthPercentiles {
+            p10: self.month_quantile(h, runs, 0.1),
+            p50: self.month_quantile(h, runs, 0.5),
+            p90: self.month_quantile(h, runs, 0.9),
         };
+        let share = |n: u64| {
+            if self.runs == 0 {
+                0.0
+            } else {
+                n as f64 / self.runs as f64
+            }
+        };
+        // Payback percentiles are over the runs that had something to pay back.
+        let went_negative = self.runs.saturating_sub(self.never_negative_runs);
         SweepSummary {
             world: world.to_string(),
             seed: cfg_seed,
@@ -464,13 +498,10 @@ impl Aggregate {
             runs_completed: self.runs,
             partial,
             npv_usd: q(&self.npv_usd),
-            payback_month: mq(&self.payback_by_month),
-            probability_payback_within_horizon: if self.runs == 0 {
-                0.0
-            } else {
-                paid as f64 / self.runs as f64
-            },
-            first_gpu_month: mq(&self.first_gpu_by_month),
+            payback_month: mq(&self.payback_by_month, went_negative),
+            probability_payback_within_horizon: share(paid),
+            probability_cumulative_cash_never_negative: share(self.never_negative_runs),
+            first_gpu_month: mq(&self.first_gpu_by_month, self.runs),
             months_waited_on_limits: q(&self.months_waited),
             final_cumulative_cash_usd: self.cumulative_cash_usd.last().map(q).unwrap_or(
                 Percentiles {
@@ -523,10 +554,15 @@ pub struct SweepSummary {
     pub partial: bool,
     /// NPV, USD.
     pub npv_usd: Percentiles,
-    /// Payback month.
+    /// Payback month, over the runs whose cumulative cash went negative (those that do
+    /// not pay back rank beyond the horizon; never-negative runs are left out).
     pub payback_month: MonthPercentiles,
-    /// Share of runs that pay back within the horizon.
+    /// Share of all runs whose cumulative cash went negative and pays back within the
+    /// horizon.
     pub probability_payback_within_horizon: f64,
+    /// Share of all runs whose cumulative cash never went negative (nothing to pay
+    /// back). With the share above it leaves `1 − both` still negative at the horizon.
+    pub probability_cumulative_cash_never_negative: f64,
     /// First GPU month.
     pub first_gpu_month: MonthPercentiles,
     /// Months waited on limits.

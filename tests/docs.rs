@@ -141,3 +141,33 @@ fn the_terminal_value_example_capitalises_non_mining_ebitda_and_sells_the_fleet(
     }
     assert!(page.contains(&format!("${per_th:.4}/TH")));
 }
+
+/// docs/model.md, "Summary figures": the payback worked example, and the rule that a
+/// series never below zero has nothing to pay back.
+#[test]
+fn the_payback_example_pays_back_after_having_been_negative() {
+    use retrofit::unstable::finance::returns::cumulative;
+    use retrofit::unstable::ledger::{Payback, payback};
+    let mut flows = vec![30_000.0; 60];
+    flows[0] = -1_000_000.0;
+    let cash = cumulative(&flows);
+    let m = (1_000_000.0_f64 / 30_000.0).ceil() as usize;
+    assert_eq!(m, 34);
+    assert_eq!(payback(&cash), Payback::Month(m));
+    assert_eq!(cents(cash[m - 1]), "-$10,000.00");
+    let start = retrofit::YearMonth::parse("2026-01").unwrap();
+    let month = start.plus(m as u32).to_string();
+    assert_eq!(month, "2028-11");
+    assert_eq!(payback(&[5.0, -5.0, 3.0]), Payback::Month(2));
+    assert_eq!(payback(&[5.0, 9.0, 12.0]), Payback::NeverNegative);
+
+    let page = read("docs/model.md");
+    for text in [
+        format!("**{m}**"),
+        format!("**{month}**"),
+        format!("**{}**", cents(cash[m - 1])),
+        "none (cumulative cash never negative: nothing to pay back)".to_string(),
+    ] {
+        assert!(page.contains(&text), "docs/model.md should show {text}");
+    }
+}

@@ -690,3 +690,38 @@ fn a_sampled_pue_is_drawn_last_and_changes_no_other_draw() {
         assert!(a == b, "seed {seed}: another draw moved");
     }
 }
+
+/// keep-mining invests nothing: its cumulative cash is never below zero, so it has no
+/// payback month (it did not "pay back in its first month"), and every output says why.
+#[test]
+fn a_site_that_never_goes_negative_has_nothing_to_pay_back() {
+    let s = retrofit::load("worlds/keep-mining.ron").unwrap();
+    let r = run(&s, None).unwrap();
+    // The premise, computed: no month ends below zero.
+    assert!(r.ledger.iter().all(|m| m.cumulative_cash_usd >= 0.0));
+    assert_eq!(r.summary.payback_month, None);
+    let why = "none (cumulative cash never negative: nothing to pay back)";
+    assert_eq!(r.summary.payback_note.as_deref(), Some(why));
+    let json = serde_json::to_value(&r.summary).unwrap();
+    assert!(json["payback_month"].is_null());
+    assert_eq!(json["payback_note"], why);
+    let text = retrofit::text::summary(&r);
+    assert!(
+        text.contains(&format!("payback month         {why}")),
+        "{text}"
+    );
+    assert!(retrofit::text::narrative(&s, &r).contains(&format!("Payback: {why}.")));
+    // Its equity did go negative (the finance block's dark-site and exit figures): the
+    // same rule then gives "still negative", not "never negative".
+    let f = &r.finance.as_ref().unwrap().summary;
+    assert!(f.peak_equity_need_usd > 0.0);
+    assert_eq!(
+        f.equity_payback,
+        retrofit::unstable::ledger::Payback::NotWithinHorizon
+    );
+    // A run whose cash went negative still has a month: the teaching world's.
+    let t = run(&retrofit::load("worlds/teaching.ron").unwrap(), None).unwrap();
+    assert!(t.ledger.iter().any(|m| m.cumulative_cash_usd < 0.0));
+    assert_eq!(t.summary.payback_note, None);
+    assert!(t.summary.payback_month.is_some());
+}

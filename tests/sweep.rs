@@ -393,6 +393,27 @@ fn counts_that_cannot_be_true_are_refused() {
         &parts[0].join("sweep-state.json"),
         "counts more runs",
     );
+    // A run cannot both pay back and never go negative: a never-negative count that
+    // would make paid + never-negative exceed the runs is refused too.
+    let d = tempfile::tempdir().unwrap();
+    let parts = shards(d.path(), 20, 2);
+    edit_state(&parts[0], |v| {
+        let runs = v["aggregate"]["runs"].as_u64().unwrap();
+        let paid: u64 = v["aggregate"]["payback_by_month"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_u64().unwrap())
+            .sum();
+        v["aggregate"]["never_negative_runs"] = serde_json::json!(runs - paid + 1);
+    });
+    reseal(&parts[0]);
+    assert_refused(
+        d.path(),
+        &parts,
+        &parts[0].join("sweep-state.json"),
+        "never_negative_runs count more runs",
+    );
     let d = tempfile::tempdir().unwrap();
     let parts = shards(d.path(), 20, 2);
     edit_state(&parts[1], |v| {
@@ -508,4 +529,51 @@ fn entries(dir: &Path) -> Vec<String> {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect()
+}
+
+/// A sweep counts the runs whose cumulative cash never goes negative apart: they have
+/// nothing to pay back, so they are neither "paid back in month one" nor "never paid
+/// back", and the payback percentiles leave them out.
+#[test]
+fn runs_that_never_go_negative_are_counted_apart_from_paybacks() {
+    let s = Arc::new(retrofit::load("worlds/keep-mining.ron").unwrap());
+    let d = tempfile::tempdir().unwrap();
+    let c = cfg(6, 2, None);
+    let stop = Arc::new(AtomicBool::new(false));
+    let (_, st) = retrofit::sweep(s.clone(), &c, d.path(), stop, || {}, SIZE).unwrap();
+    // Replay every run alone and count what the sweep should have counted.
+    let (mut never_negative, mut paid) = (0, 0);
+    for i in 0..c.runs {
+        let r = retrofit::run(&s, Some(seed_for(c.seed, i))).unwrap();
+        if r.ledger.iter().all(|m| m.cumulative_cash_usd >= 0.0) {
+            never_negative += 1;
+            assert_eq!(r.summary.payback_month, None);
+        } else if r.summary.payback_month.is_some() {
+            paid += 1;
+        }
+    }
+    assert!(
+        never_negative > 0,
+        "keep-mining has runs that never go negative"
+    );
+    let agg = &st.aggregate;
+    assert_eq!(agg.never_negative_runs, never_negative);
+    assert_eq!(agg.payback_by_month.iter().sum::<u64>(), paid);
+    let sum = st.summary();
+    let share = |n: u64| n as f64 / c.runs as f64;
+    assert_eq!(
+        sum.probability_cumulative_cash_never_negative,
+        share(never_negative)
+    );
+    assert_eq!(sum.probability_payback_within_horizon, share(paid));
+    if never_negative == c.runs {
+        // Nothing to pay back in any run: no payback month at any percentile.
+        assert_eq!(sum.payback_month.p10, None);
+        assert_eq!(sum.payback_month.p90, None);
+    }
+    let json: serde_json::Value = serde_json::from_slice(&read(d.path(), "summary.json")).unwrap();
+    assert_eq!(
+        json["probability_cumulative_cash_never_negative"],
+        share(never_negative)
+    );
 }

@@ -253,14 +253,62 @@ pub fn peak_need(flows: &[f64]) -> f64 {
         .fold(0.0, |worst, c| worst.max(-c))
 }
 
-/// Index of the payback month: the first month from which cumulative cash stays ≥ 0 to
-/// the end of the series; `None` if it ends negative (or is empty).
-pub fn payback_index(cumulative: &[f64]) -> Option<usize> {
+/// Whether and when a cumulative cash series pays back (docs/model.md, *Summary figures*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Payback {
+    /// Cumulative cash was negative, and from this month (index) on it stays ≥ 0 to the
+    /// end of the series.
+    Month(usize),
+    /// Cumulative cash was negative and is still (or again) negative in the last month.
+    NotWithinHorizon,
+    /// Cumulative cash never went below zero: nothing was put in, so nothing pays back.
+    /// (Also an empty series.)
+    NeverNegative,
+}
+
+impl Payback {
+    /// The payback month's index, if it paid back.
+    pub fn index(self) -> Option<usize> {
+        match self {
+            Payback::Month(i) => Some(i),
+            Payback::NotWithinHorizon | Payback::NeverNegative => None,
+        }
+    }
+
+    /// The payback month as `label` writes it, or why there is none.
+    pub fn describe(self, what: &str, label: impl Fn(usize) -> String) -> String {
+        match self {
+            Payback::Month(i) => label(i),
+            none => none.none_reason(what).unwrap_or_default(),
+        }
+    }
+
+    /// Why there is no payback month, for `what` (e.g. "cumulative cash"), as printed
+    /// in place of the month; `None` when there is one.
+    pub fn none_reason(self, what: &str) -> Option<String> {
+        match self {
+            Payback::Month(_) => None,
+            Payback::NotWithinHorizon => Some(format!(
+                "none ({what} still negative at the end of the horizon)"
+            )),
+            Payback::NeverNegative => {
+                Some(format!("none ({what} never negative: nothing to pay back)"))
+            }
+        }
+    }
+}
+
+/// The payback of a cumulative cash series: the first month at the end of which it is
+/// ≥ 0, after having been negative, and from which it stays ≥ 0 to the end of the
+/// series. A series that dips below zero again later pays back only after its last
+/// negative month; one still negative at the end has not paid back; one never below
+/// zero has nothing to pay back.
+pub fn payback(cumulative: &[f64]) -> Payback {
     match cumulative.iter().rposition(|&c| c < 0.0) {
-        None if cumulative.is_empty() => None,
-        None => Some(0),
-        Some(i) if i + 1 < cumulative.len() => Some(i + 1),
-        Some(_) => None,
+        None => Payback::NeverNegative,
+        Some(i) if i + 1 < cumulative.len() => Payback::Month(i + 1),
+        Some(_) => Payback::NotWithinHorizon,
     }
 }
 
@@ -347,10 +395,40 @@ mod tests {
         assert_eq!(moic(&[1.0]), None);
         assert_eq!(peak_need(&flows), 150.0);
         assert_eq!(peak_need(&[5.0, -1.0]), 0.0);
-        assert_eq!(payback_index(&cumulative(&flows)), Some(3));
-        assert_eq!(payback_index(&[-5.0, 1.0, -1.0, 3.0]), Some(3));
-        assert_eq!(payback_index(&[1.0, 2.0]), Some(0));
-        assert_eq!(payback_index(&[-1.0, 2.0, -0.5]), None);
+        assert_eq!(payback(&cumulative(&flows)), Payback::Month(3));
+    }
+
+    #[test]
+    fn payback_needs_cash_to_have_been_negative_and_to_stay_back() {
+        // Negative, then back above zero: the first month it is back.
+        assert_eq!(payback(&[-5.0, -1.0, 0.0, 3.0]), Payback::Month(2));
+        // Back, under again, back: the month after the last negative one.
+        assert_eq!(payback(&[-5.0, 1.0, -1.0, 3.0]), Payback::Month(3));
+        // Still (or again) negative at the end: none.
+        assert_eq!(payback(&[-1.0, 2.0, -0.5]), Payback::NotWithinHorizon);
+        assert_eq!(payback(&[-1.0, -2.0]), Payback::NotWithinHorizon);
+        // Never negative (zero is not negative): nothing to pay back, not month 0.
+        assert_eq!(payback(&[1.0, 2.0]), Payback::NeverNegative);
+        assert_eq!(payback(&[0.0, 0.0, 5.0]), Payback::NeverNegative);
+        assert_eq!(payback(&[]), Payback::NeverNegative);
+        assert_eq!(payback(&[1.0, 2.0]).index(), None);
+        assert_eq!(
+            payback(&[1.0]).none_reason("cumulative cash").as_deref(),
+            Some("none (cumulative cash never negative: nothing to pay back)")
+        );
+        assert_eq!(payback(&[-1.0, 1.0]).none_reason("cumulative cash"), None);
+    }
+
+    #[test]
+    fn payback_of_a_level_annuity_is_the_ceiling_of_capex_over_the_monthly_flow() {
+        // $1,000,000 capex in month 0 and $30,000 a month from month 1: cumulative cash
+        // after month m is 30,000·m − 1,000,000, ≥ 0 from m = ⌈1,000,000 / 30,000⌉ = 34.
+        let mut flows = vec![30_000.0; 60];
+        flows[0] = -1_000_000.0;
+        assert_eq!(payback(&cumulative(&flows)), Payback::Month(34));
+        // A capex of exactly 33 months of flow is back to zero, not above, in month 33.
+        flows[0] = -990_000.0;
+        assert_eq!(payback(&cumulative(&flows)), Payback::Month(33));
     }
 
     proptest! {

@@ -174,7 +174,7 @@ mod tests {
                     min_dscr: 1.3,
                 })
                 .collect(),
-            equity_payback_month: None,
+            equity_payback: crate::finance::returns::Payback::NotWithinHorizon,
             terminal_value_usd: 0.0,
             fleet_resale_at_horizon_usd: 0.0,
         }

@@ -1,7 +1,7 @@
 //! The run's summary figures: NPV, payback, totals and peaks, from the ledger rows and
 //! the step timeline.
 
-use super::{MonthRow, npv, payback_index};
+use super::{MonthRow, Payback, npv, payback};
 use crate::calendar::{DAYS_PER_MONTH_AVG, Day, YearMonth};
 use crate::scenario::Scenario;
 use crate::timeline::{SpanKind, StepStatus, StepTimeline};
@@ -23,8 +23,17 @@ pub struct Summary {
     pub npv_usd: f64,
     /// Annual discount rate used.
     pub discount_rate_per_year: f64,
-    /// First month from which cumulative cash stays ≥ 0 (`None` if it ends negative).
+    /// First month from which cumulative cash, having been negative, stays ≥ 0 (`None`
+    /// if it ends negative or was never negative; [`Summary::payback_note`] says which).
     pub payback_month: Option<YearMonth>,
+    /// Why there is no payback month (absent when there is one): cumulative cash still
+    /// negative at the end of the horizon, or never negative, so nothing to pay back.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payback_note: Option<String>,
+    /// The payback as the sweep and sensitivity analysis count it (not written: the two
+    /// fields above say the same in the file).
+    #[serde(skip)]
+    pub payback: Payback,
     /// Month the first GPU unit energised.
     pub first_gpu_month: Option<YearMonth>,
     /// Total months plan steps spent waiting on limits (days / 30.44).
@@ -152,6 +161,7 @@ pub fn summarise(
     facts: RunFacts,
 ) -> Summary {
     let cumulative: Vec<f64> = ledger.iter().map(|r| r.cumulative_cash_usd).collect();
+    let pb = payback(&cumulative);
     let (wait_days, by_limit) = waits(timeline);
     let sum = |f: fn(&MonthRow) -> f64| ledger.iter().map(f).sum::<f64>();
     Summary {
@@ -164,7 +174,9 @@ pub fn summarise(
             ledger.iter().map(|r| r.net_cash_flow_usd),
         ),
         discount_rate_per_year: s.discount_rate_per_year,
-        payback_month: payback_index(&cumulative).map(|i| ledger[i].month),
+        payback_month: pb.index().map(|i| ledger[i].month),
+        payback_note: pb.none_reason("cumulative cash"),
+        payback: pb,
         first_gpu_month: facts
             .first_gpu_day
             .map(|d| s.calendar.label(s.calendar.month_of(d))),

@@ -4,8 +4,8 @@
 use super::{OutputError, io_error};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 /// Temporary files and folders this process is writing, removed by
 /// [`remove_temporaries`] when it is told to stop.
@@ -49,6 +49,52 @@ pub(crate) fn register(p: &Path) {
     }
 }
 
+/// Creates the temporary `p` with `create` and records it, in one step a signal cannot
+/// split: a handler that has begun removing temporaries ([`remove_temporaries`]) either
+/// finds it recorded or stopped its creation (then `Interrupted`). Otherwise a folder
+/// made just before the signal, and recorded just after, would outlive the process.
+pub(crate) fn create_registered<T>(
+    p: &Path,
+    create: impl FnOnce(&Path) -> io::Result<T>,
+) -> io::Result<T> {
+    let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    if stopping() {
+        return Err(io::ErrorKind::Interrupted.into());
+    }
+    let made = create(p)?;
+    live.push(p.to_path_buf());
+    Ok(made)
+}
+
+/// Held while a finished output is renamed into place.
+static PLACING: Mutex<()> = Mutex::new(());
+
+/// Set once this process has put an output in place.
+static PLACED: AtomicBool = AtomicBool::new(false);
+
+/// Puts a finished output in place with `rename` (and its clean-up), unless the process
+/// is stopping. A signal handler waits for it ([`remove_temporaries`]), so it never cuts
+/// a swap in half and knows whether an output was written ([`placed_any`]).
+pub(crate) fn place<T>(
+    target: &Path,
+    rename: impl FnOnce() -> Result<T, OutputError>,
+) -> Result<T, OutputError> {
+    let _placing = PLACING.lock().unwrap_or_else(PoisonError::into_inner);
+    if stopping() {
+        return Err(io_error("create", target)(
+            io::ErrorKind::Interrupted.into(),
+        ));
+    }
+    let placed = rename()?;
+    PLACED.store(true, Ordering::SeqCst);
+    Ok(placed)
+}
+
+/// True once this process has put an output (a folder or a new file) in place.
+pub fn placed_any() -> bool {
+    PLACED.load(Ordering::SeqCst)
+}
+
 /// Forgets a temporary path (it was renamed into place or removed).
 pub(crate) fn unregister(p: &Path) {
     if let Ok(mut live) = LIVE.lock() {
@@ -64,19 +110,35 @@ pub(crate) fn is_registered(p: &Path) -> bool {
 
 /// Removes every temporary file and folder this process is writing. For a signal
 /// handler about to exit: no hidden sibling outlives the process.
+/// An output being put in place is finished first (it is then whole, and
+/// [`placed_any`] says so); none starts after this begins.
 pub fn remove_temporaries() {
-    STOPPING.store(true, Ordering::SeqCst);
-    let live = match LIVE.lock() {
-        Ok(mut l) => std::mem::take(&mut *l),
-        Err(_) => return,
-    };
+    // Set under the registry's lock: no temporary is created unrecorded after it.
+    drop(set_stopping());
+    let _placing = PLACING.lock().unwrap_or_else(PoisonError::into_inner);
+    let live = std::mem::take(&mut *LIVE.lock().unwrap_or_else(PoisonError::into_inner));
     for p in live {
-        let _ = if p.is_dir() {
-            std::fs::remove_dir_all(&p)
-        } else {
-            std::fs::remove_file(&p)
-        };
+        // Another thread may still be writing into a folder: a file it creates while
+        // the folder is emptied makes the last step fail (not empty). Writes into a
+        // removed folder fail, so a few more tries remove it.
+        for _ in 0..100 {
+            let _ = if p.is_dir() {
+                std::fs::remove_dir_all(&p)
+            } else {
+                std::fs::remove_file(&p)
+            };
+            if std::fs::symlink_metadata(&p).is_err() {
+                break;
+            }
+        }
     }
+}
+
+/// Sets [`STOPPING`] while holding the registry's lock (returned).
+fn set_stopping() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    let live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+    STOPPING.store(true, Ordering::SeqCst);
+    live
 }
 
 /// How [`rename`] treats an existing destination.
@@ -171,16 +233,17 @@ pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
         return Err(OutputError::Exists(path.to_path_buf()));
     }
     let tmp = temp_sibling(&parent, &name);
-    register(&tmp);
     let result = (|| {
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(io_error("create", path))?;
+        let mut f = create_registered(&tmp, |t| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(t)
+        })
+        .map_err(io_error("create", path))?;
         f.write_all(bytes).map_err(io_error("write", path))?;
         f.sync_all().map_err(io_error("write", path))?;
-        match rename(&tmp, path, Mode::NoReplace) {
+        place(path, || match rename(&tmp, path, Mode::NoReplace) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                 Err(OutputError::Exists(path.to_path_buf()))
@@ -192,7 +255,7 @@ pub fn write_new_file(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
                     _ => io_error("create", path)(e),
                 }),
             Err(e) => Err(io_error("create", path)(e)),
-        }
+        })
     })();
     let _ = std::fs::remove_file(&tmp);
     unregister(&tmp);

@@ -19,7 +19,7 @@ use super::text::{usd, usd_fmt};
 use crate::calendar::Calendar;
 use crate::engine::RunResult;
 use crate::finance::FinanceResult;
-use crate::finance::returns::payback_index;
+use crate::finance::returns::{Payback, payback};
 use crate::scenario::Scenario;
 use anyhow::Result;
 use plotters::prelude::*;
@@ -75,8 +75,8 @@ struct CashLines {
     equity: Vec<f64>,
     /// Project cash, when it differs from equity cash.
     project: Option<Vec<f64>>,
-    /// Index of the payback month of the equity line.
-    payback: Option<usize>,
+    /// The payback of the equity line.
+    payback: Payback,
 }
 
 /// `(0, 0)`, then value `m` at `m + 1`.
@@ -106,7 +106,7 @@ fn finance_lines(f: &FinanceResult) -> CashLines {
     let project =
         has_debt.then(|| running(f, |r| r.unlevered_cash_flow_usd - r.terminal_value_usd));
     CashLines {
-        payback: payback_index(&equity),
+        payback: payback(&equity),
         equity,
         project,
     }
@@ -116,15 +116,15 @@ fn finance_lines(f: &FinanceResult) -> CashLines {
 pub fn prepare(s: &Scenario, r: &RunResult) -> CashChart {
     let lines = match (&s.finance, &r.finance) {
         (Some(_), Some(f)) => finance_lines(f),
-        _ => CashLines {
-            equity: r.ledger.iter().map(|row| row.cumulative_cash_usd).collect(),
-            project: None,
-            payback: r
-                .summary
-                .payback_month
-                .and_then(|m| s.calendar.index_of(m))
-                .map(|i| i as usize),
-        },
+        _ => {
+            // The ledger's cumulative cash, under the summary's payback rule.
+            let equity: Vec<f64> = r.ledger.iter().map(|row| row.cumulative_cash_usd).collect();
+            CashLines {
+                payback: payback(&equity),
+                equity,
+                project: None,
+            }
+        }
     };
     let points = month_end_points(&lines.equity);
     let project = lines.project.as_deref().map(month_end_points);
@@ -136,7 +136,7 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> CashChart {
     } else {
         "Payback"
     };
-    let payback = lines.payback.map(|i| Marker {
+    let payback = lines.payback.index().map(|i| Marker {
         x: zero_crossing(points[i], points[i + 1]),
         label: format!("{label} {}", s.calendar.label(i as u32)),
         colour: Series::Payback.colour(),
@@ -179,12 +179,13 @@ fn heading(s: &Scenario, r: &RunResult, lines: &CashLines) -> Heading {
             tint(Series::CashNegative.colour(), AREA_ALPHA),
         ),
     ]);
-    if lines.payback.is_some() {
+    if lines.payback.index().is_some() {
         legend.push(LegendEntry::dashed("Payback", Series::Payback.colour()));
     }
     let payback = match lines.payback {
-        Some(i) => format!("payback {}", s.calendar.label(i as u32)),
-        None => "no payback within the horizon".to_string(),
+        Payback::Month(i) => format!("payback {}", s.calendar.label(i as u32)),
+        Payback::NotWithinHorizon => "no payback within the horizon".to_string(),
+        Payback::NeverNegative => "never below zero: nothing to pay back".to_string(),
     };
     let subtitle = match fin {
         None => format!(
@@ -491,6 +492,9 @@ mod tests {
         }
         // Equity payback is the finance summary's when the exit does not decide it.
         let pb = c.payback.as_ref().unwrap();
-        assert_eq!(Some(pb.x.floor() as usize), f.summary.equity_payback_month);
+        assert_eq!(
+            Some(pb.x.floor() as usize),
+            f.summary.equity_payback.index()
+        );
     }
 }

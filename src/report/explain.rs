@@ -47,13 +47,7 @@ pub fn narrative(s: &Scenario, r: &RunResult) -> String {
     if !years.is_empty() {
         let _ = writeln!(out, "Cumulative cash: {}.", years.join(", "));
     }
-    let _ = writeln!(
-        out,
-        "Payback: {}.",
-        r.summary
-            .payback_month
-            .map_or_else(|| "not within the horizon".to_string(), |m| m.to_string())
-    );
+    let _ = writeln!(out, "Payback: {}.", super::text::payback_text(&r.summary));
     out
 }
 

@@ -153,6 +153,15 @@ fn heading(agg: &Aggregate, sum: &SweepSummary) -> Heading {
     }
     let npv = sum.npv_usd.p50.map_or("–".to_string(), usd);
     let paid = agg.payback_by_month.iter().sum::<u64>().min(agg.runs);
+    // Runs never below zero have nothing to pay back: not "paid back", and said apart.
+    let never_negative = if agg.never_negative_runs == 0 {
+        String::new()
+    } else {
+        format!(
+            ", {} never go below zero (nothing to pay back)",
+            share_text(agg.never_negative_runs.min(agg.runs), agg.runs)
+        )
+    };
     let equity = if agg.cumulative_equity_cash_usd.is_some() {
         "; right: equity (levered) cash after tax, debt service and tenant money, without \
          the exit at the horizon (terminal value less debt repaid from it)"
@@ -163,7 +172,7 @@ fn heading(agg: &Aggregate, sum: &SweepSummary) -> Heading {
         title: format!("{} — cumulative cash, {}", sum.world, runs_phrase(sum)),
         subtitle: format!(
             "{}Cumulative cash (revenue − energy − opex − capex) at each month end across runs; \
-             NPV P50 {npv}; {} of runs pay back within the horizon{equity}",
+             NPV P50 {npv}; {} of runs pay back within the horizon{never_negative}{equity}",
             partial_note(sum),
             share_text(paid, agg.runs)
         ),
@@ -273,6 +282,7 @@ mod tests {
                 p90: None,
             },
             probability_payback_within_horizon: 0.0,
+            probability_cumulative_cash_never_negative: 0.0,
             first_gpu_month: MonthPercentiles {
                 p10: None,
                 p50: None,
@@ -303,6 +313,7 @@ mod tests {
             npv_usd: Sketch::new(),
             months_waited: Sketch::new(),
             payback_by_month: vec![0, 0, 2],
+            never_negative_runs: 0,
             first_gpu_by_month: Vec::new(),
             runs: 3,
             reliability: None,

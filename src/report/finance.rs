@@ -168,8 +168,12 @@ pub struct SummaryJson {
     pub min_dscr_month: Option<String>,
     /// Months with a covenant breach.
     pub covenant_breach_months: Vec<String>,
-    /// First month from which cumulative equity cash stays ≥ 0.
+    /// First month from which cumulative equity cash, having been negative, stays ≥ 0
+    /// (`None` if it ends negative or was never negative).
     pub equity_payback_month: Option<String>,
+    /// Why there is no equity payback month (absent when there is one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equity_payback_note: Option<String>,
     /// Terminal value, USD.
     pub terminal_value_usd: f64,
     /// Of it, the resale of the ASICs still installed at the horizon, USD.
@@ -189,7 +193,8 @@ pub fn summary_json(f: &FinanceSummary, start: YearMonth) -> SummaryJson {
         min_dscr: f.min_dscr.map(|d| d.0),
         min_dscr_month: f.min_dscr.map(|d| label(d.1)),
         covenant_breach_months: f.covenant_breaches.iter().map(|b| label(b.month)).collect(),
-        equity_payback_month: f.equity_payback_month.map(label),
+        equity_payback_month: f.equity_payback.index().map(label),
+        equity_payback_note: f.equity_payback.none_reason("cumulative equity cash"),
         terminal_value_usd: f.terminal_value_usd,
         fleet_resale_at_horizon_usd: f.fleet_resale_at_horizon_usd,
     }
@@ -244,9 +249,9 @@ pub fn summary_text(f: &FinanceSummary, start: YearMonth) -> String {
         [first, ..] => format!("{} months, first {first}", j.covenant_breach_months.len()),
     };
     let _ = writeln!(out, "    covenant breaches     {breaches}");
-    let payback = j
-        .equity_payback_month
-        .unwrap_or_else(|| "never (within the horizon)".into());
+    let payback = f.equity_payback.describe("cumulative equity cash", |m| {
+        start.plus(m as u32).to_string()
+    });
     let _ = writeln!(out, "    equity payback        {payback}");
     let _ = write!(
         out,
@@ -295,6 +300,21 @@ mod tests {
             year: 2026,
             month: 1,
         };
-        assert!(summary_text(&f.summary, start).contains("equity payback        2026-01"));
+        // One month earning $5 with no equity in: nothing to pay back, not "paid back in
+        // its first month".
+        let text = summary_text(&f.summary, start);
+        assert!(
+            text.contains(
+                "equity payback        none (cumulative equity cash never negative: nothing \
+                 to pay back)"
+            ),
+            "{text}"
+        );
+        assert_eq!(
+            summary_json(&f.summary, start)
+                .equity_payback_note
+                .as_deref(),
+            Some("none (cumulative equity cash never negative: nothing to pay back)")
+        );
     }
 }

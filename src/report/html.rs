@@ -69,7 +69,9 @@ fn caption(stem: &str) -> &'static str {
         "fan" => {
             "Cumulative cash across the sweep: P10–P90 band around the P50 path (with an equity-cash fan beside it for financed worlds)."
         }
-        "payback" => "Payback month across the sweep: how many runs pay back in each month.",
+        "payback" => {
+            "Payback month across the sweep: how many runs pay back in each month (runs whose cash never goes negative have nothing to pay back and are counted apart)."
+        }
         "compare" => "Cumulative cash of each world compared (P50, with P10–P90 bands for sweeps).",
         _ => "Chart.",
     }
@@ -284,7 +286,7 @@ pub(crate) fn run_headline(r: &RunResult) -> Vec<(String, String)> {
     let mw = |v: f64| format!("{v:.1} MW");
     [
         ("NPV", usd(s.npv_usd)),
-        ("Payback month", month_text(s.payback_month)),
+        ("Payback month", super::text::payback_text(s)),
         ("First GPU month", month_text(s.first_gpu_month)),
         (
             "Cumulative cash at horizon",
@@ -457,12 +459,26 @@ fn sweep_headline(sum: &SweepSummary) -> Vec<(String, String)> {
                 opt_usd(sum.npv_usd.p90)
             ),
         ),
-        ("Payback month P50", month_text(sum.payback_month.p50)),
+        (
+            "Payback month P50",
+            if sum.runs_completed > 0 && sum.probability_cumulative_cash_never_negative >= 1.0 {
+                "none (cumulative cash never negative: nothing to pay back)".into()
+            } else {
+                month_text(sum.payback_month.p50)
+            },
+        ),
         (
             "Pays back within horizon",
             format!(
                 "{:.0} % of runs",
                 sum.probability_payback_within_horizon * 100.0
+            ),
+        ),
+        (
+            "Cash never negative (nothing to pay back)",
+            format!(
+                "{:.0} % of runs",
+                sum.probability_cumulative_cash_never_negative * 100.0
             ),
         ),
         ("First GPU month P50", month_text(sum.first_gpu_month.p50)),

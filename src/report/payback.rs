@@ -40,14 +40,17 @@ pub struct PaybackHistogram {
     pub bin_months: u32,
     /// Runs that never pay back within the horizon.
     pub never: u64,
-    /// Runs in the sweep.
+    /// Runs whose cumulative cash went negative: the bars' 100 %.
     pub runs: u64,
+    /// Runs whose cumulative cash never went negative: nothing to pay back, so in no bar.
+    pub never_negative: u64,
 }
 
 impl PaybackHistogram {
     /// Bins exact per-month payback counts into calendar months, quarters or years,
-    /// the finest with at most [`MAX_BINS`] periods' worth of months.
-    pub fn new(months: &[YearMonth], counts: &[u64], runs: u64) -> Self {
+    /// the finest with at most [`MAX_BINS`] periods' worth of months. `runs` counts the
+    /// runs whose cumulative cash went negative; `never_negative` the others.
+    pub fn new(months: &[YearMonth], counts: &[u64], runs: u64, never_negative: u64) -> Self {
         let parsed = months;
         let n = parsed.len();
         let width = [1u32, 3, 12, 24, 60, 120]
@@ -74,6 +77,7 @@ impl PaybackHistogram {
             bin_months: width,
             never: runs.saturating_sub(paid),
             runs,
+            never_negative,
         }
     }
 
@@ -94,17 +98,25 @@ impl PaybackHistogram {
         }
     }
 
-    /// The headline: how many runs never pay back within the horizon.
+    /// The headline: how many runs never pay back within the horizon. When some runs
+    /// never went negative it counts among the others only.
     pub fn never_text(&self, horizon_end: &str) -> String {
-        if self.runs == 0 {
+        let (run, runs) = if self.never_negative == 0 {
+            ("run", "runs")
+        } else {
+            ("run that went below zero", "runs that went below zero")
+        };
+        if self.runs == 0 && self.never_negative > 0 {
+            "No run's cumulative cash goes negative: nothing to pay back".into()
+        } else if self.runs == 0 {
             "No runs completed".into()
         } else if self.never == 0 {
-            format!("Every run pays back by {horizon_end}")
+            format!("Every {run} pays back by {horizon_end}")
         } else if self.never == self.runs {
-            format!("No run pays back by {horizon_end}")
+            format!("No {run} pays back by {horizon_end}")
         } else {
             format!(
-                "{} of runs never pay back by {horizon_end} ({} of {})",
+                "{} of {runs} never pay back by {horizon_end} ({} of {})",
                 share_text(self.never, self.runs),
                 count(self.never),
                 count(self.runs)
@@ -169,7 +181,15 @@ pub struct PaybackChart {
 
 /// Prepares `payback.png` from a sweep's aggregate and summary.
 pub fn prepare(agg: &Aggregate, sum: &SweepSummary) -> Result<PaybackChart> {
-    let h = PaybackHistogram::new(&agg.months, &agg.payback_by_month, agg.runs);
+    // Runs that never go negative have nothing to pay back: they are no bar, and the
+    // bars are shares of the other runs, as the payback percentiles are.
+    let never_negative = agg.never_negative_runs.min(agg.runs);
+    let h = PaybackHistogram::new(
+        &agg.months,
+        &agg.payback_by_month,
+        agg.runs - never_negative,
+        never_negative,
+    );
     let horizon_end = agg.months.last().map(|m| m.to_string()).unwrap_or_default();
     let top = h.bins.iter().map(|b| h.pct(b.runs)).fold(0.0, f64::max);
     // Headroom above the month bars for the median label and the headline box (the
@@ -187,7 +207,7 @@ pub fn prepare(agg: &Aggregate, sum: &SweepSummary) -> Result<PaybackChart> {
             colour: palette::TEXT,
         })
     });
-    let tone = if h.never == 0 && h.runs > 0 {
+    let tone = if h.never == 0 && h.runs + h.never_negative > 0 {
         Series::Payback.colour()
     } else {
         Series::NeverPaysBack.colour()
@@ -222,11 +242,20 @@ fn heading(h: &PaybackHistogram, sum: &SweepSummary) -> Heading {
         legend.push(LegendEntry::dashed("Median payback month", palette::TEXT));
     }
     let m = |v: &Option<YearMonth>| v.map_or_else(|| "never".into(), |m| m.to_string());
+    let apart = if h.never_negative == 0 {
+        String::new()
+    } else {
+        format!(
+            "{} of runs never go below zero (nothing to pay back): not drawn; bars are \
+             shares of the other runs. ",
+            share_text(h.never_negative, h.runs + h.never_negative)
+        )
+    };
     Heading {
         title: format!("{} — payback month, {}", sum.world, runs_phrase(sum)),
         subtitle: format!(
-            "{}Payback: the first month cumulative cash is back to zero or above. \
-             Payback month P10 {}, P50 {}, P90 {}",
+            "{}Payback: the first month from which cumulative cash, having been negative, \
+             stays ≥ 0. {apart}Payback month P10 {}, P50 {}, P90 {}",
             partial_note(sum),
             m(&sum.payback_month.p10),
             m(&sum.payback_month.p50),
@@ -333,7 +362,11 @@ impl PaybackChart {
                 h.bin_name(),
                 h.bin_name()
             ))
-            .y_desc("% of runs")
+            .y_desc(if h.never_negative == 0 {
+                "% of runs"
+            } else {
+                "% of runs that went below zero"
+            })
             .set_all_tick_mark_size(k.px(6.0))
             .draw()?;
         Ok(chart)
@@ -437,7 +470,7 @@ mod tests {
         let months = labels("2026-01", 24);
         let mut counts = vec![0; 24];
         counts[5] = 3;
-        let h = PaybackHistogram::new(&months, &counts, 10);
+        let h = PaybackHistogram::new(&months, &counts, 10, 0);
         assert_eq!(h.bin_months, 1);
         assert_eq!(h.bins.len(), 24);
         assert_eq!(h.bins[5].label, "2026-06");
@@ -450,7 +483,7 @@ mod tests {
         // 144 months from July: quarters, the first one starting on a quarter boundary.
         let months = labels("2026-07", 144);
         let counts: Vec<u64> = (0..144).map(|m| m % 2).collect();
-        let h = PaybackHistogram::new(&months, &counts, 100);
+        let h = PaybackHistogram::new(&months, &counts, 100, 0);
         assert_eq!(h.bin_months, 3);
         assert_eq!(h.bins.len(), 48);
         assert_eq!(h.bins[0].label, "2026 Q3");
@@ -458,16 +491,16 @@ mod tests {
         assert_eq!(h.bins.iter().map(|b| b.runs).sum::<u64>(), 72);
         assert_eq!(h.never, 28);
         // A horizon starting mid-quarter has a partial first bar.
-        let h = PaybackHistogram::new(&labels("2026-02", 144), &counts, 100);
+        let h = PaybackHistogram::new(&labels("2026-02", 144), &counts, 100, 0);
         assert_eq!((h.bins[0].label.as_str(), h.bins[0].months), ("2026 Q1", 2));
         assert_eq!(h.bin_of(2), Some(1));
         // Twenty years: one bar per year.
-        let h = PaybackHistogram::new(&labels("2026-01", 240), &[0; 240], 5);
+        let h = PaybackHistogram::new(&labels("2026-01", 240), &[0; 240], 5, 0);
         assert_eq!((h.bin_months, h.bins.len()), (12, 20));
         assert_eq!(h.bins[3].label, "2029");
         assert!(h.bins.len() <= MAX_BINS);
         // 144 months from February: 48 quarters' worth, one partial quarter more.
-        let h = PaybackHistogram::new(&labels("2026-02", 144), &counts, 100);
+        let h = PaybackHistogram::new(&labels("2026-02", 144), &counts, 100, 0);
         assert_eq!((h.bin_months, h.bins.len()), (3, 49));
     }
 
@@ -478,6 +511,7 @@ mod tests {
             bin_months: 1,
             never,
             runs,
+            never_negative: 0,
         };
         assert_eq!(
             h(23, 100).never_text("2037-12"),
@@ -494,6 +528,23 @@ mod tests {
         );
         assert_eq!(h(5, 5).never_text("2037-12"), "No run pays back by 2037-12");
         assert_eq!(h(0, 0).never_text("2037-12"), "No runs completed");
+        // Runs that never went negative have nothing to pay back: counted apart.
+        let apart = |never, runs, never_negative| PaybackHistogram {
+            never_negative,
+            ..h(never, runs)
+        };
+        assert_eq!(
+            apart(0, 0, 7).never_text("2037-12"),
+            "No run's cumulative cash goes negative: nothing to pay back"
+        );
+        assert_eq!(
+            apart(1, 4, 6).never_text("2037-12"),
+            "25% of runs that went below zero never pay back by 2037-12 (1 of 4)"
+        );
+        assert_eq!(
+            apart(0, 4, 6).never_text("2037-12"),
+            "Every run that went below zero pays back by 2037-12"
+        );
     }
 
     #[test]
@@ -508,6 +559,7 @@ mod tests {
             npv_usd: Sketch::new(),
             months_waited: Sketch::new(),
             payback_by_month: vec![0, 1, 0, 2, 0, 0],
+            never_negative_runs: 0,
             first_gpu_by_month: Vec::new(),
             runs: 4,
             reliability: None,
@@ -535,6 +587,7 @@ mod tests {
                 p90: None,
             },
             probability_payback_within_horizon: 0.75,
+            probability_cumulative_cash_never_negative: 0.0,
             first_gpu_month: MonthPercentiles {
                 p10: None,
                 p50: None,
@@ -553,5 +606,22 @@ mod tests {
         assert_eq!(c.median.unwrap().x, 3.5);
         assert_eq!(c.headline, "25% of runs never pay back by 2026-06 (1 of 4)");
         assert_eq!(c.tone, Series::NeverPaysBack.colour());
+        // Two more runs that never went below zero: no bar for them, the same shares of
+        // the four that did, and the subtitle says so.
+        let agg = Aggregate {
+            runs: 6,
+            never_negative_runs: 2,
+            ..agg
+        };
+        let c = prepare(&agg, &sum).unwrap();
+        assert_eq!(c.bars_pct, vec![(1, 25.0), (3, 50.0)]);
+        assert_eq!(c.never_pct, 25.0);
+        assert!(
+            c.heading
+                .subtitle
+                .contains("33% of runs never go below zero (nothing to pay back): not drawn"),
+            "{}",
+            c.heading.subtitle
+        );
     }
 }

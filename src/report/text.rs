@@ -90,6 +90,16 @@ pub(crate) fn runs_phrase(sum: &SweepSummary) -> String {
     }
 }
 
+/// The payback month of a run, or why it has none (still negative at the horizon, or
+/// never negative so nothing to pay back).
+pub(crate) fn payback_text(s: &Summary) -> String {
+    match (s.payback_month, &s.payback_note) {
+        (Some(m), _) => m.to_string(),
+        (None, Some(note)) => note.clone(),
+        (None, None) => "none".to_string(),
+    }
+}
+
 /// The ledger NPV line. With a finance section the ledger NPV is not the decision
 /// figure: it leaves out tax, opex by state and the terminal value, which the finance
 /// block adds. The line says so, so the two NPVs are never read as one contradicting
@@ -123,14 +133,7 @@ pub fn summary(result: &RunResult) -> String {
         "  final cumulative cash {}",
         usd(s.final_cumulative_cash_usd)
     );
-    let _ = writeln!(
-        out,
-        "  payback month         {}",
-        s.payback_month.map_or_else(
-            || "never (within the horizon)".to_string(),
-            |m| m.to_string()
-        )
-    );
+    let _ = writeln!(out, "  payback month         {}", payback_text(s));
     let _ = writeln!(
         out,
         "  first GPU energised   {}",

@@ -19,7 +19,9 @@ pub struct Outcome {
     pub npv_usd: f64,
     /// Month index (0 = start month) in which the first GPU energised, if any.
     pub first_gpu_month: Option<u32>,
-    /// Month index from which cumulative cash stays ≥ 0, if it does by the horizon.
+    /// Month index from which cumulative cash, having been negative, stays ≥ 0, if it
+    /// does by the horizon (`None` too when it never went negative: see
+    /// [`Outcome::went_negative`]).
     pub payback_month: Option<u32>,
     /// Peak funding need: the most negative cumulative cash, as a positive USD amount
     /// (0 when cumulative cash never goes below 0).
@@ -118,6 +120,13 @@ pub fn evaluate(tree: &Value) -> Evaluation {
 }
 
 impl Outcome {
+    /// Whether cumulative cash ever went below zero: a peak funding need above zero
+    /// (the deepest cumulative cash, made positive). A run that never did has nothing to
+    /// pay back, so no payback month — not a payback in its first month.
+    pub fn went_negative(&self) -> bool {
+        self.peak_funding_usd > 0.0
+    }
+
     /// What the decision layer keeps of a run.
     pub fn of(r: &crate::RunResult) -> Self {
         let month = |label: &Option<crate::calendar::YearMonth>| {

@@ -103,7 +103,8 @@ impl Metric {
     /// as the horizon's length (the first month past it): a lower bound on the true
     /// month, so swings that involve "never" are lower bounds too. A figure the run
     /// does not have is NaN: a finance metric of a world without a `finance` section,
-    /// an equity IRR that is none or ambiguous, a minimum DSCR with no amortising debt.
+    /// an equity IRR that is none or ambiguous, a minimum DSCR with no amortising debt,
+    /// a payback month of a run whose cumulative cash never went negative.
     /// Statistics leave NaN out ([`crate::optimize::Stats`]); nothing ranks it.
     pub fn value(self, o: &Outcome) -> f64 {
         let month = |m: Option<u32>| f64::from(m.unwrap_or(o.horizon_months));
@@ -112,6 +113,8 @@ impl Metric {
             Metric::Npv => o.npv_usd,
             Metric::FirstGpuMonth => month(o.first_gpu_month),
             Metric::PeakFunding => o.peak_funding_usd,
+            // Nothing to pay back is no month at all, not month 0 nor "never".
+            Metric::PaybackMonth if !o.went_negative() => f64::NAN,
             Metric::PaybackMonth => month(o.payback_month),
             Metric::EquityIrr => f
                 .and_then(|f| f.equity_irr_per_year)
@@ -209,6 +212,18 @@ mod tests {
         };
         assert_eq!(Metric::FirstGpuMonth.value(&o), 120.0);
         assert_eq!(Metric::PaybackMonth.value(&o), 7.0);
+        // Went negative, never back: the horizon. Never negative: no month at all.
+        let late = Outcome {
+            payback_month: None,
+            ..o.clone()
+        };
+        assert_eq!(Metric::PaybackMonth.value(&late), 120.0);
+        let never_negative = Outcome {
+            payback_month: None,
+            peak_funding_usd: 0.0,
+            ..o.clone()
+        };
+        assert!(Metric::PaybackMonth.value(&never_negative).is_nan());
         let v = MetricValues::of(&o);
         let back: MetricValues = serde_json::from_str(&serde_json::to_string(&v).unwrap()).unwrap();
         assert_eq!(back, v);

@@ -33,8 +33,10 @@ pub enum Decision {
     Ran {
         /// NPV ≥ 0.
         npv_non_negative: bool,
-        /// Cumulative cash is ≥ 0 by the horizon and stays so.
-        pays_back: bool,
+        /// Cumulative cash, having gone negative, is ≥ 0 by the horizon and stays so
+        /// (`Some(true)`) or not (`Some(false)`); `None` when it never went negative, so
+        /// there is nothing to pay back.
+        pays_back: Option<bool>,
         /// Plan steps that never finish, with the short reason.
         never_finish: BTreeSet<(String, String)>,
         /// Limits that delay some step.
@@ -48,7 +50,7 @@ impl Decision {
         match e {
             Evaluation::Ran(o) => Decision::Ran {
                 npv_non_negative: o.npv_usd >= 0.0,
-                pays_back: o.payback_month.is_some(),
+                pays_back: o.went_negative().then_some(o.payback_month.is_some()),
                 never_finish: o.unfinished.iter().cloned().collect(),
                 binding: o.binding_limits.clone(),
             },
@@ -94,10 +96,10 @@ impl Decision {
             ));
         }
         if p0 != p1 {
-            out.push(if *p1 {
-                "pays back within the horizon".into()
-            } else {
-                "payback leaves the horizon".into()
+            out.push(match p1 {
+                Some(true) => "pays back within the horizon".into(),
+                Some(false) => "payback leaves the horizon".into(),
+                None => "cumulative cash never goes negative (nothing to pay back)".into(),
             });
         }
         for l in b1.difference(b0) {
@@ -281,7 +283,7 @@ mod tests {
     fn invalid_decisions_name_their_rule() {
         let base = Decision::Ran {
             npv_non_negative: false,
-            pays_back: true,
+            pays_back: Some(true),
             never_finish: BTreeSet::new(),
             binding: BTreeSet::new(),
         };
@@ -289,7 +291,7 @@ mod tests {
         assert_eq!(bad.change_from(&base), ["the world is invalid [pue-range]"]);
         let late = Decision::Ran {
             npv_non_negative: false,
-            pays_back: false,
+            pays_back: Some(false),
             never_finish: BTreeSet::from([("gpu-2".into(), "site interconnect limit".into())]),
             binding: BTreeSet::new(),
         };
