@@ -344,11 +344,20 @@ impl Sim<'_> {
                     "switched back on: mining pays for its power again",
                 )
             };
+            // Worlds without opex by state keep the message they always had.
             self.log_at(day, event, entity, || {
-                format!(
-                    "{verb} (revenue {:.0} USD/day vs electricity {:.0} USD/day)",
-                    sw.revenue_usd_per_day, sw.cost_usd_per_day
-                )
+                if sw.opex_usd_per_day == 0.0 {
+                    format!(
+                        "{verb} (revenue {:.0} USD/day vs electricity {:.0} USD/day)",
+                        sw.revenue_usd_per_day, sw.cost_usd_per_day
+                    )
+                } else {
+                    format!(
+                        "{verb} (revenue {:.0} USD/day vs electricity {:.0} USD/day \
+                         + opex of running {:.0} USD/day)",
+                        sw.revenue_usd_per_day, sw.cost_usd_per_day, sw.opex_usd_per_day
+                    )
+                }
             });
         }
     }
