@@ -225,11 +225,17 @@ impl Aggregate {
     /// to several merged afterwards ([`Aggregate::merge`]). The floating-point sums
     /// ([`InOrder`]) are left out: they must be added in run order.
     pub(crate) fn add_order_free(&mut self, r: &RunResult) {
-        for (m, row) in r.ledger.iter().enumerate() {
-            self.cumulative_cash_usd[m].add(row.cumulative_cash_usd);
-            self.gpu_it_mw[m].add(row.gpu_it_mw);
-            self.revenue_usd[m].add(row.asic_revenue_usd + row.gpu_revenue_usd);
-        }
+        let rows = &r.ledger;
+        Sketch::add_each(
+            &mut self.cumulative_cash_usd,
+            rows.iter().map(|row| row.cumulative_cash_usd),
+        );
+        Sketch::add_each(&mut self.gpu_it_mw, rows.iter().map(|row| row.gpu_it_mw));
+        Sketch::add_each(
+            &mut self.revenue_usd,
+            rows.iter()
+                .map(|row| row.asic_revenue_usd + row.gpu_revenue_usd),
+        );
         self.npv_usd.add(r.summary.npv_usd);
         self.months_waited.add(r.summary.months_waited_on_limits);
         // A month's index is its distance from the first month: no label search.
@@ -246,12 +252,7 @@ impl Aggregate {
             stats.add(&f.summary);
         }
         if let (Some(eq), Some(f)) = (&mut self.cumulative_equity_cash_usd, &r.finance) {
-            for (k, v) in eq
-                .iter_mut()
-                .zip(f.cumulative_equity_cash_before_exit_usd())
-            {
-                k.add(v);
-            }
+            Sketch::add_each(eq, f.cumulative_equity_cash_before_exit_usd());
         }
         if let (Some(k), Some(f)) = (&mut self.flexibility_value_usd, &r.summary.flexibility) {
             k.add(f.net_value_usd());
