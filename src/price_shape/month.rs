@@ -120,17 +120,7 @@ pub fn site_month(
         .iter()
         .map(|f| run_threshold_usd_per_mwh(f, keep, loads.opex_usd_per_it_mwh))
         .collect();
-    let mut run_mwh = Vec::with_capacity(loads.fleets.len());
-    // Each fleet against its own threshold: what it keeps per MWh, less its opex.
-    for (fleet, &threshold) in loads.fleets.iter().zip(&thresholds) {
-        let flex = flexible_month(curve, fleet.mw, threshold);
-        run_mwh.push(flex.mwh_run);
-        out.curtailed_mwh += flex.mwh_curtailed;
-        out.energy_cost_usd += flex.energy_cost_usd;
-        out.flexible_energy_cost_usd += flex.energy_cost_usd;
-        out.energy_mwh += flex.mwh_run;
-        out.mining_revenue_usd += flex.mwh_run * fleet.revenue_usd_per_mwh;
-    }
+    let mut run_mwh = run_fleets(curve, &loads.fleets, &thresholds, &mut out);
     let firm = firm_month(curve, loads.firm_billed_mw, 0.0);
     out.energy_cost_usd += firm.energy_cost_usd;
     out.energy_mwh += firm.mwh_run;
@@ -181,11 +171,54 @@ pub fn site_month(
             out.firm_usd_per_mwh -= m.firm_energy_saved_usd / loads.firm_mw / curve.total_hours();
         }
     }
+    let forced = ForcedHours {
+        curve,
+        hours: forced_hours,
+    };
     for ((fleet, &threshold), run) in loads.fleets.iter().zip(&thresholds).zip(&mut run_mwh) {
-        let forced = flexibility::forced_off(curve, fleet.mw, threshold, forced_hours);
+        forced.take(fleet, threshold, run, &mut out);
+    }
+    out.flexible_it_run_share = it_run_share(&loads.fleets, &run_mwh, curve.total_hours());
+    out
+}
+
+/// Each fleet against its own threshold (what it keeps per MWh, less its opex), added
+/// into `out`; returns each fleet's MWh run.
+fn run_fleets(
+    curve: &PriceDurationCurve,
+    fleets: &[FlexibleFleet],
+    thresholds: &[f64],
+    out: &mut SiteMonth,
+) -> Vec<f64> {
+    fleets
+        .iter()
+        .zip(thresholds)
+        .map(|(fleet, &threshold)| {
+            let flex = flexible_month(curve, fleet.mw, threshold);
+            out.curtailed_mwh += flex.mwh_curtailed;
+            out.energy_cost_usd += flex.energy_cost_usd;
+            out.flexible_energy_cost_usd += flex.energy_cost_usd;
+            out.energy_mwh += flex.mwh_run;
+            out.mining_revenue_usd += flex.mwh_run * fleet.revenue_usd_per_mwh;
+            flex.mwh_run
+        })
+        .collect()
+}
+
+/// The dearest `hours` of `curve`, which events and emergencies take from the fleets.
+struct ForcedHours<'a> {
+    curve: &'a PriceDurationCurve,
+    hours: f64,
+}
+
+impl ForcedHours<'_> {
+    /// Takes the forced hours `fleet` (running at or below `threshold`) would have run
+    /// out of `out` and out of its `run_mwh`.
+    fn take(&self, fleet: &FlexibleFleet, threshold: f64, run_mwh: &mut f64, out: &mut SiteMonth) {
+        let forced = flexibility::forced_off(self.curve, fleet.mw, threshold, self.hours);
         out.curtailed_mwh += forced.mwh;
         out.energy_mwh -= forced.mwh;
-        *run -= forced.mwh;
+        *run_mwh -= forced.mwh;
         // Margin forgone = threshold × mwh − cost of those hours: the cost comes out of
         // the bill, the gross revenue of those MWh out of revenue.
         let cost_of_forced_hours = threshold * forced.mwh - forced.forgone_margin_usd;
@@ -193,8 +226,6 @@ pub fn site_month(
         out.energy_cost_usd -= cost_of_forced_hours;
         out.flexible_energy_cost_usd -= cost_of_forced_hours;
     }
-    out.flexible_it_run_share = it_run_share(&loads.fleets, &run_mwh, curve.total_hours());
-    out
 }
 
 /// The price at or below which `fleet` runs, USD/MWh of facility power: what it keeps,
