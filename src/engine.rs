@@ -334,22 +334,32 @@ impl Sim<'_> {
                 s.models[sw.model].id,
                 s.equipment_name(sw.cooling)
             );
-            let (event, verb) = if sw.off {
-                (
-                    "curtailed",
-                    "switched off: mining no longer pays for its power",
-                )
+            // Worlds without opex by state keep the message they always had; with it,
+            // the message names the opex of running that the rule weighed too.
+            let paid = if sw.opex_usd_per_day == 0.0 {
+                "its power"
             } else {
-                (
-                    "resumed",
-                    "switched back on: mining pays for its power again",
-                )
+                "its power and the opex of running"
             };
+            let (event, verb) = if sw.off {
+                ("curtailed", "switched off: mining no longer pays for")
+            } else {
+                ("resumed", "switched back on: mining pays for")
+            };
+            let again = if sw.off { "" } else { " again" };
             self.log_at(day, event, entity, || {
-                format!(
-                    "{verb} (revenue {:.0} USD/day vs electricity {:.0} USD/day)",
-                    sw.revenue_usd_per_day, sw.cost_usd_per_day
-                )
+                if sw.opex_usd_per_day == 0.0 {
+                    format!(
+                        "{verb} {paid}{again} (revenue {:.0} USD/day vs electricity {:.0} USD/day)",
+                        sw.revenue_usd_per_day, sw.cost_usd_per_day
+                    )
+                } else {
+                    format!(
+                        "{verb} {paid}{again} (revenue {:.0} USD/day vs electricity {:.0} \
+                         USD/day + opex of running {:.0} USD/day)",
+                        sw.revenue_usd_per_day, sw.cost_usd_per_day, sw.opex_usd_per_day
+                    )
+                }
             });
         }
     }

@@ -154,6 +154,7 @@ struct FleetAccum {
     model: usize,
     cooling: usize,
     facility_w_days: f64,
+    it_w_days: f64,
     btc: f64,
 }
 
@@ -258,12 +259,14 @@ impl Accountant {
                     model: fleet.model,
                     cooling: fleet.cooling,
                     facility_w_days: 0.0,
+                    it_w_days: 0.0,
                     btc: 0.0,
                 });
                 fleets.len() - 1
             }
         };
         fleets[i].facility_w_days += fleet.facility_w * days;
+        fleets[i].it_w_days += fleet.it_w as f64 * days;
         fleets[i].btc += fleet.hashrate_gh_s as f64 * btc_per_gh_day * days;
     }
 
@@ -387,6 +390,7 @@ fn hourly(
         .iter()
         .map(|f| crate::price_shape::month::FleetMonth {
             facility_w_days: f.facility_w_days,
+            it_w_days: f.it_w_days,
             revenue_usd: f.btc * market.btc_price_usd[m],
         })
         .collect();
@@ -403,6 +407,10 @@ fn hourly(
             lease_revenue_usd,
             site_usd_per_mwh: market.electricity_usd_per_mwh[m],
             pool_fee_share: crate::facility::curtail::pool_fee_share(s),
+            opex_usd_per_it_mwh: crate::facility::curtail::marginal_opex_usd_per_it_mwh(
+                s,
+                days * 24.0,
+            ),
         },
         &fleets,
     ))

@@ -654,6 +654,7 @@ fn the_worked_pool_fee_month_matches_the_library_and_the_page() {
         fleets: vec![FlexibleFleet {
             mw: 10.0,
             revenue_usd_per_mwh: 100.0,
+            it_mw: 0.0,
         }],
         pool_fee_share: fee,
         ..SiteMonthLoads::default()
@@ -809,6 +810,7 @@ fn a_fleet_refresh_changes_hashrate_by_the_models_efficiency_and_sells_the_old_u
 
 #[test]
 fn the_ledger_curtails_each_fleet_by_its_own_revenue() {
+    use retrofit::unstable::facility::curtail;
     use retrofit::unstable::price_shape::month::{FlexibleFleet, SiteMonthLoads, site_month};
     use retrofit::unstable::scenario::ModelKind;
     let s = retrofit::load("worlds/keep-mining-market.ron").unwrap();
@@ -865,10 +867,17 @@ fn the_ledger_curtails_each_fleet_by_its_own_revenue() {
             .map(|&(mw, j_per_th, pue)| FlexibleFleet {
                 mw,
                 revenue_usd_per_mwh: hashprice / (24.0 * j_per_th * pue / 1e3),
+                it_mw: mw / pue,
             })
             .collect();
+        // Each fleet also weighs the opex its running adds (finance's mining less idle
+        // $/MW-month over the month's hours and the uptime share).
+        let opex_usd_per_it_mwh = curtail::marginal_opex_usd_per_it_mwh(&s, hours);
+        assert!(opex_usd_per_it_mwh > 0.0);
         let loads = SiteMonthLoads {
             fleets: own.clone(),
+            pool_fee_share: curtail::pool_fee_share(&s),
+            opex_usd_per_it_mwh,
             ..SiteMonthLoads::default()
         };
         let want = site_month(&curve, &loads, &terms);
@@ -904,7 +913,10 @@ fn the_ledger_curtails_each_fleet_by_its_own_revenue() {
                 fleets: vec![FlexibleFleet {
                     mw,
                     revenue_usd_per_mwh: avg,
+                    it_mw: own.iter().map(|f| f.it_mw).sum(),
                 }],
+                pool_fee_share: curtail::pool_fee_share(&s),
+                opex_usd_per_it_mwh,
                 ..SiteMonthLoads::default()
             },
             &terms,

@@ -147,6 +147,7 @@ fn the_4cp_worked_example_charges_only_the_billed_firm_load() {
         fleets: vec![FlexibleFleet {
             mw: 60.0,
             revenue_usd_per_mwh: 100.0,
+            it_mw: 0.0,
         }],
         firm_billed_mw: billed,
         firm_mw: 20.0,

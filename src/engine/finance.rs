@@ -225,6 +225,7 @@ impl Sim<'_> {
             mining_revenue_usd: row.asic_revenue_usd,
             mining_energy_cost_usd: row.flexibility.map(|f| f.flexible_energy_cost_usd),
             firm_usd_per_mwh: row.flexibility.map(|f| f.firm_usd_per_mwh),
+            mining_it_run_share: row.flexibility.map(|f| f.flexible_it_run_share),
             rental_usd_per_gpu_hour: rental,
             hashprice_usd_per_ph_day: hashprice,
             grid_credit_usd: row.flexibility.map_or(0.0, |f| f.dr_credit_usd),

@@ -57,6 +57,11 @@ pub struct MonthClose {
     /// any hours curtailed under an obligation: `SiteMonth::firm_usd_per_mwh`); `None`
     /// prices it at the month's flat price.
     pub firm_usd_per_mwh: Option<f64>,
+    /// Share of the energised miners' IT-hours the ledger's hourly rule actually ran
+    /// (`SiteMonth::flexible_it_run_share`); `None` when the ledger did not price the
+    /// month by the hour. Finance counts the rest as idle MW, not mining MW, so the
+    /// hours the rule curtails save mining opex as the rule assumed.
+    pub mining_it_run_share: Option<f64>,
     /// Revenue per rented GPU-hour this month (price × utilisation), USD.
     pub rental_usd_per_gpu_hour: f64,
     /// Hashprice this month, USD per PH/s per day.
@@ -210,12 +215,21 @@ impl Recorder {
             .into_iter()
             .map(|(model, th, since)| lot(model, th, month, since))
             .collect();
+        // Hours curtailed by the hourly rule move from mining to idle (without hourly
+        // pricing the segment rule's switched-off fleets are already idle).
+        let (mining_w_days, idle_w_days) = match c.mining_it_run_share {
+            Some(run) => {
+                let mining = acc.mining_w_days * run;
+                (mining, acc.idle_w_days + (acc.mining_w_days - mining))
+            }
+            None => (acc.mining_w_days, acc.idle_w_days),
+        };
         self.input.months.push(MonthInput {
             first_day: c.first_day,
             days: c.days,
             month_of_year: c.month_of_year,
-            asic_mining_mw: acc.mining_w_days / days / 1e6,
-            idle_mw: acc.idle_w_days / days / 1e6,
+            asic_mining_mw: mining_w_days / days / 1e6,
+            idle_mw: idle_w_days / days / 1e6,
             mining_revenue_usd: c.mining_revenue_usd,
             mining_energy_cost_usd: c
                 .mining_energy_cost_usd
@@ -318,5 +332,35 @@ mod tests {
         r2.at_horizon(0, 500.0, -7);
         assert_eq!(r2.finish().asic_at_horizon[0].age_months, 7);
         assert_eq!(input.halls[0].energised_day, Some(10));
+    }
+
+    #[test]
+    fn hours_the_hourly_rule_curtails_count_as_idle_not_mining() {
+        // 3 MW of miners energised all month, 1 MW idle; the hourly rule ran them a
+        // quarter of the hours: 0.75 MW mines on average, 3.25 MW is idle.
+        let rates = FinanceRates {
+            mining_it_w: 3_000_000,
+            mining_facility_w: 3_300_000.0,
+            idle_it_w: 1_000_000,
+            ..FinanceRates::default()
+        };
+        let close = |share: Option<f64>| {
+            let mut r = Recorder::new(0);
+            r.advance(30, &rates);
+            r.close_month(&MonthClose {
+                days: 30,
+                mining_it_run_share: share,
+                ..MonthClose::default()
+            });
+            r.finish().months[0].clone()
+        };
+        let hourly = close(Some(0.25));
+        assert_eq!(hourly.asic_mining_mw, 0.75);
+        assert_eq!(hourly.idle_mw, 3.25);
+        // Every hour run, or no hourly pricing: exactly the integrated rates.
+        for share in [Some(1.0), None] {
+            let m = close(share);
+            assert_eq!((m.asic_mining_mw, m.idle_mw), (3.0, 1.0));
+        }
     }
 }

@@ -16,6 +16,9 @@ pub struct FlexibleFleet {
     pub mw: f64,
     /// What it earns per MWh of facility power before the pool fee, USD.
     pub revenue_usd_per_mwh: f64,
+    /// Its IT load, MW: finance charges the opex of mining MW on it (0 leaves the fleet
+    /// out of the opex term and of [`SiteMonth::flexible_it_run_share`]).
+    pub it_mw: f64,
 }
 
 /// The site's loads in one month.
@@ -27,6 +30,10 @@ pub struct SiteMonthLoads {
     /// below what it keeps, `r × (1 − fee)`; revenue stays gross (finance deducts the
     /// fee), so nothing is counted twice.
     pub pool_fee_share: f64,
+    /// Opex one MW of ASIC IT adds for each hour it hashes rather than sits idle
+    /// (`facility::curtail::marginal_opex_usd_per_it_mwh`), USD/MWh of IT: each fleet
+    /// runs in the hours priced at or below `r × (1 − fee) − this × IT / facility MW`.
+    pub opex_usd_per_it_mwh: f64,
     /// Facility power of the firm loads whose energy the site pays for, MW.
     pub firm_billed_mw: f64,
     /// All firm facility power (including leased halls whose tenant pays the energy), MW:
@@ -72,6 +79,10 @@ pub struct SiteMonth {
     /// less the emergency hours' energy when it curtails under an obligation, USD/MWh.
     /// Finance prices the GPU halls' power with it; who pays is the lease's pass-through.
     pub firm_usd_per_mwh: f64,
+    /// Share of the fleets' IT-hours actually hashed (IT-weighted over fleets; 1 without
+    /// fleets): finance counts only those as mining MW, the rest as idle, so hours the
+    /// rule curtails save the opex that made it curtail them.
+    pub flexible_it_run_share: f64,
 }
 
 impl SiteMonth {
@@ -104,15 +115,12 @@ pub fn site_month(
     let keep = 1.0 - loads.pool_fee_share;
     let flexible_mw = loads.flexible_mw();
     let mut out = SiteMonth::default();
-    // Each fleet against its own threshold: what it keeps per MWh.
-    for fleet in &loads.fleets {
-        let flex = flexible_month(curve, fleet.mw, fleet.revenue_usd_per_mwh * keep);
-        out.curtailed_mwh += flex.mwh_curtailed;
-        out.energy_cost_usd += flex.energy_cost_usd;
-        out.flexible_energy_cost_usd += flex.energy_cost_usd;
-        out.energy_mwh += flex.mwh_run;
-        out.mining_revenue_usd += flex.mwh_run * fleet.revenue_usd_per_mwh;
-    }
+    let thresholds: Vec<f64> = loads
+        .fleets
+        .iter()
+        .map(|f| run_threshold_usd_per_mwh(f, keep, loads.opex_usd_per_it_mwh))
+        .collect();
+    let mut run_mwh = run_fleets(curve, &loads.fleets, &thresholds, &mut out);
     let firm = firm_month(curve, loads.firm_billed_mw, 0.0);
     out.energy_cost_usd += firm.energy_cost_usd;
     out.energy_mwh += firm.mwh_run;
@@ -138,7 +146,8 @@ pub fn site_month(
         let kept_usd: f64 = loads
             .fleets
             .iter()
-            .map(|f| f.mw * f.revenue_usd_per_mwh * keep)
+            .zip(&thresholds)
+            .map(|(f, t)| f.mw * t)
             .sum();
         let site = SiteLoads {
             flexible_mw,
@@ -162,19 +171,89 @@ pub fn site_month(
             out.firm_usd_per_mwh -= m.firm_energy_saved_usd / loads.firm_mw / curve.total_hours();
         }
     }
-    for fleet in &loads.fleets {
-        let r_net = fleet.revenue_usd_per_mwh * keep;
-        let forced = flexibility::forced_off(curve, fleet.mw, r_net, forced_hours);
+    let forced = ForcedHours {
+        curve,
+        hours: forced_hours,
+    };
+    for ((fleet, &threshold), run) in loads.fleets.iter().zip(&thresholds).zip(&mut run_mwh) {
+        forced.take(fleet, threshold, run, &mut out);
+    }
+    out.flexible_it_run_share = it_run_share(&loads.fleets, &run_mwh, curve.total_hours());
+    out
+}
+
+/// Each fleet against its own threshold (what it keeps per MWh, less its opex), added
+/// into `out`; returns each fleet's MWh run.
+fn run_fleets(
+    curve: &PriceDurationCurve,
+    fleets: &[FlexibleFleet],
+    thresholds: &[f64],
+    out: &mut SiteMonth,
+) -> Vec<f64> {
+    fleets
+        .iter()
+        .zip(thresholds)
+        .map(|(fleet, &threshold)| {
+            let flex = flexible_month(curve, fleet.mw, threshold);
+            out.curtailed_mwh += flex.mwh_curtailed;
+            out.energy_cost_usd += flex.energy_cost_usd;
+            out.flexible_energy_cost_usd += flex.energy_cost_usd;
+            out.energy_mwh += flex.mwh_run;
+            out.mining_revenue_usd += flex.mwh_run * fleet.revenue_usd_per_mwh;
+            flex.mwh_run
+        })
+        .collect()
+}
+
+/// The dearest `hours` of `curve`, which events and emergencies take from the fleets.
+struct ForcedHours<'a> {
+    curve: &'a PriceDurationCurve,
+    hours: f64,
+}
+
+impl ForcedHours<'_> {
+    /// Takes the forced hours `fleet` (running at or below `threshold`) would have run
+    /// out of `out` and out of its `run_mwh`.
+    fn take(&self, fleet: &FlexibleFleet, threshold: f64, run_mwh: &mut f64, out: &mut SiteMonth) {
+        let forced = flexibility::forced_off(self.curve, fleet.mw, threshold, self.hours);
         out.curtailed_mwh += forced.mwh;
         out.energy_mwh -= forced.mwh;
-        // Margin forgone = r_net × mwh − cost of those hours: the cost comes out of the
-        // bill, the gross revenue of those MWh out of revenue.
-        let cost_of_forced_hours = r_net * forced.mwh - forced.forgone_margin_usd;
+        *run_mwh -= forced.mwh;
+        // Margin forgone = threshold × mwh − cost of those hours: the cost comes out of
+        // the bill, the gross revenue of those MWh out of revenue.
+        let cost_of_forced_hours = threshold * forced.mwh - forced.forgone_margin_usd;
         out.mining_revenue_usd -= fleet.revenue_usd_per_mwh * forced.mwh;
         out.energy_cost_usd -= cost_of_forced_hours;
         out.flexible_energy_cost_usd -= cost_of_forced_hours;
     }
-    out
+}
+
+/// The price at or below which `fleet` runs, USD/MWh of facility power: what it keeps,
+/// `r × keep`, less the opex its running adds per facility MWh,
+/// `opex_usd_per_it_mwh × IT / facility`. Without opex it is `r × keep` exactly; with an
+/// infinite opex (zero uptime) it is the lowest finite price, so the fleet never runs.
+fn run_threshold_usd_per_mwh(fleet: &FlexibleFleet, keep: f64, opex_usd_per_it_mwh: f64) -> f64 {
+    let kept = fleet.revenue_usd_per_mwh * keep;
+    if opex_usd_per_it_mwh == 0.0 || fleet.it_mw == 0.0 || fleet.mw <= 0.0 {
+        kept
+    } else {
+        (kept - opex_usd_per_it_mwh * fleet.it_mw / fleet.mw).max(-f64::MAX)
+    }
+}
+
+/// IT-weighted share of the month's hours the fleets ran (1 when no fleet has IT).
+fn it_run_share(fleets: &[FlexibleFleet], run_mwh: &[f64], hours: f64) -> f64 {
+    let it_mw: f64 = fleets.iter().map(|f| f.it_mw).sum();
+    if it_mw <= 0.0 || hours <= 0.0 {
+        return 1.0;
+    }
+    let run_it_mwh: f64 = fleets
+        .iter()
+        .zip(run_mwh)
+        .filter(|(f, _)| f.mw > 0.0)
+        .map(|(f, mwh)| f.it_mw * (mwh / f.mw))
+        .sum();
+    (run_it_mwh / (it_mw * hours)).clamp(0.0, 1.0)
 }
 
 /// What the ledger hands over at a month's close: its integrals over the month.
@@ -198,6 +277,8 @@ pub struct LedgerMonth {
     pub site_usd_per_mwh: f64,
     /// The pool's share of mining revenue (see [`SiteMonthLoads::pool_fee_share`]).
     pub pool_fee_share: f64,
+    /// See [`SiteMonthLoads::opex_usd_per_it_mwh`].
+    pub opex_usd_per_it_mwh: f64,
 }
 
 /// One fleet's own integrals over a month, as the ledger kept them: they give the mix
@@ -206,6 +287,8 @@ pub struct LedgerMonth {
 pub struct FleetMonth {
     /// Facility power while it would mine (IT × PUE), W·days.
     pub facility_w_days: f64,
+    /// IT load while it would mine, W·days.
+    pub it_w_days: f64,
     /// Revenue if it ran every hour, USD.
     pub revenue_usd: f64,
 }
@@ -218,8 +301,10 @@ fn month_fleets(m: &LedgerMonth, fleets: &[FleetMonth]) -> Vec<FlexibleFleet> {
     let hours = m.days * 24.0;
     let w: f64 = fleets.iter().map(|f| f.facility_w_days).sum();
     let usd: f64 = fleets.iter().map(|f| f.revenue_usd).sum();
+    let it: f64 = fleets.iter().map(|f| f.it_w_days).sum();
     let one = [FleetMonth {
         facility_w_days: 1.0,
+        it_w_days: if w > 0.0 { it / w } else { 0.0 },
         revenue_usd: 1.0,
     }];
     // x / x is exactly 1, so a single fleet prices exactly as the totals do.
@@ -238,6 +323,8 @@ fn month_fleets(m: &LedgerMonth, fleets: &[FleetMonth]) -> Vec<FlexibleFleet> {
             FlexibleFleet {
                 mw,
                 revenue_usd_per_mwh: if mwh > 0.0 { revenue / mwh } else { 0.0 },
+                // The fleet's own IT per facility W (1 / its PUE).
+                it_mw: mw * (f.it_w_days / f.facility_w_days),
             }
         })
         .collect()
@@ -265,6 +352,7 @@ pub fn ledger_month(
     let loads = SiteMonthLoads {
         fleets: month_fleets(m, fleets),
         pool_fee_share: m.pool_fee_share,
+        opex_usd_per_it_mwh: m.opex_usd_per_it_mwh,
         firm_billed_mw: mw(m.billable_facility_w_days - m.asic_facility_w_days).max(0.0),
         firm_mw: mw(m.facility_w_days - m.asic_facility_w_days).max(0.0),
         firm_monthly_fee_usd: m.lease_revenue_usd,
@@ -320,6 +408,7 @@ mod tests {
                     } else {
                         r
                     },
+                    it_mw: 0.0,
                 })
                 .collect();
             let curve = PriceDurationCurve::from_hourly(&hourly).unwrap();
@@ -356,10 +445,12 @@ mod tests {
             FlexibleFleet {
                 mw: 50.0,
                 revenue_usd_per_mwh: 60.0,
+                it_mw: 0.0,
             },
             FlexibleFleet {
                 mw: 50.0,
                 revenue_usd_per_mwh: 400.0,
+                it_mw: 0.0,
             },
         ];
         let loads = SiteMonthLoads {
@@ -395,11 +486,13 @@ mod tests {
             fleets: vec![FlexibleFleet {
                 mw: 50.0,
                 revenue_usd_per_mwh: 100.0,
+                it_mw: 0.0,
             }],
             firm_billed_mw: 10.0,
             firm_mw: 40.0,
             firm_monthly_fee_usd: 4_860_000.0,
             pool_fee_share: 0.0,
+            opex_usd_per_it_mwh: 0.0,
         }
     }
 
@@ -508,6 +601,7 @@ mod tests {
             lease_revenue_usd: 0.0,
             site_usd_per_mwh: 40.0,
             pool_fee_share: 0.0,
+            opex_usd_per_it_mwh: 0.0,
         };
         let out = ledger_month(None, &FlexibilitySpec::default(), &m, &[]);
         // r = 1.2 M / 7,200 MWh = $166.67 > $40: every hour runs.
@@ -523,5 +617,90 @@ mod tests {
         assert_eq!(out.mining_revenue_usd, 0.0);
         assert!((out.curtailed_mwh - 7_200.0).abs() < 1e-6);
         assert!((out.energy_cost_usd - 5.0 * 720.0 * 40.0).abs() < 1e-6);
+    }
+
+    /// Finance's margin from a fleet over a month: uptime × (revenue kept − energy) less
+    /// the opex of its IT-hours hashed over idle (`opex_usd_per_it_mwh` is per hashing
+    /// hour, i.e. already over the uptime share).
+    fn finance_margin(
+        m: &SiteMonth,
+        f: &FlexibleFleet,
+        keep: f64,
+        u: f64,
+        opex: f64,
+        hours: f64,
+    ) -> f64 {
+        u * (m.mining_revenue_usd * keep - m.flexible_energy_cost_usd)
+            - u * opex * f.it_mw * hours * m.flexible_it_run_share
+    }
+
+    #[test]
+    fn the_hourly_rule_weighs_the_opex_of_running_and_flips_at_break_even() {
+        // 50 MW of facility power, 40 MW of IT, earning $100/MWh, over 600 h at $20,
+        // 100 h at $80, 15 h at $300 and 5 h at $2,000. Without opex it runs 700 h.
+        let fleet = FlexibleFleet {
+            mw: 50.0,
+            revenue_usd_per_mwh: 100.0,
+            it_mw: 40.0,
+        };
+        let at = |opex: f64| {
+            let loads = SiteMonthLoads {
+                fleets: vec![fleet],
+                opex_usd_per_it_mwh: opex,
+                ..SiteMonthLoads::default()
+            };
+            site_month(&curve(), &loads, &FlexibilitySpec::default())
+        };
+        let old = at(0.0);
+        assert_eq!(old.curtailed_mwh, 50.0 * 20.0);
+        assert_eq!(old.flexible_it_run_share, 700.0 / 720.0);
+        // $25 per IT MWh is $20 per facility MWh: the threshold is $80 exactly, and the
+        // $80 hours still run (ties run); a hair more and they are off.
+        let even = at(25.0);
+        assert_eq!(even.curtailed_mwh, old.curtailed_mwh);
+        let above = at(25.000_001);
+        assert_eq!(above.curtailed_mwh, 50.0 * 120.0);
+        assert_eq!(above.flexible_it_run_share, 600.0 / 720.0);
+        assert_eq!(above.mining_revenue_usd, 50.0 * 600.0 * 100.0);
+        assert_eq!(above.flexible_energy_cost_usd, 50.0 * 600.0 * 20.0);
+        // Finance's margin at $30: the $80 hours earn $20 × 50 MW an hour but add
+        // $30 × 40 MW of opex; curtailing them gains $200 an hour, 100 hours.
+        let (u, hours) = (0.97, 720.0);
+        let new = at(30.0);
+        let gain = finance_margin(&new, &fleet, 1.0, u, 30.0, hours)
+            - finance_margin(&old, &fleet, 1.0, u, 30.0, hours);
+        assert!((gain - u * 100.0 * (30.0 * 40.0 - 20.0 * 50.0)).abs() < 1e-6);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+        #[test]
+        fn with_opex_the_hourly_rule_never_books_less_than_the_old_one(
+            hourly in proptest::collection::vec(-50.0f64..400.0, 1..300),
+            mw in 1.0f64..80.0,
+            pue in 1.02f64..1.6,
+            r in 0.0f64..300.0,
+            fee in 0.0f64..0.1,
+            opex in 0.0f64..60.0,
+        ) {
+            let mut levels: Vec<(f64, f64)> = hourly.iter().map(|&p| (p, 1.0)).collect();
+            levels.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let curve = PriceDurationCurve::from_levels(&levels).unwrap();
+            let fleet = FlexibleFleet { mw, revenue_usd_per_mwh: r, it_mw: mw / pue };
+            let run = |o: f64| {
+                let loads = SiteMonthLoads {
+                    fleets: vec![fleet],
+                    pool_fee_share: fee,
+                    opex_usd_per_it_mwh: o,
+                    ..SiteMonthLoads::default()
+                };
+                site_month(&curve, &loads, &FlexibilitySpec::default())
+            };
+            let h = hourly.len() as f64;
+            let keep = 1.0 - fee;
+            let new = finance_margin(&run(opex), &fleet, keep, 0.97, opex, h);
+            let old = finance_margin(&run(0.0), &fleet, keep, 0.97, opex, h);
+            prop_assert!(new >= old - 1e-6 * old.abs().max(1.0), "{new} < {old}");
+        }
     }
 }
