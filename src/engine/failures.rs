@@ -228,10 +228,6 @@ pub(super) struct State {
     dark: Vec<Option<(u64, u64, Day)>>,
     /// Backup units in service.
     backup_in: Vec<bool>,
-    /// (IT W, leased W) energised in each rack group, as of `group_w_at`.
-    group_w: Vec<(u64, u64)>,
-    /// The facility's `units_changed` when `group_w` was computed.
-    group_w_at: Option<u64>,
     outages: Vec<Outage>,
     longest_dark: Day,
     acc: MonthAcc,
@@ -489,7 +485,7 @@ impl Sim<'_> {
                     .iter()
                     .any(|&e| r.group_of(e) == Some(hall))
             })
-            .map(|g| self.f.group_it_w(s, g).0)
+            .map(|g| self.f.group_it_w(g).0)
             .sum();
         gen_w > 0 && load_w <= gen_w
     }
@@ -667,19 +663,13 @@ impl Sim<'_> {
             return;
         }
         let days = f64::from(now - from);
-        if self.rel.group_w_at != Some(self.f.units_changed) {
-            self.rel.group_w = (0..self.s.racks.len())
-                .map(|g| self.f.group_it_w(self.s, g))
-                .collect();
-            self.rel.group_w_at = Some(self.f.units_changed);
-        }
         for g in 0..self.s.racks.len() {
             let a = &mut self.rel.acc;
             if let Some((it, lease, _)) = self.rel.dark[g] {
                 a.down_w_days[g] += it as f64 * days;
                 a.lease_down_w_days[g] += lease as f64 * days;
             } else {
-                let (it, lease) = self.rel.group_w[g];
+                let (it, lease) = self.f.group_it_w(g);
                 a.up_w_days[g] += it as f64 * days;
                 a.lease_up_w_days[g] += lease as f64 * days;
             }

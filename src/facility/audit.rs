@@ -64,6 +64,33 @@ fn recompute(f: &Facility, s: &Scenario) -> Recomputed {
     r
 }
 
+/// Energised IT of one rack group's batches and the part of it under lease, W, batch by
+/// batch.
+fn group_it_w(f: &Facility, s: &Scenario, units: &[Entity]) -> (u64, u64) {
+    let (mut it, mut lease) = (0, 0);
+    for &u in units {
+        let b = *f
+            .world
+            .get::<&UnitBatch>(u)
+            .expect("a listed batch is live");
+        if *f
+            .world
+            .get::<&Lifecycle>(u)
+            .expect("a batch has a lifecycle")
+            != Lifecycle::Energised
+        {
+            continue;
+        }
+        let w = s.models[b.model].power_w * u64::from(b.count);
+        it += w;
+        if b.contract == Contract::Lease && matches!(s.models[b.model].kind, ModelKind::Gpu { .. })
+        {
+            lease += w;
+        }
+    }
+    (it, lease)
+}
+
 /// Recomputes loads and totals from the entities and checks them against the
 /// incremental figures and every limit. Returns a description of each discrepancy.
 pub fn audit(f: &Facility, s: &Scenario) -> Vec<String> {
@@ -75,6 +102,15 @@ pub fn audit(f: &Facility, s: &Scenario) -> Vec<String> {
             "incremental totals {:?} differ from recomputed {:?}",
             f.totals, r.totals
         ));
+    }
+    for (g, units) in f.units.iter().enumerate() {
+        let recomputed = group_it_w(f, s, units);
+        if recomputed != f.group_it_w[g] {
+            errors.push(format!(
+                "rack group {}: incremental (IT W, leased W) {:?} differ from recomputed {recomputed:?}",
+                s.racks[g].id, f.group_it_w[g]
+            ));
+        }
     }
     for (e, eq, load, rating) in w.query::<(Entity, &Equipment, &Load, &Rating)>().iter() {
         let name = s.equipment_name(eq.0);

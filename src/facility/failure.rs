@@ -68,7 +68,6 @@ impl Facility {
         for e in marked::<Pool>(w) {
             let _ = w.despawn(e);
         }
-        self.units_changed = 0;
     }
 
     /// Spawns one [`Pool`] per scheme of each hall (its power scheme and its cooling
@@ -256,31 +255,8 @@ impl Facility {
     }
 
     /// Energised IT of `group`, and the part of it under lease, W.
-    pub fn group_it_w(&self, s: &Scenario, group: usize) -> (u64, u64) {
-        let mut it = 0;
-        let mut lease = 0;
-        // One view for the whole group: a `query_one` per batch re-resolved the
-        // archetype columns each time, which was most of a run with failures.
-        let batches = self.world.view::<(&UnitBatch, &Lifecycle)>();
-        for &u in &self.units[group] {
-            let Some((b, state)) = batches.get(u) else {
-                continue;
-            };
-            if *state != Lifecycle::Energised {
-                continue;
-            }
-            let w = s.models[b.model].power_w * u64::from(b.count);
-            it += w;
-            if b.contract == Contract::Lease
-                && matches!(
-                    s.models[b.model].kind,
-                    crate::scenario::ModelKind::Gpu { .. }
-                )
-            {
-                lease += w;
-            }
-        }
-        (it, lease)
+    pub fn group_it_w(&self, group: usize) -> (u64, u64) {
+        self.group_it_w[group]
     }
 
     /// Switches off every energised unit of `group` because its power path failed; the
