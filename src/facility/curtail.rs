@@ -288,19 +288,11 @@ mod tests {
         assert_eq!(pool_fee_share(&s), fee);
         let mut f = Facility::spawn(&s);
         // Each fleet's gross revenue / power bill per unit of BTC price.
-        let ratios: Vec<f64> = {
-            let e = economics(1.0);
-            f.world
-                .query::<&AsicFleet>()
-                .iter()
-                .filter(|x| x.it_w > 0)
-                .map(|x| {
-                    let pue = f.world.get::<&Cooling>(x.cooling).unwrap().pue;
-                    x.hashrate_gh_s as f64 * e.btc_per_gh_day
-                        / (x.it_w as f64 * pue * e.usd_per_w_day)
-                })
-                .collect()
-        };
+        let e = economics(1.0);
+        let ratios: Vec<f64> = fleet_figures(&f, &e)
+            .into_iter()
+            .map(|(it_w, pue, revenue)| revenue / (it_w * pue * e.usd_per_w_day))
+            .collect();
         assert!(!ratios.is_empty());
         // A price at which the best fleet earns 1.2 × its bill gross, 0.9 × net of 25 %:
         // it would run without the fee and is off with it.
