@@ -67,9 +67,17 @@ pub fn pool_fee_share(s: &Scenario) -> f64 {
 /// moves 1/(1e6 × days) MW from idle to mining. 0 without a `finance` section (or
 /// without opex by state), so such worlds decide exactly as before.
 pub fn marginal_opex_usd_per_w_day(s: &Scenario, days: u32) -> f64 {
+    mining_over_idle_usd_per_mw_month(s) / (1e6 * f64::from(days.max(1)))
+}
+
+/// Finance's opex of a mining MW-month less that of an idle one, USD: what a month of
+/// running one MW of miners adds (0 without a `finance` section). Both operating rules
+/// spread it over the month ([`marginal_opex_usd_per_w_day`],
+/// [`marginal_opex_usd_per_it_mwh`]).
+fn mining_over_idle_usd_per_mw_month(s: &Scenario) -> f64 {
     s.finance.as_ref().map_or(0.0, |f| {
         let o = &f.terms.opex;
-        (o.mining_usd_per_mw_month - o.idle_usd_per_mw_month) / (1e6 * f64::from(days.max(1)))
+        o.mining_usd_per_mw_month - o.idle_usd_per_mw_month
     })
 }
 
@@ -86,15 +94,11 @@ pub fn mining_uptime_share(s: &Scenario) -> f64 {
 /// month's `hours`, per MW of ASIC IT per hour the fleet hashes (over the uptime share,
 /// as [`opex_per_hashing_day`]), USD/MWh of IT. Exactly 0 without opex by state.
 pub fn marginal_opex_usd_per_it_mwh(s: &Scenario, hours: f64) -> f64 {
-    let Some(f) = s.finance.as_ref() else {
-        return 0.0;
-    };
-    let o = &f.terms.opex;
-    let per_mw_month = o.mining_usd_per_mw_month - o.idle_usd_per_mw_month;
+    let per_mw_month = mining_over_idle_usd_per_mw_month(s);
     if per_mw_month == 0.0 {
         0.0
     } else {
-        per_mw_month / hours.max(1.0) / o.mining_uptime_share
+        per_mw_month / hours.max(1.0) / mining_uptime_share(s)
     }
 }
 
