@@ -416,34 +416,32 @@ impl Aggregate {
     /// `percentiles.csv`: per month, P10/P50/P90 of cumulative cash, GPU IT MW and
     /// revenue.
     pub fn percentiles_csv(&self) -> Result<Vec<u8>> {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "month",
-            "cumulative_cash_usd_p10",
-            "cumulative_cash_usd_p50",
-            "cumulative_cash_usd_p90",
-            "gpu_it_mw_p10",
-            "gpu_it_mw_p50",
-            "gpu_it_mw_p90",
-            "revenue_usd_p10",
-            "revenue_usd_p50",
-            "revenue_usd_p90",
-        ])?;
+        // Written directly, not through `csv` and `Display`: no field can need quoting
+        // (month labels and decimal numbers), and `push_f64` is `Display` byte for byte
+        // at a fraction of its cost. `percentiles_csv_is_what_the_csv_writer_wrote`
+        // keeps the two equal.
+        let mut out = String::from(
+            "month,cumulative_cash_usd_p10,cumulative_cash_usd_p50,cumulative_cash_usd_p90,\
+             gpu_it_mw_p10,gpu_it_mw_p50,gpu_it_mw_p90,revenue_usd_p10,revenue_usd_p50,\
+             revenue_usd_p90\n",
+        );
         for (m, month) in self.months.iter().enumerate() {
-            let mut rec = vec![month.to_string()];
+            out.push_str(&month.to_string());
             for s in [
                 &self.cumulative_cash_usd[m],
                 &self.gpu_it_mw[m],
                 &self.revenue_usd[m],
             ] {
                 for q in [0.1, 0.5, 0.9] {
-                    rec.push(s.quantile(q).map(|v| v.to_string()).unwrap_or_default());
+                    out.push(',');
+                    if let Some(v) = s.quantile(q) {
+                        crate::decimal::push_f64(&mut out, v);
+                    }
                 }
             }
-            w.write_record(&rec)?;
+            out.push('\n');
         }
-        w.into_inner()
-            .map_err(|e| SweepError::Encode(e.to_string()))
+        Ok(out.into_bytes())
     }
 
     /// The month label at quantile `q` of an exact per-month histogram of `runs` runs,
@@ -714,5 +712,57 @@ mod tests {
         let s = Shard { index: 1, count: 2 };
         assert_eq!(s.runs_in(u64::MAX), u64::MAX / 2);
         assert_eq!(s.nth(s.runs_in(u64::MAX) - 1), u64::MAX - 2);
+    }
+
+    /// `percentiles.csv` as the `csv` writer and `Display` wrote it before.
+    fn percentiles_csv_by_the_csv_writer(a: &Aggregate) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut header = vec!["month".to_string()];
+        for figure in ["cumulative_cash_usd", "gpu_it_mw", "revenue_usd"] {
+            for p in ["p10", "p50", "p90"] {
+                header.push(format!("{figure}_{p}"));
+            }
+        }
+        w.write_record(&header).unwrap();
+        for (m, month) in a.months.iter().enumerate() {
+            let mut rec = vec![month.to_string()];
+            for s in [
+                &a.cumulative_cash_usd[m],
+                &a.gpu_it_mw[m],
+                &a.revenue_usd[m],
+            ] {
+                for q in [0.1, 0.5, 0.9] {
+                    rec.push(s.quantile(q).map(|v| v.to_string()).unwrap_or_default());
+                }
+            }
+            w.write_record(&rec).unwrap();
+        }
+        w.into_inner().unwrap()
+    }
+
+    #[test]
+    fn percentiles_csv_is_what_the_csv_writer_wrote() {
+        let s = crate::load("worlds/teaching.ron").unwrap();
+        let mut a = Aggregate::new(&s);
+        // Negative, zero, tiny, huge and fractional figures; some months left empty
+        // (empty fields) and the GPU load zero until it is not.
+        let mut x = 0.618_033_988_749_895_f64;
+        for run in 0..200 {
+            for m in 0..a.months.len() {
+                x = (x * 997.0 + 0.123_456_789).fract();
+                if m % 17 == 5 {
+                    continue;
+                }
+                let cash = (x - 0.4) * 10f64.powi((m % 12) as i32);
+                a.cumulative_cash_usd[m].add(cash);
+                a.gpu_it_mw[m].add(if m < 30 { 0.0 } else { x * 38.8 });
+                a.revenue_usd[m].add(x * 1e6 + f64::from(run));
+            }
+        }
+        let text = a.percentiles_csv().unwrap();
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            String::from_utf8(percentiles_csv_by_the_csv_writer(&a)).unwrap()
+        );
     }
 }

@@ -176,7 +176,7 @@ fn execute_folding(
             }
             on_record(&d.record)
         };
-        let collected = collect(rx, &window, &mut emit, &on_run).await;
+        let collected = collect(rx, &window, total, &mut emit, &on_run).await;
         if collected.is_err() {
             stop.store(true, Ordering::SeqCst);
         }
@@ -319,10 +319,12 @@ fn pull<T>(
 /// depend on timing, moving `window` on as runs are written. After an interruption,
 /// runs that finished beyond a gap are kept, in order. Returns the most finished runs
 /// the re-ordering buffer held at once (never more than the window: a run is taken
-/// only within it of the next to write).
+/// only within it of the next to write). `expected` is how many runs the workers will
+/// send if nothing stops them.
 async fn collect<T>(
     mut rx: tokio::sync::mpsc::Receiver<Finished<T>>,
     window: &Window,
+    expected: u64,
     emit: &mut impl FnMut(&T) -> Result<()>,
     on_run: &impl Fn(),
 ) -> Result<u64> {
@@ -331,7 +333,9 @@ async fn collect<T>(
     let mut next_to_write = 0u64;
     let mut peak = 0;
     let mut batch = Vec::with_capacity(window.size as usize);
+    let mut received = 0u64;
     while rx.recv_many(&mut batch, window.size as usize).await > 0 {
+        received += batch.len() as u64;
         let before = next_to_write;
         for msg in batch.drain(..) {
             let (k, r) = msg.map_err(SweepError::Run)?;
@@ -350,7 +354,10 @@ async fn collect<T>(
         // cost two context switches per run on cores the workers need (twice as many
         // switches as runs at --jobs 2). Let runs gather for a moment instead; the
         // window (and the channel, as large) holds far more than arrive meanwhile.
-        if rx.len() < window.size as usize / 2 {
+        // Not for the last runs: asleep when the last one arrived, this thread would
+        // hold up the end of every sweep by up to a timer tick (1–2 ms).
+        let half = window.size / 2;
+        if (rx.len() as u64) < half && expected.saturating_sub(received) > half {
             tokio::time::sleep(GATHER).await;
         }
     }
@@ -538,7 +545,7 @@ mod tests {
             Ok(())
         };
         let peak = rt
-            .block_on(collect(rx, &window, &mut emit, &|| {}))
+            .block_on(collect(rx, &window, TOTAL, &mut emit, &|| {}))
             .unwrap();
         a.join().unwrap();
         b.join().unwrap();
