@@ -464,12 +464,8 @@ impl Facility {
         per_rack: u32,
         contract: Contract,
     ) {
-        let per_rack_w = s.models[model].power_w * u64::from(per_rack);
-        let mut loads = self.world.view_mut::<&mut RackLoad>();
-        for &rack in &self.racks[group] {
-            loads.get_mut(rack).expect("rack").w += per_rack_w;
-        }
-        drop(loads);
+        let n = u64::from(per_rack) * u64::from(s.racks[group].count);
+        self.shift_rack_loads(group, s.models[model].power_w * n, true);
         let batches = &mut self.units[group];
         spawn_batches(
             &mut self.world,
@@ -479,7 +475,6 @@ impl Facility {
             contract,
             batches,
         );
-        let n = u64::from(per_rack) * u64::from(s.racks[group].count);
         self.change_group(s, group, &[(model, contract, n)], true);
     }
 
@@ -490,7 +485,6 @@ impl Facility {
         let mut off: Vec<(usize, Contract, u64)> = Vec::new();
         let mut freed = 0;
         let mut batches = self.world.view::<(&UnitBatch, &mut Lifecycle)>();
-        let mut racks = self.world.view::<&mut RackLoad>();
         for &u in &self.units[group] {
             let Some((batch, state)) = batches.get_mut(u) else {
                 continue;
@@ -498,10 +492,8 @@ impl Facility {
             if std::mem::replace(state, Lifecycle::Decommissioned) != Lifecycle::Energised {
                 continue;
             }
-            let w = s.models[batch.model].power_w * u64::from(batch.count);
-            racks.get_mut(batch.rack).expect("rack").w -= w;
-            freed += w;
             let n = u64::from(batch.count);
+            freed += s.models[batch.model].power_w * n;
             match off
                 .iter_mut()
                 .find(|(m, c, _)| (*m, *c) == (batch.model, batch.contract))
@@ -510,9 +502,34 @@ impl Facility {
                 None => off.push((batch.model, batch.contract, n)),
             }
         }
-        drop((batches, racks));
+        drop(batches);
+        self.shift_rack_loads(group, freed, false);
         self.change_group(s, group, &off, false);
         freed
+    }
+
+    /// Adds (or removes) `group_w` of IT spread evenly over `group`'s racks. Units are
+    /// installed a batch in every rack of the group at once, and every change of state
+    /// acts on the whole group, so its racks always hold alike and each takes the same
+    /// share. One pass down the group's racks: following each batch to its rack made
+    /// every batch wait on two dependent lookups (half of decommissioning's time).
+    /// The debug audit recomputes every rack's load from its batches.
+    fn shift_rack_loads(&mut self, group: usize, group_w: u64, add: bool) {
+        let racks = &self.racks[group];
+        if group_w == 0 || racks.is_empty() {
+            return;
+        }
+        let per_rack_w = group_w / racks.len() as u64;
+        debug_assert_eq!(per_rack_w * racks.len() as u64, group_w, "racks hold alike");
+        let mut loads = self.world.view_mut::<&mut RackLoad>();
+        for &rack in racks {
+            let load = loads.get_mut(rack).expect("rack");
+            load.w = if add {
+                load.w + per_rack_w
+            } else {
+                load.w - per_rack_w
+            };
+        }
     }
 
     /// Adds (or removes) energised units on `group`'s path: equipment loads, the ASIC

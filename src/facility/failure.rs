@@ -269,7 +269,8 @@ impl Facility {
     }
 
     /// Moves every batch of `group` in state `from` to `to` in one pass over the group's
-    /// batches, taking their IT off (or, into `Energised`, onto) their racks' loads.
+    /// batches, taking their IT off (or, into `Energised`, onto) their racks' loads
+    /// ([`Facility::shift_rack_loads`]).
     /// The state is a column of the batch: no entity changes archetype.
     fn switch_group(
         &mut self,
@@ -281,7 +282,6 @@ impl Facility {
         let on = to == Lifecycle::Energised;
         let mut sw = Switched::default();
         let mut batches = self.world.view::<(&UnitBatch, &mut Lifecycle)>();
-        let mut racks = self.world.view::<&mut RackLoad>();
         for &u in &self.units[group] {
             let Some((batch, state)) = batches.get_mut(u) else {
                 continue;
@@ -292,8 +292,6 @@ impl Facility {
             *state = to;
             let m = &s.models[batch.model];
             let w = m.power_w * u64::from(batch.count);
-            let rack = racks.get_mut(batch.rack).expect("rack");
-            rack.w = if on { rack.w + w } else { rack.w - w };
             sw.it_w += w;
             if batch.contract == Contract::Lease
                 && matches!(m.kind, crate::scenario::ModelKind::Gpu { .. })
@@ -310,6 +308,8 @@ impl Facility {
                 None => sw.kinds.push((batch.model, batch.contract, n)),
             }
         }
+        drop(batches);
+        self.shift_rack_loads(group, sw.it_w, on);
         sw
     }
 
