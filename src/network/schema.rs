@@ -276,8 +276,7 @@ mod tests {
         };
         assert_eq!(m.non_power_cost_usd_per_mwh, 15.0);
         let draw = |spec: &NetworkSpec| {
-            let NetworkModel::Supply(p) =
-                spec.sample(&mut rand_pcg::Pcg64Mcg::seed_from_u64(11))
+            let NetworkModel::Supply(p) = spec.sample(&mut rand_pcg::Pcg64Mcg::seed_from_u64(11))
             else {
                 panic!("expected a supply model")
             };
