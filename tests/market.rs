@@ -1009,7 +1009,7 @@ fn shipped_worlds_split_the_calibrated_cost_as_the_site_rule_does() {
     let calibrated = history::calibrated_params();
     assert_eq!(calibrated.non_power_cost_usd_per_mwh, 0.0);
     for (w, k_file) in worlds {
-        let s = retrofit::load(&format!("worlds/{w}.ron")).unwrap();
+        let s = retrofit::load(format!("worlds/{w}.ron")).unwrap();
         let o = s.finance.as_ref().unwrap().terms.opex;
         let hours = 24.0 * 365.25 / 12.0;
         let k =
