@@ -466,6 +466,8 @@ impl Sim<'_> {
             let (net, cum) = (Fixed0(net), Fixed0(cum));
             format!("{label}: net cash flow {net} USD, cumulative {cum} USD")
         });
+        // After the month-end line: a sale happens today, the next month's first day.
+        self.fin_sell_idle_asics(m, &row);
         if m + 1 < s.calendar.months() {
             self.q
                 .push_first(s.calendar.month_start(m + 2), Event::MonthEnd(m + 1));

@@ -5,9 +5,11 @@
 //! month at a time:
 //!
 //! 1. **Clearing.** Installed cohorts, each with an efficiency in J/TH, run in merit order
-//!    (cheapest first) while the hashprice they would earn covers their cash cost at the
-//!    rest of the world's marginal power price. The marginal cohort runs partly, so that
-//!    hashprice equals its cash cost. Old cohorts switch off (and back on) this way.
+//!    (cheapest first) while the hashprice they would earn covers their cash cost: the
+//!    rest of the world's marginal power price plus the non-power opex a running miner
+//!    adds over a switched-off one, both per MWh of miner IT. The marginal cohort runs
+//!    partly, so that hashprice equals its cash cost. Old cohorts switch off (and back
+//!    on) this way.
 //! 2. **Investment.** The newest ASIC generation (efficiency improving every month) is
 //!    bought while it pays back its all-in capex within the payback horizon at the
 //!    revenue expected over that horizon (today's BTC price and fees, the known subsidy
@@ -58,6 +60,15 @@ pub struct SupplyParams {
     pub cohorts: Vec<Cohort>,
     /// Marginal power price of the rest of the world's miners, USD/MWh.
     pub marginal_power_usd_per_mwh: f64,
+    /// Non-power cash cost of running a miner rather than leaving it switched off (staff,
+    /// repairs, hosting and the like that scale with running), USD per MWh of miner IT
+    /// hashed. Per MWh of IT because that is how the site's own hourly rule weighs the
+    /// same cost (finance's mining less idle $/MW-month over the month's hours and the
+    /// uptime share, `facility::curtail::marginal_opex_usd_per_it_mwh`) and how the
+    /// power price above is already counted (1 PH/s at e J/TH draws e kW of IT), so the
+    /// two simply add: `c(e) = 24 × e × (p + k) / 1000`. 0 keeps the power-only merit
+    /// order bit for bit.
+    pub non_power_cost_usd_per_mwh: f64,
     /// Efficiency of the newest ASIC generation on sale in the first month, J/TH.
     pub new_efficiency_j_per_th: f64,
     /// Yearly improvement of the newest generation's efficiency (0.17: 17 % fewer J/TH a year).
@@ -134,7 +145,7 @@ impl SupplyParams {
         if !self.cohorts.is_empty() && (sum - 1.0).abs() > 1e-6 {
             out.push(ParamProblem::SharesDoNotSumToOne(sum));
         }
-        let checks: [(&'static str, f64, bool); 7] = [
+        let checks: [(&'static str, f64, bool); 8] = [
             (
                 "efficiency_floor_j_per_th",
                 self.efficiency_floor_j_per_th,
@@ -145,6 +156,11 @@ impl SupplyParams {
                 "marginal_power_usd_per_mwh",
                 self.marginal_power_usd_per_mwh,
                 (0.0..=10_000.0).contains(&self.marginal_power_usd_per_mwh),
+            ),
+            (
+                "non_power_cost_usd_per_mwh",
+                self.non_power_cost_usd_per_mwh,
+                (0.0..=10_000.0).contains(&self.non_power_cost_usd_per_mwh),
             ),
             (
                 "new_efficiency_j_per_th",
@@ -184,6 +200,13 @@ impl SupplyParams {
             ));
         }
         out
+    }
+
+    /// Everything a running miner of the rest of the world costs over a switched-off one,
+    /// USD per MWh of miner IT: power plus the non-power cost, `p + k`. With `k = 0` this
+    /// is `p` exactly (`p + 0.0 == p`), so the power-only model is reproduced bit for bit.
+    pub fn running_cost_usd_per_mwh(&self) -> f64 {
+        self.marginal_power_usd_per_mwh + self.non_power_cost_usd_per_mwh
     }
 }
 
@@ -288,14 +311,17 @@ pub struct NetworkPath {
     /// Installed capacity (online, switched off and just delivered), GH/s.
     pub installed_gh_s: Vec<f64>,
     /// Cash break-even of the most efficient installed cohort at the marginal power
-    /// price, USD per PH/s per day (0 on an exogenous path, which has no fleet).
+    /// price plus the non-power cost ([`SupplyParams::running_cost_usd_per_mwh`]), USD per
+    /// PH/s per day (0 on an exogenous path, which has no fleet).
     pub best_cash_cost_usd_per_ph_day: Vec<f64>,
 }
 
-/// Daily cash cost of 1 PH/s at `efficiency_j_per_th` and `power_usd_per_mwh`, USD.
-/// 1 PH/s at e J/TH draws e kW, i.e. 24·e kWh a day.
-pub fn cash_cost_usd_per_ph_day(efficiency_j_per_th: f64, power_usd_per_mwh: f64) -> f64 {
-    24.0 * efficiency_j_per_th * power_usd_per_mwh / 1000.0
+/// Daily cash cost of 1 PH/s at `efficiency_j_per_th` and `cost_usd_per_mwh` of IT, USD.
+/// 1 PH/s at e J/TH draws e kW, i.e. 24·e kWh a day. The supply model passes power plus
+/// non-power cost ([`SupplyParams::running_cost_usd_per_mwh`]); the site's charts pass
+/// power alone.
+pub fn cash_cost_usd_per_ph_day(efficiency_j_per_th: f64, cost_usd_per_mwh: f64) -> f64 {
+    24.0 * efficiency_j_per_th * cost_usd_per_mwh / 1000.0
 }
 
 /// Network revenue per day, USD: 144 blocks × (subsidy + fees) × price.
@@ -402,12 +428,12 @@ impl Fleet {
 
     fn run(mut self, p: &SupplyParams, inputs: &SupplyInputs<'_>, months: usize) -> NetworkPath {
         let mut out = NetworkPath::default();
-        let power = p.marginal_power_usd_per_mwh;
+        let cost = p.running_cost_usd_per_mwh();
         for m in 0..months {
             self.deliver(m);
             let b = inputs.subsidy.month_mean_btc(m as u32) + fee(inputs, m);
             let revenue = network_revenue_usd_per_day(b, price(inputs, m));
-            let online_ph = clear(revenue, &self.blocks, power);
+            let online_ph = clear(revenue, &self.blocks, cost);
             out.hashrate_gh_s.push(online_ph * GH_PER_PH);
             // Nothing runs only when nothing earns anything (a zero price): hashprice 0.
             let hashprice = if online_ph > 0.0 {
@@ -419,7 +445,7 @@ impl Fleet {
             out.installed_gh_s.push(self.installed_ph() * GH_PER_PH);
             let best = self.blocks.first().map_or(0.0, |b| b.efficiency_j_per_th);
             out.best_cash_cost_usd_per_ph_day
-                .push(cash_cost_usd_per_ph_day(best, power));
+                .push(cash_cost_usd_per_ph_day(best, cost));
             self.order(p, inputs, m);
         }
         out
@@ -443,12 +469,12 @@ impl Fleet {
 
     /// Places this month's order for the newest generation (see the module docs).
     fn order(&mut self, p: &SupplyParams, inputs: &SupplyInputs<'_>, m: usize) {
-        let power = p.marginal_power_usd_per_mwh;
+        let cost = p.running_cost_usd_per_mwh();
         let e_new = (p.new_efficiency_j_per_th
             * (1.0 - p.efficiency_gain_per_year).powf(m as f64 / 12.0))
         .max(p.efficiency_floor_j_per_th);
         let capex_per_ph = p.capex_usd_per_th * 1000.0;
-        let required = cash_cost_usd_per_ph_day(e_new, power)
+        let required = cash_cost_usd_per_ph_day(e_new, cost)
             + capex_per_ph / (f64::from(p.payback_months) * DAYS_PER_MONTH);
         let arrival = m + p.lag_months as usize;
         let expected_btc = inputs
@@ -460,7 +486,7 @@ impl Fleet {
         let running: f64 = self
             .blocks
             .iter()
-            .filter(|b| cash_cost_usd_per_ph_day(b.efficiency_j_per_th, power) <= required)
+            .filter(|b| cash_cost_usd_per_ph_day(b.efficiency_j_per_th, cost) <= required)
             .map(|b| b.ph_s)
             .sum();
         let in_flight: f64 = self.pipeline.iter().map(|(_, b)| b.ph_s).sum();
@@ -477,15 +503,17 @@ impl Fleet {
 }
 
 /// Hashrate online (PH/s) when the network earns `revenue_usd_per_day` and `blocks`
-/// (sorted by efficiency, best first) run in merit order at `power_usd_per_mwh`.
+/// (sorted by efficiency, best first) run in merit order at a running cost of
+/// `cost_usd_per_mwh` of IT (power plus non-power cost,
+/// [`SupplyParams::running_cost_usd_per_mwh`]).
 ///
 /// Block j runs fully while `revenue / (hashrate so far + its capacity)` covers its cash
 /// cost `c_j`; the first block that cannot runs partly, up to `revenue / c_j`, so that
 /// hashprice equals its cash cost. With nothing installed nothing runs.
-pub fn clear(revenue_usd_per_day: f64, blocks: &[impl Capacity], power_usd_per_mwh: f64) -> f64 {
+pub fn clear(revenue_usd_per_day: f64, blocks: &[impl Capacity], cost_usd_per_mwh: f64) -> f64 {
     let mut online = 0.0;
     for b in blocks {
-        let c = cash_cost_usd_per_ph_day(b.efficiency_j_per_th(), power_usd_per_mwh);
+        let c = cash_cost_usd_per_ph_day(b.efficiency_j_per_th(), cost_usd_per_mwh);
         let full = online + b.ph_s();
         if c <= 0.0 || revenue_usd_per_day >= c * full {
             online = full;
@@ -613,6 +641,92 @@ mod tests {
     }
 
     #[test]
+    fn with_a_non_power_cost_a_single_cohorts_hashprice_is_its_power_plus_that_cost() {
+        // 100 PH/s at 20 J/TH, power $50/MWh, non-power cost k = $15/MWh of IT: cash cost
+        // 24 × 20 × (50 + 15) / 1000 = $24 of power + $7.20 of the rest = $31.20/PH/day.
+        let p = SupplyParams {
+            cohorts: vec![Cohort {
+                efficiency_j_per_th: 20.0,
+                share: 1.0,
+            }],
+            marginal_power_usd_per_mwh: 50.0,
+            non_power_cost_usd_per_mwh: 15.0,
+            ..params()
+        };
+        assert_eq!(p.running_cost_usd_per_mwh(), 65.0);
+        let cost = p.running_cost_usd_per_mwh();
+        let c = cash_cost_usd_per_ph_day(20.0, cost);
+        assert!((c - (24.0 + 7.2)).abs() < 1e-12);
+        // $2,000/day cannot pay for all 100 PH/s at $31.20: the cohort runs partly, at a
+        // hashprice equal to its whole cash cost (power alone would clear at $24).
+        let blocks = [(20.0, 100.0)];
+        let online = clear(2_000.0, &blocks, cost);
+        assert!((online - 2_000.0 / 31.2).abs() < 1e-9);
+        assert!((2_000.0 / online - 31.2).abs() < 1e-9);
+        assert!((clear(2_000.0, &blocks, 50.0) - 2_000.0 / 24.0).abs() < 1e-9);
+        // $4,000/day pays $40 > $31.20 to all of it.
+        assert_eq!(clear(4_000.0, &blocks, cost), 100.0);
+    }
+
+    #[test]
+    fn a_zero_non_power_cost_is_the_power_only_model_bit_for_bit() {
+        // Only p + k enters the model, and p + 0.0 is p exactly: with k = 0 every month of
+        // a 48-month run with a halving equals the run of the same power-only cost, and
+        // moving $15 of a $50 cost from power to k changes nothing either (35 + 15 = 50
+        // exactly).
+        let months = 48;
+        let subsidy = Subsidy {
+            start_btc: 6.25,
+            halving_months: vec![12.0],
+        };
+        let price: Vec<f64> = (0..months).map(|m| 30_000.0 + 500.0 * m as f64).collect();
+        let fees = vec![0.05; months];
+        let inputs = SupplyInputs {
+            start_hashrate_gh_s: 400e9,
+            btc_price_usd: &price,
+            fees_btc_per_block: &fees,
+            subsidy: &subsidy,
+        };
+        let base = params();
+        assert_eq!(base.non_power_cost_usd_per_mwh, 0.0);
+        for power in [0.0, 37.3, 50.0, 61.7] {
+            let p = SupplyParams {
+                marginal_power_usd_per_mwh: power,
+                ..base.clone()
+            };
+            assert_eq!(p.running_cost_usd_per_mwh().to_bits(), power.to_bits());
+        }
+        let power_only = NetworkModel::Supply(base.clone()).path(&inputs, months);
+        let split = NetworkModel::Supply(SupplyParams {
+            marginal_power_usd_per_mwh: 35.0,
+            non_power_cost_usd_per_mwh: 15.0,
+            ..base.clone()
+        })
+        .path(&inputs, months);
+        assert_eq!(split, power_only);
+        // A non-power cost on top of the same power raises the cost of every cohort: the
+        // halving switches more off, and hashprice settles higher.
+        let with_k = NetworkModel::Supply(SupplyParams {
+            non_power_cost_usd_per_mwh: 15.0,
+            ..base
+        })
+        .path(&inputs, months);
+        assert!(with_k.hashrate_gh_s[20] < power_only.hashrate_gh_s[20]);
+        assert!(with_k.hashprice_usd_per_ph_day[20] > power_only.hashprice_usd_per_ph_day[20]);
+        for m in 0..months {
+            assert!(
+                with_k.hashprice_usd_per_ph_day[m]
+                    >= with_k.best_cash_cost_usd_per_ph_day[m] - 1e-9,
+                "month {m}"
+            );
+            assert!(
+                with_k.best_cash_cost_usd_per_ph_day[m]
+                    > power_only.best_cash_cost_usd_per_ph_day[m] - 1e-9
+            );
+        }
+    }
+
+    #[test]
     fn subsidy_halves_mid_month_by_time_and_extrapolates_every_210000_blocks() {
         let s = Subsidy {
             start_btc: 6.25,
@@ -692,6 +806,7 @@ mod tests {
         p.cohorts[0].share = 0.2;
         p.cohorts[1].efficiency_j_per_th = -3.0;
         p.marginal_power_usd_per_mwh = -1.0;
+        p.non_power_cost_usd_per_mwh = f64::NAN;
         p.build_share_per_month = 0.0;
         p.lag_months = 0;
         let problems = p.problems();
@@ -704,6 +819,10 @@ mod tests {
         assert!(problems.contains(&ParamProblem::OutOfRange(
             "marginal_power_usd_per_mwh",
             -1.0
+        )));
+        assert!(problems.iter().any(|q| matches!(
+            q,
+            ParamProblem::OutOfRange("non_power_cost_usd_per_mwh", v) if v.is_nan()
         )));
         assert!(problems.contains(&ParamProblem::OutOfRange("build_share_per_month", 0.0)));
         assert!(problems.contains(&ParamProblem::OutOfRange("lag_months", 0.0)));

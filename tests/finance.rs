@@ -322,14 +322,20 @@ fn a_sampled_price_level_and_exit_multiple_are_drawn_last() {
 /// worlds/financed.ron samples hall 2's DLC PUE (Triangular(1.2, 1.3, 1.4)). When hall 2
 /// is due, halls C and D (mining at PUE 1.2) and hall 1 (19.8 MW at 1.3) are on, so the
 /// interconnect leaves room for hall 2's 19.008 MW of IT only up to
-/// `PUE* = (100 − C,D × 1.2 − 19.8 × 1.3) / 19.008 ≈ 1.308`. A run that draws more never
-/// energises hall 2, logs the interconnect wait with the drawn PUE, and breaches the
-/// covenant (the notes amortise with hall 2 paying no rent); a run below it energises
-/// hall 2. The median draw, 1.3, fits.
+/// `PUE* = (100 − C,D × 1.2 − 19.8 × 1.3) / 19.008 ≈ 1.308`. Without the idle-fleet sale
+/// a run that draws more never energises hall 2, logs the interconnect wait with the
+/// drawn PUE, and breaches the covenant (the notes amortise with hall 2 paying no rent);
+/// a run below it energises hall 2. The median draw, 1.3, fits. With the world's sale
+/// rule (docs/model.md, "Selling an idle fleet") a stranded hall 2 energises the day the
+/// switched-off S21s of halls C and D are sold: their share of the interconnect is free.
 #[test]
 fn the_financed_world_strands_hall_2_on_a_pue_draw_above_the_interconnect_threshold() {
     use retrofit::unstable::engine::Draws;
-    let s = retrofit::load("worlds/financed.ron").unwrap();
+    let text = std::fs::read_to_string("worlds/financed.ron").unwrap();
+    let rule = "            sell_idle_asics_after_months: 6,\n";
+    assert!(text.contains(rule));
+    let with_sale = retrofit::load("worlds/financed.ron").unwrap();
+    let s = retrofit::load_str(&text.replace(rule, ""), "financed.ron").unwrap();
     let id = |g: &str| s.racks.iter().position(|r| r.id == g).unwrap();
     let it_w = |g: usize| {
         let (m, n) = s.racks[g].initial.unwrap_or((0, 0));
@@ -375,6 +381,25 @@ fn the_financed_world_strands_hall_2_on_a_pue_draw_above_the_interconnect_thresh
         );
         let f = r.finance.as_ref().unwrap();
         assert!(!f.summary.covenant_breaches.is_empty(), "seed {seed:?}");
+        // With the sale rule the hall waits only until the idle S21s are sold.
+        let sold = retrofit::run(&with_sale, seed).unwrap();
+        let sold_days: Vec<u32> = sold
+            .events
+            .iter()
+            .filter(|e| e.event == "sold-idle")
+            .map(|e| e.day)
+            .collect();
+        assert_eq!(sold_days.len(), 2, "seed {seed:?}: halls C and D are sold");
+        let energised = sold
+            .events
+            .iter()
+            .find(|e| e.event == "energised" && e.entity == "rack group G2")
+            .map(|e| e.day);
+        assert!(
+            energised.is_some_and(|d| d >= sold_days[0]),
+            "seed {seed:?}: hall 2 energises on or after the sale on day {}, got {energised:?}",
+            sold_days[0]
+        );
     }
     assert!(stranded > 0 && fits > 0, "{stranded} stranded, {fits} fit");
 }

@@ -145,6 +145,11 @@ fn reference_market_with(edits: &[(&str, &str)]) -> retrofit::Scenario {
 const SHIPPED_SHAPE: &str = "shape: Ercot2024, mean_follows_site_price: true";
 /// The halls' leases bill the site for their power (no pass-through to the tenant).
 const NO_PASS_THROUGH: (&str, &str) = ("power_pass_through: true", "power_pass_through: false");
+/// Without the idle-fleet sale: the miners stay installed, so the site stays a large load
+/// (SB 6's 75 MW) and every month of 2029–2036 prices the halls the same way. (On the
+/// two-level curve the S21s go idle after the 2032 halving and the world's sale rule
+/// would sell them in November 2032, leaving 50 MW of halls below the threshold.)
+const KEEP_FLEET: (&str, &str) = ("sell_idle_asics_after_months: 6,", "");
 const CURTAIL: (&str, &str) = (
     "firm_response: BackupGeneration",
     "firm_response: CurtailWithSlaCredits",
@@ -189,7 +194,7 @@ fn firm_halls_pay_the_time_weighted_mean_of_a_two_level_curve() {
     let two_level = "shape: DurationCurve([(usd_per_mwh: 30.0, hours_per_year: 8000.0), \
                      (usd_per_mwh: 300.0, hours_per_year: 760.0)]), mean_follows_site_price: false";
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
-    let s = reference_market_with(&[(SHIPPED_SHAPE, two_level), NO_PASS_THROUGH]);
+    let s = reference_market_with(&[(SHIPPED_SHAPE, two_level), NO_PASS_THROUGH, KEEP_FLEET]);
     let months = hall_energy(&s);
     assert!(months.len() > 24, "{} months", months.len());
     for (month, hours, finance, ledger) in &months {
@@ -202,14 +207,19 @@ fn firm_halls_pay_the_time_weighted_mean_of_a_two_level_curve() {
     }
     // Curtailing under SB 6: 20 h/yr × hours/8,760 a month, all at $300 (the top 760 h),
     // so each MW pays (468,000 − 20 × 300) / 8,760 per hour of the month.
-    let s = reference_market_with(&[(SHIPPED_SHAPE, two_level), NO_PASS_THROUGH, CURTAIL]);
+    let s = reference_market_with(&[
+        (SHIPPED_SHAPE, two_level),
+        NO_PASS_THROUGH,
+        CURTAIL,
+        KEEP_FLEET,
+    ]);
     for (month, hours, finance, ledger) in hall_energy(&s) {
         let want = HALLS_MW * hours * 462_000.0 / 8_760.0;
         assert!(close(finance, want), "{month}: finance {finance} vs {want}");
         assert!(close(ledger, want), "{month}: ledger {ledger} vs {want}");
     }
     // With power passed through, the tenant bears it all: the site pays none of it.
-    let s = reference_market_with(&[(SHIPPED_SHAPE, two_level)]);
+    let s = reference_market_with(&[(SHIPPED_SHAPE, two_level), KEEP_FLEET]);
     for (month, _, finance, ledger) in hall_energy(&s) {
         assert!(finance.abs() < 1e-6 && ledger.abs() < 1e-6, "{month}");
     }

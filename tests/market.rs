@@ -991,3 +991,246 @@ fn the_summary_totals_flexibility_and_compare_states_what_a_retrofit_gives_up() 
     let plain = retrofit::run(&retrofit::load("worlds/keep-mining.ron").unwrap(), None).unwrap();
     assert!(plain.summary.flexibility.is_none());
 }
+
+/// The shipped worlds with opex by state and a supply model: the network's non-power
+/// cost is the site rule's (mining − idle) opex per MWh of IT over a mean month, and
+/// power + non-power stays at the calibrated $50/MWh (docs/model.md, "Power and
+/// non-power cost").
+#[test]
+fn shipped_worlds_split_the_calibrated_cost_as_the_site_rule_does() {
+    let worlds = [
+        ("reference", 15.1),
+        ("keep-mining", 15.1),
+        ("full-pivot", 15.1),
+        ("reference-market", 15.1),
+        ("keep-mining-market", 15.1),
+        ("financed", 9.9),
+    ];
+    let calibrated = history::calibrated_params();
+    assert_eq!(calibrated.non_power_cost_usd_per_mwh, 0.0);
+    for (w, k_file) in worlds {
+        let s = retrofit::load(format!("worlds/{w}.ron")).unwrap();
+        let o = s.finance.as_ref().unwrap().terms.opex;
+        let hours = 24.0 * 365.25 / 12.0;
+        let k =
+            (o.mining_usd_per_mw_month - o.idle_usd_per_mw_month) / (hours * o.mining_uptime_share);
+        let NetworkModel::Supply(p) = &s.network.median else {
+            panic!("{w}: expected a supply model")
+        };
+        assert_eq!(p.non_power_cost_usd_per_mwh, k_file, "{w}");
+        assert!((k - k_file).abs() < 0.05, "{w}: {k} vs {k_file}");
+        assert!(
+            (p.running_cost_usd_per_mwh() - calibrated.marginal_power_usd_per_mwh).abs() < 1e-9,
+            "{w}: p + k = {}",
+            p.running_cost_usd_per_mwh()
+        );
+        assert_eq!(
+            s.finance
+                .as_ref()
+                .unwrap()
+                .terms
+                .capital
+                .sell_idle_asics_after_months,
+            Some(6),
+            "{w}"
+        );
+    }
+    // Stacking k on the calibrated price would not fit history (docs/model.md).
+    let stacked = history::calibrate(&SupplyParams {
+        non_power_cost_usd_per_mwh: 15.1,
+        ..calibrated.clone()
+    })
+    .unwrap();
+    assert!(
+        stacked.max_abs_error() > 0.25,
+        "{}",
+        stacked.max_abs_error()
+    );
+    // The shipped split is the calibration itself: 34.9 + 15.1 is 50.0 to the bit.
+    let split = history::calibrate(&SupplyParams {
+        marginal_power_usd_per_mwh: 34.9,
+        non_power_cost_usd_per_mwh: 15.1,
+        ..calibrated.clone()
+    })
+    .unwrap();
+    assert_eq!(split.path, history::calibrate(&calibrated).unwrap().path);
+    let page = model_md();
+    assert!(page.contains(&format!("{:.1} %", 100.0 * stacked.max_abs_error())));
+}
+
+/// The ledger row of `month` (`YYYY-MM`).
+fn ledger_index(r: &retrofit::RunResult, month: &str) -> usize {
+    r.ledger
+        .iter()
+        .position(|x| x.month.to_string() == month)
+        .unwrap_or_else(|| panic!("no month {month}"))
+}
+
+/// docs/model.md, "Power and non-power cost" and "Selling an idle fleet": the reference
+/// world's marginal miner in October 2028, its S21s' comparison, and their sale on
+/// 1 November 2028, recomputed from the world file and the run.
+#[test]
+fn the_reference_worlds_idle_s21s_are_sold_as_the_page_works_it() {
+    use retrofit::unstable::scenario::ModelKind;
+    let s = retrofit::load("worlds/reference.ron").unwrap();
+    let r = retrofit::run(&s, None).unwrap();
+    let NetworkModel::Supply(p) = &s.network.median else {
+        panic!("expected a supply model")
+    };
+    let terms = &s.finance.as_ref().unwrap().terms;
+    let o = terms.opex;
+    let oct = &r.ledger[ledger_index(&r, "2028-10")];
+    // One halving before October 2028: 1.5625 BTC a block.
+    let hashprice = 144.0
+        * (s.markets.block_subsidy_btc / 2.0 + s.markets.fees_btc_per_block)
+        * oct.btc_price_usd
+        / (oct.network_hashrate_eh_s * 1e3);
+    // The S19 XP cohort is marginal: hashprice is its power + non-power cash cost.
+    let power = cash_cost_usd_per_ph_day(21.5, p.marginal_power_usd_per_mwh);
+    let non_power = cash_cost_usd_per_ph_day(21.5, p.non_power_cost_usd_per_mwh);
+    assert!(
+        (hashprice - (power + non_power)).abs() < 1e-6,
+        "{hashprice}"
+    );
+    // The site's S21s: what they keep, their power at the wall, their opex of running per
+    // PH/s hashed in October's 744 hours.
+    let s21 = s.models.iter().find(|m| m.id == "S21").unwrap();
+    let ModelKind::Asic { hashrate_gh_s } = s21.kind else {
+        unreachable!()
+    };
+    let j_per_th = s21.power_w as f64 / (hashrate_gh_s as f64 / 1e3);
+    let pue = s
+        .cooling_loops
+        .iter()
+        .find(|l| l.id == "AIR-CD")
+        .unwrap()
+        .pue;
+    let kept = hashprice * (1.0 - o.pool_fee_share);
+    let wall = cash_cost_usd_per_ph_day(j_per_th * pue, s.markets.electricity_usd_per_mwh[33]);
+    let hours = 24.0 * f64::from(s.calendar.label(33).days());
+    assert_eq!(hours, 744.0);
+    let opex = cash_cost_usd_per_ph_day(
+        j_per_th,
+        (o.mining_usd_per_mw_month - o.idle_usd_per_mw_month) / (hours * o.mining_uptime_share),
+    );
+    assert!(kept < wall + opex, "the S21s stay off");
+    assert_eq!(oct.asic_revenue_usd, 0.0);
+    // Mined nothing May–October 2028; sold on 1 November, as one event per hall.
+    for m in ["2028-05", "2028-06", "2028-07", "2028-08", "2028-09"] {
+        assert_eq!(r.ledger[ledger_index(&r, m)].asic_revenue_usd, 0.0, "{m}");
+    }
+    assert!(r.ledger[ledger_index(&r, "2028-04")].asic_revenue_usd > 0.0);
+    let sold: Vec<(String, String)> = r
+        .events
+        .iter()
+        .filter(|e| e.event == "sold-idle")
+        .map(|e| (s.calendar.date(e.day).to_string(), e.entity.clone()))
+        .collect();
+    assert_eq!(
+        sold,
+        vec![
+            ("2028-11-01".to_string(), "rack group C".to_string()),
+            ("2028-11-01".to_string(), "rack group D".to_string()),
+        ]
+    );
+    // Salvage: TH/s × $7/TH × 0.7^((56 − 21)/12) × hashprice / $39.82, in November.
+    let racks = |g: &str| f64::from(s.racks.iter().find(|x| x.id == g).unwrap().count);
+    let th = (racks("C") + racks("D")) * 4.0 * hashrate_gh_s as f64 / 1e3;
+    assert_eq!(th, 2_352_000.0);
+    let age = 12.0 * (2028.0 - 2024.0) + (11.0 - 3.0);
+    let nov = ledger_index(&r, "2028-11");
+    let fin = r.finance.as_ref().unwrap();
+    let nov_hashprice = 144.0
+        * (s.markets.block_subsidy_btc / 2.0 + s.markets.fees_btc_per_block)
+        * r.ledger[nov].btc_price_usd
+        / (r.ledger[nov].network_hashrate_eh_s * 1e3);
+    let resale = th * 7.0 * 0.7_f64.powf((age - 21.0) / 12.0) * nov_hashprice / 39.82;
+    assert!(
+        (fin.rows[nov].salvage_usd - resale).abs() < 0.005,
+        "{resale}"
+    );
+    // Every later month: no ASICs, no mining, and 41.16 MW less idle opex.
+    let fleet_mw = (racks("C") + racks("D")) * 4.0 * s21.power_w as f64 / 1e6;
+    let dec = ledger_index(&r, "2028-12");
+    for m in dec..r.ledger.len() {
+        assert_eq!(r.ledger[m].asic_it_mw + r.ledger[m].asic_curtailed_mw, 0.0);
+        assert_eq!(fin.rows[m].salvage_usd, 0.0);
+    }
+    let idle = |m: usize| fin.rows[m].opex.idle_usd;
+    // December: peak IT less both GPU halls and the sold fleet.
+    let gpu_mw = r.ledger[dec].gpu_it_mw;
+    let peak_mw = r.summary.peak_it_mw;
+    let left_mw = peak_mw - gpu_mw - fleet_mw;
+    assert!((idle(dec) - left_mw * o.idle_usd_per_mw_month).abs() < 1e-6);
+    // October also paid for GPU hall 2, energised at the end of November.
+    let hall_2_mw = gpu_mw - oct.gpu_it_mw;
+    let oct_idle = idle(ledger_index(&r, "2028-10"));
+    assert!((oct_idle - idle(dec) - (fleet_mw + hall_2_mw) * o.idle_usd_per_mw_month).abs() < 1e-6);
+    assert_eq!(fin.summary.fleet_resale_at_horizon_usd, 0.0);
+    let page = model_md();
+    for v in [
+        hashprice,
+        power,
+        non_power,
+        kept,
+        wall,
+        opex,
+        wall + opex,
+        resale,
+        fleet_mw * o.idle_usd_per_mw_month,
+        idle(dec),
+        oct_idle,
+    ] {
+        assert!(
+            page.contains(&format!("**{}**", cents(v))) || page.contains(&cents(v)),
+            "docs/model.md should show {}",
+            cents(v)
+        );
+    }
+}
+
+/// The count of idle months resets on a month that mines: on the reference world's median
+/// path the S21s mine only in the halving months (2028-04, 2032-04, …), so they are idle
+/// for 47 months in a row at most. A 47-month rule sells them on 1 April 2032; a 48-month
+/// rule never does and runs exactly as a world without the rule.
+#[test]
+fn a_month_that_mines_resets_the_count_and_an_unreached_rule_changes_nothing() {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/worlds/reference.ron"))
+            .unwrap();
+    let line = "            sell_idle_asics_after_months: 6,\n";
+    assert!(text.contains(line));
+    let with = |n: &str| {
+        let t = text.replace(line, n);
+        let s = retrofit::load_str(&t, "reference.ron").unwrap();
+        retrofit::run(&s, None).unwrap()
+    };
+    let (r47, r48, off) = (
+        with("            sell_idle_asics_after_months: 47,\n"),
+        with("            sell_idle_asics_after_months: 48,\n"),
+        with(""),
+    );
+    let sold = |r: &retrofit::RunResult| -> Vec<u32> {
+        r.events
+            .iter()
+            .filter(|e| e.event == "sold-idle")
+            .map(|e| e.day)
+            .collect()
+    };
+    let s = retrofit::load("worlds/reference.ron").unwrap();
+    let april_2032 = s.calendar.month_start(ledger_index(&r47, "2032-04") as u32);
+    assert_eq!(sold(&r47), vec![april_2032, april_2032]);
+    assert!(sold(&r48).is_empty() && sold(&off).is_empty());
+    assert_eq!(r48.ledger, off.ledger);
+    assert_eq!(r48.finance, off.finance);
+    // Without a sale the fleet is still there at the horizon, idle and valued.
+    let fin = off.finance.as_ref().unwrap();
+    assert!(fin.summary.fleet_resale_at_horizon_usd > 0.0);
+    assert!(off.ledger.last().unwrap().asic_curtailed_mw > 41.0);
+    // The 47-month sale forgoes the April 2032 halving month's mining.
+    assert_eq!(
+        r47.ledger[ledger_index(&r47, "2032-04")].asic_revenue_usd,
+        0.0
+    );
+    assert!(off.ledger[ledger_index(&off, "2032-04")].asic_revenue_usd > 0.0);
+}

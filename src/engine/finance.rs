@@ -33,6 +33,8 @@ struct Fleet {
     /// Index among ASIC models.
     model: usize,
     th: f64,
+    /// Their IT load, W (what stops counting as idle when the sale rule sells them).
+    it_w: u64,
     /// Month they went into service, from the run's first (negative: before the run).
     in_service_month: i64,
 }
@@ -50,6 +52,11 @@ pub(super) struct Track {
     /// ASICs in each rack group now (sold when it is decommissioned, valued at the
     /// horizon if still there).
     fleets: Vec<Option<Fleet>>,
+    /// Consecutive closed months in which ASICs were installed and mined nothing (the
+    /// sale rule, `capital.sell_idle_asics_after_months`).
+    idle_asic_months: u32,
+    /// IT of the ASICs that rule sold, W: no longer idle capacity (no idle opex).
+    sold_asic_it_w: u64,
 }
 
 impl Track {
@@ -117,6 +124,8 @@ impl Track {
             asic_of_model,
             classes: spec.classes.clone(),
             fleets,
+            idle_asic_months: 0,
+            sold_asic_it_w: 0,
         })
     }
 
@@ -150,6 +159,7 @@ fn fleet(
     Some(Fleet {
         model: asic_of_model[model]?,
         th: units * hashrate_gh_s as f64 / 1e3,
+        it_w: u64::from(per_rack) * u64::from(count) * s.models[model].power_w,
         in_service_month,
     })
 }
@@ -189,7 +199,8 @@ impl Sim<'_> {
         // GPUs a site starts with (no shipped world has any) count with the miners.
         let mining_facility_w =
             (self.f.facility_w() - op.curtailed_facility_w - hall_facility).max(0.0);
-        let busy = op.mining_it_w + self.f.totals.gpu_it_w;
+        // ASICs the sale rule sold leave the idle capacity: nothing is kept for them.
+        let busy = op.mining_it_w + self.f.totals.gpu_it_w + t.sold_asic_it_w;
         let rates = FinanceRates {
             mining_it_w: op.mining_it_w,
             mining_facility_w,
@@ -429,6 +440,63 @@ impl Sim<'_> {
         if let Some(f) = t.fleets[g].take() {
             t.rec.decommissioned(f.model, f.th, f.in_service_month);
         }
+    }
+
+    /// The sale rule (`capital.sell_idle_asics_after_months = n`), when month `m` has
+    /// closed with the ledger's `row`: a month counts as idle when ASICs were installed
+    /// and mined nothing (every fleet curtailed, or dark, all month; by the hour, no
+    /// hour run). After `n` idle months in a row every ASIC still installed is sold
+    /// today, the first day of the next month: the finance recorder books it as salvage
+    /// in that month at its age and hashprice, and its IT stops counting as idle. A
+    /// month that mines resets the count. Nothing happens without the rule.
+    pub(super) fn fin_sell_idle_asics(&mut self, m: u32, row: &crate::ledger::MonthRow) {
+        let rule = self.d.finance.as_ref();
+        let Some(n) = rule.and_then(|(t, _)| t.capital.sell_idle_asics_after_months) else {
+            return;
+        };
+        let Some(t) = self.fin.as_mut() else { return };
+        if t.fleets.iter().all(Option::is_none) {
+            return;
+        }
+        t.idle_asic_months = if row.asic_revenue_usd == 0.0 {
+            t.idle_asic_months + 1
+        } else {
+            0
+        };
+        if t.idle_asic_months < n {
+            return;
+        }
+        let groups: Vec<usize> = (0..t.fleets.len())
+            .filter(|&g| t.fleets[g].is_some())
+            .collect();
+        t.idle_asic_months = 0;
+        for g in groups {
+            self.sell_idle_group(g, n, m);
+        }
+    }
+
+    /// Sells rack group `g`'s ASICs as the sale rule decided after month `m`, the
+    /// `n`th idle month in a row: the units go as a decommissioning takes them.
+    fn sell_idle_group(&mut self, g: usize, n: u32, m: u32) {
+        let s = self.s;
+        // The whole fleet leaves the idle capacity, units dark after a failure included.
+        if let Some(t) = self.fin.as_mut() {
+            t.sold_asic_it_w += t.fleets[g].map_or(0, |f| f.it_w);
+        }
+        self.fin_decommission(g);
+        let freed = self.f.decommission_group(s, g);
+        self.decommission_dark(g);
+        self.capacity_changed = true;
+        if let Some(installer) = self.energised_by[g].take() {
+            self.close_energised(installer);
+        }
+        let month = s.calendar.label(m);
+        self.log("sold-idle", s.rack_group_name(g), || {
+            format!(
+                "ASICs sold: no mining in the {n} months to {month}; {:.2} MW of IT load freed",
+                freed as f64 / 1e6
+            )
+        });
     }
 
     /// The finance result of the finished run.

@@ -352,7 +352,7 @@ impl Sim<'_> {
         }
     }
 
-    fn close_energised(&mut self, i: usize) {
+    pub(super) fn close_energised(&mut self, i: usize) {
         if let Some(from) = self.steps[i].energised_from.take() {
             self.steps[i].spans.push(Span {
                 kind: SpanKind::Energised,

@@ -159,6 +159,12 @@ pub struct CapitalTerms {
     /// Gross value of the assets the site starts with, USD (insured and taxed like new
     /// ones; assumed fully depreciated for tax).
     pub existing_gross_asset_usd: f64,
+    /// Sell every ASIC still installed on the first day after the site's miners have
+    /// mined nothing for this many consecutive months (`None`: never). Sold units are
+    /// booked as salvage that month, stop counting as idle MW and are not in the
+    /// terminal value (docs/model.md, "Selling an idle fleet").
+    #[serde(default)]
+    pub sell_idle_asics_after_months: Option<u32>,
 }
 
 /// One payment of one capex item.

@@ -124,6 +124,9 @@ pub fn calibrated_params() -> SupplyParams {
         ],
         // Calibrated; inside the $30–50/MWh all-in range of docs/domain.md.
         marginal_power_usd_per_mwh: 50.0,
+        // The calibration fits power and non-power cost only through their sum (they add
+        // in every cash cost), so it is run with the whole $50/MWh as power, as before.
+        non_power_cost_usd_per_mwh: 0.0,
         // S19 XP, the best air-cooled model on sale in early 2023.
         new_efficiency_j_per_th: 21.5,
         // Derived: S19 XP 21.5 → S21 XP 13.5 J/TH in about 2.5 years.

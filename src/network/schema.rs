@@ -5,6 +5,7 @@
 //! network: Supply((
 //!     cohorts: [(efficiency_j_per_th: 17.5, share: 0.6), (efficiency_j_per_th: 29.5, share: 0.4)],
 //!     marginal_power_usd_per_mwh: Uniform(min: 40, max: 60),
+//!     non_power_cost_usd_per_mwh: 15.1,   // default 0
 //!     new_efficiency_j_per_th: 12.0,
 //!     efficiency_gain_per_year: 0.17,
 //!     capex_usd_per_th: 28.4,
@@ -17,7 +18,7 @@
 //! Stage one ([`NetworkSection`]) mirrors the file; stage two ([`check`]) validates it into
 //! a [`NetworkSpec`]: the model at its medians plus what a sampled run draws. The
 //! uncertain parameters (power price, efficiency gain, capex, payback horizon, build
-//! share) may be distributions; sweeps sample them.
+//! share, non-power cost) may be distributions; sweeps sample them.
 
 use super::{Cohort, NetworkModel, ParamProblem, SupplyParams};
 use crate::dist::{Dist, Quantity};
@@ -51,6 +52,10 @@ pub struct SupplySection {
     pub cohorts: Vec<CohortSection>,
     /// Marginal power price of the rest of the world, USD/MWh.
     pub marginal_power_usd_per_mwh: Quantity,
+    /// Non-power cost of running a miner over leaving it off, USD per MWh of miner IT
+    /// (default 0: the power-only merit order, so worlds without it are unchanged).
+    #[serde(default = "zero_quantity")]
+    pub non_power_cost_usd_per_mwh: Quantity,
     /// Efficiency of the newest generation in the first month, J/TH.
     pub new_efficiency_j_per_th: f64,
     /// Yearly efficiency improvement of the newest generation.
@@ -69,6 +74,10 @@ pub struct SupplySection {
     pub lag_months: u32,
 }
 
+fn zero_quantity() -> Quantity {
+    Quantity::Value(0.0)
+}
+
 fn default_floor() -> f64 {
     5.0
 }
@@ -83,7 +92,7 @@ pub struct NetworkSpec {
     /// The model a plain run uses.
     pub median: NetworkModel,
     /// Distributions of the uncertain supply parameters, in draw order.
-    draws: Option<[Dist; 5]>,
+    draws: Option<[Dist; 6]>,
 }
 
 impl NetworkSpec {
@@ -102,16 +111,20 @@ impl NetworkSpec {
     }
 
     /// One sample: the supply parameters drawn in a fixed order (power price, efficiency
-    /// gain, capex, payback, build share), five draws; the exogenous model draws nothing.
+    /// gain, capex, payback, build share, non-power cost); the exogenous model draws
+    /// nothing. A plain number draws nothing either ([`Dist::sample`] of a fixed value),
+    /// and the non-power cost comes last, so a world that gives it as a number (or not at
+    /// all) keeps the random stream it had before the field existed.
     pub fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> NetworkModel {
         match (&self.median, &self.draws) {
-            (NetworkModel::Supply(p), Some([power, gain, capex, payback, build])) => {
+            (NetworkModel::Supply(p), Some([power, gain, capex, payback, build, non_power])) => {
                 let mut p = p.clone();
                 p.marginal_power_usd_per_mwh = power.sample(rng);
                 p.efficiency_gain_per_year = gain.sample(rng).min(0.99);
                 p.capex_usd_per_th = capex.sample(rng);
                 p.payback_months = (payback.sample(rng).round() as u32).max(1);
                 p.build_share_per_month = build.sample(rng).clamp(1e-6, 1.0);
+                p.non_power_cost_usd_per_mwh = non_power.sample(rng);
                 NetworkModel::Supply(p)
             }
             (m, _) => m.clone(),
@@ -154,6 +167,7 @@ pub fn check(
         ("capex_usd_per_th", s.capex_usd_per_th),
         ("payback_months", s.payback_months),
         ("build_share_per_month", s.build_share_per_month),
+        ("non_power_cost_usd_per_mwh", s.non_power_cost_usd_per_mwh),
     ];
     // A plain number is judged by the parameter's own range below (a negative price is a
     // negative value, not a bad distribution); only a written distribution is validated.
@@ -164,7 +178,7 @@ pub fn check(
         }
         d
     });
-    let [power, gain, capex, payback, build] = dists.map(Dist::median);
+    let [power, gain, capex, payback, build, non_power] = dists.map(Dist::median);
     let params = SupplyParams {
         cohorts: s
             .cohorts
@@ -175,6 +189,7 @@ pub fn check(
             })
             .collect(),
         marginal_power_usd_per_mwh: power,
+        non_power_cost_usd_per_mwh: non_power,
         new_efficiency_j_per_th: s.new_efficiency_j_per_th,
         efficiency_gain_per_year: gain,
         efficiency_floor_j_per_th: s.efficiency_floor_j_per_th,
@@ -239,7 +254,60 @@ mod tests {
         assert_eq!(p.marginal_power_usd_per_mwh, 50.0);
         assert_eq!((p.payback_months, p.lag_months), (30, 1));
         assert_eq!(p.efficiency_floor_j_per_th, 5.0);
+        assert_eq!(p.non_power_cost_usd_per_mwh, 0.0);
         assert!(spec.draws_anything());
+    }
+
+    #[test]
+    fn the_non_power_cost_defaults_to_zero_draws_last_and_keeps_the_stream_when_fixed() {
+        let base = check(&parse(SUPPLY), 0.3).unwrap();
+        let fixed_text = SUPPLY.replace(
+            "new_efficiency_j_per_th",
+            "non_power_cost_usd_per_mwh: 15.1, new_efficiency_j_per_th",
+        );
+        let fixed = check(&parse(&fixed_text), 0.3).unwrap();
+        let drawn_text = SUPPLY.replace(
+            "new_efficiency_j_per_th",
+            "non_power_cost_usd_per_mwh: Uniform(min: 10, max: 20), new_efficiency_j_per_th",
+        );
+        let drawn = check(&parse(&drawn_text), 0.3).unwrap();
+        let NetworkModel::Supply(m) = &drawn.median else {
+            panic!("expected a supply model")
+        };
+        assert_eq!(m.non_power_cost_usd_per_mwh, 15.0);
+        let draw = |spec: &NetworkSpec| {
+            let NetworkModel::Supply(p) = spec.sample(&mut rand_pcg::Pcg64Mcg::seed_from_u64(11))
+            else {
+                panic!("expected a supply model")
+            };
+            p
+        };
+        let (b, f, d) = (draw(&base), draw(&fixed), draw(&drawn));
+        // A number draws nothing: the other five draws are those of the world without it.
+        assert_eq!(b.non_power_cost_usd_per_mwh, 0.0);
+        assert_eq!(f.non_power_cost_usd_per_mwh, 15.1);
+        assert_eq!(
+            SupplyParams {
+                non_power_cost_usd_per_mwh: 0.0,
+                ..f
+            },
+            b
+        );
+        // A distribution is drawn last, after the same five.
+        assert!((10.0..=20.0).contains(&d.non_power_cost_usd_per_mwh));
+        assert_eq!(d.marginal_power_usd_per_mwh, b.marginal_power_usd_per_mwh);
+        let negative = SUPPLY.replace(
+            "new_efficiency_j_per_th",
+            "non_power_cost_usd_per_mwh: -1, new_efficiency_j_per_th",
+        );
+        let problems = check(&parse(&negative), 0.3).unwrap_err();
+        assert_eq!(
+            problems,
+            vec![SectionProblem::Param(ParamProblem::OutOfRange(
+                "non_power_cost_usd_per_mwh",
+                -1.0
+            ))]
+        );
     }
 
     #[test]

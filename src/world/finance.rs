@@ -296,6 +296,10 @@ pub struct CapitalSection {
     /// Asset-class overrides.
     #[serde(default)]
     pub asset_classes: Vec<ClassSection>,
+    /// Sell every ASIC still installed once the site's miners have mined nothing for
+    /// this many consecutive months (default: never).
+    #[serde(default)]
+    pub sell_idle_asics_after_months: Option<u32>,
 }
 
 /// A debt tranche, as written: `amount_usd` or `loan_to_cost`.

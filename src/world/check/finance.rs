@@ -565,6 +565,9 @@ fn check_capital(c: &mut Check, k: &CapitalSection) -> CapitalTerms {
             "existing_gross_asset_usd",
             k.existing_gross_asset_usd,
         ),
+        sell_idle_asics_after_months: k
+            .sell_idle_asics_after_months
+            .map(|n| c.months(e, "sell_idle_asics_after_months", n)),
     }
 }
 
@@ -980,6 +983,25 @@ mod tests {
                     .iter()
                     .any(|p| p.entity == entity && p.rule == rule),
                 "{to}: expected {rule} on {entity}, got {problems:?}"
+            );
+        }
+    }
+    /// The sale rule is off unless set, and a holding period must be 1..=1200 months.
+    #[test]
+    fn the_idle_fleet_sale_defaults_to_never_and_needs_at_least_one_month() {
+        let cal = Calendar::new(YearMonth::parse("2026-01").unwrap(), 180);
+        let off = run("()", &ctx(&cal)).unwrap();
+        assert_eq!(off.terms.capital.sell_idle_asics_after_months, None);
+        let on = run("(capital: (sell_idle_asics_after_months: 6))", &ctx(&cal)).unwrap();
+        assert_eq!(on.terms.capital.sell_idle_asics_after_months, Some(6));
+        for n in [0, 1201] {
+            let text = format!("(capital: (sell_idle_asics_after_months: {n}))");
+            let problems = run(&text, &ctx(&cal)).expect_err("out of range");
+            assert!(
+                problems.iter().any(|p| p.entity == "finance capital"
+                    && p.rule == "out-of-range"
+                    && p.message.contains("sell_idle_asics_after_months")),
+                "{n}: {problems:?}"
             );
         }
     }
