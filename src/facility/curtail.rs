@@ -81,6 +81,11 @@ fn mining_over_idle_usd_per_mw_month(s: &Scenario) -> f64 {
     })
 }
 
+/// True when the on/off rules weigh opex (finance's mining and idle $/MW-month differ).
+pub fn weighs_opex(s: &Scenario) -> bool {
+    mining_over_idle_usd_per_mw_month(s) != 0.0
+}
+
 /// Share of time energised miners hash, from the world's finance terms (1 without a
 /// `finance` section): finance scales mining revenue and electricity by it, not the
 /// opex of mining MW.
@@ -112,6 +117,32 @@ fn opex_per_hashing_day(econ: &MiningEconomics, it_w: u64, uptime: f64) -> f64 {
     } else {
         it_w as f64 * econ.opex_usd_per_w_day / uptime
     }
+}
+
+/// The hashprice (network revenue per PH/s per day, before the pool's fee) at which one
+/// PH/s of a fleet of `it_j_per_th` (IT, before the loop's `pue`) earns exactly what
+/// the on/off rule ([`operate`]) weighs against it in a month of `days` days at
+/// `power_usd_per_mwh`: its power at the wall plus the opex of running over idling,
+/// over the uptime share, all over the share of revenue the site keeps. 1 PH/s at e
+/// J/TH draws 1,000·e W of IT. Without a `finance` section this is the power cash cost
+/// `24 × e × PUE × p / 1000` alone.
+pub fn break_even_usd_per_ph_day(
+    s: &Scenario,
+    it_j_per_th: f64,
+    pue: f64,
+    power_usd_per_mwh: f64,
+    days: u32,
+) -> f64 {
+    let it_w = 1000.0 * it_j_per_th;
+    let power = it_w * pue * HOURS_PER_DAY / 1e6 * power_usd_per_mwh;
+    // As the rule: no opex term at all without opex by state (not 0 / uptime).
+    let opex_w_day = marginal_opex_usd_per_w_day(s, days);
+    let opex = if opex_w_day == 0.0 {
+        0.0
+    } else {
+        it_w * opex_w_day / mining_uptime_share(s)
+    };
+    (power + opex) / (1.0 - pool_fee_share(s))
 }
 
 /// What the ASICs do over a stretch of days.
@@ -332,6 +363,48 @@ mod tests {
 
     /// Each energised fleet's (IT W, facility W per IT W, gross revenue per day per
     /// USD of BTC price under `e`).
+    #[test]
+    fn the_break_even_is_where_the_rule_switches_each_fleet() {
+        // The reference world weighs opex (finance's mining less idle $/MW-month) and a
+        // 4 % pool fee: the break-even counts both, and the rule flips right at it.
+        let s = crate::load("worlds/reference.ron").unwrap();
+        assert!(weighs_opex(&s) && pool_fee_share(&s) > 0.0 && s.power_prices.is_none());
+        let mut f = Facility::spawn(&s);
+        let (power_usd_per_mwh, days) = (41.3, 31);
+        let base = MiningEconomics {
+            btc_per_gh_day: 1e-12,
+            btc_price_usd: 1.0,
+            usd_per_w_day: HOURS_PER_DAY / 1e6 * power_usd_per_mwh,
+            opex_usd_per_w_day: marginal_opex_usd_per_w_day(&s, days),
+        };
+        let fleets: Vec<(usize, hecs::Entity, f64, f64)> = (f.world.query::<&AsicFleet>().iter())
+            .filter(|x| x.it_w > 0)
+            .map(|x| {
+                let pue = f.world.get::<&Cooling>(x.cooling).unwrap().pue;
+                let it_j_per_th = x.it_w as f64 / x.hashrate_gh_s as f64 * 1000.0;
+                (x.model, x.cooling, it_j_per_th, pue)
+            })
+            .collect();
+        assert!(!fleets.is_empty());
+        for (model, cooling, it_j_per_th, pue) in fleets {
+            let be = break_even_usd_per_ph_day(&s, it_j_per_th, pue, power_usd_per_mwh, days);
+            // Dearer than its power alone, by the opex and the fee.
+            assert!(be > 24.0 * it_j_per_th * pue * power_usd_per_mwh / 1000.0 * 1.04);
+            for (scale, runs) in [(1.0 + 1e-9, true), (1.0 - 1e-9, false)] {
+                // Hashprice per PH/s a day: BTC per GH/s a day × 1e6 GH/s × BTC price.
+                let econ = MiningEconomics {
+                    btc_price_usd: be * scale / (base.btc_per_gh_day * 1e6),
+                    ..base
+                };
+                operate(&mut f, &s, &econ, &mut Vec::new());
+                let curtailed = (f.world.query::<&AsicFleet>().iter())
+                    .find(|x| (x.model, x.cooling) == (model, cooling))
+                    .map(|x| x.curtailed);
+                assert_eq!(curtailed, Some(!runs), "hashprice {scale} × {be}");
+            }
+        }
+    }
+
     fn fleet_figures(f: &Facility, e: &MiningEconomics) -> Vec<(f64, f64, f64)> {
         f.world
             .query::<&AsicFleet>()

@@ -1,13 +1,16 @@
 //! `market.png`: the mining market a run saw, month by month, in three panels on one
 //! month axis: network hashrate (the run's, and the exogenous growth path beside it when
-//! the world uses the endogenous supply model), hashprice with the cash break-even of
-//! each of the site's ASIC fleets, and the BTC price.
+//! the world uses the endogenous supply model), hashprice with the break-even of each
+//! of the site's ASIC fleets under the site's on/off rule, and the BTC price.
 //!
 //! Every figure comes from the run's ledger or the market layer's own functions:
 //! hashprice is the network's revenue a day (`network::network_revenue_usd_per_day`,
 //! subsidy from `network::Subsidy`) over its hashrate, and a fleet's break-even is
-//! `network::cash_cost_usd_per_ph_day` at its facility efficiency (J/TH × its cooling
-//! loop's PUE) and the median path's electricity price. The exogenous path is the
+//! `facility::curtail::break_even_usd_per_ph_day`: the hashprice at which the on/off
+//! rule is indifferent, i.e. its power at the wall (J/TH × its cooling loop's PUE) at
+//! the median path's electricity price, plus the opex of running over idling (worlds
+//! with opex by state), over the share of revenue the pool's fee leaves. The exogenous
+//! path is the
 //! market layer's median path (`MarketPath::median`), the path a run with the
 //! exogenous model would have used at the median.
 
@@ -19,10 +22,9 @@ use super::palette::{Series, world_colour};
 use super::text::usd_fmt;
 use crate::calendar::Calendar;
 use crate::engine::RunResult;
+use crate::facility::curtail::break_even_usd_per_ph_day;
 use crate::market::MarketPath;
-use crate::network::{
-    NetworkModel, Subsidy, cash_cost_usd_per_ph_day, network_revenue_usd_per_day,
-};
+use crate::network::{NetworkModel, Subsidy, network_revenue_usd_per_day};
 use crate::scenario::{ModelKind, Scenario};
 use anyhow::Result;
 use plotters::element::DashedPathElement;
@@ -110,20 +112,20 @@ fn hashprice(s: &Scenario, r: &RunResult) -> Vec<f64> {
 /// The site's ASIC fleets at the start, as (model id, facility J/TH): each model in a
 /// rack group at its loop's PUE in this run (`pue`, its draw when sampled), once per
 /// model (the first group that holds it).
-fn fleets(s: &Scenario, pue: &[f64]) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = Vec::new();
+fn fleets(s: &Scenario, pue: &[f64]) -> Vec<(String, f64, f64)> {
+    let mut out: Vec<(String, f64, f64)> = Vec::new();
     for g in &s.racks {
         let Some((mi, _)) = g.initial else { continue };
         let model = &s.models[mi];
         let ModelKind::Asic { hashrate_gh_s } = model.kind else {
             continue;
         };
-        if hashrate_gh_s == 0 || out.iter().any(|(id, _)| *id == model.id) {
+        if hashrate_gh_s == 0 || out.iter().any(|(id, ..)| *id == model.id) {
             continue;
         }
         // W per GH/s is kJ per TH: × 1,000 gives J/TH.
         let j_per_th = model.power_w as f64 / hashrate_gh_s as f64 * 1000.0;
-        out.push((model.id.clone(), j_per_th * pue[g.cooling]));
+        out.push((model.id.clone(), j_per_th, pue[g.cooling]));
     }
     out
 }
@@ -155,8 +157,9 @@ pub fn prepare(s: &Scenario, r: &RunResult) -> MarketChart {
         heading: Heading {
             title: format!("{} — mining market", s.name),
             subtitle: "Month averages: network hashrate; hashprice (network revenue a day \
-                       per PH/s) against each site fleet's cash break-even at the median \
-                       power price; BTC price"
+                       per PH/s) against each site fleet's break-even under its on/off \
+                       rule (power at the median price, plus running opex and the pool's \
+                       fee where the world has them); BTC price"
                 .into(),
             legend,
         },
@@ -209,14 +212,20 @@ fn hashprice_lines(s: &Scenario, r: &RunResult, median: &MarketPath) -> Vec<Mark
         dashed: false,
         points: centred(&hp),
     }];
-    for (i, (id, j_per_th)) in fleets(s, &r.cooling_pue).into_iter().enumerate() {
-        let be: Vec<f64> = median
-            .electricity_usd_per_mwh
-            .iter()
-            .map(|&p| cash_cost_usd_per_ph_day(j_per_th, p))
+    // The on/off rule's own threshold: power at the wall, plus (with opex by state) the
+    // opex of running over idling, over the share of revenue kept after the pool's fee.
+    let opex = crate::facility::curtail::weighs_opex(s);
+    for (i, (id, it_j_per_th, pue)) in fleets(s, &r.cooling_pue).into_iter().enumerate() {
+        let be: Vec<f64> = (median.electricity_usd_per_mwh.iter().enumerate())
+            .map(|(m, &p)| {
+                let days = s.calendar.label(m as u32).days();
+                break_even_usd_per_ph_day(s, it_j_per_th, pue, p, days)
+            })
             .collect();
+        let wall = it_j_per_th * pue;
+        let what = if opex { " + opex" } else { "" };
         lines.push(MarketLine {
-            label: format!("Break-even {id} ({j_per_th:.1} J/TH at the wall)"),
+            label: format!("Break-even {id} ({wall:.1} J/TH at the wall{what})"),
             colour: world_colour(i + 1),
             dashed: true,
             points: centred(&be),
@@ -353,12 +362,38 @@ mod tests {
         let f = fleets(&s, &s.median_pue());
         assert!(!f.is_empty());
         let price = MarketPath::median(&s.markets, 1).electricity_usd_per_mwh[0];
-        for (i, (_, j_per_th)) in f.iter().enumerate() {
-            // 1 PH/s at e J/TH draws e kW: 24·e kWh a day at the price per kWh.
-            let want = 24.0 * j_per_th * price / 1000.0;
+        for (i, (_, it_j_per_th, pue)) in f.iter().enumerate() {
+            // 1 PH/s at e J/TH draws e kW: 24·e kWh a day at the price per kWh. The
+            // teaching world has no finance section: no opex, no pool fee.
+            let want = 24.0 * it_j_per_th * pue * price / 1000.0;
             let got = c.panels[1].lines[i + 1].points[0].1;
             assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
         }
+    }
+
+    #[test]
+    fn the_reference_s21_break_even_counts_opex_and_the_pool_fee_as_model_md_shows() {
+        // docs/model.md, market.png's worked example: October 2028, S21 at 17.5 J/TH of
+        // IT and PUE 1.2, $40/MWh, (11,700 − 1,000) $/MW-month of running opex over 744
+        // hours and 97 % uptime, 4 % pool fee.
+        let s = crate::load("worlds/reference.ron").unwrap();
+        let r = crate::run(&s, None).unwrap();
+        let c = prepare(&s, &r);
+        let m = (r.ledger.iter())
+            .position(|row| row.month.to_string() == "2028-10")
+            .unwrap();
+        let i = fleets(&s, &r.cooling_pue)
+            .iter()
+            .position(|(id, ..)| id == "S21")
+            .unwrap();
+        let power = 24.0 * 17.5 * 1.2 * 40.0 / 1000.0;
+        let opex = 24.0 * 17.5 * 10_700.0 / (744.0 * 0.97) / 1000.0;
+        let want = (power + opex) / 0.96;
+        let got = c.panels[1].lines[i + 1].points[m].1;
+        assert!((got - want).abs() < 1e-9 * want, "{got} vs {want}");
+        let page = std::fs::read_to_string("docs/model.md").unwrap();
+        let text = format!("(20.16 + {opex:.2}) / 0.96 = **${want:.2}**");
+        assert!(page.contains(&text), "docs/model.md should show {text}");
     }
 
     #[test]
