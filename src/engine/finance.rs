@@ -483,13 +483,7 @@ impl Sim<'_> {
         if let Some(t) = self.fin.as_mut() {
             t.sold_asic_it_w += t.fleets[g].map_or(0, |f| f.it_w);
         }
-        self.fin_decommission(g);
-        let freed = self.f.decommission_group(s, g);
-        self.decommission_dark(g);
-        self.capacity_changed = true;
-        if let Some(installer) = self.energised_by[g].take() {
-            self.close_energised(installer);
-        }
+        let freed = self.take_out_group(g);
         let month = s.calendar.label(m);
         self.log("sold-idle", s.rack_group_name(g), || {
             format!(

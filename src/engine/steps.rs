@@ -171,14 +171,7 @@ impl Sim<'_> {
     fn start_decommission(&mut self, i: usize, g: usize) {
         let s = self.s;
         self.mark_started(i);
-        self.fin_decommission(g);
-        let freed = self.f.decommission_group(s, g);
-        // Units dark after a failure are decommissioned too, and never come back.
-        self.decommission_dark(g);
-        self.capacity_changed = true;
-        if let Some(installer) = self.energised_by[g].take() {
-            self.close_energised(installer);
-        }
+        let freed = self.take_out_group(g);
         self.log("decommissioned", s.rack_group_name(g), || {
             format!(
                 "units switched off; {:.2} MW of IT load freed",
@@ -186,6 +179,21 @@ impl Sim<'_> {
             )
         });
         self.begin_work(i);
+    }
+
+    /// Takes every unit of group `g` out of service for good, as a Decommission step
+    /// and the idle-fleet sale both do: finance stops counting its fleet, the energised
+    /// units are switched off (and units dark after a failure with them, never to come
+    /// back), and the step that energised the group is closed. Returns the IT W freed.
+    pub(super) fn take_out_group(&mut self, g: usize) -> u64 {
+        self.fin_decommission(g);
+        let freed = self.f.decommission_group(self.s, g);
+        self.decommission_dark(g);
+        self.capacity_changed = true;
+        if let Some(installer) = self.energised_by[g].take() {
+            self.close_energised(installer);
+        }
+        freed
     }
 
     fn start_install_units(
@@ -352,7 +360,7 @@ impl Sim<'_> {
         }
     }
 
-    pub(super) fn close_energised(&mut self, i: usize) {
+    fn close_energised(&mut self, i: usize) {
         if let Some(from) = self.steps[i].energised_from.take() {
             self.steps[i].spans.push(Span {
                 kind: SpanKind::Energised,
