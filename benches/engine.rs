@@ -192,7 +192,40 @@ fn sweep_once(s: &Arc<retrofit::Scenario>, jobs: usize) -> impl Sized {
     retrofit::unstable::sweep::execute(s.clone(), &cfg, stop, |_| Ok(()), || {}).unwrap()
 }
 
-criterion_group!(benches, scheduler, single_run, scaling, sweep_throughput);
+/// Runs folded per iteration of the fold benchmark.
+const FOLD_RUNS: u64 = 200;
+
+/// Folding finished runs into a sweep's aggregate (its per-month quantile sketches and
+/// counts), apart from running them: at `--jobs 2` each worker folds its own runs, so
+/// this cost sits on the critical path and bounds the speed-up (BENCHMARKS.md).
+fn fold(c: &mut Criterion) {
+    let s = retrofit::load("benches/peer-reference.ron").expect("peer world loads");
+    let results: Vec<_> = (1..=FOLD_RUNS)
+        .map(|seed| retrofit::run_with(&s, Some(seed), retrofit::RunOptions::default()).unwrap())
+        .collect();
+    let mut g = c.benchmark_group("fold");
+    g.throughput(Throughput::Elements(FOLD_RUNS));
+    g.bench_function("peer_runs", |b| {
+        // One aggregate throughout, as in a worker: its sketches are warm and sized.
+        let mut agg = retrofit::unstable::sweep::Aggregate::new(&s);
+        b.iter(|| {
+            for r in &results {
+                agg.add(r);
+            }
+            black_box(agg.runs)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    scheduler,
+    single_run,
+    scaling,
+    sweep_throughput,
+    fold
+);
 
 fn main() {
     benches();

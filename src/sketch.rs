@@ -40,8 +40,137 @@ fn gamma_ln() -> f64 {
     g.ln()
 }
 
+/// The bucket of a magnitude: `⌈ln(m) / ln γ⌉`. This formula defines the buckets; a
+/// sweep computes it through [`fast_bucket`], which returns the same index for every value.
 fn bucket(magnitude: f64) -> i32 {
     (magnitude.ln() / gamma_ln()).ceil() as i32
+}
+
+/// Mantissa bits that pick a cell of [`BucketTable`]: 2⁷ cells per power of two, each
+/// spanning a ratio of at most 1 + 2⁻⁷ ≈ 1.0078, less than a bucket's γ ≈ 1.01005, so a
+/// cell holds at most one bucket edge.
+const CELL_BITS: u32 = 7;
+const CELL_SHIFT: u32 = 52 - CELL_BITS;
+/// The table's range of magnitudes, [2⁻¹⁰, 2⁵⁰): from below [`MIN_MAGNITUDE`] to about
+/// 1.1 × 10¹⁵ (of dollars, megawatts or hours). Magnitudes outside it take the formula.
+const TABLE_LOW: f64 = 1.0 / 1024.0;
+const TABLE_HIGH: f64 = 1_125_899_906_842_624.0; // 2^50
+
+/// One cell of [`BucketTable`]: magnitudes in it below `edge` fall in bucket `k`, those
+/// at or above it in `k + 1`. `k == FORMULA` marks a cell the table does not vouch for.
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    edge: f64,
+    k: i32,
+}
+
+const FORMULA: i32 = i32::MIN;
+
+/// [`bucket`] tabulated by the leading bits of the magnitude: a shift, a load and a
+/// comparison in place of a logarithm, a division and a rounding, which were half of
+/// what folding a run into a sweep's sketches cost (issue 15: folding sits on the
+/// critical path at `--jobs 2`, so it bounds the speed-up).
+///
+/// Each cell's edge is found with [`bucket`] itself, as the least magnitude of the cell
+/// whose bucket is above the bucket of the cell's first magnitude, so the table equals
+/// the formula wherever the formula does not decrease within a cell. A cell where it
+/// would (two edges found, which a monotone `ln` cannot give) falls back to the formula.
+/// Built once per process, in about half a millisecond, on the first sketch insert.
+struct BucketTable {
+    cells: Vec<Cell>,
+}
+
+impl BucketTable {
+    fn first_bits() -> u64 {
+        TABLE_LOW.to_bits() >> CELL_SHIFT
+    }
+
+    fn build() -> Self {
+        let (lo_cell, hi_cell) = (Self::first_bits(), TABLE_HIGH.to_bits() >> CELL_SHIFT);
+        let mut cells = Vec::with_capacity((hi_cell - lo_cell) as usize);
+        let mut k_at_start = bucket(f64::from_bits(lo_cell << CELL_SHIFT));
+        for c in lo_cell..hi_cell {
+            let (start, end) = (c << CELL_SHIFT, (c + 1) << CELL_SHIFT);
+            let k = k_at_start;
+            let k_at_end = bucket(f64::from_bits(end));
+            let cell = if k_at_end == k {
+                // Nothing in the cell can be above its end's bucket or below its start's.
+                Cell {
+                    edge: f64::INFINITY,
+                    k,
+                }
+            } else {
+                // The least magnitude of (start, end] whose bucket is above k; `end`
+                // itself (the next cell's first) if no magnitude of the cell is.
+                let above = |b: u64| bucket(f64::from_bits(b)) > k;
+                let edge = least_above(start, end, (f64::from(k) * gamma_ln()).exp(), above);
+                let one_edge =
+                    k_at_end == k + 1 && (edge == end || bucket(f64::from_bits(end - 1)) == k + 1);
+                Cell {
+                    edge: f64::from_bits(edge),
+                    k: if one_edge { k } else { FORMULA },
+                }
+            };
+            cells.push(cell);
+            k_at_start = k_at_end;
+        }
+        BucketTable { cells }
+    }
+
+    #[inline]
+    fn bucket(&self, magnitude: f64) -> i32 {
+        let c = (magnitude.to_bits() >> CELL_SHIFT).wrapping_sub(Self::first_bits());
+        match self.cells.get(c as usize) {
+            Some(&Cell { edge, k }) if k != FORMULA => k + i32::from(magnitude >= edge),
+            _ => bucket(magnitude),
+        }
+    }
+}
+
+/// The least bit pattern in `(start, end]` for which `above` holds, given that it holds
+/// at `end`, not at `start`, and that it does not turn false again: a search that gallops
+/// out from the bits of `guess` (the edge by real arithmetic, a few ulps off), then halves.
+fn least_above(start: u64, end: u64, guess: f64, above: impl Fn(u64) -> bool) -> u64 {
+    let g = guess.to_bits().clamp(start + 1, end);
+    // Bracket: `below` fails `above`, `top` holds it.
+    let mut step = 1u64;
+    let (mut below, mut top) = if above(g) {
+        let mut top = g;
+        loop {
+            let probe = g.saturating_sub(step).max(start);
+            if probe == start || !above(probe) {
+                break (probe, top);
+            }
+            top = probe;
+            step *= 2;
+        }
+    } else {
+        let mut below = g;
+        loop {
+            let probe = g.saturating_add(step).min(end);
+            if probe == end || above(probe) {
+                break (below, probe);
+            }
+            below = probe;
+            step *= 2;
+        }
+    };
+    while top - below > 1 {
+        let mid = below + (top - below) / 2;
+        if above(mid) {
+            top = mid;
+        } else {
+            below = mid;
+        }
+    }
+    top
+}
+
+/// [`bucket`], by [`BucketTable`].
+#[inline]
+fn fast_bucket(magnitude: f64) -> i32 {
+    static TABLE: std::sync::OnceLock<BucketTable> = std::sync::OnceLock::new();
+    TABLE.get_or_init(BucketTable::build).bucket(magnitude)
 }
 
 /// The representative value of bucket `i`: the point whose relative distance to both
@@ -67,9 +196,9 @@ impl Slot {
         } else if x.abs() < MIN_MAGNITUDE {
             Slot::Zero
         } else if x > 0.0 {
-            Slot::Positive(bucket(x))
+            Slot::Positive(fast_bucket(x))
         } else {
-            Slot::Negative(bucket(-x))
+            Slot::Negative(fast_bucket(-x))
         }
     }
 }
@@ -194,13 +323,22 @@ impl Sketch {
     /// sweep's hundreds of sketches do not stay in cache between runs, and bumping
     /// them one `ln` at a time made each count a serial cache miss.
     pub fn add_each(sketches: &mut [Sketch], values: impl IntoIterator<Item = f64>) {
-        let slots: Vec<Slot> = values
-            .into_iter()
-            .take(sketches.len())
-            .map(Slot::of)
-            .collect();
-        for (k, slot) in sketches.iter_mut().zip(slots) {
-            k.add_slot(slot);
+        // In chunks on the stack, not a heap buffer per call.
+        const CHUNK: usize = 64;
+        let mut values = values.into_iter();
+        for chunk in sketches.chunks_mut(CHUNK) {
+            let mut slots = [Slot::Nan; CHUNK];
+            let mut n = 0;
+            for (slot, x) in slots.iter_mut().zip(values.by_ref().take(chunk.len())) {
+                *slot = Slot::of(x);
+                n += 1;
+            }
+            for (k, &slot) in chunk.iter_mut().zip(&slots[..n]) {
+                k.add_slot(slot);
+            }
+            if n < chunk.len() {
+                return;
+            }
         }
     }
 
@@ -283,6 +421,83 @@ mod tests {
         let mut v = xs.to_vec();
         v.sort_by(f64::total_cmp);
         v[(q * (v.len() - 1) as f64).floor() as usize]
+    }
+
+    /// A deterministic stream of bit patterns (SplitMix64).
+    fn bits_stream(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^ (z >> 31)
+        }
+    }
+
+    #[test]
+    fn the_table_gives_the_formulas_bucket_around_every_edge() {
+        let table = BucketTable::build();
+        let lo = BucketTable::first_bits();
+        let mut edges = 0;
+        for (i, cell) in table.cells.iter().enumerate() {
+            let (start, end) = (
+                (lo + i as u64) << CELL_SHIFT,
+                (lo + i as u64 + 1) << CELL_SHIFT,
+            );
+            assert_ne!(cell.k, FORMULA, "cell {i} fell back to the formula");
+            // The cell's first and last magnitudes, and 300 ulps each side of its edge:
+            // where `ln`'s rounding could make the formula step anywhere but the edge.
+            let mut check = |b: u64| {
+                let m = f64::from_bits(b);
+                assert_eq!(table.bucket(m), bucket(m), "{m:e} (bits {b:#x})");
+            };
+            check(start);
+            check(end - 1);
+            if cell.edge.is_finite() && cell.edge.to_bits() < end {
+                edges += 1;
+                let e = cell.edge.to_bits();
+                (e.saturating_sub(300).max(start)..(e + 300).min(end)).for_each(&mut check);
+            }
+        }
+        // One edge per bucket of the range: ln(2⁶⁰) / ln γ of them, give or take one.
+        let expected = (TABLE_HIGH / TABLE_LOW).ln() / gamma_ln();
+        assert!(
+            (f64::from(edges) - expected).abs() <= 1.0,
+            "{edges} vs {expected}"
+        );
+    }
+
+    #[test]
+    fn the_table_gives_the_formulas_bucket_for_any_magnitude() {
+        let table = BucketTable::build();
+        let mut next = bits_stream(15);
+        for _ in 0..200_000 {
+            // Magnitudes from 2⁻¹² to 2⁶⁴ (inside and past both ends of the table).
+            let m = 2f64.powf((next() >> 11) as f64 / (1u64 << 53) as f64 * 76.0 - 12.0);
+            assert_eq!(table.bucket(m), bucket(m), "{m:e}");
+        }
+        for m in [
+            MIN_MAGNITUDE,
+            TABLE_LOW,
+            TABLE_HIGH,
+            f64::MAX,
+            f64::INFINITY,
+            1.0,
+            2.0,
+        ] {
+            assert_eq!(table.bucket(m), bucket(m), "{m:e}");
+        }
+    }
+
+    #[test]
+    fn the_edge_search_finds_the_least_bits_above() {
+        // Every start, end and guess around a step at 1,000: the first bits at or above it.
+        for step in [1_001u64, 1_500, 1_999, 2_000] {
+            for guess in [0.0, f64::from_bits(1_000), f64::from_bits(step), f64::MAX] {
+                let got = least_above(1_000, 2_000, guess, |b| b >= step);
+                assert_eq!(got, step, "step {step}, guess {guess:e}");
+            }
+        }
     }
 
     #[test]
