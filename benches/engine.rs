@@ -215,6 +215,22 @@ fn fold(c: &mut Criterion) {
             black_box(agg.runs)
         })
     });
+    // The end of a --jobs 2 sweep: merging one worker's partial aggregate into another.
+    let partial = |seeds: &[retrofit::RunResult]| {
+        let mut agg = retrofit::unstable::sweep::Aggregate::new(&s);
+        seeds.iter().for_each(|r| agg.add(r));
+        agg
+    };
+    let (a, b) = results.split_at(results.len() / 2);
+    let (a, b) = (partial(a), partial(b));
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("merge_two_partials", |bench| {
+        bench.iter(|| {
+            let mut whole = a.clone();
+            whole.merge(&b).unwrap();
+            black_box(whole.runs)
+        })
+    });
     g.finish();
 }
 

@@ -170,4 +170,11 @@ echo
 echo "1-minute load average: $load_before before, $load_after after, on $(nproc) cores."
 awk "BEGIN { exit !($load_before > 1.5 || $load_after > 1.5) }" &&
     echo "WARNING: the machine was busy; wall times are inflated and a FAIL may be the load's."
+# The load average sees only this machine. On a virtual machine the host's other tenants
+# can slow both cores while this one reports no steal and no idle time; the same sweep,
+# repeated, then takes very different times. Its spread says how far to trust the ratio.
+spread=$(sort -g "$tmp/peer_sweep10k_j1.alt" | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.0f", (hi / lo - 1) * 100}')
+echo "The same 10,000-run --jobs 1 sweep took $(sort -g "$tmp/peer_sweep10k_j1.alt" | awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%.2f-%.2f s", lo, hi}') over $reps repetitions (spread ${spread} %)."
+[ "$spread" -gt 15 ] &&
+    echo "WARNING: the host's speed moved during the measurement (spread > 15 %); a ratio's FAIL may be the host's, not the code's."
 exit 0

@@ -241,6 +241,22 @@ impl Buckets {
         Some(())
     }
 
+    /// Adds every count of `other`; `None` (part-merged) if a count would overflow.
+    /// Slot by slot over `other`'s dense range, which is covered first: merging a
+    /// sweep's partial aggregates walks a few hundred thousand slots.
+    fn merge(&mut self, other: &Buckets) -> Option<()> {
+        if let Some(last) = other.counts.len().checked_sub(1) {
+            // Growing at the front first: growing at the back then moves no slot.
+            let from = self.slot(other.first);
+            let to = self.slot(other.first + last as i32);
+            for (mine, &theirs) in self.counts[from..=to].iter_mut().zip(&other.counts) {
+                *mine = mine.checked_add(theirs)?;
+            }
+        }
+        self.infinite = self.infinite.checked_add(other.infinite)?;
+        Some(())
+    }
+
     /// The slot of finite bucket `k`, growing the dense range to cover it.
     fn slot(&mut self, k: i32) -> usize {
         if self.counts.is_empty() {
@@ -357,14 +373,8 @@ impl Sketch {
     /// overflow, which only a damaged sketch can cause.
     #[must_use]
     pub fn merge(&mut self, other: &Sketch) -> Option<()> {
-        for (mine, theirs) in [
-            (&mut self.positive, &other.positive),
-            (&mut self.negative, &other.negative),
-        ] {
-            for (k, c) in theirs.iter() {
-                mine.add(k, c)?;
-            }
-        }
+        self.positive.merge(&other.positive)?;
+        self.negative.merge(&other.negative)?;
         self.zeros = self.zeros.checked_add(other.zeros)?;
         self.count = self.count.checked_add(other.count)?;
         Some(())
@@ -532,6 +542,42 @@ mod tests {
         b.merge(&a).unwrap();
         assert_eq!(b, whole);
         assert!(b.is_consistent());
+    }
+
+    #[test]
+    fn merging_covers_ranges_on_either_side_and_the_infinite_bucket() {
+        let low: Vec<f64> = (1..50).map(|i| f64::from(i) * 0.37).collect();
+        let high: Vec<f64> = (1..50).map(|i| f64::from(i) * 1e6).collect();
+        for (mine, theirs) in [(&low, &high), (&high, &low)] {
+            let mut whole = Sketch::new();
+            let (mut a, mut b) = (Sketch::new(), Sketch::new());
+            for &x in mine {
+                for v in [x, -x] {
+                    a.add(v);
+                    whole.add(v);
+                }
+            }
+            for &x in theirs.iter().chain(&[f64::INFINITY]) {
+                b.add(x);
+                whole.add(x);
+            }
+            a.merge(&b).unwrap();
+            assert_eq!(a, whole);
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                serde_json::to_string(&whole).unwrap()
+            );
+        }
+        // A count that would overflow is refused.
+        let mut full: Sketch = serde_json::from_str(&format!(
+            r#"{{"positive":{{"0":{m}}},"negative":{{}},"zeros":0,"count":{m}}}"#,
+            m = u64::MAX
+        ))
+        .unwrap();
+        let one: Sketch =
+            serde_json::from_str(r#"{"positive":{"0":1},"negative":{},"zeros":0,"count":1}"#)
+                .unwrap();
+        assert!(full.merge(&one).is_none());
     }
 
     /// The sketch as it was stored before the dense slots: the reference the dense form
