@@ -544,6 +544,21 @@ mod tests {
         assert!(b.is_consistent());
     }
 
+    /// docs/model.md's worked example, to the cent.
+    #[test]
+    fn the_worked_example_of_docs_model_md() {
+        let cents = |x: f64| (x * 100.0).round() / 100.0;
+        let m = 1_000_000.0;
+        assert_eq!(bucket(m), 1382);
+        assert_eq!(fast_bucket(m), 1382);
+        let g_ln = gamma_ln();
+        assert_eq!(cents((1381.0 * g_ln).exp()), 994_619.06);
+        assert_eq!(cents((1382.0 * g_ln).exp()), 1_004_615.23);
+        let mut s = Sketch::new();
+        s.add(m);
+        assert_eq!(s.quantile(0.5).map(cents), Some(999_592.15));
+    }
+
     #[test]
     fn merging_covers_ranges_on_either_side_and_the_infinite_bucket() {
         let low: Vec<f64> = (1..50).map(|i| f64::from(i) * 0.37).collect();
