@@ -361,8 +361,6 @@ mod tests {
         s
     }
 
-    /// Each energised fleet's (IT W, facility W per IT W, gross revenue per day per
-    /// USD of BTC price under `e`).
     #[test]
     fn the_break_even_is_where_the_rule_switches_each_fleet() {
         // The reference world weighs opex (finance's mining less idle $/MW-month) and a
@@ -405,6 +403,8 @@ mod tests {
         }
     }
 
+    /// Each energised fleet's (IT W, facility W per IT W, gross revenue per day per
+    /// USD of BTC price under `e`).
     fn fleet_figures(f: &Facility, e: &MiningEconomics) -> Vec<(f64, f64, f64)> {
         f.world
             .query::<&AsicFleet>()

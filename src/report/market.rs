@@ -10,9 +10,8 @@
 //! rule is indifferent, i.e. its power at the wall (J/TH × its cooling loop's PUE) at
 //! the median path's electricity price, plus the opex of running over idling (worlds
 //! with opex by state), over the share of revenue the pool's fee leaves. The exogenous
-//! path is the
-//! market layer's median path (`MarketPath::median`), the path a run with the
-//! exogenous model would have used at the median.
+//! path is the market layer's median path (`MarketPath::median`), the path a run with
+//! the exogenous model would have used at the median.
 
 use super::axes::{ValueAxis, month_chart, nice_ceiling};
 use super::frame::{Area, Chart, Heading, Scale};
@@ -109,8 +108,8 @@ fn hashprice(s: &Scenario, r: &RunResult) -> Vec<f64> {
         .collect()
 }
 
-/// The site's ASIC fleets at the start, as (model id, facility J/TH): each model in a
-/// rack group at its loop's PUE in this run (`pue`, its draw when sampled), once per
+/// The site's ASIC fleets at the start, as (model id, IT J/TH, PUE): each model in a
+/// rack group with its loop's PUE in this run (`pue`, its draw when sampled), once per
 /// model (the first group that holds it).
 fn fleets(s: &Scenario, pue: &[f64]) -> Vec<(String, f64, f64)> {
     let mut out: Vec<(String, f64, f64)> = Vec::new();
